@@ -1,0 +1,2 @@
+/** The `polymachine` entry: the core machine. */
+export * from './machine/index.js'

@@ -1,0 +1,166 @@
+/**
+ * A machine's internal state, shared by the modules that implement it (transition, queue, waiters, observe).
+ * `Machine` is the public face; it owns one `Core` and delegates to functions over it.
+ */
+import { UnknownStateError } from './errors.js'
+import type { Binding, HandlerNames } from './handlers.js'
+import { handlerNames } from './handlers.js'
+import { Log } from './log.js'
+import type { Machine } from './machine.js'
+import type { Observers } from './observe.js'
+import type { Mutation } from './queue.js'
+import { type Resolution, Resolver } from './resolve.js'
+import { type Compiled, compiled } from './schema.js'
+import { LogLevel, type MachineOptions, type Schema, type Tracer } from './types.js'
+import { Waiters } from './waiters.js'
+
+const resolvers = new WeakMap<Compiled, Resolver>()
+const NO_BINDINGS: Binding[] = []
+const NO_TRACERS: Tracer[] = []
+
+export class Core {
+  readonly schema: Schema<string>
+  readonly c: Compiled
+  readonly resolver: Resolver
+  readonly hn: HandlerNames
+  readonly mach: Machine<string>
+  readonly id: string
+  readonly parentId: string | undefined
+  readonly tags: readonly string[]
+  /** Ticks by state index; odd = active. */
+  readonly clock: number[]
+  /** Active states in the order of the last transition's targets. */
+  active: number[] = []
+  /** Resolution buffers; `targets` is swapped with `active` when a transition applies. */
+  readonly res: Resolution = { targets: [], enters: [], exits: [] }
+  /** Parsed called states of an idle call (copied when queued). */
+  readonly scratch: number[] = []
+  activeNames: readonly string[] | null = null
+
+  queue: Mutation[] = []
+  qHead = 0
+  queueTick = 1
+  /** Appended mutations not yet dequeued. */
+  pending = 0
+  processing = false
+  readonly queueLimit: number
+
+  disposed = false
+  /** `dispose()` was called during a queue run; it happens when the run ends. */
+  disposeRequested = false
+  err: unknown = undefined
+
+  bindings: Binding[] = NO_BINDINGS
+  bindSeq = 0
+  tracers: Tracer[] = NO_TRACERS
+  readonly log: Log
+  /** Waiters, state signals and state watchers; created on first use. */
+  w: Waiters | null = null
+  /** rxjs subjects; created on first use. */
+  obs: Observers | null = null
+  /** A `Tx` record is built when handlers, tracers or transition observers need one. */
+  wantsTx = false
+  disposeFns: Array<() => void> | null = null
+
+  constructor(mach: Machine<string>, s: Schema<string>, opts: MachineOptions<string>) {
+    this.mach = mach
+    this.schema = s
+    this.c = compiled(s)
+    let r = resolvers.get(this.c)
+    if (!r) resolvers.set(this.c, (r = new Resolver(this.c)))
+    this.resolver = r
+    this.hn = handlerNames(this.c)
+    this.id = opts.id ?? randomId()
+    if (typeof this.id !== 'string' || this.id.length === 0) throw new TypeError('Machine id must be a non-empty string')
+    this.parentId = opts.parent?.id
+    this.tags = Object.freeze([...new Set(opts.tags ?? [])])
+    this.clock = new Array<number>(this.c.n).fill(0)
+    const limit = opts.queueLimit ?? 1000
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`machine ${this.id}: queueLimit must be a positive integer, got ${limit}`)
+    }
+    this.queueLimit = limit
+    this.log = new Log(this.id, opts.logLevel ?? LogLevel.Nothing, opts.logger, opts.logArgs)
+  }
+
+  get queueLen(): number {
+    return this.queue.length - this.qHead
+  }
+
+  isActive(i: number): boolean {
+    return ((this.clock[i] as number) & 1) === 1
+  }
+
+  waiters(): Waiters {
+    return (this.w ??= new Waiters(this))
+  }
+
+  refreshWantsTx(): void {
+    this.wantsTx = this.bindings.length > 0 || this.tracers.length > 0 || (this.obs?.wantsTx() ?? false)
+  }
+
+  /** Turns `'A'` or `['A', 'B']` into de-duplicated indexes, in `into` (default: a fresh array). */
+  parse(states: unknown, where: string, into: number[] = []): number[] {
+    into.length = 0
+    const index = this.c.index
+    if (typeof states === 'string') {
+      const i = index.get(states)
+      if (i === undefined) throw new UnknownStateError(this.id, [states], where)
+      into.push(i)
+      return into
+    }
+    if (!Array.isArray(states)) {
+      throw new TypeError(`machine ${this.id}: ${where} expects a state name or an array of them, got ${typeof states}`)
+    }
+    let unknown: string[] | null = null
+    for (const s of states as unknown[]) {
+      const i = typeof s === 'string' ? index.get(s) : undefined
+      if (i === undefined) (unknown ??= []).push(String(s))
+      else if (!into.includes(i)) into.push(i)
+    }
+    if (unknown) throw new UnknownStateError(this.id, unknown, where)
+    return into
+  }
+
+  names(list: readonly number[]): string[] {
+    const names = this.c.names
+    return list.map((i) => names[i] as string)
+  }
+
+  /** The signal of the instance of state `i` that had `tick`: aborted once the tick moved on. */
+  instanceSignal(i: number, tick: number): AbortSignal {
+    if (this.clock[i] !== tick || this.disposed) {
+      return AbortSignal.abort(stateChanged(this.id, this.c.names[i] as string))
+    }
+    return this.waiters().stateSignal(i)
+  }
+
+  /** Calls one tracer hook on every tracer; a throwing tracer is reported, never propagated. */
+  trace<K extends keyof Tracer>(hook: K, ...args: Parameters<NonNullable<Tracer[K]>>): void {
+    for (const t of this.tracers) {
+      const fn = t[hook] as ((...a: unknown[]) => void) | undefined
+      if (!fn) continue
+      try {
+        fn.apply(t, args)
+      } catch (err) {
+        this.report(`tracer ${hook} threw: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+  }
+
+  /** An internal failure that must not change the machine's states: logged, or printed when logging is off. */
+  report(msg: string): void {
+    if (this.log.on(LogLevel.Changes)) this.log.emit(LogLevel.Changes, `[error] ${msg}`)
+    else console.error(`polymachine [${this.id}] ${msg}`)
+  }
+}
+
+export function stateChanged(id: string, state: string): DOMException {
+  return new DOMException(`machine ${id}: state ${state} changed`, 'AbortError')
+}
+
+function randomId(): string {
+  let s = ''
+  for (let i = 0; i < 16; i++) s += ((Math.random() * 16) | 0).toString(16)
+  return s
+}

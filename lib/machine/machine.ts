@@ -1,0 +1,416 @@
+/**
+ * `Machine`: the public face of a nondeterministic multi-state machine. Thin: it validates input and delegates to
+ * the queue, transition, waiter and stream modules over its `Core`.
+ */
+import type { Observable } from 'rxjs'
+import { Core } from './core.js'
+import { DisposedError } from './errors.js'
+import { discover } from './handlers.js'
+import { observers, state$, ticks$ } from './observe.js'
+import { check, mutate } from './queue.js'
+import { exportSnapshot, importSnapshot, inspect, toString, toStringAll } from './snapshot.js'
+import {
+  type Args, type CheckHandlers, LogLevel, type MachineOptions, Result, type Schema, type Snapshot, type States,
+  type Tracer, type TransitionInfo,
+} from './types.js'
+import type { WaitOptions } from './waiters.js'
+import * as wait from './when.js'
+
+/**
+ * A machine over a schema: any set of states can be active at once, relations decide what a mutation really does,
+ * each state has a clock (odd tick = active), and handler methods found by name react to transitions.
+ *
+ * ```ts
+ * const mach = new Machine(ss, { id: 'downloader' })
+ * mach.add('Start')
+ * await mach.when('Ready')
+ * ```
+ */
+export class Machine<N extends string = string> implements Disposable {
+  readonly #core: Core
+  /** Read-only scratch for `is`/`not` (no user code runs while it is in use). */
+  readonly #read: number[] = []
+
+  constructor(schema: Schema<N>, opts: MachineOptions<N> = {}) {
+    const core = new Core(this as Machine<string>, schema, opts as MachineOptions<string>)
+    this.#core = core
+    for (const t of opts.tracers ?? []) {
+      this.bindTracer(t)
+      try {
+        t.machineInit?.(this as Machine<string>)
+      } catch (err) {
+        core.report(`tracer machineInit threw: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    if (opts.parent) opts.parent.#core.trace('newSubmachine', opts.parent, this as Machine<string>)
+    if (opts.handlers) this.bind(opts.handlers as object as CheckHandlers<object, N>)
+  }
+
+  // --- Identity ------------------------------------------------------------------------------------------------
+
+  get id(): string {
+    return this.#core.id
+  }
+
+  get parentId(): string | undefined {
+    return this.#core.parentId
+  }
+
+  get tags(): readonly string[] {
+    return this.#core.tags
+  }
+
+  get schema(): Schema<N> {
+    return this.#core.schema as Schema<N>
+  }
+
+  /** State names in index order. */
+  get names(): readonly N[] {
+    return this.#core.c.names as readonly N[]
+  }
+
+  get disposed(): boolean {
+    return this.#core.disposed
+  }
+
+  // --- Mutations -----------------------------------------------------------------------------------------------
+
+  /** Activates `states` (and what relations add); keeps the other active states unless relations remove them. */
+  add(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    return mutate(c, 'add', c.parse(states, 'add()', c.processing ? [] : c.scratch), args)
+  }
+
+  /** Deactivates `states` (and the states that require them). */
+  remove(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    return mutate(c, 'remove', c.parse(states, 'remove()', c.processing ? [] : c.scratch), args)
+  }
+
+  /** Makes exactly `states` (plus what relations add) active. */
+  set(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    return mutate(c, 'set', c.parse(states, 'set()', c.processing ? [] : c.scratch), args)
+  }
+
+  /** `remove` when all `states` are active, `add` otherwise. */
+  toggle(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    const idx = c.parse(states, 'toggle()', c.processing ? [] : c.scratch)
+    return mutate(c, idx.every((i) => c.isActive(i)) ? 'remove' : 'add', idx, args)
+  }
+
+  /** Stores `err` as `mach.err` and adds `Exception` with `args.err = err`. */
+  addErr(err: unknown, args?: Args): Result {
+    return this.addErrState('Exception' as N, err, args)
+  }
+
+  /** Stores `err` as `mach.err` and adds `[state, 'Exception']` with `args.err = err`. */
+  addErrState(state: N, err: unknown, args?: Args): Result {
+    const c = this.#core
+    const called = c.parse(state, 'addErrState()')
+    if (!called.includes(c.c.exception)) called.push(c.c.exception)
+    if (c.disposed) return Result.Canceled
+    const error = err ?? new Error(`addErr() was called without an error (got ${String(err)})`)
+    c.err = error
+    if (c.log.on(LogLevel.Changes)) c.log.emit(LogLevel.Changes, `[error] ${error instanceof Error ? error.message : String(error)}`)
+    return mutate(c, 'add', called, { ...args, err: error })
+  }
+
+  /** Dry run of `add`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
+  canAdd(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    return check(c, 'add', c.parse(states, 'canAdd()'), args)
+  }
+
+  /** Dry run of `remove`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
+  canRemove(states: States<N>, args?: Args): Result {
+    const c = this.#core
+    return check(c, 'remove', c.parse(states, 'canRemove()'), args)
+  }
+
+  // --- Reading -------------------------------------------------------------------------------------------------
+
+  /** All `states` active (`[]` → true). False once disposed. */
+  is(states: States<N>): boolean {
+    const c = this.#core
+    if (typeof states === 'string') {
+      const i = c.c.index.get(states)
+      if (i === undefined) c.parse(states, 'is()')
+      return !c.disposed && c.isActive(i as number)
+    }
+    const idx = c.parse(states, 'is()', this.#read)
+    return !c.disposed && idx.every((i) => c.isActive(i))
+  }
+
+  /** None of `states` active. False once disposed. */
+  not(states: States<N>): boolean {
+    const c = this.#core
+    const idx = c.parse(states, 'not()', this.#read)
+    return !c.disposed && idx.every((i) => !c.isActive(i))
+  }
+
+  /** Some group fully active: `any('A', ['B', 'C'])` is A, or B and C. */
+  any(...groups: Array<States<N>>): boolean {
+    return groups.some((g) => this.is(g))
+  }
+
+  /** Whether the schema defines `name`. */
+  has(name: string): name is N {
+    return typeof name === 'string' && this.#core.c.index.has(name)
+  }
+
+  /** Active states, in the order of the last transition's targets. Empty once disposed. */
+  get activeStates(): readonly N[] {
+    const c = this.#core
+    if (c.disposed) return []
+    return (c.activeNames ??= Object.freeze(c.names(c.active))) as readonly N[]
+  }
+
+  /** The state's clock: odd = active. */
+  tick(state: N): number {
+    const c = this.#core
+    return c.clock[c.parse(state, 'tick()', this.#read)[0] as number] as number
+  }
+
+  /** Ticks in index order, or in the order of `states`. */
+  time(states?: readonly N[]): number[] {
+    const c = this.#core
+    if (states === undefined) return c.clock.slice()
+    return c.parse(states, 'time()').map((i) => c.clock[i] as number)
+  }
+
+  /** Ticks by state name. */
+  clock(states?: readonly N[]): Record<N, number> {
+    const c = this.#core
+    const idx = states === undefined ? c.c.names.map((_, i) => i) : c.parse(states, 'clock()')
+    const out = {} as Record<N, number>
+    for (const i of idx) out[c.c.names[i] as N] = c.clock[i] as number
+    return out
+  }
+
+  /** True when no state of `states` (default: all) ticked since `time` was taken with the same `states`. */
+  isTime(time: readonly number[], states?: readonly N[]): boolean {
+    const now = this.time(states)
+    if (!Array.isArray(time) || time.length !== now.length) {
+      throw new TypeError(`machine ${this.id}: isTime() needs ${now.length} ticks, got ${Array.isArray(time) ? time.length : typeof time}`)
+    }
+    return now.every((t, i) => t === time[i])
+  }
+
+  /** Increments each time a queued mutation is dequeued; starts at 1. */
+  get queueTick(): number {
+    return this.#core.queueTick
+  }
+
+  get queueLen(): number {
+    return this.#core.queueLen
+  }
+
+  /** The last error passed to `addErr*` or thrown by a handler. Never cleared. */
+  get err(): unknown {
+    return this.#core.err
+  }
+
+  /** `(A:1 B:3)`: active states with ticks, in index order. */
+  toString(): string {
+    return toString(this.#core)
+  }
+
+  /** `(A:1) [B:0 Exception:0]`: active states, then the inactive ones. */
+  toStringAll(): string {
+    return toStringAll(this.#core)
+  }
+
+  /** A multi-line view of states with ticks, flags and relations. */
+  inspect(states?: readonly N[]): string {
+    const c = this.#core
+    return inspect(c, states === undefined ? c.c.names.map((_, i) => i) : c.parse(states, 'inspect()'))
+  }
+
+  // --- Persistence ---------------------------------------------------------------------------------------------
+
+  export(): Snapshot {
+    return exportSnapshot(this.#core)
+  }
+
+  /** Restores clocks and the queue tick (no handlers run), then adds `MachineRestored` if the schema has it. */
+  import(snap: Snapshot): void {
+    importSnapshot(this.#core, snap)
+  }
+
+  // --- Handlers, tracers, logging ------------------------------------------------------------------------------
+
+  /**
+   * Binds the handler methods of `obj` (own and inherited) by name; returns the binding id for `unbind`.
+   * @throws HandlerNameError for a handler-shaped name that names no state.
+   */
+  bind<T extends object>(obj: T & CheckHandlers<T, N>, opts: { id?: string } = {}): string {
+    const c = this.#core
+    if (c.disposed) throw new DisposedError(c.id, 'bind()')
+    const num = ++c.bindSeq
+    const id = opts.id ?? `${(obj as object).constructor?.name ?? 'handlers'}-${num}`
+    if (c.bindings.some((b) => b.id === id)) throw new Error(`machine ${c.id}: a binding with id '${id}' exists`)
+    const binding = discover(obj, c.c, c.id, id, num)
+    c.bindings = [...c.bindings, binding]
+    c.refreshWantsTx()
+    if (c.log.on(LogLevel.Ops)) c.log.emit(LogLevel.Ops, `[handlers] bind ${num}:${id}`)
+    return id
+  }
+
+  /** Removes a binding; false when no binding has this id. */
+  unbind(id: string): boolean {
+    const c = this.#core
+    const left = c.bindings.filter((b) => b.id !== id)
+    if (left.length === c.bindings.length) return false
+    c.bindings = left
+    c.refreshWantsTx()
+    return true
+  }
+
+  bindTracer(t: Tracer): void {
+    const c = this.#core
+    if (!c.tracers.includes(t)) c.tracers = [...c.tracers, t]
+    c.refreshWantsTx()
+  }
+
+  detachTracer(t: Tracer): boolean {
+    const c = this.#core
+    const left = c.tracers.filter((x) => x !== t)
+    const found = left.length !== c.tracers.length
+    c.tracers = left
+    c.refreshWantsTx()
+    return found
+  }
+
+  /** Logs `[exter] msg` at `LogLevel.External`. */
+  log(msg: string): void {
+    const c = this.#core
+    if (c.log.on(LogLevel.External)) c.log.emit(LogLevel.External, `[exter] ${msg.replace(/\n/g, ' ')}`)
+  }
+
+  get logLevel(): LogLevel {
+    return this.#core.log.level
+  }
+
+  set logLevel(level: LogLevel) {
+    this.#core.log.level = level
+  }
+
+  // --- Waiting, signals, streams -------------------------------------------------------------------------------
+
+  /** Resolves when all `states` are active at once. */
+  when(states: States<N>, opts?: WaitOptions): Promise<void> {
+    return wait.when(this.#core, states, opts)
+  }
+
+  /** Resolves when none of `states` is active. */
+  whenNot(states: States<N>, opts?: WaitOptions): Promise<void> {
+    return wait.whenNot(this.#core, states, opts)
+  }
+
+  /** Resolves after `state` ticks `n` more times. */
+  whenTicks(state: N, n: number, opts?: WaitOptions): Promise<void> {
+    return wait.whenTicks(this.#core, state, n, opts)
+  }
+
+  /** Resolves when every `tick(states[i]) >= ticks[i]`. */
+  whenTime(states: readonly N[], ticks: readonly number[], opts?: WaitOptions): Promise<void> {
+    return wait.whenTime(this.#core, states, ticks, opts)
+  }
+
+  /** Resolves when `FooState` is dispatched with args holding every given key with an `===` value. */
+  whenArgs(state: N, args: Args, opts?: WaitOptions): Promise<void> {
+    return wait.whenArgs(this.#core, state, args, opts)
+  }
+
+  /** Resolves when `Exception` is active. */
+  whenErr(opts?: WaitOptions): Promise<void> {
+    return wait.when(this.#core, 'Exception', opts)
+  }
+
+  /** Resolves when the queue tick reaches `tick` (e.g. the result of a queued mutation). */
+  whenQueue(tick: number, opts?: WaitOptions): Promise<void> {
+    return wait.whenQueue(this.#core, tick, opts)
+  }
+
+  /** Resolves when the current queue run ends (at once when idle). */
+  whenQueueEnds(opts?: WaitOptions): Promise<void> {
+    return wait.whenQueueEnds(this.#core, opts)
+  }
+
+  /** Resolves when disposal completed. */
+  whenDisposed(opts?: WaitOptions): Promise<void> {
+    return wait.whenDisposed(this.#core, opts)
+  }
+
+  /** Aborted the next time `state` ticks (activation, deactivation, multi re-entry) or on dispose. */
+  stateSignal(state: N): AbortSignal {
+    const c = this.#core
+    const [i] = c.parse(state, 'stateSignal()') as [number]
+    if (c.disposed) return AbortSignal.abort(new DisposedError(c.id, `stateSignal(${state})`))
+    return c.waiters().stateSignal(i)
+  }
+
+  /** Every ended transition: accepted, canceled by a handler, or rejected by relations. */
+  get transitions$(): Observable<TransitionInfo<N>> {
+    return observers(this.#core).transitions$ as Observable<TransitionInfo<N>>
+  }
+
+  /** The state's activity: the current value first, then each change. */
+  state$(state: N): Observable<boolean> {
+    const c = this.#core
+    return state$(c, c.parse(state, 'state$()')[0] as number)
+  }
+
+  /** The state's tick: the current value first, then each change. */
+  ticks$(state: N): Observable<number> {
+    const c = this.#core
+    return ticks$(c, c.parse(state, 'ticks$()')[0] as number)
+  }
+
+  // --- Disposal ------------------------------------------------------------------------------------------------
+
+  /** Runs `fn` on dispose, in registration order. */
+  onDispose(fn: () => void): void {
+    const c = this.#core
+    if (typeof fn !== 'function') throw new TypeError(`machine ${c.id}: onDispose() needs a function`)
+    if (c.disposed) throw new DisposedError(c.id, 'onDispose()')
+    ;(c.disposeFns ??= []).push(fn)
+  }
+
+  /**
+   * Disposes the machine: mutations return `Canceled`, waiters reject, signals abort, streams complete, `onDispose`
+   * callbacks run, `whenDisposed()` resolves. Idempotent; from a handler it runs when the queue run ends.
+   */
+  dispose(): void {
+    const c = this.#core
+    if (c.disposed) return
+    if (c.processing) {
+      c.disposeRequested = true
+      return
+    }
+    c.disposed = true
+    c.queue.length = 0
+    c.qHead = 0
+    c.pending = 0
+    c.activeNames = null
+    if (c.tracers.length > 0) c.trace('machineDispose', c.id)
+    c.w?.dispose()
+    c.obs?.complete()
+    for (const fn of c.disposeFns ?? []) {
+      try {
+        fn()
+      } catch (err) {
+        c.report(`onDispose callback threw: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    c.disposeFns = null
+    c.bindings = []
+    c.w?.disposalDone()
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose()
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The mutation queue. A mutation made while the machine is processing (from a handler) is appended and returns its
+ * queue tick; one made while idle runs its own transition and then drains the queue before returning. Auto and
+ * exception mutations are prepended and take no tick.
+ */
+import type { Core } from './core.js'
+import { transition } from './transition.js'
+import { type Args, LogLevel, type MutationInfo, type MutationType, Result } from './types.js'
+
+export class Mutation implements MutationInfo<string> {
+  constructor(
+    private readonly core: Core,
+    readonly type: MutationType,
+    readonly called: readonly number[],
+    readonly args: Args | undefined,
+    readonly isAuto: boolean,
+    readonly queueTick: number,
+  ) {}
+
+  get calledStates(): readonly string[] {
+    return this.core.names(this.called)
+  }
+
+  toString(): string {
+    return `[${this.type}${this.isAuto ? ':auto' : ''}] ${this.calledStates.join(' ')}`
+  }
+}
+
+function argless(args: Args | undefined): boolean {
+  if (args === undefined) return true
+  for (const _ in args) return false
+  return Object.getOwnPropertySymbols(args).length === 0
+}
+
+/**
+ * Runs or queues a mutation. `called` may be the core's scratch array: it is copied when the mutation is queued.
+ */
+export function mutate(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
+  if (core.disposed) return Result.Canceled
+  const exc = core.c.exception
+  if (core.queueLen >= core.queueLimit) {
+    // An error is never lost to a full queue: one Exception add gets in while Exception is inactive.
+    const letIn = type === 'add' && called.includes(exc) && !core.isActive(exc)
+    if (!letIn) {
+      if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:full] ${type} ${core.names(called).join(' ')}`)
+      return Result.Canceled
+    }
+  }
+  if (core.processing) return append(core, type, called, args)
+
+  core.processing = true
+  let result: Result = Result.Canceled
+  try {
+    core.queueTick++
+    if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, new Mutation(core, type, called.slice(), args, false, core.queueTick))
+    result = transition(core, type, called, args, false, false)
+    core.w?.queueTickReached(core.queueTick)
+    drain(core)
+  } finally {
+    endRun(core)
+  }
+  return result
+}
+
+function append(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
+  // Guard: removing inactive states from a handler, with nothing queued, is a no-op (asyncmachine-go).
+  if (type === 'remove' && core.queueLen === 0 && !called.some((i) => core.isActive(i))) return Result.Executed
+  if (argless(args) && !called.some((i) => core.c.multi[i] === 1)) {
+    const dup = findDuplicate(core, type, called)
+    if (dup) {
+      if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:skipped] Duplicate detected for ${dup}`)
+      return dup.queueTick
+    }
+  }
+  core.pending++
+  const m = new Mutation(core, type, called.slice(), args, false, core.queueTick + core.pending)
+  core.queue.push(m)
+  if (core.log.on(LogLevel.Ops)) {
+    core.log.emit(LogLevel.Ops, `[queue:${type}] ${m.calledStates.join(' ')}${core.log.formatArgs(args)}`)
+  }
+  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
+  return m.queueTick
+}
+
+/** A queued argless mutation of the same type and the very same states (any order), not yet dequeued. */
+function findDuplicate(core: Core, type: MutationType, called: readonly number[]): Mutation | undefined {
+  const q = core.queue
+  for (let k = core.qHead; k < q.length; k++) {
+    const m = q[k] as Mutation
+    if (m.type !== type || m.isAuto || m.queueTick === 0 || !argless(m.args) || m.called.length !== called.length) continue
+    if (called.every((i) => m.called.includes(i))) return m
+  }
+  return undefined
+}
+
+/** Puts a mutation at the head of the queue (auto states, exceptions): it runs next, with no queue tick. */
+export function prepend(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean): void {
+  const m = new Mutation(core, type, called, args, auto, 0)
+  if (core.qHead > 0) core.queue[--core.qHead] = m
+  else core.queue.unshift(m)
+  if (core.log.on(LogLevel.Ops) && !auto) core.log.emit(LogLevel.Ops, `[prepend:${type}] ${m.calledStates.join(' ')}`)
+  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
+}
+
+function drain(core: Core): void {
+  const q = core.queue
+  while (core.qHead < q.length && !core.disposed) {
+    const m = q[core.qHead] as Mutation
+    q[core.qHead++] = undefined as unknown as Mutation
+    if (m.queueTick > 0) {
+      core.pending--
+      core.queueTick++
+    }
+    transition(core, m.type, m.called as number[], m.args, m.isAuto, false)
+    if (m.queueTick > 0) core.w?.queueTickReached(core.queueTick)
+  }
+  q.length = 0
+  core.qHead = 0
+}
+
+function endRun(core: Core): void {
+  core.processing = false
+  if (core.queueLen > 0) {
+    // Only reachable when a transition threw internally; never leave work silently behind.
+    core.queue.length = 0
+    core.qHead = 0
+    core.pending = 0
+  }
+  if (core.tracers.length > 0) core.trace('queueEnd', core.mach)
+  core.w?.queueEnded()
+  if (core.disposeRequested) core.mach.dispose()
+}
+
+/**
+ * A dry run (`canAdd`/`canRemove`): relations and negotiation handlers, no change. While the machine is processing
+ * (from a handler) only relations are checked, against the current states: handlers never nest.
+ */
+export function check(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
+  if (core.disposed) return Result.Canceled
+  if (core.processing) {
+    const out = { targets: [], enters: [], exits: [] }
+    const ok = core.resolver.resolve(type, called, core.active, core.clock, false, out, null)
+    return ok ? Result.Executed : Result.Canceled
+  }
+  core.processing = true
+  try {
+    const result = transition(core, type, called, args, false, true)
+    drain(core)
+    return result
+  } finally {
+    endRun(core)
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Relation resolution, as asyncmachine-go's default resolver: called + active states → target states, enters and
+ * exits. A pure computation over the schema's index tables; it runs no user code.
+ *
+ * Sets are generation-stamped `Uint32Array`s shared by all machines of a schema (resolution never nests), so a
+ * mutation allocates nothing here and its cost follows the touched states and relations, not the schema size.
+ */
+import type { Compiled } from './schema.js'
+import { LogLevel, type MutationType } from './types.js'
+
+/** Per-machine output buffers, reused by every transition of that machine. */
+export interface Resolution {
+  /** Sorted target states. */
+  targets: number[]
+  /** Targets that activate, or re-enter (called multi states), in target order. */
+  enters: number[]
+  /** Active states that deactivate, sorted. */
+  exits: number[]
+}
+
+/** Log lines the resolver produced; emitted by the caller once resolution is over. */
+export type RelationLog = Array<[LogLevel, string]>
+
+const isActive = (clock: readonly number[], i: number): boolean => (clock[i] as number & 1) === 1
+
+export class Resolver {
+  private readonly c: Compiled
+  private readonly list: Int32Array
+  private readonly rev: Int32Array
+  private readonly inList: Uint32Array
+  private readonly inOut: Uint32Array
+  private readonly called: Uint32Array
+  private readonly blocked: Uint32Array
+  private readonly toRemove: Uint32Array
+  private gen = 0
+
+  constructor(c: Compiled) {
+    this.c = c
+    this.list = new Int32Array(c.n)
+    this.rev = new Int32Array(c.n)
+    this.inList = new Uint32Array(c.n)
+    this.inOut = new Uint32Array(c.n)
+    this.called = new Uint32Array(c.n)
+    this.blocked = new Uint32Array(c.n)
+    this.toRemove = new Uint32Array(c.n)
+  }
+
+  /**
+   * Resolves one mutation into `out`. Returns whether relations accept it: a remove always; an add/set when every
+   * called state survived; an auto add when at least one did (partial acceptance).
+   */
+  resolve(
+    type: MutationType,
+    called: readonly number[],
+    before: readonly number[],
+    clock: readonly number[],
+    isAuto: boolean,
+    out: Resolution,
+    log: RelationLog | null,
+  ): boolean {
+    const gen = this.nextGen()
+    const { list, inList, rev, inOut } = this
+    const isRemove = type === 'remove'
+    for (let i = 0; i < called.length; i++) this.called[called[i] as number] = gen
+
+    // Step 0: the initial list.
+    let len = 0
+    if (type === 'add') {
+      len = this.push(list, len, inList, gen, called)
+      len = this.push(list, len, inList, gen, before)
+    } else if (isRemove) {
+      for (let i = 0; i < before.length; i++) {
+        const x = before[i] as number
+        if (this.called[x] === gen) continue
+        inList[x] = gen
+        list[len++] = x
+      }
+    } else {
+      len = this.push(list, len, inList, gen, called)
+    }
+
+    // Steps 1-4: follow Add to a fixed point, then drop states whose Require is missing (to a fixed point).
+    len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
+    len = this.filterRequire(list, len, inList, gen, log, isAuto)
+
+    // Steps 5-6: walk the list reversed; a state is blocked by any not-yet-blocked state of the list removing it.
+    // Called states come first in the list, so they are looked at last: called beats active, earlier beats later.
+    let rlen = 0
+    for (let i = len - 1; i >= 0; i--) {
+      const x = list[i] as number
+      if (this.isBlocked(x, gen, log, clock)) {
+        this.blocked[x] = gen
+      } else {
+        rev[rlen++] = x
+        inOut[x] = gen
+      }
+    }
+
+    // Steps 7-8: what survivors remove; Add again over the survivors, never re-adding a removed state.
+    for (let k = 0; k < rlen; k++) {
+      const rm = this.c.remove[rev[k] as number] as Int32Array
+      for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
+    }
+    rlen = this.expandAdd(rev, rlen, inOut, gen, isRemove, clock, this.toRemove)
+
+    // Step 9: back to list order; Require again, which deactivates states whose requirement went away.
+    rlen = this.filterRequire(rev, rlen, inOut, gen, log, isAuto)
+    const targets = out.targets
+    targets.length = 0
+    for (let k = rlen - 1; k >= 0; k--) targets.push(rev[k] as number)
+    this.sort(targets)
+
+    const { enters, exits } = out
+    enters.length = 0
+    exits.length = 0
+    const multi = this.c.multi
+    for (let i = 0; i < targets.length; i++) {
+      const x = targets[i] as number
+      if (!isActive(clock, x) || (this.called[x] === gen && multi[x] === 1)) enters.push(x)
+    }
+    for (let i = 0; i < before.length; i++) {
+      const x = before[i] as number
+      if (inOut[x] !== gen) exits.push(x)
+    }
+    this.sort(exits)
+
+    if (isRemove) return true
+    let survived = 0
+    for (let i = 0; i < called.length; i++) if (inOut[called[i] as number] === gen) survived++
+    return isAuto ? survived > 0 : survived === called.length
+  }
+
+  /** Sorts states in place: require topology (required first, unconstrained first of all), then `after`. */
+  sort(states: number[]): void {
+    const { topo, after, sorts } = this.c
+    if (!sorts || states.length < 2) return
+    // Stable insertion sorts: lists are short and usually almost sorted already.
+    for (let i = 1; i < states.length; i++) {
+      const x = states[i] as number
+      const p = topo[x] as number
+      let j = i - 1
+      while (j >= 0 && (topo[states[j] as number] as number) > p) states[j + 1] = states[j--] as number
+      states[j + 1] = x
+    }
+    // asyncmachine-go's insertion step: move left while the left neighbour must come after this state.
+    for (let i = 1; i < states.length; i++) {
+      for (let j = i; j > 0 && (after[states[j - 1] as number] as Int32Array).includes(states[j] as number); j--) {
+        const t = states[j] as number
+        states[j] = states[j - 1] as number
+        states[j - 1] = t
+      }
+    }
+  }
+
+  private push(list: Int32Array, len: number, mark: Uint32Array, gen: number, from: readonly number[]): number {
+    for (let i = 0; i < from.length; i++) {
+      const x = from[i] as number
+      if (mark[x] === gen) continue
+      mark[x] = gen
+      list[len++] = x
+    }
+    return len
+  }
+
+  /**
+   * Appends the Add targets of every listed state (including appended ones: a fixed point). Active non-multi states
+   * do not re-apply their Add; a remove mutation never adds back what it removes.
+   */
+  private expandAdd(
+    list: Int32Array,
+    len: number,
+    mark: Uint32Array,
+    gen: number,
+    isRemove: boolean,
+    clock: readonly number[],
+    skip: Uint32Array | null,
+  ): number {
+    const { add, multi } = this.c
+    for (let i = 0; i < len; i++) {
+      const x = list[i] as number
+      if (isActive(clock, x) && multi[x] !== 1) continue
+      const adds = add[x] as Int32Array
+      for (let j = 0; j < adds.length; j++) {
+        const y = adds[j] as number
+        if (mark[y] === gen || (isRemove && this.called[y] === gen) || (skip !== null && skip[y] === gen)) continue
+        mark[y] = gen
+        list[len++] = y
+      }
+    }
+    return len
+  }
+
+  /** Drops (in place, order kept) every state with a Require missing from the list, until nothing changes. */
+  private filterRequire(
+    list: Int32Array,
+    len: number,
+    mark: Uint32Array,
+    gen: number,
+    log: RelationLog | null,
+    isAuto: boolean,
+  ): number {
+    const require = this.c.require
+    for (let changed = true; changed; ) {
+      changed = false
+      let w = 0
+      for (let r = 0; r < len; r++) {
+        const x = list[r] as number
+        const req = require[x] as Int32Array
+        let ok = true
+        for (let j = 0; j < req.length && ok; j++) ok = mark[req[j] as number] === gen
+        if (ok) {
+          list[w++] = x
+          continue
+        }
+        mark[x] = 0
+        changed = true
+        if (log) this.logReject(log, x, req, mark, gen, isAuto)
+      }
+      len = w
+    }
+    return len
+  }
+
+  private isBlocked(x: number, gen: number, log: RelationLog | null, clock: readonly number[]): boolean {
+    const by = this.c.removedBy[x] as Int32Array
+    let blocked = false
+    for (let j = 0; j < by.length && !blocked; j++) {
+      const b = by[j] as number
+      if (this.inList[b] === gen && this.blocked[b] !== gen) blocked = true
+    }
+    if (blocked && log) {
+      const names = this.c.names
+      const blockers = Array.from(by).filter((b) => this.inList[b] === gen && this.blocked[b] !== gen)
+      const level = isActive(clock, x) ? LogLevel.Ops : LogLevel.Decisions
+      log.push([level, `[rel:remove] ${names[x]} by ${blockers.map((b) => names[b]).join(' ')}`])
+    }
+    return blocked
+  }
+
+  private logReject(log: RelationLog, x: number, req: Int32Array, mark: Uint32Array, gen: number, auto: boolean): void {
+    const names = this.c.names
+    const missing = Array.from(req).filter((q) => mark[q] !== gen)
+    const line = `${names[x]}(${missing.map((q) => `-${names[q]}`).join(' ')})`
+    log.push(auto ? [LogLevel.Decisions, `[reject:auto] ${line}`] : [LogLevel.Ops, `[reject] ${line}`])
+  }
+
+  private nextGen(): number {
+    if (this.gen === 0xffffffff) {
+      for (const m of [this.inList, this.inOut, this.called, this.blocked, this.toRemove]) m.fill(0)
+      this.gen = 0
+    }
+    return ++this.gen
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * `schema()` and `extend()`: validate and sanitise state definitions, fix the state index (declaration order), and
+ * precompute the relation tables every machine of the schema shares.
+ */
+import { SchemaError } from './errors.js'
+import type { Schema, StateDef } from './types.js'
+
+export const EXCEPTION = 'Exception'
+const RELATIONS = ['require', 'add', 'remove', 'after'] as const
+type Relation = (typeof RELATIONS)[number]
+const KNOWN_FIELDS = new Set<string>(['auto', 'multi', 'tags', ...RELATIONS])
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+const HANDLER_SUFFIXES = ['Enter', 'Exit', 'State', 'End'] as const
+const NO_STATES: Int32Array = new Int32Array(0)
+
+/** Relation tables by state index, built once per schema. */
+export interface Compiled {
+  readonly n: number
+  readonly names: readonly string[]
+  readonly index: ReadonlyMap<string, number>
+  readonly auto: Uint8Array
+  readonly multi: Uint8Array
+  readonly require: readonly Int32Array[]
+  readonly add: readonly Int32Array[]
+  readonly remove: readonly Int32Array[]
+  readonly after: readonly Int32Array[]
+  /** Inverse of `remove`: the states whose `remove` lists this one. */
+  readonly removedBy: readonly Int32Array[]
+  /** Position in the require topology (required states first); -1 for states in no require edge. */
+  readonly topo: Int32Array
+  /** False when no state has require edges or `after`: sorting targets is then a no-op. */
+  readonly sorts: boolean
+  readonly autoStates: Int32Array
+  readonly exception: number
+  /** Indexes of `Heartbeat` / `Healthcheck` (-1 when absent): adding only them triggers no auto states. */
+  readonly health: readonly [number, number]
+}
+
+const COMPILED: unique symbol = Symbol('polymachine.compiled')
+type SchemaObject = Schema<string> & { readonly [COMPILED]: Compiled }
+
+// --- Types of the `schema()` parameters --------------------------------------------------------------------------
+
+type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}`
+type Def = { readonly [name: string]: StateDef<string> }
+type Part = Schema<any> | Def // eslint-disable-line @typescript-eslint/no-explicit-any
+type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
+/** The state names of all parts, plus `Exception`. */
+export type SchemaNames<P extends readonly unknown[]> = PartNames<P[number]> | typeof EXCEPTION
+type CheckDef<D, N extends string> = {
+  [K in keyof D]: K extends ReservedName ? `'${K & string}' is a reserved state name` : StateDef<N>
+}
+type CheckParts<P extends readonly unknown[]> = {
+  [I in keyof P]: P[I] extends Schema<any> ? P[I] : CheckDef<P[I], SchemaNames<P>> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * Validates state definitions and returns a frozen schema. State names become a literal union type; relation
+ * targets are checked against it at compile time and at run time. Several parts (definitions or schemas) are merged:
+ * a later part replaces whole state definitions of earlier ones; the order is that of first appearance.
+ *
+ * ```ts
+ * const ss = schema({
+ *   Start: {},
+ *   Ready: { auto: true, require: ['Start'] },
+ *   Retry: { multi: true },
+ * })
+ * ss.names // ['Start', 'Ready', 'Retry', 'Exception']
+ * ```
+ *
+ * @throws SchemaError for unknown relation targets, reserved or malformed names, `require`∩`remove` conflicts.
+ */
+export function schema<const P extends readonly Part[]>(...parts: P & CheckParts<P>): Schema<SchemaNames<P>> {
+  if (parts.length === 0) throw new SchemaError('schema() needs at least one state definition')
+  const merged = new Map<string, StateDef<string>>()
+  for (const [i, part] of (parts as readonly Part[]).entries()) {
+    if (part === null || typeof part !== 'object' || Array.isArray(part)) {
+      throw new SchemaError(`schema() part #${i + 1} is not a state definition object`)
+    }
+    const defs = isSchema(part) ? part.states : part
+    for (const name of Object.keys(defs)) merged.set(name, (defs as Def)[name] as StateDef<string>)
+  }
+  if (!merged.has(EXCEPTION)) merged.set(EXCEPTION, { multi: true })
+  return build(merged) as unknown as Schema<SchemaNames<P>>
+}
+
+/**
+ * Unions the relation lists and tags of `overlay` into `def` (order kept, duplicates dropped). `auto` and `multi` are
+ * only ever switched on. Use it to change an inherited state in a merged schema.
+ */
+export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>): StateDef<N> {
+  const out: { -readonly [K in keyof StateDef<N>]: StateDef<N>[K] } = {}
+  if (def.auto || overlay.auto) out.auto = true
+  if (def.multi || overlay.multi) out.multi = true
+  for (const rel of RELATIONS) {
+    const list = union(def[rel], overlay[rel])
+    if (list) out[rel] = list
+  }
+  const tags = union(def.tags, overlay.tags)
+  if (tags) out.tags = tags
+  return out
+}
+
+/** True for the output of `schema()`. */
+export function isSchema(value: unknown): value is Schema<string> {
+  return typeof value === 'object' && value !== null && COMPILED in value
+}
+
+/** The relation tables of a schema. */
+export function compiled(s: Schema<string>): Compiled {
+  const c = (s as SchemaObject)[COMPILED]
+  if (!c) throw new SchemaError('not a schema: create it with schema()')
+  return c
+}
+
+function union<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): T[] | undefined {
+  if (!a && !b) return undefined
+  return [...new Set([...(a ?? []), ...(b ?? [])])]
+}
+
+// --- Validation and compilation ----------------------------------------------------------------------------------
+
+function build(defs: Map<string, StateDef<string>>): SchemaObject {
+  const names = [...defs.keys()]
+  for (const name of names) checkName(name)
+  const index = new Map(names.map((n, i) => [n, i]))
+  const states: Record<string, StateDef<string>> = {}
+  for (const name of names) states[name] = sanitise(name, defs.get(name) as StateDef<string>, index)
+  const c = compile(names, index, states)
+  const out = { names: Object.freeze(names), states: Object.freeze(states) }
+  Object.defineProperty(out, COMPILED, { value: c, enumerable: false })
+  return Object.freeze(out) as unknown as SchemaObject
+}
+
+function checkName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new SchemaError(`invalid state name '${name}': use letters, digits and '_', not starting with a digit`, name)
+  }
+  if (name === 'Any') throw new SchemaError(`'Any' is reserved for the AnyEnter/AnyState handlers`, name)
+  const suffix = HANDLER_SUFFIXES.find((s) => name.endsWith(s))
+  if (suffix) {
+    throw new SchemaError(`state name '${name}' ends with '${suffix}', which is reserved for handler names`, name)
+  }
+}
+
+function sanitise(name: string, def: StateDef<string>, index: Map<string, number>): StateDef<string> {
+  if (def === null || typeof def !== 'object' || Array.isArray(def)) {
+    throw new SchemaError(`state '${name}': the definition must be an object`, name)
+  }
+  for (const key of Object.keys(def)) {
+    if (!KNOWN_FIELDS.has(key)) {
+      const known = [...KNOWN_FIELDS].join(', ')
+      throw new SchemaError(`state '${name}': unknown field '${key}' (known: ${known})`, name)
+    }
+  }
+  for (const flag of ['auto', 'multi'] as const) {
+    if (def[flag] !== undefined && typeof def[flag] !== 'boolean') {
+      throw new SchemaError(`state '${name}': '${flag}' must be a boolean`, name)
+    }
+  }
+  const rel = {} as Record<Relation, string[]>
+  for (const r of RELATIONS) {
+    const list = def[r]
+    if (list === undefined) {
+      rel[r] = []
+      continue
+    }
+    if (!Array.isArray(list)) throw new SchemaError(`state '${name}': '${r}' must be an array of state names`, name)
+    for (const target of list) {
+      if (typeof target !== 'string' || !index.has(target)) {
+        throw new SchemaError(`state '${name}': ${r} relation names unknown state '${String(target)}'`, name)
+      }
+    }
+    rel[r] = [...new Set(list as string[])]
+  }
+  // Sanitising as asyncmachine-go Schema.Parse: no self remove/after/require; an entry in add and remove stays in add.
+  rel.remove = rel.remove.filter((s) => s !== name && !rel.add.includes(s))
+  rel.after = rel.after.filter((s) => s !== name)
+  rel.require = rel.require.filter((s) => s !== name)
+  const conflict = rel.require.filter((s) => rel.remove.includes(s))
+  if (conflict.length > 0) {
+    const list = conflict.map((s) => `'${s}'`).join(', ')
+    throw new SchemaError(`state '${name}' both requires and removes ${list}`, name)
+  }
+  const out: { -readonly [K in keyof StateDef<string>]: StateDef<string>[K] } = {}
+  if (def.auto) out.auto = true
+  if (def.multi || name === EXCEPTION) out.multi = true
+  for (const r of RELATIONS) if (rel[r].length > 0) out[r] = Object.freeze(rel[r])
+  if (def.tags !== undefined) {
+    if (!Array.isArray(def.tags) || def.tags.some((t) => typeof t !== 'string')) {
+      throw new SchemaError(`state '${name}': 'tags' must be an array of strings`, name)
+    }
+    out.tags = Object.freeze([...def.tags])
+  }
+  return Object.freeze(out)
+}
+
+function compile(names: string[], index: Map<string, number>, states: Record<string, StateDef<string>>): Compiled {
+  const n = names.length
+  const idx = (list: readonly string[] | undefined): Int32Array =>
+    list && list.length > 0 ? Int32Array.from(list, (s) => index.get(s) as number) : NO_STATES
+  const table = (r: Relation): Int32Array[] => names.map((s) => idx(states[s]?.[r]))
+  const require = table('require')
+  const remove = table('remove')
+  const after = table('after')
+  const removedBy: number[][] = names.map(() => [])
+  remove.forEach((list, i) => list.forEach((target) => removedBy[target]?.push(i)))
+  const auto = Uint8Array.from(names, (s) => (states[s]?.auto ? 1 : 0))
+  const topo = requireTopology(require)
+  return {
+    n,
+    names,
+    index,
+    auto,
+    multi: Uint8Array.from(names, (s) => (states[s]?.multi ? 1 : 0)),
+    require,
+    add: table('add'),
+    remove,
+    after,
+    removedBy: removedBy.map((l) => (l.length > 0 ? Int32Array.from(l) : NO_STATES)),
+    topo,
+    sorts: topo.some((p) => p >= 0) || after.some((l) => l.length > 0),
+    autoStates: Int32Array.from(names.keys()).filter((i) => auto[i] === 1),
+    exception: index.get(EXCEPTION) as number,
+    health: [index.get('Heartbeat') ?? -1, index.get('Healthcheck') ?? -1],
+  }
+}
+
+/**
+ * Post-order DFS over the require graph in index order: required states get lower positions than the states that
+ * need them. States in no require edge stay at -1 (they sort first). Back edges of cycles are ignored.
+ */
+function requireTopology(require: readonly Int32Array[]): Int32Array {
+  const n = require.length
+  const inEdge = new Uint8Array(n)
+  require.forEach((list, i) => {
+    if (list.length > 0) inEdge[i] = 1
+    list.forEach((t) => (inEdge[t] = 1))
+  })
+  const pos = new Int32Array(n).fill(-1)
+  const visiting = new Uint8Array(n)
+  let next = 0
+  const visit = (i: number): void => {
+    if (pos[i] !== -1 || visiting[i]) return
+    visiting[i] = 1
+    for (const t of require[i] as Int32Array) visit(t)
+    pos[i] = next++
+  }
+  for (let i = 0; i < n; i++) if (inEdge[i]) visit(i)
+  return pos
+}

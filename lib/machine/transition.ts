@@ -1,0 +1,310 @@
+/**
+ * One transition: resolve relations, negotiate (Exit, Enter, self, state-state, AnyEnter), apply ticks, run final
+ * handlers (End, State, AnyState), roll back what a throwing final handler did not complete, and schedule the auto
+ * round. Handler throws become `Exception`; nothing a handler does escapes as a crash.
+ */
+import type { Core } from './core.js'
+import { HandlerError } from './errors.js'
+import type { Binding, HandlerFn } from './handlers.js'
+import { prepend } from './queue.js'
+import type { RelationLog } from './resolve.js'
+import { HandlerEvent, Tx } from './tx.js'
+import { type Args, LogLevel, type MutationType, Result } from './types.js'
+
+/** Runs one mutation as a transition and returns its result (never a queue tick). */
+export function transition(core: Core, type: MutationType, called: number[], args: Args | undefined, isAuto: boolean,
+  isCheck: boolean): Result {
+  const { log, res } = core
+  const logOps = log.on(LogLevel.Ops)
+  if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
+  const relLog: RelationLog | null = logOps ? [] : null
+  const accepted = core.resolver.resolve(type, called, core.active, core.clock, isAuto, res, relLog)
+  if (relLog) for (const [level, line] of relLog) log.emit(level, line)
+  const tx = core.wantsTx ? new Tx(core, type, called, args, isAuto, isCheck) : null
+  if (tx && core.tracers.length > 0) core.trace('transitionInit', tx)
+  if (!accepted) {
+    if (logOps) {
+      const rejected = called.filter((i) => !res.targets.includes(i))
+      log.emit(LogLevel.Ops, `[cancel:reject] ${core.names(rejected).join(' ')}`)
+    }
+    return finish(core, tx, 'relations')
+  }
+  if (logOps) logImplied(core, type, called)
+  if (tx && core.tracers.length > 0) core.trace('transitionStart', tx)
+
+  if (core.bindings.length > 0 && tx) {
+    const canceledBy = negotiate(core, tx, type, isAuto)
+    if (canceledBy !== null) {
+      if (logOps) log.emit(LogLevel.Ops, `[cancel] (${core.names(res.targets).join(' ')}) by ${canceledBy}`)
+      return finish(core, tx, canceledBy)
+    }
+  }
+  if (isCheck) return finish(core, tx, null)
+
+  const activeBefore = core.active.length
+  apply(core, isAuto)
+  let failedAt: string | null = null
+  if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
+  const ok = failedAt === null
+  if (ok && !isAuto && !isHealth(core, type, called) && res.enters.length + res.exits.length > 0) autoRound(core)
+  finish(core, tx, failedAt)
+  core.w?.transitionEnded(res.enters, res.exits)
+  if (!ok) return Result.Canceled
+  return !isAuto || core.active.length > activeBefore ? Result.Executed : Result.Canceled
+}
+
+// --- Negotiation ---------------------------------------------------------------------------------------------
+
+/** Runs the negotiation handlers; returns the name of the one that canceled, or null when all accepted. */
+function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): string | null {
+  const { bindings, res, hn, c } = core
+  // An auto transition accepts partially: a canceling handler about one of its auto states drops only that state.
+  const dropped: number[] = []
+  const cancel = (state: number): boolean => {
+    if (!isAuto || !tx.calledIdx.includes(state) || dropped.includes(state)) return true
+    dropped.push(state)
+    return false
+  }
+
+  for (const x of res.exits) {
+    for (const b of bindings) {
+      const fn = b.exit?.[x]
+      if (fn && !negotiation(core, tx, b, fn, hn.exit[x] as string)) return hn.exit[x] as string
+    }
+  }
+  for (const x of res.enters) {
+    for (const b of bindings) {
+      const fn = b.enter?.[x]
+      if (dropped.includes(x) || !fn || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
+      if (cancel(x)) return hn.enter[x] as string
+    }
+  }
+  if (type !== 'remove') {
+    for (const x of res.targets) {
+      if (!core.isActive(x)) continue
+      for (const b of bindings) {
+        const fn = b.self?.[x]
+        if (dropped.includes(x) || !fn || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
+        if (cancel(x)) return hn.self[x] as string
+      }
+    }
+  }
+  for (const from of core.active) {
+    if (!bindings.some((b) => b.pairFrom?.has(from))) continue
+    for (const to of res.targets) {
+      for (const b of bindings) {
+        const h = from === to || dropped.includes(to) ? undefined : b.pairs?.get(from * c.n + to)
+        if (h && !negotiation(core, tx, b, h.fn, h.name) && cancel(to)) return h.name
+      }
+    }
+  }
+  if (isAuto && dropped.length === tx.calledIdx.length) return 'auto'
+  for (const b of bindings) {
+    if (b.anyEnter && !negotiation(core, tx, b, b.anyEnter, 'AnyEnter')) return 'AnyEnter'
+  }
+  if (dropped.length > 0) return reresolve(core, tx, dropped)
+  return null
+}
+
+/** After partial acceptance: resolve again without the dropped auto states (and what only they implied). */
+function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
+  const called = tx.calledIdx.filter((i) => !dropped.includes(i))
+  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
+  const ok = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null)
+  tx.targetIdx = core.res.targets.slice()
+  tx.enterIdx = core.res.enters.slice()
+  tx.exitIdx = core.res.exits.slice()
+  return ok ? null : 'auto'
+}
+
+/** Calls one negotiation handler; false when it cancels (returns false, throws, or returns a Promise). */
+function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string): boolean {
+  const ret = call(core, tx, b, fn, name, -1)
+  if (ret === THREW) return false
+  if (isThenable(ret)) {
+    ret.then(undefined, () => undefined)
+    const err = new HandlerError(core.id, name,
+      'returned a Promise: negotiation handlers must be synchronous (do async work in a State handler)')
+    handlerThrew(core, tx, name, err)
+    return false
+  }
+  return ret !== false
+}
+
+// --- Apply and finals ----------------------------------------------------------------------------------------
+
+/** Ticks the clocks, makes the targets the active states, aborts state signals. */
+function apply(core: Core, isAuto: boolean): void {
+  const { clock, res } = core
+  for (const x of res.enters) clock[x] = (clock[x] as number) + (((clock[x] as number) & 1) === 1 ? 2 : 1)
+  for (const x of res.exits) clock[x] = (clock[x] as number) + 1
+  const before = core.active
+  core.active = res.targets
+  res.targets = before
+  core.activeNames = null
+  if (core.w) {
+    core.w.ticked(res.enters)
+    core.w.ticked(res.exits)
+  }
+  if (core.log.on(LogLevel.Changes) && res.enters.length + res.exits.length > 0) {
+    const plus = res.enters.map((i) => `+${core.c.names[i]}`)
+    const minus = res.exits.map((i) => `-${core.c.names[i]}`)
+    core.log.emit(LogLevel.Changes, `${isAuto ? '[auto_]' : '[state]'} ${[...plus, ...minus].join(' ')}`)
+  }
+}
+
+/** End handlers, State handlers (and `whenArgs`), AnyState. Returns the name of a handler that threw, or null. */
+function finals(core: Core, tx: Tx | null, args: Args | undefined): string | null {
+  const { bindings, res, hn } = core
+  for (let k = 0; k < res.exits.length; k++) {
+    const x = res.exits[k] as number
+    for (const b of bindings) {
+      const fn = b.end?.[x]
+      if (fn && tx && call(core, tx, b, fn, hn.end[x] as string, x) === THREW) {
+        rollback(core, k, true)
+        return hn.end[x] as string
+      }
+    }
+  }
+  for (let k = 0; k < res.enters.length; k++) {
+    const x = res.enters[k] as number
+    for (const b of bindings) {
+      const fn = b.state?.[x]
+      if (fn && tx && call(core, tx, b, fn, hn.state[x] as string, x, true) === THREW) {
+        rollback(core, k, false)
+        return hn.state[x] as string
+      }
+    }
+    core.w?.stateDispatched(x, tx ? tx.args : args)
+  }
+  for (const b of bindings) {
+    if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1) === THREW) return 'AnyState'
+  }
+  return null
+}
+
+/**
+ * A final handler threw: every state whose final handler did not complete returns to where it was. For a State
+ * handler, that state and the later enters deactivate; for an End handler, it and the later exits re-activate and
+ * no enter stays.
+ */
+function rollback(core: Core, from: number, inEnd: boolean): void {
+  const { res, clock } = core
+  const reactivate = inEnd ? res.exits.slice(from) : []
+  const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
+  for (const x of deactivate) clock[x] = (clock[x] as number) + 1
+  for (const x of reactivate) clock[x] = (clock[x] as number) + 1
+  core.active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)
+  if (reactivate.length > 0) core.resolver.sort(core.active)
+  core.activeNames = null
+  core.w?.ticked(deactivate)
+  core.w?.ticked(reactivate)
+  if (core.log.on(LogLevel.Changes)) {
+    const line = [...reactivate.map((i) => `+${core.c.names[i]}`), ...deactivate.map((i) => `-${core.c.names[i]}`)]
+    core.log.emit(LogLevel.Changes, `[recover] ${line.join(' ')}`)
+  }
+}
+
+// --- Handler calls ---------------------------------------------------------------------------------------------
+
+const THREW = Symbol('threw')
+
+/**
+ * Calls a handler with its event. A throw is turned into `Exception` and reported as THREW. A Promise from a
+ * final handler is watched: its rejection is passed to `addErr`, unless the state's tick moved on (stale work).
+ */
+function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number, isState = false): unknown {
+  const tick = state >= 0 ? (core.clock[state] as number) : 0
+  const e = new HandlerEvent(name, tx, isState ? state : -1, tick)
+  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[handler:${b.num}] ${name}`)
+  if (core.tracers.length > 0) core.trace('handlerStart', tx, b.id, name)
+  let ret: unknown
+  try {
+    ret = fn.call(b.obj, e)
+  } catch (err) {
+    handlerThrew(core, tx, name, err)
+    ret = THREW
+  }
+  if (core.tracers.length > 0) core.trace('handlerEnd', tx, b.id, name)
+  if (ret !== THREW && isThenable(ret) && (name.endsWith('State') || name.endsWith('End'))) {
+    ret.then(undefined, (err: unknown) => asyncRejected(core, name, state, tick, err))
+  }
+  return ret
+}
+
+function asyncRejected(core: Core, name: string, state: number, tick: number, err: unknown): void {
+  if (core.disposed || (state >= 0 && core.clock[state] !== tick)) {
+    if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[error:stale] ${name}: ${errMessage(err)}`)
+    return
+  }
+  core.mach.addErr(err, { handler: name })
+}
+
+/** Records the error and prepends `add Exception`, unless this very transition was adding Exception. */
+function handlerThrew(core: Core, tx: Tx, name: string, err: unknown): void {
+  core.err = err
+  if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${name}: ${errMessage(err)}`)
+  const exc = core.c.exception
+  if (tx.calledIdx.includes(exc)) {
+    core.report(`${name} threw while handling Exception; not re-adding it: ${errMessage(err)}`)
+    return
+  }
+  prepend(core, 'add', [exc], { err, handler: name }, false)
+}
+
+function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {
+  if (tx) {
+    tx.accepted = canceledBy === null && !tx.isCheck
+    tx.canceledBy = canceledBy ?? undefined
+    tx.finish()
+    if (core.tracers.length > 0) core.trace('transitionEnd', tx)
+    if (!tx.isCheck) core.obs?.transition(tx)
+  }
+  return canceledBy === null ? Result.Executed : Result.Canceled
+}
+
+// --- Auto states and logs --------------------------------------------------------------------------------------
+
+/** Prepends one add of every inactive auto state that no active state removes. */
+function autoRound(core: Core): void {
+  const { c } = core
+  let called: number[] | null = null
+  for (const a of c.autoStates) {
+    if (core.isActive(a)) continue
+    const by = c.removedBy[a] as Int32Array
+    let blocked = false
+    for (let j = 0; j < by.length && !blocked; j++) blocked = core.isActive(by[j] as number)
+    if (!blocked) (called ??= []).push(a)
+  }
+  if (!called) return
+  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto] ${core.names(called).join(' ')}`)
+  prepend(core, 'add', called, undefined, true)
+}
+
+/** An add of only Heartbeat or Healthcheck triggers no auto states. */
+function isHealth(core: Core, type: MutationType, called: number[]): boolean {
+  const [hb, hc] = core.c.health
+  return type === 'add' && called.length === 1 && (called[0] === hb || called[0] === hc)
+}
+
+function logStart(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean,
+  check: boolean): void {
+  const names = core.names(called).join(' ')
+  if (auto) core.log.emit(LogLevel.Decisions, `[${type}:auto] ${names}`)
+  else if (check) core.log.emit(LogLevel.Decisions, `[can:${type}] ${names}${core.log.formatArgs(args)}`)
+  else core.log.emit(LogLevel.Ops, `[${type}] ${names}${core.log.formatArgs(args)}`)
+}
+
+function logImplied(core: Core, type: MutationType, called: number[]): void {
+  const implied = core.res.targets.filter((i) =>
+    type === 'remove' ? !core.isActive(i) : !called.includes(i) && (type === 'set' || !core.isActive(i)))
+  if (implied.length > 0) core.log.emit(LogLevel.Ops, `[implied] ${core.names(implied).join(' ')}`)
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

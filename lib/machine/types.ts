@@ -1,0 +1,232 @@
+/**
+ * Public types of the core: schema definitions, results, events, transitions, tracers and options.
+ * Runtime values that accompany a type (Result, LogLevel) live here too, so one import gives both.
+ */
+import type { Machine } from './machine.js'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schema
+
+/** A state's definition. Relation lists name other states of the same schema. */
+export interface StateDef<N extends string = string> {
+  /** After every transition that changed a tick, the machine tries to activate this state by itself. */
+  readonly auto?: boolean
+  /** Called again while active, the state re-enters: tick +2, Enter/State handlers run again. */
+  readonly multi?: boolean
+  /** All of these must be (or become) active, or this state cannot be. */
+  readonly require?: readonly N[]
+  /** Activating this state also activates these, when relations allow (optional). */
+  readonly add?: readonly N[]
+  /** While this state is in the targets, these are deactivated or blocked. */
+  readonly remove?: readonly N[]
+  /** Only ordering: this state's handlers run after those of these states. */
+  readonly after?: readonly N[]
+  /** Free-form labels. */
+  readonly tags?: readonly string[]
+}
+
+declare const schemaBrand: unique symbol
+
+/** A validated, frozen schema. `N` is the literal union of its state names, `Exception` included. */
+export interface Schema<N extends string = string> {
+  readonly [schemaBrand]: true
+  /** State names in index order (declaration order, `Exception` last unless declared). */
+  readonly names: readonly N[]
+  /** Sanitised definitions, by name. */
+  readonly states: Readonly<Record<N, Readonly<StateDef<N>>>>
+}
+
+/** The state-name union of a schema, or the union itself. */
+export type StateNames<T> = T extends Schema<infer N> ? N : T extends string ? T : never
+
+/** One state name or a list of them, as every method taking states accepts. */
+export type States<N extends string> = N | readonly N[]
+
+// ---------------------------------------------------------------------------------------------------------------
+// Results
+
+/** Mutation results: `Executed` (0), `Canceled` (1), or a queue tick (≥ 2) when the mutation was queued. */
+export const Result = { Executed: 0, Canceled: 1 } as const
+/** `Result.Executed`, `Result.Canceled`, or a queue tick ≥ 2. */
+export type Result = number
+
+/** True when a mutation was queued; the result is then its queue tick (`whenQueue(r)` waits for it). */
+export function isQueued(r: Result): boolean {
+  return r >= 2
+}
+
+/** `'executed' | 'canceled' | 'queued'`. */
+export function resultName(r: Result): 'executed' | 'canceled' | 'queued' {
+  return r === 0 ? 'executed' : r === 1 ? 'canceled' : 'queued'
+}
+
+/** Arguments of a mutation; one object is shared by all handlers of a transition. */
+export type Args = Record<string, unknown>
+
+/** Args of an `Exception` add, as passed by `addErr()` or by a throwing handler. */
+export interface ExceptionArgs extends Args {
+  err: unknown
+  /** The handler that threw, when the error came from one. */
+  handler?: string
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Logging
+
+/** Log levels, as in asyncmachine-go. */
+export const LogLevel = { Nothing: 0, External: 1, Changes: 2, Ops: 3, Decisions: 4, Everything: 5 } as const
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel]
+
+/** Receives each log line, already prefixed with `[<id>] `. */
+export type LogFn = (level: LogLevel, line: string) => void
+
+/** Picks the args to print in log lines: names to show (truncated), or a function returning `key → text`. */
+export type LogArgs = readonly string[] | ((args: Args) => Record<string, string> | undefined)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Transitions and events
+
+export type MutationType = 'add' | 'remove' | 'set'
+
+/** A mutation as tracers see it. */
+export interface MutationInfo<N extends string = string> {
+  readonly type: MutationType
+  readonly calledStates: readonly N[]
+  readonly args: Args | undefined
+  /** True for auto-state mutations the machine made itself. */
+  readonly isAuto: boolean
+  /** The queue tick it will run at; 0 for prepended (auto, exception) mutations. */
+  readonly queueTick: number
+}
+
+/** One transition: what was called, what the relations resolved, and what happened. */
+export interface TransitionInfo<N extends string = string> {
+  readonly machine: Machine<N>
+  readonly type: MutationType
+  readonly calledStates: readonly N[]
+  readonly statesBefore: readonly N[]
+  /** Resolved targets, sorted (require topology, then `after`). */
+  readonly targetStates: readonly N[]
+  /** States activated (or multi re-entered). */
+  readonly enters: readonly N[]
+  /** States deactivated. */
+  readonly exits: readonly N[]
+  readonly isAuto: boolean
+  /** True for `canAdd`/`canRemove` dry runs. */
+  readonly isCheck: boolean
+  readonly args: Args
+  /** Ticks in index order before the transition. */
+  readonly timeBefore: readonly number[]
+  /** Ticks in index order after the transition (equal to `timeBefore` until applied, or when canceled). */
+  readonly timeAfter: readonly number[]
+  /** Accepted and applied. False while negotiating, when canceled or rejected. */
+  readonly accepted: boolean
+  /** Why it was not accepted: `'relations'`, a handler name, or `'error'`. Undefined when accepted. */
+  readonly canceledBy: string | undefined
+}
+
+/** The event every handler receives. */
+export interface Event<N extends string = string> {
+  /** The handler name, e.g. `FooEnter`. */
+  readonly name: string
+  readonly machine: Machine<N>
+  /** The mutation's args; the same object for all handlers of one transition. */
+  readonly args: Args
+  readonly transition: TransitionInfo<N>
+  /**
+   * For `FooState`: the state signal of Foo (aborted when Foo's tick next changes). For any other handler:
+   * aborted when the transition ends.
+   */
+  readonly signal: AbortSignal
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Handlers
+
+type Negotiation<N extends string> = (e: Event<N>) => boolean | void
+type Final<N extends string> = (e: Event<N>) => unknown
+
+/** Names of negotiation handlers of a schema: `FooEnter`, `FooExit`, `FooBar` (incl. `FooFoo`), `AnyEnter`. */
+export type NegotiationName<N extends string> = `${N}Enter` | `${N}Exit` | `${N}${N}` | 'AnyEnter'
+/** Names of final handlers of a schema: `FooState`, `FooEnd`, `AnyState`. */
+export type FinalName<N extends string> = `${N}State` | `${N}End` | 'AnyState'
+
+/**
+ * Every valid handler of a schema, all optional. Typing a handler object with it rejects typo'd names.
+ *
+ * ```ts
+ * const handlers: Handlers<typeof ss> = {
+ *   ReadyEnter: (e) => e.machine.is('Start'),
+ *   ReadyState: (e) => console.log('ready', e.args),
+ * }
+ * ```
+ */
+export type Handlers<T> = { [K in NegotiationName<StateNames<T>>]?: Negotiation<StateNames<T>> } & {
+  [K in FinalName<StateNames<T>>]?: Final<StateNames<T>>
+}
+
+type Upper = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'N' | 'O' | 'P' | 'Q' |
+  'R' | 'S' | 'T' | 'U' | 'V' | 'W' | 'X' | 'Y' | 'Z'
+/** A name that looks like a handler: `Xxx…Enter|Exit|State|End`, or `AnyXxx…`. */
+export type HandlerShaped = `${Upper}${string}${'Enter' | 'Exit' | 'State' | 'End'}` | `Any${Upper}${string}`
+
+/**
+ * `bind()`'s parameter check: handler names of the schema must have handler signatures; handler-shaped names that
+ * name no state are compile errors; every other member (helpers, fields) passes.
+ */
+export type CheckHandlers<T, N extends string> = {
+  [K in keyof T]: K extends NegotiationName<N>
+    ? Negotiation<N>
+    : K extends FinalName<N>
+      ? Final<N>
+      : K extends HandlerShaped
+        ? `'${K & string}' names no state of this schema`
+        : T[K]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tracers
+
+/** Hooks into a machine's life. Every method is optional and called synchronously. */
+export interface Tracer {
+  machineInit?(mach: Machine<string>): void
+  newSubmachine?(parent: Machine<string>, child: Machine<string>): void
+  mutationQueued?(mach: Machine<string>, mutation: MutationInfo): void
+  transitionInit?(tx: TransitionInfo): void
+  transitionStart?(tx: TransitionInfo): void
+  handlerStart?(tx: TransitionInfo, bindingId: string, name: string): void
+  handlerEnd?(tx: TransitionInfo, bindingId: string, name: string): void
+  transitionEnd?(tx: TransitionInfo): void
+  queueEnd?(mach: Machine<string>): void
+  machineDispose?(id: string): void
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Machine options and snapshots
+
+export interface MachineOptions<N extends string = string> {
+  /** Default: 16 random hex characters. */
+  id?: string
+  /** Bound at construction, as `mach.bind(handlers)`. */
+  handlers?: Handlers<N> | object
+  /** The parent's tracers get `newSubmachine(parent, child)`. */
+  parent?: Machine<string>
+  tags?: readonly string[]
+  /** Mutations are canceled while this many are queued (an `Exception` add still gets in once). Default 1000. */
+  queueLimit?: number
+  /** Default `LogLevel.Nothing`. */
+  logLevel?: LogLevel
+  /** Receives log lines instead of stdout. */
+  logger?: LogFn
+  /** Which args to show in log lines. Default: `name id port addr err path url uri`, truncated to 20 chars. */
+  logArgs?: LogArgs
+  tracers?: readonly Tracer[]
+}
+
+/** A machine's clocks as plain JSON, for `import()`. */
+export interface Snapshot {
+  id: string
+  names: string[]
+  time: number[]
+  queueTick: number
+}

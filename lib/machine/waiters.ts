@@ -1,0 +1,226 @@
+/**
+ * Waiting without select loops: `when`, `whenNot`, `whenTime`, `whenTicks`, `whenArgs`, `whenErr`, `whenQueue`,
+ * `whenQueueEnds`, `whenDisposed`, plus state signals. Waiters are indexed by state and checked only when one of
+ * their states ticked; a settled waiter leaves no listener, timer or registry entry behind.
+ */
+import { type Core, stateChanged } from './core.js'
+import { DisposedError, TimeoutError } from './errors.js'
+import type { Args } from './types.js'
+
+/** Options of every waiter. */
+export interface WaitOptions {
+  /** Rejects the wait with `signal.reason` when aborted (at once). */
+  signal?: AbortSignal
+  /** Rejects the wait with `TimeoutError` after this many milliseconds. */
+  timeout?: number
+}
+
+/** Something that follows state changes (waiters, rxjs streams). */
+export interface StateWatcher {
+  /** State `i` ticked in the transition that just ended. */
+  changed(i: number): void
+  /** The machine was disposed. */
+  disposed(): void
+}
+
+type Kind = 'state' | 'args' | 'queue' | 'queueEnd' | 'disposal'
+const RESOLVED: Promise<void> = Promise.resolve()
+
+class Pending implements StateWatcher {
+  resolve!: () => void
+  reject!: (err: unknown) => void
+  readonly promise: Promise<void>
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+  /** `whenArgs`: the args to match. `whenQueue`: the queue tick to reach. */
+  want: Args | undefined = undefined
+  tick = 0
+
+  constructor(
+    readonly owner: Waiters,
+    readonly kind: Kind,
+    readonly what: string,
+    readonly states: readonly number[],
+    readonly test: () => boolean,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
+
+  changed(): void {
+    if (this.test()) this.settle(null)
+  }
+
+  disposed(): void {
+    if (this.kind === 'disposal') this.settle(null)
+    else this.settle(new DisposedError(this.owner.core.id, `${this.what} can no longer happen`))
+  }
+
+  settle(err: unknown): void {
+    this.owner.remove(this)
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort)
+    if (err === null) this.resolve()
+    else this.reject(err)
+  }
+}
+
+export class Waiters {
+  readonly core: Core
+  private readonly byState = new Map<number, Set<StateWatcher>>()
+  private readonly byArgs = new Map<number, Set<Pending>>()
+  private readonly queue = new Set<Pending>()
+  private readonly queueEnd = new Set<Pending>()
+  private readonly disposal = new Set<Pending>()
+  private readonly signals = new Map<number, AbortController>()
+
+  constructor(core: Core) {
+    this.core = core
+  }
+
+  /** Registered watchers, waiters and signals: 0 once everything settled (leak checks). */
+  get size(): number {
+    let n = this.queue.size + this.queueEnd.size + this.disposal.size + this.signals.size
+    for (const set of this.byState.values()) n += set.size
+    for (const set of this.byArgs.values()) n += set.size
+    return n
+  }
+
+  watch(states: readonly number[], w: StateWatcher): void {
+    for (const i of states) {
+      let set = this.byState.get(i)
+      if (!set) this.byState.set(i, (set = new Set()))
+      set.add(w)
+    }
+  }
+
+  unwatch(states: readonly number[], w: StateWatcher): void {
+    for (const i of states) {
+      const set = this.byState.get(i)
+      if (set?.delete(w) && set.size === 0) this.byState.delete(i)
+    }
+  }
+
+  remove(p: Pending): void {
+    if (p.kind === 'state') this.unwatch(p.states, p)
+    else if (p.kind === 'args') {
+      const i = p.states[0] as number
+      const set = this.byArgs.get(i)
+      if (set?.delete(p) && set.size === 0) this.byArgs.delete(i)
+    } else if (p.kind === 'queue') this.queue.delete(p)
+    else if (p.kind === 'queueEnd') this.queueEnd.delete(p)
+    else this.disposal.delete(p)
+  }
+
+  /** The signal aborted the next time state `i` ticks; the same one until then. */
+  stateSignal(i: number): AbortSignal {
+    let ctl = this.signals.get(i)
+    if (!ctl) this.signals.set(i, (ctl = new AbortController()))
+    return ctl.signal
+  }
+
+  /** States whose tick just changed: abort their signals. */
+  ticked(states: readonly number[]): void {
+    if (this.signals.size === 0) return
+    for (const i of states) {
+      const ctl = this.signals.get(i)
+      if (!ctl) continue
+      this.signals.delete(i)
+      ctl.abort(stateChanged(this.core.id, this.core.c.names[i] as string))
+    }
+  }
+
+  /** After a transition applied: notify the watchers of every state that ticked. */
+  transitionEnded(enters: readonly number[], exits: readonly number[]): void {
+    if (this.byState.size === 0) return
+    for (const i of enters) this.byState.get(i)?.forEach((w) => w.changed(i))
+    for (const i of exits) this.byState.get(i)?.forEach((w) => w.changed(i))
+  }
+
+  hasArgsWaiters(): boolean {
+    return this.byArgs.size > 0
+  }
+
+  /** `FooState` was dispatched with `args`. */
+  stateDispatched(i: number, args: Args | undefined): void {
+    const set = this.byArgs.get(i)
+    if (!set) return
+    for (const p of set) if (args && matchArgs(args, p.want as Args)) p.settle(null)
+  }
+
+  queueTickReached(tick: number): void {
+    for (const p of this.queue) if (tick >= p.tick) p.settle(null)
+  }
+
+  queueEnded(): void {
+    for (const p of this.queueEnd) p.settle(null)
+  }
+
+  /** Disposal: abort every signal, reject every waiter, complete every stream; resolve `whenDisposed` last. */
+  dispose(): void {
+    for (const [i, ctl] of this.signals) ctl.abort(new DisposedError(this.core.id, `state ${this.core.c.names[i]}`))
+    this.signals.clear()
+    for (const set of [...this.byState.values()]) for (const w of [...set]) w.disposed()
+    this.byState.clear()
+    for (const set of [...this.byArgs.values()]) for (const p of [...set]) p.disposed()
+    for (const p of [...this.queue, ...this.queueEnd]) p.disposed()
+  }
+
+  disposalDone(): void {
+    for (const p of [...this.disposal]) p.settle(null)
+  }
+
+  /** Starts a waiter, or settles it at once: an aborted signal wins, then disposal, then an already-true condition. */
+  start(kind: Kind, what: string, states: readonly number[], test: () => boolean, opts: WaitOptions | undefined,
+    extra?: { tick?: number; args?: Args }): Promise<void> {
+    const core = this.core
+    const signal = checkOptions(core.id, what, opts)
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (kind !== 'disposal' && core.disposed) return Promise.reject(new DisposedError(core.id, what))
+    if (test()) return RESOLVED
+    const p = new Pending(this, kind, what, states, test, signal)
+    if (kind === 'state') this.watch(states, p)
+    else if (kind === 'args') {
+      const i = states[0] as number
+      let set = this.byArgs.get(i)
+      if (!set) this.byArgs.set(i, (set = new Set()))
+      set.add(p)
+      p.want = extra?.args ?? {}
+    } else if (kind === 'queue') {
+      p.tick = extra?.tick ?? 0
+      this.queue.add(p)
+    }
+    else if (kind === 'queueEnd') this.queueEnd.add(p)
+    else this.disposal.add(p)
+    if (signal) {
+      p.onAbort = () => p.settle(signal.reason)
+      signal.addEventListener('abort', p.onAbort, { once: true })
+    }
+    const timeout = opts?.timeout
+    if (timeout !== undefined && timeout !== Infinity) {
+      p.timer = setTimeout(() => p.settle(new TimeoutError(core.id, what, timeout)), timeout)
+    }
+    return p.promise
+  }
+}
+
+function matchArgs(args: Args, want: Args): boolean {
+  for (const key of Object.keys(want)) if (!(key in args) || args[key] !== want[key]) return false
+  return true
+}
+
+function checkOptions(id: string, what: string, opts: WaitOptions | undefined): AbortSignal | undefined {
+  if (opts === undefined) return undefined
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`machine ${id}: ${what}: options must be an object`)
+  const { timeout, signal } = opts
+  if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+    throw new RangeError(`machine ${id}: ${what}: timeout must be a number ≥ 0, got ${String(timeout)}`)
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`machine ${id}: ${what}: signal must be an AbortSignal`)
+  }
+  return signal
+}
