@@ -16,6 +16,9 @@ import {
 import type { WaitOptions } from './waiters.js'
 import * as wait from './when.js'
 
+/** Internal: a machine's core, for the modules of this package (see internals.ts). */
+export let coreOf: (m: Machine<string>) => Core
+
 /**
  * A machine over a schema: any set of states can be active at once, relations decide what a mutation really does,
  * each state has a clock (odd tick = active), and handler methods found by name react to transitions.
@@ -27,6 +30,10 @@ import * as wait from './when.js'
  * ```
  */
 export class Machine<N extends string = string> implements Disposable {
+  static {
+    coreOf = (m) => m.#core
+  }
+
   readonly #core: Core
   /** Read-only scratch for `is`/`not` (no user code runs while it is in use). */
   readonly #read: number[] = []
