@@ -21,7 +21,7 @@ export interface Resolution {
 /** Log lines the resolver produced; emitted by the caller once resolution is over. */
 export type RelationLog = Array<[LogLevel, string]>
 
-const isActive = (clock: readonly number[], i: number): boolean => (clock[i] as number & 1) === 1
+const isActive = (clock: readonly number[], i: number): boolean => ((clock[i] as number) & 1) === 1
 
 export class Resolver {
   private readonly c: Compiled
