@@ -40,7 +40,9 @@ export function mutate(core: Core, type: MutationType, called: number[], args: A
   const exc = core.c.exception
   if (core.queueLen >= core.queueLimit) {
     // An error is never lost to a full queue: one Exception add gets in while Exception is inactive.
-    const letIn = type === 'add' && called.includes(exc) && !core.isActive(exc)
+    const letIn =
+      type === 'add' && called.includes(exc) && !core.isActive(exc) && !core.queue.some((m, i) =>
+        i >= core.qHead && m.type === 'add' && m.called.includes(exc))
     if (!letIn) {
       if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:full] ${type} ${core.names(called).join(' ')}`)
       return Result.Canceled
