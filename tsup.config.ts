@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'lib/index.ts' },
+  entry: { index: 'lib/index.ts', actor: 'lib/actor/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,0 +1,383 @@
+/**
+ * One actor: a machine whose multi states are its messages, a bounded mailbox, and a delivery loop that hands the
+ * machine one message at a time (or `concurrency` at a time, counting the async part of handlers).
+ */
+import { Machine, Result, TimeoutError, type Args, type Event, type LogFn, type LogLevel, type Schema } from '../machine/index.js'
+import { ActorEventImpl } from './event.js'
+import {
+  ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError, UnknownMessageError,
+} from './errors.js'
+import { Mailbox, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
+import { Timers } from './timers.js'
+import type { ActorRef, AskOptions, DeadLetterReason, StopInfo } from './types.js'
+import { ActorRefImpl } from './ref.js'
+
+/** What an actor needs from its system. */
+export interface ActorHost {
+  deadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void
+  stopped(actor: Actor, info: StopInfo): void
+}
+
+export interface ActorOptions {
+  id: string
+  mailbox?: MailboxOptions
+  /** Messages handled at once, counting the async part of handlers. Default 1. */
+  concurrency?: number
+  logLevel?: LogLevel
+  logger?: LogFn
+  parent?: Machine<string>
+}
+
+/** Messages delivered per microtask before yielding to I/O. */
+const BATCH = 4096
+
+interface Current {
+  readonly env: Envelope
+  readonly args: Args
+  handled: boolean
+  result: unknown
+  threw: boolean
+  error: unknown
+}
+
+export class Actor {
+  readonly id: string
+  readonly mach: Machine<string>
+  readonly mailbox: Mailbox
+  readonly timers: Timers
+  readonly ref: ActorRef
+  processed = 0
+  inFlight = 0
+  stopInfo: StopInfo | null = null
+
+  private readonly messages: ReadonlySet<string>
+  private readonly concurrency: number
+  private scheduled = false
+  private ready = false
+  private stopping = false
+  private cur: Current | null = null
+  private lastResult: Result = Result.Canceled
+  private stopPromise: Promise<void> | null = null
+  private idle: (() => void) | null = null
+  private readonly drainFn = (): void => this.drain()
+
+  constructor(
+    private readonly host: ActorHost,
+    schema: Schema<string>,
+    handlers: object,
+    opts: ActorOptions,
+  ) {
+    this.id = opts.id
+    const concurrency = opts.concurrency ?? 1
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`actor ${opts.id}: concurrency must be an integer ≥ 1, got ${concurrency}`)
+    }
+    this.concurrency = concurrency
+    this.messages = messageStates(schema)
+    this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason))
+    this.timers = new Timers(this.id, (msg, args) => void this.tell(msg, args))
+    this.ref = new ActorRefImpl(this)
+    this.mach = new Machine(schema, {
+      id: opts.id,
+      tags: ['actor'],
+      ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+      ...(opts.logger && { logger: opts.logger }),
+      ...(opts.parent && { parent: opts.parent }),
+    })
+    this.mach.bind(wrapHandlers(this, handlers))
+  }
+
+  /** Adds Start, waits for an async `StartState`, then adds Ready and starts delivering. */
+  async start(): Promise<void> {
+    const cur = this.run('Start', {})
+    if (cur.threw) return this.startFailed(cur.error)
+    if (this.lastResult !== Result.Executed) return this.startFailed(new Error(`actor ${this.id}: Start was canceled`))
+    try {
+      await cur.result
+    } catch (err) {
+      return this.startFailed(err)
+    }
+    if (this.stopping) return
+    this.mach.add('Ready')
+    this.ready = true
+    this.schedule()
+  }
+
+  tell(msg: string, args: Args | undefined, opts?: AskOptions): void | Promise<void> {
+    this.checkMessage(msg)
+    return this.enqueue({ msg, args, reply: undefined }, opts)
+  }
+
+  ask(msg: string, args: Args | undefined, opts: AskOptions = {}): Promise<unknown> {
+    this.checkMessage(msg)
+    checkTimeout(opts.timeout)
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason as Error)
+    return new Promise((resolve, reject) => {
+      const { signal, timeout } = opts
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const cleanup = (): void => {
+        if (timer) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const fail = (err: unknown): void => {
+        env.reply = undefined
+        cleanup()
+        reject(err as Error)
+      }
+      const onAbort = (): void => fail(signal?.reason)
+      const env: Envelope = {
+        msg,
+        args,
+        reply: { resolve: (v) => (cleanup(), resolve(v)), reject: fail },
+      }
+      if (timeout !== undefined) timer = setTimeout(() => fail(new TimeoutError(this.id, `ask(${msg})`, timeout)), timeout)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        const sent = this.enqueue(env, opts)
+        if (sent) sent.catch(fail)
+      } catch (err) {
+        fail(err)
+      }
+    })
+  }
+
+  /** Stops delivering, waits for in-flight handlers (up to `timeout`), drains the mailbox to dead letters. */
+  stop(reason: StopInfo['reason'], timeout: number, error?: unknown): Promise<void> {
+    return (this.stopPromise ??= this.doStop(reason, timeout, error))
+  }
+
+  private async doStop(reason: StopInfo['reason'], timeout: number, error: unknown): Promise<void> {
+    this.stopping = true
+    this.ready = false
+    this.timers.close()
+    this.mach.add('Stopping')
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeout)
+        this.idle = () => (clearTimeout(t), resolve())
+      })
+    }
+    for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
+    this.mailbox.wakeAll()
+    this.mach.add('Stopped')
+    this.stopInfo = { actorId: this.id, reason, ...(error !== undefined && { error }) }
+    this.host.stopped(this, this.stopInfo)
+    this.mach.dispose()
+  }
+
+  get stopped(): boolean {
+    return this.stopInfo !== null
+  }
+
+  /** Called by the handler wrapper for the final handler of the message being delivered. */
+  captured(e: Event, result: unknown, threw: boolean): void {
+    const cur = this.cur
+    if (!cur || cur.handled || e.args !== cur.args || e.name !== `${cur.env.msg}State`) return
+    cur.handled = true
+    cur.threw = threw
+    if (threw) cur.error = result
+    else cur.result = result
+  }
+
+  // --- delivery ---------------------------------------------------------------------------------------------
+
+  private enqueue(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+    if (this.stopping) {
+      this.terminated(env, 'stopped')
+      return
+    }
+    const r = this.mailbox.offer(env)
+    if (r === 'accepted') {
+      this.schedule()
+      return
+    }
+    if (r === 'dropped') return
+    if (this.mailbox.overflow === 'reject') throw new MailboxFullError(this.id, env.msg, this.mailbox.capacity)
+    checkTimeout(opts?.timeout)
+    return this.waitAndEnqueue(env, opts?.signal, opts?.timeout)
+  }
+
+  /**
+   * `block` policy: wait for room (FIFO among blocked senders), then offer again. A sender that gives up (abort,
+   * timeout, or an ask that failed meanwhile) leaves no waiter behind and its message is not enqueued.
+   */
+  private async waitAndEnqueue(env: Envelope, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
+    const deadline = timeout === undefined ? Infinity : Date.now() + timeout
+    const isAsk = env.reply !== undefined
+    for (;;) {
+      signal?.throwIfAborted()
+      const room = this.mailbox.waitForRoom()
+      await new Promise<void>((resolve, reject) => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const giveUp = (err: unknown): void => {
+          room.cancel()
+          signal?.removeEventListener('abort', onAbort)
+          reject(err as Error)
+        }
+        const onAbort = (): void => {
+          if (timer) clearTimeout(timer)
+          giveUp(signal?.reason)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        if (deadline !== Infinity) {
+          timer = setTimeout(() => giveUp(new TimeoutError(this.id, `tell(${env.msg}) waiting for mailbox room`, timeout as number)), Math.max(0, deadline - Date.now()))
+        }
+        void room.promise.then(() => {
+          if (timer) clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        })
+      })
+      if (isAsk && env.reply === undefined) return // the ask failed meanwhile (its timeout or abort)
+      if (this.stopping) {
+        this.terminated(env, 'stopped')
+        throw new ActorTerminatedError(this.id, env.msg)
+      }
+      if (this.mailbox.offer(env) === 'accepted') {
+        this.schedule()
+        return
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.ready) return
+    this.scheduled = true
+    queueMicrotask(this.drainFn)
+  }
+
+  private drain(): void {
+    this.scheduled = false
+    let budget = BATCH
+    while (this.ready && this.inFlight < this.concurrency && budget-- > 0) {
+      const env = this.mailbox.take()
+      if (!env) return
+      this.deliver(env)
+    }
+    if (this.ready && this.mailbox.size > 0 && this.inFlight < this.concurrency) {
+      this.scheduled = true
+      setImmediate(this.drainFn)
+    }
+  }
+
+  private deliver(env: Envelope): void {
+    const args = env.args ?? {}
+    const cur = this.run(env.msg, args, env)
+    if (cur.threw) return this.settle(env, false, cur.error)
+    if (!cur.handled) {
+      // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
+      if (this.lastResult === Result.Executed) return this.settle(env, true, undefined)
+      return this.settle(env, false, new MessageRejectedError(this.id, env.msg))
+    }
+    const res = cur.result
+    if (!isThenable(res)) return this.settle(env, true, res)
+    this.inFlight++
+    res.then(
+      (v) => this.asyncDone(env, true, v),
+      (err: unknown) => this.asyncDone(env, false, err),
+    )
+  }
+
+  private run(msg: string, args: Args, env?: Envelope): Current {
+    const cur: Current = { env: env ?? { msg, args, reply: undefined }, args, handled: false, result: undefined, threw: false, error: undefined }
+    this.cur = cur
+    try {
+      this.lastResult = this.mach.add(msg, args)
+    } finally {
+      this.cur = null
+    }
+    return cur
+  }
+
+  private asyncDone(env: Envelope, ok: boolean, value: unknown): void {
+    this.inFlight--
+    this.settle(env, ok, value)
+    if (this.inFlight === 0 && this.idle) {
+      const idle = this.idle
+      this.idle = null
+      idle()
+    }
+    this.schedule()
+  }
+
+  private settle(env: Envelope, ok: boolean, value: unknown): void {
+    this.processed++
+    const reply = env.reply
+    if (!reply) return
+    env.reply = undefined
+    if (ok) reply.resolve(value)
+    else reply.reject(value)
+  }
+
+  private startFailed(err: unknown): Promise<void> {
+    if (!this.mach.disposed) this.mach.addErrState('ErrStart', err)
+    return this.stop('failed', 0, err)
+  }
+
+  private dropped(env: Envelope, reason: DropReason): void {
+    this.host.deadLetter(this.id, env, `dropped:${reason}`)
+    const reply = env.reply
+    env.reply = undefined
+    reply?.reject(new MessageDroppedError(this.id, env.msg, reason))
+  }
+
+  private terminated(env: Envelope, reason: DeadLetterReason): void {
+    this.host.deadLetter(this.id, env, reason)
+    const reply = env.reply
+    env.reply = undefined
+    reply?.reject(new ActorTerminatedError(this.id, env.msg))
+  }
+
+  private checkMessage(msg: string): void {
+    if (this.messages.has(msg)) return
+    const detail = !this.mach.has(msg)
+      ? 'is not a state of this actor'
+      : 'is not a message: messages are the multi states outside the actor lifecycle'
+    throw new UnknownMessageError(this.id, String(msg), detail)
+  }
+}
+
+function messageStates(schema: Schema<string>): ReadonlySet<string> {
+  const lifecycle = new Set(['Start', 'Ready', 'Stopping', 'Stopped', 'Exception', 'ErrStart', 'ErrLinked'])
+  return new Set(schema.names.filter((n) => schema.states[n]?.multi && !lifecycle.has(n)))
+}
+
+/** Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. */
+function wrapHandlers(actor: Actor, handlers: object): object {
+  const out: Record<string, (e: Event) => unknown> = {}
+  const seen = new Set<string>()
+  for (let o: object | null = handlers; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (seen.has(name) || !/^[A-Z]/.test(name)) continue
+      seen.add(name)
+      const fn = (handlers as Record<string, unknown>)[name]
+      if (typeof fn !== 'function') {
+        out[name] = fn as never // the core reports a non-function handler name
+        continue
+      }
+      const isFinal = name.endsWith('State')
+      out[name] = (e: Event) => {
+        const ae = new ActorEventImpl(e, actor)
+        if (!isFinal) return (fn as (e: unknown) => unknown).call(handlers, ae)
+        let r: unknown
+        try {
+          r = (fn as (e: unknown) => unknown).call(handlers, ae)
+        } catch (err) {
+          actor.captured(e, err, true)
+          throw err
+        }
+        actor.captured(e, r, false)
+        return r
+      }
+    }
+  }
+  return out
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function'
+}
+
+function checkTimeout(timeout: number | undefined): void {
+  if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`timeout must be a number ≥ 0, got ${timeout}`)
+}

@@ -1,0 +1,62 @@
+/**
+ * The receptionist: which actors offer which service. Registration is by typed service key; an actor is
+ * deregistered automatically when it stops; `subscribe` streams the current set on every change.
+ */
+import { BehaviorSubject, type Observable } from 'rxjs'
+import { ActorTerminatedError, DuplicateRegistrationError } from './errors.js'
+import type { ServiceKey } from './service-key.js'
+import type { OverflowPolicy } from './mailbox.js'
+import type { ActorLike, ActorRef } from './types.js'
+
+export class Receptionist {
+  private readonly byKey = new Map<string, BehaviorSubject<readonly ActorRef[]>>()
+
+  /** Registers `ref` under `key`. Throws `DuplicateRegistrationError` when it already is, and for a stopped actor. */
+  register<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): void {
+    if (ref.stopped) throw new ActorTerminatedError(ref.id)
+    const subject = this.subject(key.name)
+    const refs = subject.value
+    const any = ref as unknown as ActorRef
+    if (refs.includes(any)) throw new DuplicateRegistrationError(key.name, ref.id)
+    subject.next(Object.freeze([...refs, any]))
+  }
+
+  /** Removes `ref` from `key`; false when it was not registered. */
+  unregister<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): boolean {
+    return this.remove(key.name, ref as unknown as ActorRef)
+  }
+
+  /** Every ref registered under `key`, in registration order. */
+  find<M extends string, H>(key: ServiceKey<M, H>): readonly ActorRef<M, H>[] {
+    return (this.byKey.get(key.name)?.value ?? []) as readonly ActorRef<M, H>[]
+  }
+
+  /** The current set under `key`, then every change. */
+  subscribe<M extends string, H>(key: ServiceKey<M, H>): Observable<readonly ActorRef<M, H>[]> {
+    return this.subject(key.name).asObservable() as Observable<readonly ActorRef<M, H>[]>
+  }
+
+  /** Removes `ref` from every key (it stopped). */
+  unregisterAll(ref: ActorLike): void {
+    for (const name of this.byKey.keys()) this.remove(name, ref)
+  }
+
+  /** Completes every subscription (system shutdown). */
+  close(): void {
+    for (const s of this.byKey.values()) s.complete()
+    this.byKey.clear()
+  }
+
+  private remove(name: string, ref: ActorLike): boolean {
+    const subject = this.byKey.get(name)
+    if (!subject?.value.includes(ref as ActorRef)) return false
+    subject.next(Object.freeze(subject.value.filter((r) => r !== ref)))
+    return true
+  }
+
+  private subject(name: string): BehaviorSubject<readonly ActorRef[]> {
+    let s = this.byKey.get(name)
+    if (!s) this.byKey.set(name, (s = new BehaviorSubject<readonly ActorRef[]>(Object.freeze([]))))
+    return s
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A router: a ref over every actor registered under a service key, picking one per message. It follows the
+ * receptionist's live set (no lookup per message).
+ */
+import type { Args } from '../machine/index.js'
+import { NoActorsError } from './errors.js'
+import type { Receptionist } from './receptionist.js'
+import type { ServiceKey } from './service-key.js'
+import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
+
+export type RoutingStrategy = 'round-robin' | 'random' | 'least-queued'
+
+export class Router<M extends string, H> implements Ref<M, H> {
+  readonly id: string
+  private refs: readonly ActorRef<M, H>[] = []
+  private next = 0
+  private readonly unsubscribe: () => void
+
+  constructor(
+    receptionist: Receptionist,
+    private readonly key: ServiceKey<M, H>,
+    private readonly strategy: RoutingStrategy,
+    private readonly noActors: (msg: string, args: Args | undefined) => void,
+    private readonly random: () => number = Math.random,
+  ) {
+    if (!['round-robin', 'random', 'least-queued'].includes(strategy)) {
+      throw new TypeError(`unknown routing strategy '${String(strategy)}' (round-robin, random, least-queued)`)
+    }
+    this.id = `router:${key.name}`
+    const sub = receptionist.subscribe(key).subscribe((refs) => (this.refs = refs))
+    this.unsubscribe = () => sub.unsubscribe()
+  }
+
+  /** Tells one actor. With none registered the message becomes a dead letter and `NoActorsError` is thrown. */
+  tell(msg: M, args?: Args, opts?: AskOptions): void | Promise<void> {
+    return this.pick(msg, args).tell(msg, args, opts)
+  }
+
+  /** Asks one actor; rejects with `NoActorsError` when none is registered. */
+  ask<K extends M>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
+    try {
+      return this.pick(msg, args).ask(msg, args, opts)
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
+  }
+
+  tellOnly(): TellOnlyRef<M> {
+    return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
+  }
+
+  /** Stops following the receptionist. */
+  close(): void {
+    this.unsubscribe()
+    this.refs = []
+  }
+
+  private pick(msg: string, args: Args | undefined): ActorRef<M, H> {
+    const refs = this.refs
+    if (refs.length === 0) {
+      this.noActors(msg, args)
+      throw new NoActorsError(this.key.name)
+    }
+    switch (this.strategy) {
+      case 'random':
+        return refs[Math.floor(this.random() * refs.length)] as ActorRef<M, H>
+      case 'least-queued': {
+        let best = refs[0] as ActorRef<M, H>
+        let load = best.stats.queued + best.stats.inFlight
+        for (let i = 1; i < refs.length; i++) {
+          const r = refs[i] as ActorRef<M, H>
+          const l = r.stats.queued + r.stats.inFlight
+          if (l < load) {
+            best = r
+            load = l
+          }
+        }
+        return best
+      }
+      default:
+        return refs[this.next++ % refs.length] as ActorRef<M, H>
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Typed service keys: a name that carries the message names and handler types of the actors registered under it,
+ * so `receptionist.find(key)` returns typed refs.
+ */
+import type { MessageNames } from './types.js'
+
+declare const keyTypes: unique symbol
+
+export interface ServiceKey<M extends string = string, H = unknown> {
+  readonly name: string
+  /** Type-only: the message names and handlers of actors under this key. */
+  readonly [keyTypes]?: { messages: M; handlers: H }
+}
+
+/**
+ * A typed service key.
+ *
+ * ```ts
+ * const Accounts = serviceKey<typeof accountSchema, AccountHandlers>('accounts')
+ * system.spawn(accountSchema, new AccountHandlers(), { id: 'acc-1', key: Accounts })
+ * const [acc] = system.receptionist.find(Accounts) // ActorRef with typed messages and replies
+ * ```
+ */
+export function serviceKey<S, H = unknown>(name: string): ServiceKey<MessageNames<S>, H> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('serviceKey() needs a non-empty name')
+  return Object.freeze({ name })
+}

@@ -1,0 +1,155 @@
+/**
+ * Public types of the actor layer: refs, replies, events and handler checks.
+ */
+import type {
+  Args, Event, FinalName, HandlerShaped, Machine, NegotiationName, Schema, StateNames,
+} from '../machine/index.js'
+import type { ActorStateNames } from './actor.schema.js'
+import type { OverflowPolicy } from './mailbox.js'
+
+/** Message names of a schema: its states minus the actor lifecycle (only `multi` ones are accepted at run time). */
+export type MessageNames<S> = Exclude<StateNames<S>, ActorStateNames>
+
+/** Every state name of an actor built from schema `S`. */
+export type ActorStates<S> = StateNames<S> | ActorStateNames
+
+/** What `ask(msg)` resolves with: the (awaited) return value of the handlers' `${msg}State`, else `undefined`. */
+export type ReplyOf<H, M extends string> = `${M}State` extends keyof H
+  ? H[`${M}State`] extends (...args: never[]) => infer R
+    ? Awaited<R>
+    : undefined
+  : undefined
+
+export interface AskOptions {
+  /** Milliseconds until the ask fails with `TimeoutError` (the message may still be handled). */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+/**
+ * What `tell` returns for an actor whose mailbox policy is `P`: a Promise only for `block` mailboxes (it resolves
+ * once the message is in the mailbox), nothing for the others (they never wait). Unknown policy: either.
+ */
+export type TellResult<P extends OverflowPolicy> = [P] extends ['block']
+  ? Promise<void>
+  : 'block' extends P
+    ? void | Promise<void>
+    : void
+
+/** A ref that can only tell: hand it to code that must not wait for replies. */
+export interface TellOnlyRef<M extends string = string, P extends OverflowPolicy = OverflowPolicy> {
+  readonly id: string
+  /**
+   * Sends a message (adds the message state with `args` on the actor, asynchronously, never on the caller's stack).
+   * With a `block` mailbox it returns a Promise that resolves once there was room (bounded by `opts.signal` and
+   * `opts.timeout`); other policies never wait: a full mailbox drops (to dead letters) or throws (`reject`).
+   */
+  tell(msg: M, args?: Args, opts?: AskOptions): TellResult<P>
+}
+
+export interface ActorStats {
+  /** Messages accepted into the mailbox. */
+  readonly received: number
+  /** Messages whose handling completed (including its async part), successfully or not. */
+  readonly processed: number
+  /** Messages shed by the mailbox policy. */
+  readonly dropped: number
+  /** Messages waiting in the mailbox. */
+  readonly queued: number
+  /** Messages being handled now. */
+  readonly inFlight: number
+}
+
+/** Something that takes messages and answers asks: an actor, or a router over several. */
+export interface Ref<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy>
+  extends TellOnlyRef<M, P> {
+  /** Sends a message and resolves with the reply: the value its `${msg}State` handler returned (or resolved to). */
+  ask<K extends M>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>>
+  /** A view of this ref that can only `tell`. */
+  tellOnly(): TellOnlyRef<M, P>
+}
+
+/** Any actor ref, whatever its messages, handlers and mailbox policy. */
+export interface ActorLike {
+  readonly id: string
+  readonly stopped: boolean
+}
+
+/** A typed handle on an actor. `M`: message names; `H`: its handlers (for reply types). */
+export interface ActorRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy>
+  extends Ref<M, H, P> {
+  readonly stats: ActorStats
+  /** True once the actor stopped (messages then go to dead letters). */
+  readonly stopped: boolean
+  /** The actor's machine, for waiting and debugging (`await ref.machine.when('Ready')`). */
+  readonly machine: Machine<M | ActorStateNames>
+}
+
+/** Keyed timers that send messages to the actor itself; replaced by key, cancelled when the actor stops. */
+export interface ActorTimers<N extends string = string> {
+  /** Sends `msg` once after `delay` ms; replaces a timer with the same key. */
+  once(key: string, msg: N, delay: number, args?: Args): void
+  /** Sends `msg` every `interval` ms until cancelled; replaces a timer with the same key. */
+  every(key: string, msg: N, interval: number, args?: Args): void
+  /** Cancels the timer `key`; false when there was none. */
+  cancel(key: string): boolean
+  has(key: string): boolean
+  readonly size: number
+}
+
+/** The event actor handlers receive: the machine event plus the actor's timers and its own ref. */
+export interface ActorEvent<N extends string = string> extends Event<N> {
+  readonly timers: ActorTimers<N>
+  readonly self: ActorRef<N>
+}
+
+type ActorNegotiation<N extends string> = (e: ActorEvent<N>) => boolean | void
+type ActorFinal<N extends string> = (e: ActorEvent<N>) => unknown
+
+/** `spawn()`'s handler check: handler names get actor-event signatures; typo'd handler-shaped names are errors. */
+export type CheckActorHandlers<T, N extends string> = {
+  [K in keyof T]: K extends NegotiationName<N>
+    ? ActorNegotiation<N>
+    : K extends FinalName<N>
+      ? ActorFinal<N>
+      : K extends HandlerShaped
+        ? `'${K & string}' names no state of this actor`
+        : T[K]
+}
+
+/** Why a message became a dead letter. */
+export type DeadLetterReason =
+  | 'dropped:full' | 'dropped:oldest' | 'dropped:red' | 'stopped' | 'drained' | 'no-actors' | 'rejected'
+
+export interface DeadLetter {
+  readonly actorId: string
+  readonly msg: string
+  readonly args: Args | undefined
+  readonly reason: DeadLetterReason
+  /** `Date.now()` when it was declared dead. */
+  readonly at: number
+}
+
+/** How an actor ended, as `system.watch()` reports it. */
+export interface StopInfo {
+  readonly actorId: string
+  /** `stopped` (by `system.stop`), `shutdown`, or `failed` (its start failed). */
+  readonly reason: 'stopped' | 'shutdown' | 'failed'
+  readonly error?: unknown
+}
+
+/** The overflow policy a spawn's options select (`drop-newest` when they name none). */
+export type PolicyOf<O> = O extends { mailbox: infer Mb }
+  ? Mb extends { overflow: infer P extends OverflowPolicy }
+    ? P
+    : Mb extends { overflow?: infer P }
+      ? Exclude<P, undefined> | 'drop-newest'
+      : 'drop-newest'
+  : O extends { mailbox?: infer Mb }
+    ? Mb extends { overflow?: infer P }
+      ? Exclude<P, undefined> | 'drop-newest'
+      : 'drop-newest'
+    : 'drop-newest'
+
+/** The schema type an actor is spawned with, for `ServiceKey<typeof ss>` and friends. */
+export type AnySchema = Schema<string>
