@@ -6,7 +6,7 @@
 export { ActorSystem, type ActorSystemOptions, type SpawnOptions } from './system.js'
 export { ActorSchema, type ActorStateNames } from './actor.schema.js'
 export { ActorSystemSchema } from './system.schema.js'
-export { Mailbox, type DropReason, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
+export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
 export { Receptionist } from './receptionist.js'
 export { Router, type RoutingStrategy } from './router.js'
 export { serviceKey, type ServiceKey } from './service-key.js'
