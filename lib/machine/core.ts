@@ -9,7 +9,7 @@ import { Log } from './log.js'
 import type { Machine } from './machine.js'
 import type { Observers } from './observe.js'
 import type { Mutation } from './queue.js'
-import { type Resolution, Resolver } from './resolve.js'
+import { clear, type Resolution, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
 import { LogLevel, type MachineOptions, type Schema, type Tracer } from './types.js'
 import { Waiters } from './waiters.js'
@@ -101,7 +101,7 @@ export class Core {
 
   /** Turns `'A'` or `['A', 'B']` into de-duplicated indexes, in `into` (default: a fresh array). */
   parse(states: unknown, where: string, into: number[] = []): number[] {
-    into.length = 0
+    clear(into)
     const index = this.c.index
     if (typeof states === 'string') {
       const i = index.get(states)

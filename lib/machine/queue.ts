@@ -116,7 +116,7 @@ function drain(core: Core): void {
     transition(core, m.type, m.called as number[], m.args, m.isAuto, false)
     if (m.queueTick > 0) core.w?.queueTickReached(core.queueTick)
   }
-  q.length = 0
+  if (q.length > 0) q.length = 0
   core.qHead = 0
 }
 

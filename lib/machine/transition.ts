@@ -59,11 +59,12 @@ export function transition(core: Core, type: MutationType, called: number[], arg
 function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): string | null {
   const { bindings, res, hn, c } = core
   // An auto transition accepts partially: a canceling handler about one of its auto states drops only that state.
-  const dropped: number[] = []
-  const cancel = (state: number): boolean => {
-    if (!isAuto || !tx.calledIdx.includes(state) || dropped.includes(state)) return true
-    dropped.push(state)
-    return false
+  // Allocated on the first drop only: the common path creates nothing here.
+  let dropped = null as number[] | null
+  const drop = (state: number): boolean => {
+    if (!isAuto || !tx.calledIdx.includes(state) || dropped?.includes(state)) return false
+    ;(dropped ??= []).push(state)
+    return true
   }
 
   for (const x of res.exits) {
@@ -75,8 +76,8 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
   for (const x of res.enters) {
     for (const b of bindings) {
       const fn = b.enter?.[x]
-      if (dropped.includes(x) || !fn || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
-      if (cancel(x)) return hn.enter[x] as string
+      if (!fn || dropped?.includes(x) || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
+      if (!drop(x)) return hn.enter[x] as string
     }
   }
   if (type !== 'remove') {
@@ -84,26 +85,31 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
       if (!core.isActive(x)) continue
       for (const b of bindings) {
         const fn = b.self?.[x]
-        if (dropped.includes(x) || !fn || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
-        if (cancel(x)) return hn.self[x] as string
+        if (!fn || dropped?.includes(x) || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
+        if (!drop(x)) return hn.self[x] as string
       }
     }
   }
   for (const from of core.active) {
-    if (!bindings.some((b) => b.pairFrom?.has(from))) continue
+    if (!hasPairsFrom(bindings, from)) continue
     for (const to of res.targets) {
       for (const b of bindings) {
-        const h = from === to || dropped.includes(to) ? undefined : b.pairs?.get(from * c.n + to)
-        if (h && !negotiation(core, tx, b, h.fn, h.name) && cancel(to)) return h.name
+        const h = from === to || dropped?.includes(to) ? undefined : b.pairs?.get(from * c.n + to)
+        if (h && !negotiation(core, tx, b, h.fn, h.name) && !drop(to)) return h.name
       }
     }
   }
-  if (isAuto && dropped.length === tx.calledIdx.length) return 'auto'
+  if (isAuto && dropped?.length === tx.calledIdx.length) return 'auto'
   for (const b of bindings) {
     if (b.anyEnter && !negotiation(core, tx, b, b.anyEnter, 'AnyEnter')) return 'AnyEnter'
   }
-  if (dropped.length > 0) return reresolve(core, tx, dropped)
+  if (dropped) return reresolve(core, tx, dropped)
   return null
+}
+
+function hasPairsFrom(bindings: readonly Binding[], from: number): boolean {
+  for (const b of bindings) if (b.pairFrom?.has(from)) return true
+  return false
 }
 
 /** After partial acceptance: resolve again without the dropped auto states (and what only they implied). */
