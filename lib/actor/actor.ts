@@ -2,7 +2,9 @@
  * One actor: a machine whose multi states are its messages, a bounded mailbox, and a delivery loop that hands the
  * machine one message at a time (or `concurrency` at a time, counting the async part of handlers).
  */
-import { Machine, Result, TimeoutError, type Args, type Event, type LogFn, type LogLevel, type Schema } from '../machine/index.js'
+import { Machine, Result, TimeoutError, type Args, type Snapshot, type Event, type LogFn, type LogLevel, type Schema } from '../machine/index.js'
+import { ACTOR_STATES } from './actor.schema.js'
+import { ask, checkTimeout } from './ask.js'
 import { ActorEventImpl } from './event.js'
 import {
   ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError, UnknownMessageError,
@@ -26,6 +28,12 @@ export interface ActorOptions {
   logLevel?: LogLevel
   logger?: LogFn
   parent?: Machine<string>
+  /** Messages to deliver first (kept from the previous incarnation of a restarted actor). */
+  preload?: readonly Envelope[]
+  /** A supervisor decides what a failed start means: the actor does not stop itself then. */
+  supervised?: boolean
+  /** Clocks to restore before starting (a passivated actor's saved state); lifecycle states restart from inactive. */
+  snapshot?: Snapshot
 }
 
 /** Messages delivered per microtask before yielding to I/O. */
@@ -48,9 +56,12 @@ export class Actor {
   readonly ref: ActorRef
   processed = 0
   inFlight = 0
+  /** After a stop for restart: the messages still queued, for the next incarnation. */
+  leftover: Envelope[] = []
   stopInfo: StopInfo | null = null
 
   private readonly messages: ReadonlySet<string>
+  private readonly supervised: boolean
   private readonly concurrency: number
   private scheduled = false
   private ready = false
@@ -73,8 +84,10 @@ export class Actor {
       throw new RangeError(`actor ${opts.id}: concurrency must be an integer ≥ 1, got ${concurrency}`)
     }
     this.concurrency = concurrency
+    this.supervised = opts.supervised ?? false
     this.messages = messageStates(schema)
     this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason))
+    if (opts.preload) this.mailbox.restore(opts.preload)
     this.timers = new Timers(this.id, (msg, args) => void this.tell(msg, args))
     this.ref = new ActorRefImpl(this)
     this.mach = new Machine(schema, {
@@ -84,6 +97,7 @@ export class Actor {
       ...(opts.logger && { logger: opts.logger }),
       ...(opts.parent && { parent: opts.parent }),
     })
+    if (opts.snapshot) this.mach.import(withoutLifecycle(opts.snapshot))
     this.mach.bind(wrapHandlers(this, handlers))
   }
 
@@ -110,35 +124,12 @@ export class Actor {
 
   ask(msg: string, args: Args | undefined, opts: AskOptions = {}): Promise<unknown> {
     this.checkMessage(msg)
-    checkTimeout(opts.timeout)
-    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason as Error)
-    return new Promise((resolve, reject) => {
-      const { signal, timeout } = opts
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const cleanup = (): void => {
-        if (timer) clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const fail = (err: unknown): void => {
-        env.reply = undefined
-        cleanup()
-        reject(err as Error)
-      }
-      const onAbort = (): void => fail(signal?.reason)
-      const env: Envelope = {
-        msg,
-        args,
-        reply: { resolve: (v) => (cleanup(), resolve(v)), reject: fail },
-      }
-      if (timeout !== undefined) timer = setTimeout(() => fail(new TimeoutError(this.id, `ask(${msg})`, timeout)), timeout)
-      signal?.addEventListener('abort', onAbort, { once: true })
-      try {
-        const sent = this.enqueue(env, opts)
-        if (sent) sent.catch(fail)
-      } catch (err) {
-        fail(err)
-      }
-    })
+    return ask(this.id, msg, args, opts, (env) => this.enqueue(env, opts))
+  }
+
+  /** Whether new messages still go into this incarnation's mailbox (not stopping or stopped). */
+  get accepting(): boolean {
+    return !this.stopping
   }
 
   /** Stops delivering, waits for in-flight handlers (up to `timeout`), drains the mailbox to dead letters. */
@@ -157,7 +148,9 @@ export class Actor {
         this.idle = () => (clearTimeout(t), resolve())
       })
     }
-    for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
+    // A restart keeps the mailbox for the next incarnation; any other stop drains it to dead letters.
+    if (reason === 'restart') this.leftover = this.mailbox.drain()
+    else for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
     this.mailbox.wakeAll()
     this.mach.add('Stopped')
     this.stopInfo = { actorId: this.id, reason, ...(error !== undefined && { error }) }
@@ -181,7 +174,8 @@ export class Actor {
 
   // --- delivery ---------------------------------------------------------------------------------------------
 
-  private enqueue(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+  /** Offers an envelope to the mailbox (policy applied); for supervised refs that forward to this incarnation. */
+  enqueue(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     if (this.stopping) {
       this.terminated(env, 'stopped')
       return
@@ -311,6 +305,7 @@ export class Actor {
 
   private startFailed(err: unknown): Promise<void> {
     if (!this.mach.disposed) this.mach.addErrState('ErrStart', err)
+    if (this.supervised) return Promise.resolve()
     return this.stop('failed', 0, err)
   }
 
@@ -328,7 +323,7 @@ export class Actor {
     reply?.reject(new ActorTerminatedError(this.id, env.msg))
   }
 
-  private checkMessage(msg: string): void {
+  checkMessage(msg: string): void {
     if (this.messages.has(msg)) return
     const detail = !this.mach.has(msg)
       ? 'is not a state of this actor'
@@ -337,9 +332,14 @@ export class Actor {
   }
 }
 
-function messageStates(schema: Schema<string>): ReadonlySet<string> {
-  const lifecycle = new Set(['Start', 'Ready', 'Stopping', 'Stopped', 'Exception', 'ErrStart', 'ErrLinked'])
-  return new Set(schema.names.filter((n) => schema.states[n]?.multi && !lifecycle.has(n)))
+export function messageStates(schema: Schema<string>): ReadonlySet<string> {
+  return new Set(schema.names.filter((n) => schema.states[n]?.multi && !ACTOR_STATES.has(n)))
+}
+
+/** A saved snapshot with the lifecycle states (and errors) made inactive: a new incarnation starts them afresh. */
+function withoutLifecycle(snap: Snapshot): Snapshot {
+  const time = snap.time.map((t, i) => (ACTOR_STATES.has(snap.names[i] as string) && t % 2 === 1 ? t + 1 : t))
+  return { ...snap, time }
 }
 
 /** Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. */
@@ -378,6 +378,4 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === 'function'
 }
 
-function checkTimeout(timeout: number | undefined): void {
-  if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`timeout must be a number ≥ 0, got ${timeout}`)
-}
+

@@ -98,3 +98,17 @@ export class LinkedActorError extends Error {
     super(`actor ${actorId}: linked actor ${linkedId} failed`, options)
   }
 }
+
+/** A supervisor restarted its children more than `maxRestarts` times within `period`. */
+export class RestartLimitError extends Error {
+  override readonly name = 'RestartLimitError'
+  constructor(
+    readonly supervisorId: string,
+    readonly childId: string,
+    readonly maxRestarts: number,
+    readonly period: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`supervisor ${supervisorId}: more than ${maxRestarts} restarts within ${period} ms (last: ${childId})`, options)
+  }
+}

@@ -6,6 +6,12 @@
 export { ActorSystem, type ActorSystemOptions, type SpawnOptions } from './system.js'
 export { ActorSchema, type ActorStateNames } from './actor.schema.js'
 export { ActorSystemSchema } from './system.schema.js'
+export { Supervisor, type ChildInfo, type Directive, type Strategy, type SupervisorOptions } from './supervisor.js'
+export { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
+export { Pool, singleton, type PoolOptions } from './pool.js'
+export { Keyed, KeyedRef, type KeyedOptions } from './keyed.js'
+export { SupervisedRef, type ChildContext, type ChildSpec } from './child.js'
+export { Backoff, RestartWindow, type BackoffOptions } from './backoff.js'
 export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
 export { Receptionist } from './receptionist.js'
 export { Router, type RoutingStrategy } from './router.js'
@@ -13,7 +19,7 @@ export { serviceKey, type ServiceKey } from './service-key.js'
 export { Timers } from './timers.js'
 export {
   ActorTerminatedError, DuplicateActorError, DuplicateRegistrationError, LinkedActorError, MailboxFullError,
-  MessageDroppedError, MessageRejectedError, NoActorsError, UnknownMessageError,
+  MessageDroppedError, MessageRejectedError, NoActorsError, RestartLimitError, UnknownMessageError,
 } from './errors.js'
 export type {
   ActorEvent, ActorLike, ActorRef, ActorStates, ActorTimers, ActorStats, AskOptions, CheckActorHandlers, DeadLetter, DeadLetterReason,

@@ -118,6 +118,12 @@ export class Mailbox {
     return env
   }
 
+  /** Puts messages kept from a previous incarnation in front, whatever the capacity: they were already accepted. */
+  restore(envs: readonly Envelope[]): void {
+    this.items = [...envs, ...this.items.slice(this.head)]
+    this.head = 0
+  }
+
   /** Removes and returns every queued message (for stop/shutdown). */
   drain(): Envelope[] {
     const out = this.items.slice(this.head)

@@ -4,12 +4,13 @@
  */
 import { Subject, type Observable } from 'rxjs'
 import {
-  LogLevel, Machine, SchemaError, schema as makeSchema, type Args, type LogFn, type Schema,
+  LogLevel, Machine, type Args, type LogFn, type Schema, type Snapshot,
 } from '../machine/index.js'
 import { Actor, type ActorHost } from './actor.js'
-import { ActorSchema, type ActorStateNames } from './actor.schema.js'
+import { actorSchema } from './actor-schema-merge.js'
+import type { ActorStateNames } from './actor.schema.js'
 import { ActorTerminatedError, DuplicateActorError, LinkedActorError } from './errors.js'
-import type { MailboxOptions, OverflowPolicy } from './mailbox.js'
+import type { Envelope, MailboxOptions, OverflowPolicy } from './mailbox.js'
 import { actorOf } from './ref.js'
 import { Receptionist } from './receptionist.js'
 import { Router, type RoutingStrategy } from './router.js'
@@ -37,8 +38,6 @@ export interface SpawnOptions<M extends string, H> {
   logger?: LogFn
 }
 
-const merged = new WeakMap<Schema<string>, Schema<string>>()
-
 export class ActorSystem {
   readonly machine: Machine<(typeof ActorSystemSchema.names)[number]>
   readonly receptionist = new Receptionist()
@@ -52,6 +51,7 @@ export class ActorSystem {
   private readonly links = new Map<Actor, Set<() => void>>()
   private readonly host: ActorHost
   private shutdownPromise: Promise<void> | null = null
+  private readonly supervisors: Array<{ stop(): Promise<void> }> = []
 
   constructor(private readonly opts: ActorSystemOptions = {}) {
     this.machine = new Machine(ActorSystemSchema, {
@@ -76,23 +76,44 @@ export class ActorSystem {
     handlers: H & CheckActorHandlers<H, N | ActorStateNames>,
     opts: O,
   ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>> {
+    const actor = this.spawnActor(schema as Schema<string>, handlers, opts)
+    const ref = actor.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>>
+    if (opts.key) this.receptionist.register(opts.key, ref)
+    return ref
+  }
+
+  /**
+   * Internal (used by supervisors): spawns and starts an actor, optionally with messages kept from a previous
+   * incarnation and under another parent machine.
+   */
+  spawnActor(
+    schema: Schema<string>,
+    handlers: object,
+    opts: Omit<SpawnOptions<string, unknown>, 'key'> & {
+      preload?: readonly Envelope[]
+      parent?: Machine<string>
+      snapshot?: Snapshot
+      supervised?: boolean
+    },
+  ): Actor {
     if (!this.machine.is('Running')) throw new Error(`actor system ${this.machine.id} is not running: cannot spawn ${opts.id}`)
     if (typeof opts.id !== 'string' || opts.id === '') throw new TypeError('spawn() needs a non-empty string id')
     if (this.actors.has(opts.id)) throw new DuplicateActorError(opts.id)
-    const actor = new Actor(this.host, actorSchema(schema as Schema<string>), handlers, {
+    const actor = new Actor(this.host, actorSchema(schema), handlers, {
       id: opts.id,
       mailbox: { ...this.opts.mailbox, ...opts.mailbox },
-      ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
+      ...optional('concurrency', opts.concurrency),
       ...optional('logLevel', opts.logLevel ?? this.opts.logLevel),
       ...optional('logger', opts.logger ?? this.opts.logger),
-      parent: this.machine,
+      ...optional('preload', opts.preload),
+      ...optional('snapshot', opts.snapshot),
+      ...optional('supervised', opts.supervised),
+      parent: opts.parent ?? this.machine,
     })
     this.actors.set(opts.id, actor)
-    const ref = actor.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>>
-    if (opts.key) this.receptionist.register(opts.key, ref)
     this.machine.add('ActorSpawned', { id: opts.id })
     void actor.start()
-    return ref
+    return actor
   }
 
   /** The live actor with this id. */
@@ -156,8 +177,14 @@ export class ActorSystem {
     return new Router(this.receptionist, key, strategy, (msg, args) => this.deadLetter(`router:${key.name}`, msg, args, 'no-actors'))
   }
 
+  /** Internal: supervisors stop (top-down, newest first) before the remaining actors at shutdown. */
+  adopt(supervisor: { stop(): Promise<void> }): void {
+    this.supervisors.push(supervisor)
+  }
+
   private async doShutdown(timeout: number): Promise<void> {
     this.machine.add('ShuttingDown')
+    for (const s of [...this.supervisors].reverse()) await s.stop()
     const order = [...this.actors.values()].reverse()
     for (const actor of order) await actor.stop('shutdown', timeout)
     this.receptionist.close()
@@ -174,6 +201,11 @@ export class ActorSystem {
     this.watchers.delete(actor)
     for (const w of watchers) w(info)
     this.machine.add('ActorStopped', { id: actor.id, reason: info.reason })
+  }
+
+  /** Internal (used by supervised refs): reports a dead letter. */
+  reportDeadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void {
+    this.deadLetter(actorId, env.msg, env.args, reason)
   }
 
   private deadLetter(actorId: string, msg: string, args: Args | undefined, reason: DeadLetterReason): void {
@@ -193,22 +225,6 @@ export class ActorSystem {
     if (actor.stopped) throw new ActorTerminatedError(actor.id)
     return actor
   }
-}
-
-/** The user's schema merged with the actor lifecycle; lifecycle states may only be redeclared identically. */
-function actorSchema(user: Schema<string>): Schema<string> {
-  let s = merged.get(user)
-  if (s) return s
-  for (const name of ActorSchema.names) {
-    const mine = user.states[name]
-    const theirs = ActorSchema.states[name]
-    if (mine && JSON.stringify(mine) !== JSON.stringify(theirs)) {
-      throw new SchemaError(`state '${name}' is part of the actor lifecycle (ActorSchema) and cannot be redefined`, name)
-    }
-  }
-  s = (makeSchema as (...parts: unknown[]) => Schema<string>)(user, ActorSchema)
-  merged.set(user, s)
-  return s
 }
 
 /** When `from` enters Exception (or already is in it), `to` gets ErrLinked. Returns the unsubscribe. */

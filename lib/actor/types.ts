@@ -133,8 +133,8 @@ export interface DeadLetter {
 /** How an actor ended, as `system.watch()` reports it. */
 export interface StopInfo {
   readonly actorId: string
-  /** `stopped` (by `system.stop`), `shutdown`, or `failed` (its start failed). */
-  readonly reason: 'stopped' | 'shutdown' | 'failed'
+  /** `stopped` (by `system.stop`), `shutdown`, `failed` (its start failed), or `restart` (by its supervisor). */
+  readonly reason: 'stopped' | 'shutdown' | 'failed' | 'restart'
   readonly error?: unknown
 }
 

@@ -1,0 +1,161 @@
+/**
+ * A supervised child: the current incarnation (an Actor, or none while restarting), a buffer for messages that
+ * arrive between incarnations, and the stable ref users hold. Messages are never lost to a restart: the old
+ * mailbox and the buffer are handed to the next incarnation.
+ */
+import type { Args, Machine, Schema, Snapshot } from '../machine/index.js'
+import { ask } from './ask.js'
+import type { Actor } from './actor.js'
+import type { ActorStateNames } from './actor.schema.js'
+import { Backoff, type BackoffOptions } from './backoff.js'
+import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
+import { Mailbox, type Envelope, type MailboxOptions } from './mailbox.js'
+import type { ActorSystem } from './system.js'
+import type { ActorRef, ActorStats, AskOptions, TellOnlyRef } from './types.js'
+
+/** What a supervisor needs to (re)create a child. */
+export interface ChildSpec<N extends string = string, H extends object = object, D = unknown> {
+  id: string
+  schema: Schema<N>
+  /** Fresh handlers for each incarnation (state in them starts over on restart). */
+  handlers: (ctx: ChildContext<D>) => H
+  mailbox?: MailboxOptions
+  concurrency?: number
+  /** `permanent` (default) restarts on failure; `temporary` is stopped instead. */
+  restart?: 'permanent' | 'temporary'
+  /** Clocks for the first incarnation (a passivated actor's saved state). */
+  snapshot?: Snapshot
+}
+
+export interface ChildContext<D> {
+  /** The child's id (stable across restarts). */
+  readonly id: string
+  /** 1 for the first start, +1 per restart. */
+  readonly incarnation: number
+  /** The supervisor's dependencies, projected for this child. */
+  readonly deps: D
+}
+
+export class Child {
+  actor: Actor | null = null
+  incarnation = 0
+  /** Between incarnations: new messages wait here. */
+  restarting = false
+  stoppedForGood = false
+  readonly backoff: Backoff
+  readonly buffer: Mailbox
+  readonly ref: SupervisedRef
+  lastMachine: Machine<string> | null = null
+
+  constructor(
+    readonly spec: ChildSpec,
+    readonly system: ActorSystem,
+    readonly messages: ReadonlySet<string>,
+    backoff: BackoffOptions,
+  ) {
+    this.backoff = new Backoff(backoff)
+    this.buffer = new Mailbox(spec.mailbox ?? {}, (env, reason) => {
+      system.reportDeadLetter(spec.id, env, `dropped:${reason}`)
+      const reply = env.reply
+      env.reply = undefined
+      reply?.reject(new MessageDroppedError(spec.id, env.msg, reason))
+    })
+    this.ref = new SupervisedRef(this)
+  }
+
+  get id(): string {
+    return this.spec.id
+  }
+
+  checkMessage(msg: string): void {
+    if (!this.messages.has(msg)) {
+      throw new UnknownMessageError(this.id, String(msg), 'is not a message: messages are the multi states outside the actor lifecycle')
+    }
+  }
+
+  /** Routes a message to the live incarnation, or buffers it while restarting. */
+  deliver(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+    if (this.stoppedForGood) {
+      this.system.reportDeadLetter(this.id, env, 'stopped')
+      const reply = env.reply
+      env.reply = undefined
+      reply?.reject(new ActorTerminatedError(this.id, env.msg))
+      return
+    }
+    const actor = this.actor
+    if (actor && actor.accepting && !this.restarting) return actor.enqueue(env, opts)
+    const r = this.buffer.offer(env)
+    if (r !== 'full') return
+    if (this.buffer.overflow === 'reject') throw new MailboxFullError(this.id, env.msg, this.buffer.capacity)
+    const room = this.buffer.waitForRoom()
+    return room.promise.then(() => this.deliver(env, opts))
+  }
+
+  /** Messages for the next incarnation: the old mailbox first, then what arrived meanwhile. */
+  takeMail(): Envelope[] {
+    const old = this.actor?.leftover ?? []
+    const buffered = this.buffer.drain()
+    this.buffer.wakeAll()
+    return [...old, ...buffered]
+  }
+}
+
+/** The ref users hold: stays valid across restarts (it forwards to whichever incarnation is live). */
+export class SupervisedRef implements ActorRef<string, unknown, never> {
+  #tellOnly: TellOnlyRef<string, never> | undefined
+
+  constructor(private readonly child: Child) {}
+
+  get id(): string {
+    return this.child.id
+  }
+
+  tell(msg: string, args?: Args, opts?: AskOptions): never {
+    this.child.checkMessage(msg)
+    return this.child.deliver({ msg, args, reply: undefined }, opts) as never
+  }
+
+  ask(msg: string, args?: Args, opts: AskOptions = {}): Promise<never> {
+    this.child.checkMessage(msg)
+    return ask(this.child.id, msg, args, opts, (env) => this.child.deliver(env, opts)) as Promise<never>
+  }
+
+  tellOnly(): TellOnlyRef<string, never> {
+    return (this.#tellOnly ??= Object.freeze({
+      id: this.child.id,
+      tell: (msg: string, args?: Args, opts?: AskOptions) => this.tell(msg, args, opts),
+    }))
+  }
+
+  get stats(): ActorStats {
+    const a = this.child.actor
+    return {
+      received: a?.mailbox.received ?? 0,
+      processed: a?.processed ?? 0,
+      dropped: (a?.mailbox.dropped ?? 0) + this.child.buffer.dropped,
+      queued: (a?.mailbox.size ?? 0) + this.child.buffer.size,
+      inFlight: a?.inFlight ?? 0,
+    }
+  }
+
+  /** True once the child stopped for good (not during a restart). */
+  get stopped(): boolean {
+    return this.child.stoppedForGood
+  }
+
+  /** The current incarnation's machine (a new one after each restart). */
+  get machine(): Machine<string | ActorStateNames> {
+    const m = this.child.actor?.mach ?? this.child.lastMachine
+    if (!m) throw new Error(`child ${this.child.id} has not started yet`)
+    return m
+  }
+
+  /** Restarts so far. */
+  get restarts(): number {
+    return Math.max(0, this.child.incarnation - 1)
+  }
+
+  toString(): string {
+    return `SupervisedRef(${this.child.id})`
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Supervisor kinds for interchangeable children: a singleton (one child whose ref survives restarts) and a pool
+ * (N children behind one ref, resizable).
+ */
+import type { Args, Schema } from '../machine/index.js'
+import type { ActorStateNames } from './actor.schema.js'
+import type { ChildContext, ChildSpec } from './child.js'
+import { NoActorsError } from './errors.js'
+import type { MailboxOptions } from './mailbox.js'
+import { Supervisor, type SupervisorOptions } from './supervisor.js'
+import type { ActorSystem } from './system.js'
+import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
+
+/** One supervised child: `ref` stays valid across restarts. */
+export function singleton<N extends string, H extends object, D = unknown>(
+  system: ActorSystem,
+  opts: SupervisorOptions<D> & { child: ChildSpec<N, H, D> },
+): { supervisor: Supervisor<D>; ref: ActorRef<Exclude<N, ActorStateNames>, H> } {
+  const { child, ...supOpts } = opts
+  const supervisor = new Supervisor(system, supOpts)
+  const ref = supervisor.supervise(child) as unknown as ActorRef<Exclude<N, ActorStateNames>, H>
+  return { supervisor, ref }
+}
+
+export interface PoolOptions<N extends string, H extends object, D> extends SupervisorOptions<D> {
+  size: number
+  schema: Schema<N>
+  /** Fresh handlers per worker incarnation; `ctx.id` is `<pool id>-<n>`. */
+  handlers: (ctx: ChildContext<D>) => H
+  /** How the pool's ref picks a worker. Default `round-robin`. */
+  routing?: 'round-robin' | 'least-queued'
+  mailbox?: MailboxOptions
+  concurrency?: number
+}
+
+/** N supervised workers behind one ref. */
+export class Pool<N extends string, H extends object, D = unknown> implements Ref<Exclude<N, ActorStateNames>, H> {
+  readonly supervisor: Supervisor<D>
+  private workers: Array<ActorRef<Exclude<N, ActorStateNames>, H>> = []
+  private next = 0
+  private serial = 0
+
+  constructor(
+    system: ActorSystem,
+    private readonly opts: PoolOptions<N, H, D>,
+  ) {
+    checkSize(opts.size)
+    this.supervisor = new Supervisor(system, opts)
+    this.grow(opts.size)
+  }
+
+  get id(): string {
+    return this.opts.id
+  }
+
+  get size(): number {
+    return this.workers.length
+  }
+
+  /** The workers' refs, in start order. */
+  get refs(): ReadonlyArray<ActorRef<Exclude<N, ActorStateNames>, H>> {
+    return this.workers
+  }
+
+  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void | Promise<void> {
+    return this.pick().tell(msg, args, opts)
+  }
+
+  ask<K extends Exclude<N, ActorStateNames>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
+    try {
+      return this.pick().ask(msg, args, opts)
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
+  }
+
+  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>> {
+    return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
+  }
+
+  /** Grows (starts workers) or shrinks (stops the newest workers; their queued messages become dead letters). */
+  async resize(size: number): Promise<void> {
+    checkSize(size)
+    this.grow(size)
+    while (this.workers.length > size) {
+      const ref = this.workers.pop() as ActorRef
+      await this.supervisor.stopChild(ref.id)
+    }
+  }
+
+  private grow(size: number): void {
+    while (this.workers.length < size) {
+      const spec: ChildSpec<N, H, D> = {
+        id: `${this.opts.id}-${++this.serial}`,
+        schema: this.opts.schema,
+        handlers: this.opts.handlers,
+        ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
+        ...(this.opts.concurrency !== undefined && { concurrency: this.opts.concurrency }),
+      }
+      this.workers.push(this.supervisor.supervise(spec) as unknown as ActorRef<Exclude<N, ActorStateNames>, H>)
+    }
+  }
+
+  private pick(): ActorRef<Exclude<N, ActorStateNames>, H> {
+    const refs = this.workers
+    if (refs.length === 0) throw new NoActorsError(this.opts.id)
+    if (this.opts.routing === 'least-queued') {
+      let best = refs[0] as ActorRef<Exclude<N, ActorStateNames>, H>
+      for (const r of refs) if (r.stats.queued + r.stats.inFlight < best.stats.queued + best.stats.inFlight) best = r
+      return best
+    }
+    return refs[this.next++ % refs.length] as ActorRef<Exclude<N, ActorStateNames>, H>
+  }
+}
+
+function checkSize(size: number): void {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`pool size must be an integer ≥ 0, got ${size}`)
+}

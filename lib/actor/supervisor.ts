@@ -1,0 +1,328 @@
+/**
+ * A supervisor: a machine (SupervisorSchema) that starts children, watches them fail (their Exception state), and
+ * decides: restart (one-for-one, one-for-all, rest-for-one; paced by backoff, bounded by intensity), resume, stop,
+ * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
+ */
+import { Machine, type Schema, type Snapshot } from '../machine/index.js'
+import { actorSchema } from './actor-schema-merge.js'
+import type { ActorStateNames } from './actor.schema.js'
+import { messageStates } from './actor.js'
+import { RestartWindow, type BackoffOptions } from './backoff.js'
+import { Child, type ChildContext, type ChildSpec } from './child.js'
+import { RestartLimitError } from './errors.js'
+import type { Envelope } from './mailbox.js'
+import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
+import type { ActorSystem } from './system.js'
+import type { ActorRef, AskOptions, PolicyOf } from './types.js'
+
+export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one'
+export type Directive = 'restart' | 'resume' | 'stop' | 'escalate'
+
+export interface ChildInfo {
+  readonly id: string
+  /** Restarts so far. */
+  readonly restarts: number
+}
+
+export interface SupervisorOptions<D = unknown> {
+  id: string
+  /** Which children restart when one fails. Default `one-for-one`. */
+  strategy?: Strategy
+  /** What to do about a failure. Default: restart. */
+  decide?: (error: unknown, child: ChildInfo) => Directive
+  /** Intensity: more restarts than this within `period` escalate. Default 3. */
+  maxRestarts?: number
+  /** Intensity window in ms. Default 5000. */
+  period?: number
+  /** Delay before each restart. Default `{ min: 100, max: 10000, jitter: 0.2, resetAfter: 10000 }`. */
+  backoff?: BackoffOptions
+  /** A supervisor above this one: escalations go there. */
+  parent?: Supervisor<unknown>
+  /** Dependencies for the children; each child gets `project(deps, childId)` (default: all of them). */
+  deps?: D
+  project?: (deps: D, childId: string) => unknown
+  /** Per child, how long stopping waits for in-flight handlers (ms). Default 5000. */
+  stopTimeout?: number
+}
+
+export class Supervisor<D = unknown> {
+  readonly machine: Machine<SupervisorStateNames>
+  /** Restarts of children so far (all of them). */
+  restarts = 0
+
+  private readonly children: Child[] = []
+  private readonly subs: Array<Supervisor<unknown>> = []
+  private readonly window: RestartWindow
+  private pending = 0
+  private stopping: Promise<void> | null = null
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+
+  constructor(
+    readonly system: ActorSystem,
+    private readonly opts: SupervisorOptions<D>,
+  ) {
+    const strategy = opts.strategy ?? 'one-for-one'
+    if (!['one-for-one', 'one-for-all', 'rest-for-one'].includes(strategy)) {
+      throw new TypeError(`unknown supervisor strategy '${String(strategy)}' (one-for-one, one-for-all, rest-for-one)`)
+    }
+    this.window = new RestartWindow(opts.maxRestarts ?? 3, opts.period ?? 5000)
+    this.machine = new Machine(SupervisorSchema, { id: opts.id, parent: opts.parent?.machine ?? system.machine, tags: ['supervisor'] })
+    if (opts.parent) opts.parent.subs.push(this as Supervisor<unknown>)
+    else system.adopt(this)
+    this.machine.add(['Start', 'Ready'])
+  }
+
+  get id(): string {
+    return this.opts.id
+  }
+
+  /**
+   * Starts a child under this supervisor and returns its ref, valid across restarts.
+   *
+   * ```ts
+   * const ref = sup.supervise({ id: 'db', schema: dbSchema, handlers: ({ deps }) => new Db(deps.url) })
+   * ```
+   */
+  supervise<N extends string, H extends object, const S extends ChildSpec<N, H, D>>(
+    spec: S & ChildSpec<N, H, D>,
+  ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>> {
+    if (this.stopping) throw new Error(`supervisor ${this.id} is stopping: cannot supervise ${spec.id}`)
+    if (this.children.some((c) => c.id === spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
+    const merged = actorSchema(spec.schema as Schema<string>)
+    const child = new Child(spec as ChildSpec, this.system, messageStates(merged), this.opts.backoff ?? {})
+    this.children.push(child)
+    this.startChild(child, [])
+    return child.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>>
+  }
+
+  /** The ref of child `id`. */
+  child(id: string): ActorRef | undefined {
+    return this.children.find((c) => c.id === id)?.ref as ActorRef | undefined
+  }
+
+  /** @internal Delivers an envelope to child `id` (live incarnation, or its restart buffer). */
+  deliverTo(id: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+    const child = this.children.find((c) => c.id === id)
+    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    return child.deliver(env, opts)
+  }
+
+  /** Ids of children not stopped for good, in start order. */
+  get childIds(): string[] {
+    return this.children.filter((c) => !c.stoppedForGood).map((c) => c.id)
+  }
+
+  /** Stops one child for good: its queued messages become dead letters. */
+  async stopChild(id: string): Promise<void> {
+    const child = this.children.find((c) => c.id === id)
+    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    await this.retire(child)
+  }
+
+  /**
+   * Stops child `id` and forgets it (its id can be supervised again), handing back what it had not handled yet and
+   * its final clocks. For passivation: nothing becomes a dead letter.
+   */
+  async release(id: string): Promise<{ mail: Envelope[]; snapshot: Snapshot | undefined }> {
+    const i = this.children.findIndex((c) => c.id === id)
+    const child = this.children[i]
+    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    child.restarting = true
+    await child.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+    this.children.splice(i, 1)
+    child.stoppedForGood = true
+    const snapshot = child.actor?.mach.export()
+    this.machine.add('ChildStopped', { id })
+    return { mail: child.takeMail(), snapshot }
+  }
+
+  /** Stops every child (reverse start order) and sub-supervisor, then this supervisor. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.doStop())
+  }
+
+  // --- failures ------------------------------------------------------------------------------------------------
+
+  private failed(child: Child, incarnation: number, err: unknown): void {
+    if (this.stopping || child.incarnation !== incarnation || child.restarting || child.stoppedForGood) return
+    if (!this.system.machine.is('Running')) return
+    const info: ChildInfo = { id: child.id, restarts: child.ref.restarts }
+    let directive: Directive = child.spec.restart === 'temporary' ? 'stop' : 'restart'
+    if (this.opts.decide && directive === 'restart') {
+      try {
+        directive = this.opts.decide(err, info)
+      } catch (e) {
+        directive = 'escalate'
+        err = e
+      }
+    }
+    this.machine.add('ChildFailed', { id: child.id, err, directive })
+    switch (directive) {
+      case 'resume':
+        child.actor?.mach.remove('Exception')
+        return
+      case 'stop':
+        void this.retire(child)
+        return
+      case 'escalate':
+        this.escalate(err, child.id)
+        return
+      default:
+        void this.restart(child, err)
+    }
+  }
+
+  private async restart(failed: Child, err: unknown): Promise<void> {
+    const now = Date.now()
+    if (!this.window.record(now)) {
+      this.escalate(new RestartLimitError(this.id, failed.id, this.window.maxRestarts, this.window.period, { cause: err }), failed.id)
+      return
+    }
+    const group = this.group(failed)
+    const delay = failed.backoff.next(now)
+    for (const c of group) c.restarting = true
+    this.begin()
+    try {
+      for (const c of [...group].reverse()) await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+      await this.sleep(delay)
+      for (const c of group) {
+        if (this.stopping || c.stoppedForGood) continue
+        this.restarts++
+        this.startChild(c, c.takeMail())
+      }
+    } finally {
+      for (const c of group) c.restarting = false
+      this.end()
+    }
+  }
+
+  /** The children that restart with `failed`, in start order. */
+  private group(failed: Child): Child[] {
+    const live = this.children.filter((c) => !c.stoppedForGood)
+    switch (this.opts.strategy ?? 'one-for-one') {
+      case 'one-for-all':
+        return live
+      case 'rest-for-one':
+        return live.slice(live.indexOf(failed))
+      default:
+        return [failed]
+    }
+  }
+
+  private escalate(err: unknown, childId: string): void {
+    const parent = this.opts.parent
+    if (parent && !parent.stopping) {
+      void this.stopChildrenOnly().then(() => parent.subFailed(this as Supervisor<unknown>, err))
+      return
+    }
+    this.machine.addErrState('ErrRestartLimit', err, { id: childId })
+    void this.stop()
+  }
+
+  /** A sub-supervisor gave up: restart it (all its children afresh), within this supervisor's intensity. */
+  private async subFailed(sub: Supervisor<unknown>, err: unknown): Promise<void> {
+    if (this.stopping) return
+    this.machine.add('ChildFailed', { id: sub.id, err, directive: 'restart' })
+    if (!this.window.record(Date.now())) {
+      this.escalate(new RestartLimitError(this.id, sub.id, this.window.maxRestarts, this.window.period, { cause: err }), sub.id)
+      return
+    }
+    this.begin()
+    try {
+      await this.sleep(this.opts.backoff?.min ?? 100)
+      if (!this.stopping) sub.restartAll()
+    } finally {
+      this.end()
+    }
+  }
+
+  private restartAll(): void {
+    for (const c of this.children) {
+      if (c.stoppedForGood) continue
+      this.restarts++
+      this.startChild(c, c.takeMail())
+    }
+  }
+
+  // --- child lifecycle -----------------------------------------------------------------------------------------
+
+  private startChild(child: Child, preload: ReturnType<Child['takeMail']>): void {
+    const incarnation = ++child.incarnation
+    const ctx: ChildContext<D> = {
+      id: child.id,
+      incarnation,
+      deps: (this.opts.project && this.opts.deps !== undefined
+        ? this.opts.project(this.opts.deps, child.id)
+        : this.opts.deps) as D,
+    }
+    this.machine.add('ChildStarting', { id: child.id, incarnation })
+    let handlers: object
+    try {
+      handlers = child.spec.handlers(ctx)
+    } catch (err) {
+      queueMicrotask(() => this.failed(child, incarnation, err))
+      return
+    }
+    const actor = this.system.spawnActor(child.spec.schema as Schema<string>, handlers, {
+      id: child.id,
+      ...(child.spec.mailbox && { mailbox: child.spec.mailbox }),
+      ...(child.spec.concurrency !== undefined && { concurrency: child.spec.concurrency }),
+      preload,
+      parent: this.machine,
+      supervised: true,
+      ...(incarnation === 1 && child.spec.snapshot && { snapshot: child.spec.snapshot }),
+    })
+    child.actor = actor
+    child.lastMachine = actor.mach
+    actor.mach.state$('Exception').subscribe((active) => {
+      if (active) queueMicrotask(() => this.failed(child, incarnation, actor.mach.err))
+    })
+    actor.mach.when('Ready').then(
+      () => this.machine.add('ChildReady', { id: child.id, incarnation }),
+      () => undefined,
+    )
+  }
+
+  /** Stops a child for good. */
+  private async retire(child: Child): Promise<void> {
+    if (child.stoppedForGood) return
+    child.stoppedForGood = true
+    await child.actor?.stop('stopped', this.opts.stopTimeout ?? 5000)
+    for (const env of child.takeMail()) void child.deliver(env, undefined) // stopped for good: dead letters
+    this.machine.add('ChildStopped', { id: child.id })
+  }
+
+  private async stopChildrenOnly(): Promise<void> {
+    for (const c of [...this.children].reverse()) {
+      c.restarting = true
+      await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    this.machine.add('Stopping')
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    for (const sub of [...this.subs].reverse()) await sub.stop()
+    for (const c of [...this.children].reverse()) await this.retire(c)
+    this.machine.add('Stopped')
+  }
+
+  private begin(): void {
+    if (this.pending++ === 0) this.machine.add('Restarting')
+  }
+
+  private end(): void {
+    if (--this.pending === 0) this.machine.remove('Restarting')
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t)
+        resolve()
+      }, ms)
+      this.timers.add(t)
+    })
+  }
+}
