@@ -240,15 +240,26 @@ export class Actor {
     queueMicrotask(this.drainFn)
   }
 
+  /** Supervised actors pause delivery while failed (in Exception), until their supervisor decides. */
+  private get suspended(): boolean {
+    return this.supervised && this.mach.is('Exception')
+  }
+
+  /** Clears the failure and delivers again (the supervisor's `resume` directive). */
+  resume(): void {
+    this.mach.remove('Exception')
+    this.schedule()
+  }
+
   private drain(): void {
     this.scheduled = false
     let budget = BATCH
-    while (this.ready && this.inFlight < this.concurrency && budget-- > 0) {
+    while (this.ready && this.inFlight < this.concurrency && budget-- > 0 && !this.suspended) {
       const env = this.mailbox.take()
       if (!env) return
       this.deliver(env)
     }
-    if (this.ready && this.mailbox.size > 0 && this.inFlight < this.concurrency) {
+    if (this.ready && this.mailbox.size > 0 && this.inFlight < this.concurrency && !this.suspended) {
       this.scheduled = true
       setImmediate(this.drainFn)
     }

@@ -159,7 +159,7 @@ export class Supervisor<D = unknown> {
     this.machine.add('ChildFailed', { id: child.id, err, directive })
     switch (directive) {
       case 'resume':
-        child.actor?.mach.remove('Exception')
+        child.actor?.resume()
         return
       case 'stop':
         void this.retire(child)
@@ -241,6 +241,7 @@ export class Supervisor<D = unknown> {
       if (c.stoppedForGood) continue
       this.restarts++
       this.startChild(c, c.takeMail())
+      c.restarting = false
     }
   }
 
