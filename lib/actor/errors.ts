@@ -112,3 +112,27 @@ export class RestartLimitError extends Error {
     super(`supervisor ${supervisorId}: more than ${maxRestarts} restarts within ${period} ms (last: ${childId})`, options)
   }
 }
+
+/** A conversation participant crashed while the conversation depended on it. */
+export class ParticipantCrashedError extends Error {
+  override readonly name = 'ParticipantCrashedError'
+  constructor(
+    readonly conversationId: string,
+    readonly participantId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`conversation ${conversationId}: participant ${participantId} crashed`, options)
+  }
+}
+
+/** An operation a conversation's phase does not allow (e.g. sending on a closed conversation). */
+export class ConversationStateError extends Error {
+  override readonly name = 'ConversationStateError'
+  constructor(
+    readonly conversationId: string,
+    readonly phase: string,
+    what: string,
+  ) {
+    super(`conversation ${conversationId} is ${phase}: cannot ${what}`)
+  }
+}

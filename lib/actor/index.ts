@@ -10,6 +10,10 @@ export { Supervisor, type ChildInfo, type Directive, type Strategy, type Supervi
 export { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
 export { Pool, singleton, type PoolOptions } from './pool.js'
 export { Keyed, KeyedRef, type KeyedOptions } from './keyed.js'
+export {
+  Conversation, conversationAsk, type ConversationEntry, type ConversationOptions, type CrashPolicy, type Participant,
+} from './conversation.js'
+export { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 export { SupervisedRef, type ChildContext, type ChildSpec } from './child.js'
 export { Backoff, RestartWindow, type BackoffOptions } from './backoff.js'
 export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
@@ -18,7 +22,7 @@ export { Router, type RoutingStrategy } from './router.js'
 export { serviceKey, type ServiceKey } from './service-key.js'
 export { Timers } from './timers.js'
 export {
-  ActorTerminatedError, DuplicateActorError, DuplicateRegistrationError, LinkedActorError, MailboxFullError,
+  ActorTerminatedError, ConversationStateError, DuplicateActorError, ParticipantCrashedError, DuplicateRegistrationError, LinkedActorError, MailboxFullError,
   MessageDroppedError, MessageRejectedError, NoActorsError, RestartLimitError, UnknownMessageError,
 } from './errors.js'
 export type {
