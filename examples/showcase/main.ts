@@ -1,94 +1,120 @@
 /**
- * polymachine showcase (core): a file downloader modelled as states.
+ * polymachine showcase: a small order-processing service where every part is a machine.
  *
- * - relations decide what a mutation really does (Downloading removes Idle, Ready requires Start, …);
- * - handlers found by name react to transitions (DownloadingState starts async work, tied to the state's signal);
- * - errors are states (ErrNetwork requires Exception) and retries are a multi state;
- * - callers `await` states instead of writing loops.
+ * - a supervised **pool** of image workers with injected random failures: crashed workers restart with backoff, and
+ *   the jobs queued behind a crash are handed to the next incarnation;
+ * - **keyed virtual actors** (one per customer) that exist when first addressed, are passivated when idle or when
+ *   too many are active, and get their clocks back when they return;
+ * - a **conversation** for checkout whose first payment provider crashes: the request is routed to the next one;
+ * - a tiny mailbox in front of a slow auditor, whose drops show up as **dead letters**.
  *
- * Run: npm start
+ * Supervisor and conversation machines log at the Changes level (in colour on a terminal). Run: npm start
  */
-import { LogLevel, Machine, schema, type Event, type StateNames } from '../../lib/index.js'
+import { LogLevel, schema, type Snapshot } from '../../lib/index.js'
+import { ActorSystem, Conversation, Keyed, Pool, type ActorEvent } from '../../lib/actor/index.js'
 
-const downloader = schema({
-  Start: {},
-  Idle: { auto: true, require: ['Start'], remove: ['Downloading'] },
-  Downloading: { require: ['Start'], remove: ['Idle', 'Downloaded'] },
-  Downloaded: { require: ['Start'], remove: ['Downloading'] },
-  Ready: { auto: true, require: ['Downloaded'] },
-  Retry: { multi: true, require: ['Start'] },
-  ErrNetwork: { require: ['Exception'], remove: ['Downloading'] },
-})
-type S = StateNames<typeof downloader>
-
-const files = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt']
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true })
-  })
-
-class DownloaderHandlers {
-  done: string[] = []
-  failures = 0
-
-  /** Negotiation: only download while there is something left. */
-  DownloadingEnter(): boolean {
-    return this.done.length < files.length
-  }
-
-  /** Final and async: the work is tied to the state's signal, so leaving Downloading cancels it. */
-  async DownloadingState(e: Event<S>): Promise<void> {
-    while (this.done.length < files.length) {
-      const file = files[this.done.length] as string
-      await sleep(30, e.signal)
-      // the 2nd and 4th file fail once each, to show errors as states
-      if ((file === 'b.txt' && this.failures === 0) || (file === 'd.txt' && this.failures === 1)) {
-        this.failures++
-        e.machine.addErrState('ErrNetwork', new Error(`network error while fetching ${file}`))
-        return
-      }
-      this.done.push(file)
-      e.machine.log(`fetched ${file}`)
-    }
-    e.machine.add('Downloaded')
-  }
-
-  /** An error state: back off, clear the error, retry. */
-  async ErrNetworkState(e: Event<S>): Promise<void> {
-    await sleep(50, e.signal)
-    e.machine.remove(['ErrNetwork', 'Exception'])
-    e.machine.add('Retry')
-  }
-
-  /** A multi state: each activation is one more attempt. */
-  RetryState(e: Event<S>): void {
-    e.machine.add('Downloading')
+/** Deterministic randomness, so every run tells the same story. */
+function seeded(seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+const random = seeded(42)
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const log = (level: number, line: string): void => void (level <= LogLevel.Changes && console.log(line))
+
+const workerSchema = schema({ Resize: { multi: true } })
+const customerSchema = schema({ Order: { multi: true }, Orders: { multi: true } })
+const paymentSchema = schema({ Charge: { multi: true } })
+const auditSchema = schema({ Audit: { multi: true } })
 
 async function main(): Promise<void> {
-  const handlers = new DownloaderHandlers()
-  const mach = new Machine(downloader, {
-    id: 'downloader',
-    handlers,
+  const system = new ActorSystem({ id: 'shop' })
+  const dead = new Map<string, number>()
+  system.deadLetters$.subscribe((d) => dead.set(d.reason, (dead.get(d.reason) ?? 0) + 1))
+
+  // 1. A pool of 3 image workers; about 1 job in 12 crashes its worker.
+  const workers = new Pool(system, {
+    id: 'workers',
+    size: 3,
+    schema: workerSchema,
+    routing: 'least-queued',
+    maxRestarts: 20,
+    period: 10_000,
+    backoff: { min: 40, max: 320, jitter: 0.2, random },
     logLevel: LogLevel.Changes,
-    logArgs: ['err'],
-    logger: (_level, line) => console.log(line),
+    logger: log,
+    handlers: ({ id, incarnation }) => ({
+      async ResizeState(e: ActorEvent): Promise<string> {
+        await sleep(5 + random() * 15)
+        if (random() < 1 / 12) throw new Error(`${id}#${incarnation} ran out of memory on job ${String(e.args.job)}`)
+        return `${String(e.args.job)}@${id}`
+      },
+    }),
   })
 
-  mach.add('Start')
-  console.log('after Start:', mach.toString())
+  // 2. One virtual actor per customer: at most 4 active, passivated after 250 ms idle, state kept in a store.
+  const store = new Map<string, Snapshot>()
+  const customers = new Keyed(system, {
+    id: 'customers',
+    schema: customerSchema,
+    maxActive: 4,
+    idleTimeout: 250,
+    load: (key) => store.get(key),
+    save: (key, snap) => void store.set(key, snap),
+    handlers: () => ({
+      // the Order state's clock is the customer's order count, and it survives passivation
+      OrdersState: (e: ActorEvent): number => (e.machine.tick('Order') + 1) / 2,
+    }),
+  })
 
-  mach.add('Downloading')
-  await mach.when('Ready', { timeout: 5000 })
+  // 3. A slow auditor behind a mailbox of 5 that drops the newest when full.
+  const auditor = system.spawn(auditSchema, { AuditState: () => sleep(20) }, { id: 'auditor', mailbox: { capacity: 5 } })
+
+  // The job stream: 90 jobs from 9 customers, in bursts.
+  const names = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy']
+  let done = 0
+  let failed = 0
+  const jobs: Array<Promise<void>> = []
+  for (let job = 1; job <= 90; job++) {
+    const customer = names[Math.floor(random() * (job < 45 ? 3 : names.length))] as string
+    customers.ref(customer).tell('Order', { job })
+    auditor.tell('Audit', { job })
+    jobs.push(
+      workers.ask('Resize', { job }, { timeout: 5000 }).then(
+        () => void done++,
+        () => void failed++,
+      ),
+    )
+    if (job % 15 === 0) await sleep(120)
+  }
+  await Promise.all(jobs)
+
+  // 4. Checkout as a conversation: the first provider is down, the request is routed to the next one.
+  const flaky = system.spawn(paymentSchema, { ChargeState: (): never => {
+    throw new Error('provider A: 503')
+  } }, { id: 'pay-a' })
+  const steady = system.spawn(paymentSchema, { ChargeState: (e: ActorEvent): string => `charged ${String(e.args.eur)} EUR via B` }, { id: 'pay-b' })
+  const checkout = new Conversation(system, { id: 'checkout', participants: [flaky, steady], onCrash: 'route-to-next' })
+  checkout.send('Charge', { eur: 42 })
+  const receipt = await checkout.receive({ timeout: 2000 })
+  checkout.close()
+
+  // Let idle customers passivate, then ask a returning one for her count (she is loaded back from the store).
+  await sleep(400)
+  const annOrders = await customers.ref('ann').ask('Orders')
+  await system.shutdown({ timeout: 1000 })
 
   console.log('\nsummary')
-  console.log('  files downloaded:', handlers.done.join(', '))
-  console.log('  network errors:  ', handlers.failures, `(Exception tick ${mach.tick('Exception')})`)
-  console.log('  retries:         ', (mach.tick('Retry') + 1) / 2, `(Retry is multi: tick ${mach.tick('Retry')})`)
-  console.log('  final states:    ', mach.toString())
-  mach.dispose()
+  console.log(`  jobs done           ${done} (${failed} lost with their crashed worker, replied with the error)`)
+  console.log(`  worker restarts     ${workers.supervisor.restarts}`)
+  console.log(`  customers           ${customers.activations} activations, ${customers.passivations} passivations, ann has ${annOrders} orders`)
+  console.log(`  checkout            ${String(receipt)} (${checkout.log.map((e) => e.kind).join(' → ')})`)
+  console.log(`  dead letters        ${[...dead].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`)
 }
 
 main().catch((err: unknown) => {

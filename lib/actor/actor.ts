@@ -69,6 +69,7 @@ export class Actor {
   private cur: Current | null = null
   private lastResult: Result = Result.Canceled
   private stopPromise: Promise<void> | null = null
+  private life: AbortController | null = null
   private idle: (() => void) | null = null
   private readonly drainFn = (): void => this.drain()
 
@@ -88,7 +89,7 @@ export class Actor {
     this.messages = messageStates(schema)
     this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason))
     if (opts.preload) this.mailbox.restore(opts.preload)
-    this.timers = new Timers(this.id, (msg, args) => void this.tell(msg, args))
+    this.timers = new Timers(this.id, (msg) => this.checkMessage(msg), (msg, args) => this.tellFromTimer(msg, args))
     this.ref = new ActorRefImpl(this)
     this.mach = new Machine(schema, {
       id: opts.id,
@@ -122,9 +123,23 @@ export class Actor {
     return this.enqueue({ msg, args, reply: undefined }, opts)
   }
 
+  /** A timer's message: never waits and never throws; one the mailbox refuses becomes a dead letter. */
+  private tellFromTimer(msg: string, args: Args | undefined): void {
+    const env: Envelope = { msg, args, reply: undefined }
+    if (this.stopping) return this.terminated(env, 'stopped')
+    const r = this.mailbox.offer(env)
+    if (r === 'accepted') this.schedule()
+    else if (r === 'full') this.host.deadLetter(this.id, env, 'rejected')
+  }
+
   ask(msg: string, args: Args | undefined, opts: AskOptions = {}): Promise<unknown> {
     this.checkMessage(msg)
     return ask(this.id, msg, args, opts, (env) => this.enqueue(env, opts))
+  }
+
+  /** Aborted when the actor stops: the signal message handlers get (re-entering a message state does not abort it). */
+  get signal(): AbortSignal {
+    return (this.life ??= new AbortController()).signal
   }
 
   /** Whether new messages still go into this incarnation's mailbox (not stopping or stopped). */
@@ -141,6 +156,7 @@ export class Actor {
     this.stopping = true
     this.ready = false
     this.timers.close()
+    this.life?.abort(new ActorTerminatedError(this.id))
     this.mach.add('Stopping')
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
@@ -160,6 +176,12 @@ export class Actor {
 
   get stopped(): boolean {
     return this.stopInfo !== null
+  }
+
+  /** True while `e` is the final handler of the message being delivered. */
+  isMessageHandler(e: Event): boolean {
+    const cur = this.cur
+    return cur !== null && e.args === cur.args && e.name === `${cur.env.msg}State` && this.messages.has(cur.env.msg)
   }
 
   /** Called by the handler wrapper for the final handler of the message being delivered. */
@@ -272,6 +294,7 @@ export class Actor {
     if (!cur.handled) {
       // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
       if (this.lastResult === Result.Executed) return this.settle(env, true, undefined)
+      if (!env.reply) this.host.deadLetter(this.id, env, 'rejected')
       return this.settle(env, false, new MessageRejectedError(this.id, env.msg))
     }
     const res = cur.result
@@ -368,7 +391,7 @@ function wrapHandlers(actor: Actor, handlers: object): object {
       }
       const isFinal = name.endsWith('State')
       out[name] = (e: Event) => {
-        const ae = new ActorEventImpl(e, actor)
+        const ae = new ActorEventImpl(e, actor, isFinal && actor.isMessageHandler(e))
         if (!isFinal) return (fn as (e: unknown) => unknown).call(handlers, ae)
         let r: unknown
         try {

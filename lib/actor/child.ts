@@ -11,7 +11,7 @@ import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
 import { Mailbox, type Envelope, type MailboxOptions } from './mailbox.js'
 import type { ActorSystem } from './system.js'
-import type { ActorRef, ActorStats, AskOptions, TellOnlyRef } from './types.js'
+import type { ActorRef, ActorStats, AskOptions, StopInfo, TellOnlyRef } from './types.js'
 
 /** What a supervisor needs to (re)create a child. */
 export interface ChildSpec<N extends string = string, H extends object = object, D = unknown> {
@@ -46,13 +46,19 @@ export class Child {
   readonly buffer: Mailbox
   readonly ref: SupervisedRef
   lastMachine: Machine<string> | null = null
+  /** Settled when the child stops for good. */
+  readonly ended: Promise<StopInfo>
+  end!: (info: StopInfo) => void
 
   constructor(
     readonly spec: ChildSpec,
     readonly system: ActorSystem,
     readonly messages: ReadonlySet<string>,
     backoff: BackoffOptions,
+    /** Stops the child for good, through its supervisor. */
+    readonly retire: () => Promise<void>,
   ) {
+    this.ended = new Promise((resolve) => (this.end = resolve))
     this.backoff = new Backoff(backoff)
     this.buffer = new Mailbox(spec.mailbox ?? {}, (env, reason) => {
       system.reportDeadLetter(spec.id, env, `dropped:${reason}`)
@@ -148,6 +154,16 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
     const m = this.child.actor?.mach ?? this.child.lastMachine
     if (!m) throw new Error(`child ${this.child.id} has not started yet`)
     return m
+  }
+
+  /** Resolves when the child stops for good (`system.watch` uses it). */
+  whenStopped(): Promise<StopInfo> {
+    return this.child.ended
+  }
+
+  /** Stops the child for good through its supervisor (`system.stop` uses it). */
+  stopForGood(): Promise<void> {
+    return this.child.retire()
   }
 
   /** Restarts so far. */

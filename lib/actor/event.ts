@@ -9,6 +9,7 @@ export class ActorEventImpl implements ActorEvent {
   constructor(
     private readonly e: Event,
     private readonly actor: Actor,
+    private readonly isMessage: boolean,
   ) {}
 
   get name(): string {
@@ -27,8 +28,12 @@ export class ActorEventImpl implements ActorEvent {
     return this.e.transition
   }
 
+  /**
+   * For a message's State handler: aborted when the actor stops (work on one message is not cancelled by the next
+   * one re-entering the state). For other handlers: the machine's signal.
+   */
   get signal(): AbortSignal {
-    return this.e.signal
+    return this.isMessage ? this.actor.signal : this.e.signal
   }
 
   get timers(): ActorTimers {

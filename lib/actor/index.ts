@@ -16,7 +16,7 @@ export {
 export { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 export { SupervisedRef, type ChildContext, type ChildSpec } from './child.js'
 export { Backoff, RestartWindow, type BackoffOptions } from './backoff.js'
-export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
+export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type NonBlockingMailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
 export { Receptionist } from './receptionist.js'
 export { Router, type RoutingStrategy } from './router.js'
 export { serviceKey, type ServiceKey } from './service-key.js'

@@ -9,9 +9,10 @@ import { ask } from './ask.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
-import type { Envelope, MailboxOptions } from './mailbox.js'
+import type { Envelope, NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import type { ActorSystem } from './system.js'
+import type { OverflowPolicy } from './mailbox.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 export interface KeyedOptions<N extends string, H extends object, D> extends SupervisorOptions<D> {
@@ -26,7 +27,8 @@ export interface KeyedOptions<N extends string, H extends object, D> extends Sup
   load?: (key: string) => Snapshot | undefined | Promise<Snapshot | undefined>
   /** Called with the clocks of a passivated actor. */
   save?: (key: string, snapshot: Snapshot) => void | Promise<void>
-  mailbox?: MailboxOptions
+  /** Per actor; `block` is not offered, so `tell` never returns a Promise. */
+  mailbox?: NonBlockingMailboxOptions
 }
 
 type Phase = 'inactive' | 'activating' | 'active' | 'passivating'
@@ -138,6 +140,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
   }
 
   private async doPassivate(e: Entry): Promise<void> {
+    if (e.phase !== 'active') return // already passivating (an idle timer and LRU may both pick it)
     e.phase = 'passivating'
     if (e.idle) clearTimeout(e.idle)
     const { mail, snapshot } = await this.supervisor.release(this.childId(e.key))
@@ -190,7 +193,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
 }
 
 /** A ref to the virtual actor for one key. */
-export class KeyedRef<N extends string, H extends object> implements Ref<Exclude<N, ActorStateNames>, H> {
+export class KeyedRef<N extends string, H extends object> implements Ref<Exclude<N, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
   constructor(
     private readonly keyed: { deliver(key: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> },
     readonly key: string,
@@ -200,15 +203,15 @@ export class KeyedRef<N extends string, H extends object> implements Ref<Exclude
     return this.key
   }
 
-  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void | Promise<void> {
-    return this.keyed.deliver(this.key, { msg, args, reply: undefined }, opts)
+  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void {
+    void this.keyed.deliver(this.key, { msg, args, reply: undefined }, opts)
   }
 
   ask<K extends Exclude<N, ActorStateNames>>(msg: K, args?: Args, opts: AskOptions = {}): Promise<ReplyOf<H, K>> {
     return ask(this.key, msg, args, opts, (env) => this.keyed.deliver(this.key, env, opts)) as Promise<ReplyOf<H, K>>
   }
 
-  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>> {
+  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
     return { id: this.key, tell: (msg, args, opts) => this.tell(msg, args, opts) }
   }
 }

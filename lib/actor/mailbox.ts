@@ -19,6 +19,9 @@ export interface MailboxOptions {
   protected?: readonly string[]
 }
 
+/** Mailbox options without `block` (for refs whose `tell` must never return a Promise: pools, keyed actors). */
+export type NonBlockingMailboxOptions = Omit<MailboxOptions, 'overflow'> & { overflow?: Exclude<OverflowPolicy, 'block'> }
+
 /** One message in a mailbox; `reply` is set for asks. */
 export interface Envelope {
   readonly msg: string

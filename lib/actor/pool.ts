@@ -6,9 +6,10 @@ import type { Args, Schema } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { NoActorsError } from './errors.js'
-import type { MailboxOptions } from './mailbox.js'
+import type { NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import type { ActorSystem } from './system.js'
+import type { OverflowPolicy } from './mailbox.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 /** One supervised child: `ref` stays valid across restarts. */
@@ -29,12 +30,13 @@ export interface PoolOptions<N extends string, H extends object, D> extends Supe
   handlers: (ctx: ChildContext<D>) => H
   /** How the pool's ref picks a worker. Default `round-robin`. */
   routing?: 'round-robin' | 'least-queued'
-  mailbox?: MailboxOptions
+  /** Per actor; `block` is not offered, so `tell` never returns a Promise. */
+  mailbox?: NonBlockingMailboxOptions
   concurrency?: number
 }
 
 /** N supervised workers behind one ref. */
-export class Pool<N extends string, H extends object, D = unknown> implements Ref<Exclude<N, ActorStateNames>, H> {
+export class Pool<N extends string, H extends object, D = unknown> implements Ref<Exclude<N, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
   readonly supervisor: Supervisor<D>
   private workers: Array<ActorRef<Exclude<N, ActorStateNames>, H>> = []
   private next = 0
@@ -62,8 +64,8 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
     return this.workers
   }
 
-  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void | Promise<void> {
-    return this.pick().tell(msg, args, opts)
+  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void {
+    void this.pick().tell(msg, args, opts)
   }
 
   ask<K extends Exclude<N, ActorStateNames>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
@@ -74,7 +76,7 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
     }
   }
 
-  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>> {
+  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
     return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
   }
 

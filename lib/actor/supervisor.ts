@@ -3,7 +3,7 @@
  * decides: restart (one-for-one, one-for-all, rest-for-one; paced by backoff, bounded by intensity), resume, stop,
  * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
  */
-import { Machine, type Schema, type Snapshot } from '../machine/index.js'
+import { Machine, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { messageStates } from './actor.js'
@@ -43,6 +43,9 @@ export interface SupervisorOptions<D = unknown> {
   project?: (deps: D, childId: string) => unknown
   /** Per child, how long stopping waits for in-flight handlers (ms). Default 5000. */
   stopTimeout?: number
+  /** Log level and logger of the supervisor's own machine. */
+  logLevel?: LogLevel
+  logger?: LogFn
 }
 
 export class Supervisor<D = unknown> {
@@ -66,7 +69,13 @@ export class Supervisor<D = unknown> {
       throw new TypeError(`unknown supervisor strategy '${String(strategy)}' (one-for-one, one-for-all, rest-for-one)`)
     }
     this.window = new RestartWindow(opts.maxRestarts ?? 3, opts.period ?? 5000)
-    this.machine = new Machine(SupervisorSchema, { id: opts.id, parent: opts.parent?.machine ?? system.machine, tags: ['supervisor'] })
+    this.machine = new Machine(SupervisorSchema, {
+      id: opts.id,
+      parent: opts.parent?.machine ?? system.machine,
+      tags: ['supervisor'],
+      ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
+      ...(opts.logger && { logger: opts.logger }),
+    })
     if (opts.parent) opts.parent.subs.push(this as Supervisor<unknown>)
     else system.adopt(this)
     this.machine.add(['Start', 'Ready'])
@@ -89,7 +98,8 @@ export class Supervisor<D = unknown> {
     if (this.stopping) throw new Error(`supervisor ${this.id} is stopping: cannot supervise ${spec.id}`)
     if (this.children.some((c) => c.id === spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
     const merged = actorSchema(spec.schema as Schema<string>)
-    const child = new Child(spec as ChildSpec, this.system, messageStates(merged), this.opts.backoff ?? {})
+    const child: Child = new Child(spec as ChildSpec, this.system, messageStates(merged), this.opts.backoff ?? {}, () =>
+      this.retire(child))
     this.children.push(child)
     this.startChild(child, [])
     return child.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>>
@@ -124,12 +134,12 @@ export class Supervisor<D = unknown> {
    * its final clocks. For passivation: nothing becomes a dead letter.
    */
   async release(id: string): Promise<{ mail: Envelope[]; snapshot: Snapshot | undefined }> {
-    const i = this.children.findIndex((c) => c.id === id)
-    const child = this.children[i]
+    const child = this.children.find((c) => c.id === id)
     if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
     child.restarting = true
     await child.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
-    this.children.splice(i, 1)
+    const i = this.children.indexOf(child)
+    if (i >= 0) this.children.splice(i, 1)
     child.stoppedForGood = true
     const snapshot = child.actor?.mach.export()
     this.machine.add('ChildStopped', { id })
@@ -290,7 +300,9 @@ export class Supervisor<D = unknown> {
     child.stoppedForGood = true
     await child.actor?.stop('stopped', this.opts.stopTimeout ?? 5000)
     for (const env of child.takeMail()) void child.deliver(env, undefined) // stopped for good: dead letters
+    this.system.receptionist.unregisterAll(child.ref)
     this.machine.add('ChildStopped', { id: child.id })
+    child.end({ actorId: child.id, reason: 'stopped' })
   }
 
   private async stopChildrenOnly(): Promise<void> {

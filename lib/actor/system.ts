@@ -11,6 +11,7 @@ import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { ActorTerminatedError, DuplicateActorError, LinkedActorError } from './errors.js'
 import type { Envelope, MailboxOptions, OverflowPolicy } from './mailbox.js'
+import { SupervisedRef } from './child.js'
 import { actorOf } from './ref.js'
 import { Receptionist } from './receptionist.js'
 import { Router, type RoutingStrategy } from './router.js'
@@ -31,7 +32,7 @@ export interface ActorSystemOptions {
 export interface SpawnOptions<M extends string, H> {
   id: string
   /** Registers the actor with the receptionist under this key. */
-  key?: ServiceKey<M, H>
+  key?: ServiceKey<M, H> | ServiceKey<M>
   mailbox?: MailboxOptions
   concurrency?: number
   logLevel?: LogLevel
@@ -78,7 +79,7 @@ export class ActorSystem {
   ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>> {
     const actor = this.spawnActor(schema as Schema<string>, handlers, opts)
     const ref = actor.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>>
-    if (opts.key) this.receptionist.register(opts.key, ref)
+    if (opts.key) this.receptionist.register(opts.key as ServiceKey<Exclude<N, ActorStateNames>, H>, ref)
     return ref
   }
 
@@ -128,6 +129,7 @@ export class ActorSystem {
 
   /** Stops one actor: no new deliveries, in-flight handlers finish, the mailbox goes to dead letters. */
   stop(ref: ActorLike, opts: { timeout?: number } = {}): Promise<void> {
+    if (ref instanceof SupervisedRef) return ref.stopForGood()
     return this.actorFor(ref, 'stop').stop('stopped', opts.timeout ?? this.opts.stopTimeout ?? 5000)
   }
 
@@ -141,6 +143,7 @@ export class ActorSystem {
 
   /** Resolves with how the actor ended, when it stops (at once if it already has). */
   watch(ref: ActorLike): Promise<StopInfo> {
+    if (ref instanceof SupervisedRef) return ref.whenStopped()
     const actor = actorOf(ref)
     if (!actor) return Promise.reject(new TypeError(`watch(): ${String(ref)} is not an actor ref`))
     if (actor.stopInfo) return Promise.resolve(actor.stopInfo)
@@ -220,6 +223,9 @@ export class ActorSystem {
   }
 
   private actorFor(ref: ActorLike, where: string): Actor {
+    if (ref instanceof SupervisedRef) {
+      throw new TypeError(`${where}(): ${ref.id} is a supervised child: its failures go to its supervisor`)
+    }
     const actor = actorOf(ref)
     if (!actor) throw new TypeError(`${where}(): ${String(ref)} is not an actor ref`)
     if (actor.stopped) throw new ActorTerminatedError(actor.id)

@@ -10,8 +10,13 @@ export class Timers<N extends string = string> implements ActorTimers<N> {
   private readonly active = new Map<string, { handle: ReturnType<typeof setTimeout>; repeat: boolean }>()
   private closed = false
 
+  /**
+   * @param check throws for a name that is not a message of the actor (called when a timer is set)
+   * @param send delivers without throwing: a message the mailbox refuses becomes a dead letter
+   */
   constructor(
     private readonly actorId: string,
+    private readonly check: (msg: N) => void,
     private readonly send: (msg: N, args: Args | undefined) => void,
   ) {}
 
@@ -52,6 +57,7 @@ export class Timers<N extends string = string> implements ActorTimers<N> {
   private start(key: string, msg: N, ms: number, args: Args | undefined, repeat: boolean): void {
     if (typeof key !== 'string') throw new TypeError(`timer key must be a string, got ${typeof key}`)
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`timer delay must be a finite number ≥ 0, got ${ms}`)
+    this.check(msg)
     if (this.closed) throw new ActorTerminatedError(this.actorId, msg)
     this.cancel(key)
     const fire = (): void => {

@@ -14,7 +14,9 @@ export type MessageNames<S> = Exclude<StateNames<S>, ActorStateNames>
 export type ActorStates<S> = StateNames<S> | ActorStateNames
 
 /** What `ask(msg)` resolves with: the (awaited) return value of the handlers' `${msg}State`, else `undefined`. */
-export type ReplyOf<H, M extends string> = `${M}State` extends keyof H
+export type ReplyOf<H, M extends string> = unknown extends H
+  ? unknown
+  : `${M}State` extends keyof H
   ? H[`${M}State`] extends (...args: never[]) => infer R
     ? Awaited<R>
     : undefined
