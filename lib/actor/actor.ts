@@ -11,12 +11,15 @@ import {
 } from './errors.js'
 import { Mailbox, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
 import { Timers } from './timers.js'
-import type { ActorRef, AskOptions, DeadLetterReason, StopInfo } from './types.js'
+import type { Observable } from 'rxjs'
+import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
 
 /** What an actor needs from its system. */
 export interface ActorHost {
   deadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void
+  /** Every dead letter of the system, to filter per actor. */
+  readonly deadLetters$: Observable<DeadLetter>
   stopped(actor: Actor, info: StopInfo): void
 }
 
@@ -55,6 +58,8 @@ export class Actor {
   readonly timers: Timers
   readonly ref: ActorRef
   processed = 0
+  /** Messages whose handling failed: the handler threw or rejected, or the actor refused the message. */
+  failed = 0
   inFlight = 0
   /** After a stop for restart: the messages still queued, for the next incarnation. */
   leftover: Envelope[] = []
@@ -74,7 +79,7 @@ export class Actor {
   private readonly drainFn = (): void => this.drain()
 
   constructor(
-    private readonly host: ActorHost,
+    readonly host: ActorHost,
     schema: Schema<string>,
     handlers: object,
     opts: ActorOptions,
@@ -330,6 +335,7 @@ export class Actor {
 
   private settle(env: Envelope, ok: boolean, value: unknown): void {
     this.processed++
+    if (!ok) this.failed++
     const reply = env.reply
     if (!reply) return
     env.reply = undefined

@@ -11,7 +11,8 @@ import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
 import { Mailbox, type Envelope, type MailboxOptions } from './mailbox.js'
 import type { ActorSystem } from './system.js'
-import type { ActorRef, ActorStats, AskOptions, StopInfo, TellOnlyRef } from './types.js'
+import { filter, type Observable } from 'rxjs'
+import type { ActorRef, ActorStats, AskOptions, DeadLetter, StopInfo, TellOnlyRef } from './types.js'
 
 /** What a supervisor needs to (re)create a child. */
 export interface ChildSpec<N extends string = string, H extends object = object, D = unknown> {
@@ -138,10 +139,17 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
     return {
       received: a?.mailbox.received ?? 0,
       processed: a?.processed ?? 0,
+      failed: a?.failed ?? 0,
       dropped: (a?.mailbox.dropped ?? 0) + this.child.buffer.dropped,
       queued: (a?.mailbox.size ?? 0) + this.child.buffer.size,
       inFlight: a?.inFlight ?? 0,
     }
+  }
+
+  /** This child's dropped messages (all incarnations and the restart buffer), as they happen. */
+  get drops$(): Observable<DeadLetter> {
+    const id = this.child.id
+    return this.child.system.deadLetters$.pipe(filter((d) => d.actorId === id && d.reason.startsWith('dropped:')))
   }
 
   /** True once the child stopped for good (not during a restart). */

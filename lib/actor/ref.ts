@@ -5,7 +5,8 @@
 import type { Args, Machine } from '../machine/index.js'
 import type { Actor } from './actor.js'
 import type { ActorStateNames } from './actor.schema.js'
-import type { ActorRef, ActorStats, AskOptions, TellOnlyRef } from './types.js'
+import { filter, type Observable } from 'rxjs'
+import type { ActorRef, ActorStats, AskOptions, DeadLetter, TellOnlyRef } from './types.js'
 
 export class ActorRefImpl implements ActorRef {
   #tellOnly: TellOnlyRef | undefined
@@ -31,11 +32,18 @@ export class ActorRefImpl implements ActorRef {
     }))
   }
 
+  /** This actor's messages shed by its mailbox policy (dead letters with a `dropped:…` reason), as they happen. */
+  get drops$(): Observable<DeadLetter> {
+    const id = this.actor.id
+    return this.actor.host.deadLetters$.pipe(filter((d) => d.actorId === id && d.reason.startsWith('dropped:')))
+  }
+
   get stats(): ActorStats {
     const a = this.actor
     return {
       received: a.mailbox.received,
       processed: a.processed,
+      failed: a.failed,
       dropped: a.mailbox.dropped,
       queued: a.mailbox.size,
       inFlight: a.inFlight,

@@ -64,6 +64,7 @@ export class ActorSystem {
     this.deadLetters$ = this.deadLetters.asObservable()
     this.host = {
       deadLetter: (id, env, reason) => this.deadLetter(id, env.msg, env.args, reason),
+      deadLetters$: this.deadLetters$,
       stopped: (actor, info) => this.actorStopped(actor, info),
     }
   }

@@ -5,6 +5,7 @@ import type {
   Args, Event, FinalName, HandlerShaped, Machine, NegotiationName, Schema, StateNames,
 } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
+import type { Observable } from 'rxjs'
 import type { OverflowPolicy } from './mailbox.js'
 
 /** Message names of a schema: its states minus the actor lifecycle (only `multi` ones are accepted at run time). */
@@ -54,6 +55,8 @@ export interface ActorStats {
   readonly received: number
   /** Messages whose handling completed (including its async part), successfully or not. */
   readonly processed: number
+  /** Of those, the ones that failed: the handler threw or rejected, or the actor refused the message. */
+  readonly failed: number
   /** Messages shed by the mailbox policy. */
   readonly dropped: number
   /** Messages waiting in the mailbox. */
@@ -81,6 +84,8 @@ export interface ActorLike {
 export interface ActorRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy>
   extends Ref<M, H, P> {
   readonly stats: ActorStats
+  /** This actor's dropped messages, as they happen. */
+  readonly drops$: Observable<DeadLetter>
   /** True once the actor stopped (messages then go to dead letters). */
   readonly stopped: boolean
   /** The actor's machine, for waiting and debugging (`await ref.machine.when('Ready')`). */

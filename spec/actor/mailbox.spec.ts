@@ -57,6 +57,8 @@ describe('mailbox policies', () => {
     system = new ActorSystem()
     const dead = collect()
     const { w, ref } = await blocked({ capacity: 2, overflow: 'drop-newest' })
+    const drops: unknown[] = []
+    ref.drops$.subscribe((d) => drops.push(d.args?.n))
     for (const n of [1, 2, 3, 4]) ref.tell('Job', { n })
     await expect(ref.ask('Job', { n: 5 })).rejects.toBeInstanceOf(MessageDroppedError)
     expect(dead.map((d) => [d.msg, d.args?.n, d.reason])).toEqual([
@@ -66,6 +68,7 @@ describe('mailbox policies', () => {
     await ref.ask('Stop')
     expect(w.seen).toEqual([1, 2])
     expect(ref.stats).toMatchObject({ received: 4, dropped: 3 })
+    expect(drops).toEqual([3, 4, 5])
   })
 
   it('drop-oldest: the oldest queued message makes room', async () => {
