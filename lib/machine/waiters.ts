@@ -25,6 +25,9 @@ export interface StateWatcher {
 
 type Kind = 'state' | 'args' | 'queue' | 'queueEnd' | 'disposal'
 const RESOLVED: Promise<void> = Promise.resolve()
+const NO_ARGS: Args = Object.freeze({})
+/** The longest delay `setTimeout` honours; above it Node fires after 1 ms. */
+const MAX_DELAY = 0x7fffffff
 
 class Pending implements StateWatcher {
   resolve!: () => void
@@ -81,10 +84,11 @@ export class Waiters {
     this.core = core
   }
 
-  /** Registered watchers, waiters and signals: 0 once everything settled (leak checks). */
+  /** Registered watchers, waiters and signals (each counted once): 0 once everything settled (leak checks). */
   get size(): number {
-    let n = this.queue.size + this.queueEnd.size + this.disposal.size + this.signals.size
-    for (const set of this.byState.values()) n += set.size
+    const watchers = new Set<StateWatcher>()
+    for (const set of this.byState.values()) for (const w of set) watchers.add(w)
+    let n = watchers.size + this.queue.size + this.queueEnd.size + this.disposal.size + this.signals.size
     for (const set of this.byArgs.values()) n += set.size
     return n
   }
@@ -144,11 +148,11 @@ export class Waiters {
     return this.byArgs.size > 0
   }
 
-  /** `FooState` was dispatched with `args`. */
+  /** `FooState` was dispatched with `args` (undefined when the mutation had none). */
   stateDispatched(i: number, args: Args | undefined): void {
     const set = this.byArgs.get(i)
     if (!set) return
-    for (const p of set) if (args && matchArgs(args, p.want as Args)) p.settle(null)
+    for (const p of set) if (matchArgs(args ?? NO_ARGS, p.want as Args)) p.settle(null)
   }
 
   queueTickReached(tick: number): void {
@@ -200,11 +204,15 @@ export class Waiters {
       signal.addEventListener('abort', p.onAbort, { once: true })
     }
     const timeout = opts?.timeout
-    if (timeout !== undefined && timeout !== Infinity) {
-      p.timer = setTimeout(() => p.settle(new TimeoutError(core.id, what, timeout)), timeout)
-    }
+    if (timeout !== undefined && timeout !== Infinity) arm(p, timeout, () => new TimeoutError(core.id, what, timeout))
     return p.promise
   }
+}
+
+/** Rejects `p` with `err()` after `ms`; delays beyond `setTimeout`'s limit are waited out in steps. */
+function arm(p: Pending, ms: number, err: () => Error): void {
+  const step = Math.min(ms, MAX_DELAY)
+  p.timer = setTimeout(() => (ms > MAX_DELAY ? arm(p, ms - MAX_DELAY, err) : p.settle(err())), step)
 }
 
 function matchArgs(args: Args, want: Args): boolean {
