@@ -98,7 +98,9 @@ function findDuplicate(core: Core, type: MutationType, called: readonly number[]
 /** Puts a mutation at the head of the queue (auto states, exceptions): it runs next, with no queue tick. */
 export function prepend(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean): void {
   const m = new Mutation(core, type, called, args, auto, 0)
+  // Reuse a dequeued slot, or push onto an empty queue: `unshift` is the slow path (it moves every element).
   if (core.qHead > 0) core.queue[--core.qHead] = m
+  else if (core.queue.length === 0) core.queue.push(m)
   else core.queue.unshift(m)
   if (core.log.on(LogLevel.Ops) && !auto) core.log.emit(LogLevel.Ops, `[prepend:${type}] ${m.calledStates.join(' ')}`)
   if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
@@ -116,7 +118,8 @@ function drain(core: Core): void {
     transition(core, m.type, m.called as number[], m.args, m.isAuto, false)
     if (m.queueTick > 0) core.w?.queueTickReached(core.queueTick)
   }
-  if (q.length > 0) q.length = 0
+  // Popping the emptied slots stays on V8's fast path; writing `length` is a runtime call.
+  while (q.length > 0) q.pop()
   core.qHead = 0
 }
 

@@ -26,6 +26,12 @@ export function clear(list: number[]): void {
   while (list.length > 0) list.pop()
 }
 
+/** `list.includes(x)` without the builtin call: relation lists are a few entries long, most of them empty. */
+function listed(list: Int32Array, x: number): boolean {
+  for (let k = 0; k < list.length; k++) if (list[k] === x) return true
+  return false
+}
+
 const isActive = (clock: readonly number[], i: number): boolean => ((clock[i] as number) & 1) === 1
 
 export class Resolver {
@@ -137,7 +143,7 @@ export class Resolver {
 
   /** Sorts states in place: require topology (required first, unconstrained first of all), then `after`. */
   sort(states: number[]): void {
-    const { topo, after, sorts } = this.c
+    const { topo, sorts, hasAfter } = this.c
     if (!sorts || states.length < 2) return
     // Stable insertion sorts: lists are short and usually almost sorted already.
     for (let i = 1; i < states.length; i++) {
@@ -147,9 +153,14 @@ export class Resolver {
       while (j >= 0 && (topo[states[j] as number] as number) > p) states[j + 1] = states[j--] as number
       states[j + 1] = x
     }
-    // asyncmachine-go's insertion step: move left while the left neighbour must come after this state.
+    if (hasAfter) this.sortAfter(states)
+  }
+
+  /** asyncmachine-go's insertion step: move a state left while its left neighbour must come after it. */
+  private sortAfter(states: number[]): void {
+    const after = this.c.after
     for (let i = 1; i < states.length; i++) {
-      for (let j = i; j > 0 && (after[states[j - 1] as number] as Int32Array).includes(states[j] as number); j--) {
+      for (let j = i; j > 0 && listed(after[states[j - 1] as number] as Int32Array, states[j] as number); j--) {
         const t = states[j] as number
         states[j] = states[j - 1] as number
         states[j - 1] = t

@@ -30,6 +30,8 @@ export interface Compiled {
   readonly topo: Int32Array
   /** False when no state has require edges or `after`: sorting targets is then a no-op. */
   readonly sorts: boolean
+  /** Some state has an `after` list: only then does sorting need its `after` pass. */
+  readonly hasAfter: boolean
   readonly autoStates: Int32Array
   readonly exception: number
   /** Indexes of `Heartbeat` / `Healthcheck` (-1 when absent): adding only them triggers no auto states. */
@@ -207,6 +209,7 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
   remove.forEach((list, i) => list.forEach((target) => removedBy[target]?.push(i)))
   const auto = Uint8Array.from(names, (s) => (states[s]?.auto ? 1 : 0))
   const topo = requireTopology(require)
+  const hasAfter = after.some((l) => l.length > 0)
   return {
     n,
     names,
@@ -219,7 +222,8 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
     after,
     removedBy: removedBy.map((l) => (l.length > 0 ? Int32Array.from(l) : NO_STATES)),
     topo,
-    sorts: topo.some((p) => p >= 0) || after.some((l) => l.length > 0),
+    sorts: topo.some((p) => p >= 0) || hasAfter,
+    hasAfter,
     autoStates: Int32Array.from(names.keys()).filter((i) => auto[i] === 1),
     exception: index.get(EXCEPTION) as number,
     health: [index.get('Heartbeat') ?? -1, index.get('Healthcheck') ?? -1],
