@@ -12,7 +12,8 @@
  */
 import { schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, MessageRejectedError, serviceKey, type ActorEvent, type ActorStates, type DeadLetterReason,
+  ActorSystem, MessageRejectedError, seededRandom, serviceKey, type ActorEvent, type ActorStates,
+  type DeadLetterReason,
 } from '../../lib/actor/index.js'
 
 const account = schema({
@@ -91,17 +92,6 @@ class Notifier {
   }
 }
 
-/** mulberry32: a seeded PRNG, so the RED drops are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 // typed key: refs found through it know the messages and the reply types of Account
 const Accounts = serviceKey<typeof account, Account>('accounts')
 
@@ -118,7 +108,7 @@ async function main(): Promise<void> {
   // but never shed a Flush (protected).
   const sms = system.spawn(notifier, new Notifier(), {
     id: 'sms',
-    mailbox: { capacity: 5, overflow: 'red', random: seeded(42), protected: ['Flush'] },
+    mailbox: { capacity: 5, overflow: 'red', random: seededRandom(42), protected: ['Flush'] },
   })
 
   // the receptionist streams the current set, then every change (stopped actors leave by themselves)

@@ -11,19 +11,9 @@
  * Supervisor and conversation machines log at the Changes level (in colour on a terminal). Run: npm start
  */
 import { LogLevel, schema, type Snapshot } from '../../lib/index.js'
-import { ActorSystem, Conversation, Keyed, Pool, type ActorEvent } from '../../lib/actor/index.js'
+import { ActorSystem, Conversation, Keyed, Pool, seededRandom, type ActorEvent } from '../../lib/actor/index.js'
 
-/** Deterministic randomness, so every run tells the same story. */
-function seeded(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = seeded(42)
+const random = seededRandom(42)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const log = (level: number, line: string): void => void (level <= LogLevel.Changes && console.log(line))
 

@@ -21,6 +21,7 @@ export { Receptionist } from './receptionist.js'
 export { Router, type RoutingStrategy } from './router.js'
 export { serviceKey, type ServiceKey } from './service-key.js'
 export { Timers } from './timers.js'
+export { seededRandom } from './random.js'
 export {
   ActorTerminatedError, ConversationStateError, DuplicateActorError, ParticipantCrashedError, DuplicateRegistrationError, LinkedActorError, MailboxFullError,
   MessageDroppedError, MessageRejectedError, NoActorsError, RestartLimitError, UnknownMessageError,

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { TimeoutError, schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, MailboxFullError, MessageDroppedError, Mailbox, type ActorEvent, type DeadLetter, type Envelope,
+  ActorSystem, MailboxFullError, MessageDroppedError, Mailbox, seededRandom, type ActorEvent, type DeadLetter,
+  type Envelope,
 } from '../../lib/actor/index.js'
 
 const ss = schema({ Job: { multi: true }, Stop: { multi: true }, Gate: { multi: true } })
@@ -132,20 +133,9 @@ describe('mailbox policies', () => {
 })
 
 describe('random early drop', () => {
-  /** A seeded PRNG (mulberry32), so the statistics are reproducible. */
-  function seeded(seed: number): () => number {
-    let a = seed
-    return () => {
-      a = (a + 0x6d2b79f5) | 0
-      let t = Math.imul(a ^ (a >>> 15), 1 | a)
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
-  }
-
   it('drops nothing below low, everything at high, linearly in between', () => {
     const drops: string[] = []
-    const box = new Mailbox({ capacity: 100, overflow: 'red', red: { low: 40, high: 80 }, random: seeded(7) }, (env) =>
+    const box = new Mailbox({ capacity: 100, overflow: 'red', red: { low: 40, high: 80 }, random: seededRandom(7) }, (env) =>
       drops.push(env.msg))
     const env = (): Envelope => ({ msg: 'M', args: undefined, reply: undefined })
     for (let i = 0; i < 40; i++) expect(box.offer(env())).toBe('accepted')

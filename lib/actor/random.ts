@@ -1,0 +1,18 @@
+/**
+ * A seeded pseudo-random source (mulberry32) for the options that take `random` (RED mailboxes, backoff jitter):
+ * tests, examples and simulations get the same drops and delays on every run.
+ *
+ * ```ts
+ * system.spawn(s, h, { id: 'sms', mailbox: { overflow: 'red', capacity: 50, random: seededRandom(42) } })
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  if (!Number.isFinite(seed)) throw new RangeError(`seededRandom() needs a finite seed, got ${seed}`)
+  let a = seed | 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
