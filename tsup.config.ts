@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'lib/index.ts', actor: 'lib/actor/index.ts' },
+  entry: {
+    index: 'lib/index.ts',
+    states: 'lib/states/index.ts',
+    helpers: 'lib/helpers/index.ts',
+    actor: 'lib/actor/index.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

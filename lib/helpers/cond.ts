@@ -1,0 +1,120 @@
+/**
+ * Conditions (asyncmachine-go `Cond`): small predicates over a machine's states that compose, and `when()` to wait
+ * for one. A condition is typed by the states it needs, so applying it to a machine without them is a compile error.
+ *
+ * Use it as a namespace: `import { cond } from 'polymachine/helpers'`, then `cond.is('Ready')(mach)`.
+ */
+import { DisposedError, type Machine, type States } from '../machine/index.js'
+import { guarded, type HelperOptions } from './guard.js'
+
+type Missing<S extends string, N extends string> = [S] extends [N] ? unknown : { readonly 'missing states': Exclude<S, N> }
+
+/**
+ * A predicate over a machine that has the states `S`. Evaluating it on a disposed machine throws `DisposedError`;
+ * a state the machine lacks (possible when untyped) throws `UnknownStateError`.
+ */
+export type Cond<S extends string = string> = <N extends string>(mach: Machine<N> & Missing<S, N>) => boolean
+
+function make<S extends string>(what: string, test: (m: Machine<string>) => boolean): Cond<S> {
+  return ((mach: Machine<string>) => {
+    if (mach.disposed) throw new DisposedError(mach.id, `cond.${what}`)
+    return test(mach)
+  }) as Cond<S>
+}
+
+/**
+ * All `states` active.
+ *
+ * ```ts
+ * const ready = cond.is(['Start', 'Ready'])
+ * ready(mach) // boolean
+ * ```
+ */
+export function is<const S extends string>(states: States<S>): Cond<S> {
+  return make('is()', (m) => m.is(states))
+}
+
+/** None of `states` active: `cond.not('Exception')`. */
+export function not<const S extends string>(states: States<S>): Cond<S> {
+  return make('not()', (m) => m.not(states))
+}
+
+/** Some group fully active: `cond.any('A', ['B', 'C'])` is A, or B and C. */
+export function any<const S extends string>(...groups: Array<States<S>>): Cond<S> {
+  return make('any()', (m) => m.any(...groups))
+}
+
+/** Every listed tick equals the machine's (asyncmachine-go `Cond.Clock`): `cond.ticks({ Ready: 3 })`. */
+export function ticks<const S extends string>(clock: { readonly [K in S]: number }): Cond<S> {
+  const entries = Object.entries(clock) as Array<[S, number]>
+  return make('ticks()', (m) => entries.every(([s, t]) => m.tick(s) === t))
+}
+
+/** Every condition holds: `cond.all(cond.is('Ready'), cond.not('Busy'))`. */
+export function all<S extends string = never>(...conds: Array<Cond<S>>): Cond<S> {
+  return make('all()', (m) => conds.every((c) => (c as (m: Machine<string>) => boolean)(m)))
+}
+
+/** At least one condition holds. */
+export function some<S extends string = never>(...conds: Array<Cond<S>>): Cond<S> {
+  return make('some()', (m) => conds.some((c) => (c as (m: Machine<string>) => boolean)(m)))
+}
+
+/** No condition holds: `cond.none(cond.is('Exception'))`. */
+export function none<S extends string = never>(...conds: Array<Cond<S>>): Cond<S> {
+  return make('none()', (m) => !conds.some((c) => (c as (m: Machine<string>) => boolean)(m)))
+}
+
+/** The declarative form of a condition; every given field must hold. */
+export interface CondSpec<S extends string> {
+  is?: States<S>
+  not?: States<S>
+  any?: ReadonlyArray<States<S>>
+  ticks?: { readonly [K in S]?: number }
+}
+
+/**
+ * A condition from a spec, like asyncmachine-go's `Cond` struct.
+ *
+ * ```ts
+ * const canWork = cond.of({ is: ['Start', 'Ready'], not: 'Exception' })
+ * ```
+ */
+export function of<const S extends string>(spec: CondSpec<S>): Cond<S> {
+  const parts: Array<Cond<S>> = []
+  if (spec.is !== undefined) parts.push(is(spec.is))
+  if (spec.not !== undefined) parts.push(not(spec.not))
+  if (spec.any !== undefined) parts.push(any(...spec.any))
+  if (spec.ticks !== undefined) parts.push(ticks(spec.ticks as { [K in S]: number }))
+  return all(...parts)
+}
+
+/**
+ * Resolves when `c` holds: at once, or after the transition that makes it true. Rejects with `DisposedError`,
+ * `TimeoutError` or the signal's reason.
+ *
+ * ```ts
+ * await cond.when(mach, cond.of({ is: 'Ready', not: 'Busy' }), { timeout: 1_000 })
+ * ```
+ * @throws RangeError for a bad timeout; UnknownStateError from the condition.
+ */
+export function when<N extends string>(mach: Machine<N>, c: (mach: Machine<N>) => boolean,
+  opts?: HelperOptions): Promise<void> {
+  const m = mach as Machine<string>
+  const test = c as (m: Machine<string>) => boolean
+  return guarded<void>(`cond.when()`, [m.id], opts, (g) => {
+    if (m.disposed) return g.reject(new DisposedError(m.id, 'cond.when()'))
+    if (test(m)) return g.resolve()
+    const sub = m.transitions$.subscribe({
+      next: () => {
+        try {
+          if (test(m)) g.resolve()
+        } catch (err) {
+          g.reject(err)
+        }
+      },
+      complete: () => g.reject(new DisposedError(m.id, 'cond.when() can no longer happen')),
+    })
+    g.signal.addEventListener('abort', () => sub.unsubscribe(), { once: true })
+  })
+}

@@ -1,0 +1,122 @@
+/**
+ * Internal plumbing of the helpers: option and state checks that throw synchronously, and `guarded()`, a promise
+ * with a timeout, an abort signal and a cleanup signal that are all released when it settles.
+ */
+import { DisposedError, type Machine, type States, TimeoutError, UnknownStateError } from '../machine/index.js'
+
+/** Options of every waiting helper: the same as the core waiters'. */
+export interface HelperOptions {
+  /** Rejects with `signal.reason` when aborted (at once). */
+  signal?: AbortSignal
+  /** Rejects with `TimeoutError` after this many milliseconds. */
+  timeout?: number
+}
+
+/** The longest delay `setTimeout` honours; longer timeouts are waited out in steps. */
+const MAX_DELAY = 0x7fffffff
+
+/**
+ * Validates `opts`; returns its signal.
+ * @throws RangeError for a negative or NaN timeout; TypeError for a signal that is not an AbortSignal.
+ */
+export function checkOptions(what: string, opts: HelperOptions | undefined): AbortSignal | undefined {
+  if (opts === undefined) return undefined
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`)
+  const { timeout, signal } = opts
+  if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+    throw new RangeError(`${what}: timeout must be a number ≥ 0, got ${String(timeout)}`)
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`${what}: signal must be an AbortSignal`)
+  }
+  return signal
+}
+
+/** @throws UnknownStateError naming every state `mach` does not define. */
+export function checkStates(mach: Machine<string>, states: States<string>, where: string): readonly string[] {
+  const list = typeof states === 'string' ? [states] : states
+  if (!Array.isArray(list)) throw new TypeError(`machine ${mach.id}: ${where} expects a state name or an array of them`)
+  const unknown = list.filter((s) => typeof s !== 'string' || !mach.has(s))
+  if (unknown.length > 0) throw new UnknownStateError(mach.id, unknown.map(String), where)
+  return list
+}
+
+/** A non-negative number, or RangeError. */
+export function checkNumber(what: string, name: string, n: unknown, opts: { integer?: boolean; min?: number } = {}): number {
+  const min = opts.min ?? 0
+  if (typeof n !== 'number' || Number.isNaN(n) || n < min || (opts.integer && !Number.isInteger(n))) {
+    throw new RangeError(`${what}: ${name} must be ${opts.integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(n)}`)
+  }
+  return n
+}
+
+/** What `guarded()` hands to its body. */
+export interface Guard<T> {
+  /** Aborted when the promise settles: pass it to waiters so they unregister. */
+  readonly signal: AbortSignal
+  resolve(value: T): void
+  reject(err: unknown): void
+}
+
+/** A TimeoutError naming the machines involved (none for `waitForAll` over bare promises). */
+export function timeoutError(ids: readonly string[], what: string, ms: number): TimeoutError {
+  const err = new TimeoutError(ids.join(', '), what, ms)
+  if (ids.length === 0) err.message = `${what} timed out after ${ms} ms`
+  return err
+}
+
+/**
+ * Runs `body` with a guard; the returned promise settles with the first of: the body's resolve/reject, the user's
+ * signal (its reason), the timeout (`TimeoutError`). Bad options throw; a throw of `body` propagates synchronously
+ * after releasing what it started.
+ */
+export function guarded<T>(what: string, ids: readonly string[], opts: HelperOptions | undefined,
+  body: (g: Guard<T>) => void): Promise<T> {
+  const signal = checkOptions(what, opts)
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  const ctl = new AbortController()
+  let done = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let resolveP!: (v: T) => void
+  let rejectP!: (e: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolveP = res
+    rejectP = rej
+  })
+  const onAbort = (): void => settle(false, signal?.reason)
+  function settle(ok: boolean, value: unknown): void {
+    if (done) return
+    done = true
+    if (timer !== undefined) clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+    ctl.abort(new DOMException(`${what} settled`, 'AbortError'))
+    if (ok) resolveP(value as T)
+    else rejectP(value)
+  }
+  try {
+    body({ signal: ctl.signal, resolve: (v) => settle(true, v), reject: (e) => settle(false, e) })
+  } catch (err) {
+    done = true
+    ctl.abort()
+    throw err
+  }
+  if (done) return promise
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const timeout = opts?.timeout
+  if (timeout !== undefined && timeout !== Infinity) {
+    const arm = (ms: number): void => {
+      timer = setTimeout(() => (ms > MAX_DELAY ? arm(ms - MAX_DELAY) : settle(false, timeoutError(ids, what, timeout))),
+        Math.min(ms, MAX_DELAY))
+    }
+    arm(timeout)
+  }
+  return promise
+}
+
+/** Rejects at once with DisposedError when `mach` is disposed. */
+export function disposedError(mach: Machine<string>, what: string): DisposedError | undefined {
+  return mach.disposed ? new DisposedError(mach.id, what) : undefined
+}
+
+/** Swallows a rejection we no longer care about (a waiter released by our own signal). */
+export const ignore = (): void => undefined

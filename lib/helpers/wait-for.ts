@@ -1,0 +1,116 @@
+/**
+ * Waiting for several waiters at once (asyncmachine-go `WaitForAll`, `WaitForAny`, `WaitForErrAll`,
+ * `WaitForErrAny`), with a timeout and an abort signal; the Err variants also fail when a machine gets `Exception`.
+ */
+import { DisposedError, Machine } from '../machine/index.js'
+import { guarded, type Guard, type HelperOptions, ignore } from './guard.js'
+
+/**
+ * A waiter: a promise (e.g. `mach.when('Ready')`), or a function that starts one with the signal it is given.
+ * Prefer functions: the helper then releases the waiters it no longer needs as soon as it settles.
+ */
+export type Waiter = PromiseLike<unknown> | ((opts: { signal: AbortSignal }) => PromiseLike<unknown>)
+
+type Machines = Machine<string> | readonly Machine<string>[]
+
+/**
+ * Resolves when every waiter resolved. Rejects with the first waiter's rejection, `TimeoutError`, or the signal's
+ * reason. Releases the function waiters still pending once it settles.
+ *
+ * ```ts
+ * await waitForAll([(o) => db.when('Ready', o), (o) => cache.when('Ready', o)], { timeout: 5_000 })
+ * ```
+ * @throws RangeError for a negative or NaN timeout; TypeError for something that is not a waiter.
+ */
+export function waitForAll(waiters: readonly Waiter[], opts?: HelperOptions): Promise<void> {
+  return waitFor('waitForAll()', 'all', [], waiters, opts).then(ignore)
+}
+
+/**
+ * Resolves with the index of the first waiter that resolved. Rejects with the first rejection (a waiter of a
+ * disposed machine rejects with `DisposedError`), `TimeoutError`, or the signal's reason.
+ *
+ * ```ts
+ * const i = await waitForAny([(o) => job.when('Done', o), (o) => job.when('Failed', o)])
+ * ```
+ * @throws RangeError for a negative or NaN timeout; TypeError for no waiters or something that is not a waiter.
+ */
+export function waitForAny(waiters: readonly Waiter[], opts?: HelperOptions): Promise<number> {
+  return waitFor('waitForAny()', 'any', [], waiters, opts)
+}
+
+/**
+ * {@link waitForAll}, and rejects with a machine's error as soon as one of `machines` has `Exception` active
+ * (already, or later), or with `DisposedError` when one is disposed.
+ *
+ * ```ts
+ * await waitForErrAll(worker, [(o) => worker.when('Ready', o)], { timeout: 1_000 })
+ * ```
+ * @throws RangeError for a negative or NaN timeout; TypeError for something that is not a waiter or a machine.
+ */
+export function waitForErrAll(machines: Machines, waiters: readonly Waiter[], opts?: HelperOptions): Promise<void> {
+  return waitFor('waitForErrAll()', 'all', list(machines), waiters, opts).then(ignore)
+}
+
+/**
+ * {@link waitForAny}, and rejects with a machine's error as soon as one of `machines` has `Exception` active.
+ *
+ * ```ts
+ * const i = await waitForErrAny([a, b], [(o) => a.when('Ready', o), (o) => b.when('Ready', o)])
+ * ```
+ * @throws RangeError for a negative or NaN timeout; TypeError for no waiters, or not a waiter / machine.
+ */
+export function waitForErrAny(machines: Machines, waiters: readonly Waiter[], opts?: HelperOptions): Promise<number> {
+  return waitFor('waitForErrAny()', 'any', list(machines), waiters, opts)
+}
+
+function list(machines: Machines): readonly Machine<string>[] {
+  const ms = machines instanceof Machine ? [machines] : machines
+  if (!Array.isArray(ms) || ms.some((m) => !(m instanceof Machine))) {
+    throw new TypeError('waitForErr*(): machines must be a Machine or an array of them')
+  }
+  return ms
+}
+
+/** The error of a machine in `Exception`: its `err` when that is an Error. */
+export function errorOf(mach: Machine<string>): Error {
+  const err = mach.err
+  if (err instanceof Error) return err
+  return new Error(`machine ${mach.id} is in Exception${err === undefined ? '' : `: ${String(err)}`}`, { cause: err })
+}
+
+function waitFor(what: string, mode: 'all' | 'any', machines: readonly Machine<string>[], waiters: readonly Waiter[],
+  opts: HelperOptions | undefined): Promise<number> {
+  if (!Array.isArray(waiters)) throw new TypeError(`${what}: waiters must be an array`)
+  const bad = waiters.findIndex((w) => typeof w !== 'function' && typeof (w as PromiseLike<unknown>)?.then !== 'function')
+  if (bad >= 0) throw new TypeError(`${what}: waiter #${bad} is neither a promise nor a function`)
+  if (mode === 'any' && waiters.length === 0) throw new TypeError(`${what}: needs at least one waiter`)
+  return guarded<number>(what, machines.map((m) => m.id), opts, (g) => {
+    if (watchErrors(what, machines, g)) return
+    let left = waiters.length
+    if (left === 0) return g.resolve(-1)
+    waiters.forEach((w, i) => {
+      const p = typeof w === 'function' ? w({ signal: g.signal }) : w
+      if (typeof p?.then !== 'function') throw new TypeError(`${what}: waiter #${i} did not return a promise`)
+      p.then(() => {
+        if (mode === 'any' || --left === 0) g.resolve(mode === 'any' ? i : -1)
+      }, g.reject)
+    })
+  })
+}
+
+/** Err variants: settles at once when a machine is disposed or in Exception, else watches each; true if settled. */
+function watchErrors(what: string, machines: readonly Machine<string>[], g: Guard<number>): boolean {
+  for (const m of machines) {
+    if (m.disposed) {
+      g.reject(new DisposedError(m.id, what))
+      return true
+    }
+    if (m.is('Exception')) {
+      g.reject(errorOf(m))
+      return true
+    }
+  }
+  for (const m of machines) m.whenErr({ signal: g.signal }).then(() => g.reject(errorOf(m)), g.reject)
+  return false
+}

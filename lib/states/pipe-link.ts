@@ -1,0 +1,143 @@
+/**
+ * The mechanics shared by every pipe: one binding of final handlers on the source that records what changed, and a
+ * microtask that replays it on the target. The source's transition never waits for the target, and the target's
+ * handlers never run on the source's stack. A pipe unbinds itself when either machine is disposed.
+ */
+import {
+  type Args, DisposedError, type Event, type Machine, type TransitionInfo, UnknownStateError,
+} from '../machine/index.js'
+
+/** A live pipe between two machines. */
+export interface Pipe extends Disposable {
+  /** The id of the handler binding on the source. */
+  readonly id: string
+  readonly source: Machine<string>
+  readonly target: Machine<string>
+  /** False once removed: by `dispose()`, or because either machine was disposed. */
+  readonly active: boolean
+  /** Removes the pipe; idempotent. */
+  dispose(): void
+}
+
+/** When `source` (de)activates (`'state'` / `'end'`), `op` the `target` state. */
+export type Rule = readonly [source: string, on: 'state' | 'end', op: 'add' | 'remove', target: string]
+
+interface Op {
+  readonly op: 'add' | 'remove'
+  readonly target: string
+  readonly from: string
+  /** The source state's index, and its tick right after the handler ran. */
+  readonly idx: number
+  readonly tick: number
+}
+
+interface Batch {
+  readonly tx: TransitionInfo<string>
+  readonly args: Args
+  readonly ops: Op[]
+}
+
+let seq = 0
+const ignore = (): void => undefined
+
+/** Error targets (`Exception`, `Err*`) are added with `addErrState`, so the target's `err` is set too. */
+function isErrState(name: string): boolean {
+  return name === 'Exception' || /^Err[A-Z0-9_]/.test(name)
+}
+
+class PipeImpl implements Pipe {
+  readonly id: string
+  #active = true
+  readonly #ctl = new AbortController()
+  /** The batch of the source transition being dispatched, until its microtask runs. */
+  #batch: Batch | null = null
+
+  constructor(readonly kind: string, readonly source: Machine<string>, readonly target: Machine<string>,
+    rules: readonly Rule[]) {
+    const handlers: Record<string, (e: Event) => void> = {}
+    for (const on of ['state', 'end'] as const) {
+      const byState = new Map<string, Rule[]>()
+      for (const r of rules) if (r[1] === on) byState.set(r[0], [...(byState.get(r[0]) ?? []), r])
+      for (const [state, list] of byState) {
+        const idx = source.names.indexOf(state)
+        handlers[state + (on === 'state' ? 'State' : 'End')] = (e) => this.#record(e, state, idx, list)
+      }
+    }
+    this.id = source.bind(handlers, { id: `pipe:${kind}#${++seq}` })
+    // whenDisposed with our signal (unlike onDispose) can be unregistered, so a removed pipe leaves nothing behind.
+    for (const m of target === source ? [source] : [source, target]) {
+      m.whenDisposed({ signal: this.#ctl.signal }).then(() => this.dispose(), ignore)
+    }
+  }
+
+  get active(): boolean {
+    return this.#active
+  }
+
+  dispose(): void {
+    if (!this.#active) return
+    this.#active = false
+    this.#batch = null
+    this.#ctl.abort()
+    if (!this.source.disposed) this.source.unbind(this.id)
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose()
+  }
+
+  #record(e: Event, state: string, idx: number, rules: readonly Rule[]): void {
+    if (!this.#active) return // removed from one of this transition's own handlers
+    let batch = this.#batch
+    if (batch?.tx !== e.transition) {
+      const next: Batch = { tx: e.transition, args: e.args, ops: [] }
+      this.#batch = batch = next
+      queueMicrotask(() => this.#flush(next))
+    }
+    const tick = this.source.tick(state)
+    for (const [from, , op, target] of rules) batch.ops.push({ op, target, from, idx, tick })
+  }
+
+  /** Replays one source transition on the target: removals first, then additions, with a copy of its args. */
+  #flush(batch: Batch): void {
+    if (this.#batch === batch) this.#batch = null
+    if (!this.#active || this.target.disposed) return
+    // A State/End handler after ours threw and the source rolled the state back: that change never happened.
+    const after = batch.tx.timeAfter
+    const ops = batch.ops.filter((o) => after[o.idx] === o.tick)
+    const removes = [...new Set(ops.filter((o) => o.op === 'remove').map((o) => o.target))]
+    const adds = ops.filter((o) => o.op === 'add')
+    const plain = [...new Set(adds.filter((o) => !isErrState(o.target)).map((o) => o.target))]
+    const t = this.target
+    if (removes.length > 0) t.remove(removes, { ...batch.args })
+    for (const o of adds) {
+      if (!isErrState(o.target)) continue
+      const err = batch.args['err'] ?? new Error(`machine ${this.source.id}: ${o.from} piped to ${o.target}`)
+      t.addErrState(o.target, err, { ...batch.args })
+    }
+    if (plain.length > 0) t.add(plain, { ...batch.args })
+  }
+}
+
+/**
+ * Checks that both machines are alive and have the states the rules name.
+ * @throws DisposedError when either machine is disposed; UnknownStateError for a state a machine lacks.
+ */
+export function checkRules(where: string, source: Machine<string>, target: Machine<string>, rules: readonly Rule[]): void {
+  for (const m of [source, target]) if (m.disposed) throw new DisposedError(m.id, where)
+  const missing = (m: Machine<string>, names: string[]): void => {
+    const unknown = [...new Set(names.filter((n) => typeof n !== 'string' || !m.has(n)))]
+    if (unknown.length > 0) throw new UnknownStateError(m.id, unknown.map(String), where)
+  }
+  missing(source, rules.map((r) => r[0]))
+  missing(target, rules.map((r) => r[3]))
+}
+
+/**
+ * Checks the machines and state names, then binds a pipe.
+ * @throws DisposedError when either machine is disposed; UnknownStateError for a state a machine lacks.
+ */
+export function link(kind: string, source: Machine<string>, target: Machine<string>, rules: readonly Rule[]): Pipe {
+  checkRules(`pipe.${kind}()`, source, target, rules)
+  return new PipeImpl(kind, source, target, rules)
+}
