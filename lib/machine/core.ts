@@ -2,6 +2,7 @@
  * A machine's internal state, shared by the modules that implement it (transition, queue, waiters, observe).
  * `Machine` is the public face; it owns one `Core` and delegates to functions over it.
  */
+import { AutoCandidates } from './auto.js'
 import { UnknownStateError } from './errors.js'
 import type { Binding, HandlerNames } from './handlers.js'
 import { handlerNames } from './handlers.js'
@@ -36,6 +37,8 @@ export class Core {
   /** Parsed called states of an idle call (copied when queued). */
   readonly scratch: number[] = []
   activeNames: readonly string[] | null = null
+  /** Auto-state candidates; null when the schema has no auto states. Told of every activity change. */
+  readonly auto: AutoCandidates | null
 
   queue: Mutation[] = []
   qHead = 0
@@ -75,6 +78,7 @@ export class Core {
     this.parentId = opts.parent?.id
     this.tags = Object.freeze([...new Set(opts.tags ?? [])])
     this.clock = new Array<number>(this.c.n).fill(0)
+    this.auto = this.c.autoStates.length > 0 ? new AutoCandidates(this.c, this.clock) : null
     const limit = opts.queueLimit ?? 1000
     if (!Number.isInteger(limit) || limit < 1) {
       throw new RangeError(`machine ${this.id}: queueLimit must be a positive integer, got ${limit}`)

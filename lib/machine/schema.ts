@@ -33,6 +33,16 @@ export interface Compiled {
   /** Some state has an `after` list: only then does sorting need its `after` pass. */
   readonly hasAfter: boolean
   readonly autoStates: Int32Array
+  /** Position of each state in `autoStates`; -1 for states that are not auto. */
+  readonly autoPos: Int32Array
+  /**
+   * Per state: the auto states its activity matters to, as signed positions in `autoStates`: `p + 1` when it removes
+   * auto state p (blocks it while active), `-(p + 1)` when auto state p counts it as a require (missing while
+   * inactive). See auto.ts.
+   */
+  readonly autoTouch: readonly Int32Array[]
+  /** Per auto-state position: its counted requires, all missing while no state is active. */
+  readonly autoMissing: Int32Array
   readonly exception: number
   /** Indexes of `Heartbeat` / `Healthcheck` (-1 when absent): adding only them triggers no auto states. */
   readonly health: readonly [number, number]
@@ -210,24 +220,76 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
   const auto = Uint8Array.from(names, (s) => (states[s]?.auto ? 1 : 0))
   const topo = requireTopology(require)
   const hasAfter = after.some((l) => l.length > 0)
+  const add = table('add')
+  const multi = Uint8Array.from(names, (s) => (states[s]?.multi ? 1 : 0))
+  const autoStates = Int32Array.from(names.keys()).filter((i) => auto[i] === 1)
   return {
     n,
     names,
     index,
     auto,
-    multi: Uint8Array.from(names, (s) => (states[s]?.multi ? 1 : 0)),
+    multi,
     require,
-    add: table('add'),
+    add,
     remove,
     after,
     removedBy: removedBy.map((l) => (l.length > 0 ? Int32Array.from(l) : NO_STATES)),
     topo,
     sorts: topo.some((p) => p >= 0) || hasAfter,
     hasAfter,
-    autoStates: Int32Array.from(names.keys()).filter((i) => auto[i] === 1),
+    autoStates,
+    ...autoTables(autoStates, require, remove, add, auto, multi),
     exception: index.get(EXCEPTION) as number,
     health: [index.get('Heartbeat') ?? -1, index.get('Healthcheck') ?? -1],
   }
+}
+
+/**
+ * Tables for tracking auto-state candidates per machine (auto.ts). An auto state is blocked while an active state
+ * removes it, and misses a require while one of its counted requires is inactive. A require is not counted when the
+ * auto transition itself could bring it in: it is an auto state, or reachable by `add` from an auto or multi state.
+ * A missing counted require is never in the resolver's list, so the state would be dropped there.
+ */
+function autoTables(autoStates: Int32Array, require: readonly Int32Array[], remove: readonly Int32Array[],
+  add: readonly Int32Array[], auto: Uint8Array, multi: Uint8Array): Pick<Compiled, 'autoPos' | 'autoTouch' | 'autoMissing'> {
+  const n = require.length
+  const autoPos = new Int32Array(n).fill(-1)
+  autoStates.forEach((a, p) => (autoPos[a] = p))
+  const reachable = addClosure(add, (i) => auto[i] === 1 || multi[i] === 1)
+  const touch: number[][] = require.map(() => [])
+  const autoMissing = new Int32Array(autoStates.length)
+  autoStates.forEach((a, p) => {
+    for (const r of require[a] as Int32Array) {
+      if (auto[r] === 1 || reachable[r] === 1) continue
+      touch[r]?.push(-(p + 1))
+      autoMissing[p] = (autoMissing[p] as number) + 1
+    }
+  })
+  remove.forEach((list, s) => list.forEach((t) => {
+    if (auto[t] === 1) touch[s]?.push((autoPos[t] as number) + 1)
+  }))
+  const autoTouch = touch.map((l) => (l.length > 0 ? Int32Array.from(l) : NO_STATES))
+  return { autoPos, autoTouch, autoMissing }
+}
+
+/** States reachable over one or more `add` edges from the states matching `from`. */
+function addClosure(add: readonly Int32Array[], from: (i: number) => boolean): Uint8Array {
+  const seen = new Uint8Array(add.length)
+  const stack: number[] = []
+  add.forEach((_, i) => {
+    if (from(i)) stack.push(i)
+  })
+  const visited = new Uint8Array(add.length)
+  while (stack.length > 0) {
+    const i = stack.pop() as number
+    if (visited[i]) continue
+    visited[i] = 1
+    for (const t of add[i] as Int32Array) {
+      seen[t] = 1
+      stack.push(t)
+    }
+  }
+  return seen
 }
 
 /**

@@ -71,6 +71,7 @@ export function importSnapshot(core: Core, snap: Snapshot): void {
     if ((t & 1) === 1) core.active.push(i)
   })
   core.resolver.sort(core.active)
+  core.auto?.reset()
   core.activeNames = null
   core.queueTick = snap.queueTick
   if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[import] ${toString(core)}`)

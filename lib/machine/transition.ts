@@ -99,12 +99,20 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
       }
     }
   }
-  if (isAuto && dropped?.length === tx.calledIdx.length) return 'auto'
+  if (isAuto && dropped?.length === tx.calledIdx.length && !offeredFewer(core, tx)) return 'auto'
   for (const b of bindings) {
     if (b.anyEnter && !negotiation(core, tx, b, b.anyEnter, 'AnyEnter')) return 'AnyEnter'
   }
   if (dropped) return reresolve(core, tx, dropped)
   return null
+}
+
+/**
+ * Whether this auto transition left out unblocked auto states whose require is missing (see autoRound). The full
+ * round would have offered them too, so refusing every candidate here still ran AnyEnter before the rejection.
+ */
+function offeredFewer(core: Core, tx: Tx): boolean {
+  return (unblockedAutoStates(core)?.length ?? 0) > tx.calledIdx.length
 }
 
 function hasPairsFrom(bindings: readonly Binding[], from: number): boolean {
@@ -141,9 +149,17 @@ function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
 
 /** Ticks the clocks, makes the targets the active states, aborts state signals. */
 function apply(core: Core, isAuto: boolean): void {
-  const { clock, res } = core
-  for (const x of res.enters) clock[x] = (clock[x] as number) + (((clock[x] as number) & 1) === 1 ? 2 : 1)
-  for (const x of res.exits) clock[x] = (clock[x] as number) + 1
+  const { clock, res, auto } = core
+  for (const x of res.enters) {
+    const t = clock[x] as number
+    // A multi state re-entering stays active (+2); only a real activation changes auto candidates.
+    clock[x] = t + ((t & 1) === 1 ? 2 : 1)
+    if (auto && (t & 1) === 0) auto.changed(x, true)
+  }
+  for (const x of res.exits) {
+    clock[x] = (clock[x] as number) + 1
+    auto?.changed(x, false)
+  }
   const before = core.active
   core.active = res.targets
   res.targets = before
@@ -198,8 +214,14 @@ function rollback(core: Core, from: number, inEnd: boolean): void {
   const { res, clock } = core
   const reactivate = inEnd ? res.exits.slice(from) : []
   const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
-  for (const x of deactivate) clock[x] = (clock[x] as number) + 1
-  for (const x of reactivate) clock[x] = (clock[x] as number) + 1
+  for (const x of deactivate) {
+    clock[x] = (clock[x] as number) + 1
+    core.auto?.changed(x, false)
+  }
+  for (const x of reactivate) {
+    clock[x] = (clock[x] as number) + 1
+    core.auto?.changed(x, true)
+  }
   core.active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)
   if (reactivate.length > 0) core.resolver.sort(core.active)
   core.activeNames = null
@@ -271,8 +293,21 @@ function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {
 
 // --- Auto states and logs --------------------------------------------------------------------------------------
 
-/** Prepends one add of every inactive auto state that no active state removes. */
+/**
+ * Prepends one add of the auto candidates (auto.ts), unless relations would reject it. With Ops logging on, every
+ * inactive auto state that no active state removes is offered instead (the full asyncmachine-go round), so the log
+ * shows why each one was skipped; the states reached are the same.
+ */
 function autoRound(core: Core): void {
+  const logOps = core.log.on(LogLevel.Ops)
+  const called = logOps ? unblockedAutoStates(core) : (core.auto?.offer() ?? null)
+  if (!called) return
+  if (logOps) core.log.emit(LogLevel.Ops, `[auto] ${core.names(called).join(' ')}`)
+  prepend(core, 'add', called, undefined, true)
+}
+
+/** Every inactive auto state that no active state removes; null when none. */
+function unblockedAutoStates(core: Core): number[] | null {
   const { c } = core
   let called: number[] | null = null
   for (const a of c.autoStates) {
@@ -282,9 +317,7 @@ function autoRound(core: Core): void {
     for (let j = 0; j < by.length && !blocked; j++) blocked = core.isActive(by[j] as number)
     if (!blocked) (called ??= []).push(a)
   }
-  if (!called) return
-  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto] ${core.names(called).join(' ')}`)
-  prepend(core, 'add', called, undefined, true)
+  return called
 }
 
 /** An add of only Heartbeat or Healthcheck triggers no auto states. */

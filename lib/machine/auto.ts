@@ -1,0 +1,94 @@
+/**
+ * Auto-state candidates, counted per machine as states activate and deactivate, so that deciding whether an auto
+ * round is needed costs what a transition touched rather than the number of auto states.
+ *
+ * The full round (asyncmachine-go) offers every inactive auto state that no active state removes. The resolver
+ * drops those that miss a counted require (schema.ts `autoTables`), with no other effect unless they have `add`
+ * relations: their adds still join the resolver's list. Hence:
+ * - a *live* state (offered, no counted require missing) is the only kind that can be activated; with none, the full
+ *   round would be rejected by relations, so it is skipped;
+ * - otherwise the live states and the offered ones with adds are offered, which resolves exactly as the full round.
+ */
+import type { Compiled } from './schema.js'
+
+export class AutoCandidates {
+  private readonly c: Compiled
+  private readonly clock: readonly number[]
+  /** Per auto-state position p: active removers at [2p], missing counted requires at [2p + 1]. */
+  private readonly counts: number[]
+  /** Live auto states. */
+  private live = 0
+
+  constructor(c: Compiled, clock: readonly number[]) {
+    this.c = c
+    this.clock = clock
+    this.counts = new Array<number>(2 * c.autoStates.length).fill(0)
+    this.reset()
+  }
+
+  /**
+   * The states to offer in the auto round, in index order; null when there is no live state. Scans the auto states,
+   * but only when a round is going to run.
+   */
+  offer(): number[] | null {
+    if (this.live === 0) return null
+    const { autoStates, add } = this.c
+    const out: number[] = []
+    for (let p = 0; p < autoStates.length; p++) {
+      const a = autoStates[p] as number
+      if (this.isOffered(p) && (this.counts[2 * p + 1] === 0 || (add[a] as Int32Array).length > 0)) out.push(a)
+    }
+    return out
+  }
+
+  /** State `s` was activated (`on`) or deactivated; the clock already shows it. */
+  changed(s: number, on: boolean): void {
+    const touch = this.c.autoTouch[s] as Int32Array
+    for (let j = 0; j < touch.length; j++) {
+      const t = touch[j] as number
+      // t > 0: s removes auto state t - 1 (one more blocker when on); t < 0: auto state -t - 1 counts s as a
+      // require (one less missing when on).
+      const p = t > 0 ? t - 1 : -t - 1
+      const at = t > 0 ? 2 * p : 2 * p + 1
+      const was = this.isLive(p)
+      this.counts[at] = (this.counts[at] as number) + ((t > 0) === on ? 1 : -1)
+      this.live += Number(this.isLive(p)) - Number(was)
+    }
+    const own = this.c.autoPos[s] as number
+    // An auto state's own activity: it was inactive before when it is on now.
+    if (own >= 0 && this.noObstacles(own)) this.live += on ? -1 : 1
+  }
+
+  /** Recounts everything from the clock (at creation and after `import()`). */
+  reset(): void {
+    const { autoStates, autoTouch, autoMissing } = this.c
+    for (let p = 0; p < autoStates.length; p++) {
+      this.counts[2 * p] = 0
+      this.counts[2 * p + 1] = autoMissing[p] as number
+    }
+    for (let s = 0; s < this.clock.length; s++) {
+      if (((this.clock[s] as number) & 1) === 0) continue
+      const touch = autoTouch[s] as Int32Array
+      for (let j = 0; j < touch.length; j++) {
+        const t = touch[j] as number
+        const at = t > 0 ? 2 * (t - 1) : 2 * (-t - 1) + 1
+        this.counts[at] = (this.counts[at] as number) + (t > 0 ? 1 : -1)
+      }
+    }
+    this.live = 0
+    for (let p = 0; p < autoStates.length; p++) if (this.isLive(p)) this.live++
+  }
+
+  /** Inactive and not removed by an active state: the full round would offer it. */
+  private isOffered(p: number): boolean {
+    return this.counts[2 * p] === 0 && ((this.clock[this.c.autoStates[p] as number] as number) & 1) === 0
+  }
+
+  private noObstacles(p: number): boolean {
+    return this.counts[2 * p] === 0 && this.counts[2 * p + 1] === 0
+  }
+
+  private isLive(p: number): boolean {
+    return this.noObstacles(p) && ((this.clock[this.c.autoStates[p] as number] as number) & 1) === 0
+  }
+}
