@@ -12,6 +12,7 @@ import type { Observers } from './observe.js'
 import type { Mutation } from './queue.js'
 import { clear, type Resolution, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
+import { ClockLog } from './tx.js'
 import { LogLevel, type MachineOptions, type Schema, type Tracer } from './types.js'
 import { Waiters } from './waiters.js'
 
@@ -30,6 +31,10 @@ export class Core {
   readonly tags: readonly string[]
   /** Ticks by state index; odd = active. */
   readonly clock: number[]
+  /** Moves on with every write to `clock` (see `ClockLog`). */
+  clockVersion = 0
+  /** The clock-history segment of the latest transition record. */
+  private lastLog: ClockLog | null = null
   /** Active states in the order of the last transition's targets. */
   active: number[] = []
   /** Resolution buffers; `targets` is swapped with `active` when a transition applies. */
@@ -54,6 +59,10 @@ export class Core {
   err: unknown = undefined
 
   bindings: Binding[] = NO_BINDINGS
+  /** Some binding has a `FooFoo` handler. */
+  hasSelf = false
+  /** States that are the `Foo` of some binding's `FooBar` handler; null when there are none. */
+  pairFrom: Set<number> | null = null
   bindSeq = 0
   tracers: Tracer[] = NO_TRACERS
   readonly log: Log
@@ -95,12 +104,40 @@ export class Core {
     return ((this.clock[i] as number) & 1) === 1
   }
 
+  /** The clock-history segment for a new transition record: the latest one while it is current and not full. */
+  clockLog(): ClockLog {
+    const log = this.lastLog
+    if (log && log.version === this.clockVersion && !log.full) return log
+    return (this.lastLog = new ClockLog(this.clock, this.clockVersion))
+  }
+
+  /**
+   * Records that the ticks of `a` and `b` were just written, in the clock history too when the transition has a
+   * record (`log`). Every write to `clock` must be followed by this call.
+   */
+  clockWritten(log: ClockLog | null, a: readonly number[], b: readonly number[]): void {
+    this.clockVersion++
+    if (!log) return
+    log.record(a, this.clock)
+    log.record(b, this.clock)
+    log.version = this.clockVersion
+  }
+
   waiters(): Waiters {
     return (this.w ??= new Waiters(this))
   }
 
   refreshWantsTx(): void {
     this.wantsTx = this.bindings.length > 0 || this.tracers.length > 0 || (this.obs?.wantsTx() ?? false)
+  }
+
+  /** After bind/unbind: which handler kinds exist at all, so negotiation skips the loops of absent ones. */
+  bindingsChanged(): void {
+    this.hasSelf = this.bindings.some((b) => b.self !== null)
+    const from = new Set<number>()
+    for (const b of this.bindings) b.pairFrom?.forEach((i) => from.add(i))
+    this.pairFrom = from.size > 0 ? from : null
+    this.refreshWantsTx()
   }
 
   /** Turns `'A'` or `['A', 'B']` into de-duplicated indexes, in `into` (default: a fresh array). */

@@ -260,7 +260,7 @@ export class Machine<N extends string = string> implements Disposable {
     if (c.bindings.some((b) => b.id === id)) throw new Error(`machine ${c.id}: a binding with id '${id}' exists`)
     const binding = discover(obj, c.c, c.id, id, num)
     c.bindings = [...c.bindings, binding]
-    c.refreshWantsTx()
+    c.bindingsChanged()
     if (c.log.on(LogLevel.Ops)) c.log.emit(LogLevel.Ops, `[handlers] bind ${num}:${id}`)
     return id
   }
@@ -271,7 +271,7 @@ export class Machine<N extends string = string> implements Disposable {
     const left = c.bindings.filter((b) => b.id !== id)
     if (left.length === c.bindings.length) return false
     c.bindings = left
-    c.refreshWantsTx()
+    c.bindingsChanged()
     return true
   }
 

@@ -66,6 +66,7 @@ export function importSnapshot(core: Core, snap: Snapshot): void {
     if (core.clock[i] !== t) changed.push(i)
     core.clock[i] = t
   })
+  core.clockWritten(null, changed, [])
   core.active = []
   core.clock.forEach((t, i) => {
     if ((t & 1) === 1) core.active.push(i)

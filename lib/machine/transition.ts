@@ -42,7 +42,7 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   if (isCheck) return finish(core, tx, null)
 
   const activeBefore = core.active.length
-  apply(core, isAuto)
+  apply(core, tx, isAuto)
   let failedAt: string | null = null
   if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
   const ok = failedAt === null
@@ -57,15 +57,10 @@ export function transition(core: Core, type: MutationType, called: number[], arg
 
 /** Runs the negotiation handlers; returns the name of the one that canceled, or null when all accepted. */
 function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): string | null {
-  const { bindings, res, hn, c } = core
+  const { bindings, res, hn, c, pairFrom } = core
   // An auto transition accepts partially: a canceling handler about one of its auto states drops only that state.
   // Allocated on the first drop only: the common path creates nothing here.
-  let dropped = null as number[] | null
-  const drop = (state: number): boolean => {
-    if (!isAuto || !tx.calledIdx.includes(state) || dropped?.includes(state)) return false
-    ;(dropped ??= []).push(state)
-    return true
-  }
+  let dropped: number[] | null = null
 
   for (const x of res.exits) {
     for (const b of bindings) {
@@ -76,26 +71,33 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
   for (const x of res.enters) {
     for (const b of bindings) {
       const fn = b.enter?.[x]
-      if (!fn || dropped?.includes(x) || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
-      if (!drop(x)) return hn.enter[x] as string
+      if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
+      if (!droppable(tx, isAuto, x)) return hn.enter[x] as string
+      ;(dropped ??= []).push(x)
     }
   }
-  if (type !== 'remove') {
+  if (type !== 'remove' && core.hasSelf) {
     for (const x of res.targets) {
       if (!core.isActive(x)) continue
       for (const b of bindings) {
         const fn = b.self?.[x]
-        if (!fn || dropped?.includes(x) || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
-        if (!drop(x)) return hn.self[x] as string
+        if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
+        if (!droppable(tx, isAuto, x)) return hn.self[x] as string
+        ;(dropped ??= []).push(x)
       }
     }
   }
-  for (const from of core.active) {
-    if (!hasPairsFrom(bindings, from)) continue
-    for (const to of res.targets) {
-      for (const b of bindings) {
-        const h = from === to || dropped?.includes(to) ? undefined : b.pairs?.get(from * c.n + to)
-        if (h && !negotiation(core, tx, b, h.fn, h.name) && !drop(to)) return h.name
+  if (pairFrom) {
+    for (const from of core.active) {
+      if (!pairFrom.has(from)) continue
+      for (const to of res.targets) {
+        if (from === to || isIn(dropped, to)) continue
+        for (const b of bindings) {
+          const h = b.pairs?.get(from * c.n + to)
+          if (!h || isIn(dropped, to) || negotiation(core, tx, b, h.fn, h.name)) continue
+          if (!droppable(tx, isAuto, to)) return h.name
+          ;(dropped ??= []).push(to)
+        }
       }
     }
   }
@@ -107,17 +109,21 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
   return null
 }
 
+function isIn(list: readonly number[] | null, x: number): boolean {
+  return list !== null && list.includes(x)
+}
+
+/** A refused state of an auto transition that was one of its called states: dropped instead of canceling. */
+function droppable(tx: Tx, isAuto: boolean, state: number): boolean {
+  return isAuto && tx.calledIdx.includes(state)
+}
+
 /**
  * Whether this auto transition left out unblocked auto states whose require is missing (see autoRound). The full
  * round would have offered them too, so refusing every candidate here still ran AnyEnter before the rejection.
  */
 function offeredFewer(core: Core, tx: Tx): boolean {
   return (unblockedAutoStates(core)?.length ?? 0) > tx.calledIdx.length
-}
-
-function hasPairsFrom(bindings: readonly Binding[], from: number): boolean {
-  for (const b of bindings) if (b.pairFrom?.has(from)) return true
-  return false
 }
 
 /** After partial acceptance: resolve again without the dropped auto states (and what only they implied). */
@@ -148,7 +154,7 @@ function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
 // --- Apply and finals ----------------------------------------------------------------------------------------
 
 /** Ticks the clocks, makes the targets the active states, aborts state signals. */
-function apply(core: Core, isAuto: boolean): void {
+function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   const { clock, res, auto } = core
   for (const x of res.enters) {
     const t = clock[x] as number
@@ -160,6 +166,7 @@ function apply(core: Core, isAuto: boolean): void {
     clock[x] = (clock[x] as number) + 1
     auto?.changed(x, false)
   }
+  core.clockWritten(tx?.log ?? null, res.enters, res.exits)
   const before = core.active
   core.active = res.targets
   res.targets = before
@@ -183,7 +190,7 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     for (const b of bindings) {
       const fn = b.end?.[x]
       if (fn && tx && call(core, tx, b, fn, hn.end[x] as string, x) === THREW) {
-        rollback(core, k, true)
+        rollback(core, tx, k, true)
         return hn.end[x] as string
       }
     }
@@ -193,7 +200,7 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     for (const b of bindings) {
       const fn = b.state?.[x]
       if (fn && tx && call(core, tx, b, fn, hn.state[x] as string, x, true) === THREW) {
-        rollback(core, k, false)
+        rollback(core, tx, k, false)
         return hn.state[x] as string
       }
     }
@@ -210,7 +217,7 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
  * handler, that state and the later enters deactivate; for an End handler, it and the later exits re-activate and
  * no enter stays.
  */
-function rollback(core: Core, from: number, inEnd: boolean): void {
+function rollback(core: Core, tx: Tx, from: number, inEnd: boolean): void {
   const { res, clock } = core
   const reactivate = inEnd ? res.exits.slice(from) : []
   const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
@@ -222,6 +229,7 @@ function rollback(core: Core, from: number, inEnd: boolean): void {
     clock[x] = (clock[x] as number) + 1
     core.auto?.changed(x, true)
   }
+  core.clockWritten(tx.log, deactivate, reactivate)
   core.active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)
   if (reactivate.length > 0) core.resolver.sort(core.active)
   core.activeNames = null
@@ -322,8 +330,9 @@ function unblockedAutoStates(core: Core): number[] | null {
 
 /** An add of only Heartbeat or Healthcheck triggers no auto states. */
 function isHealth(core: Core, type: MutationType, called: number[]): boolean {
-  const [hb, hc] = core.c.health
-  return type === 'add' && called.length === 1 && (called[0] === hb || called[0] === hc)
+  if (called.length !== 1 || type !== 'add') return false
+  const health = core.c.health
+  return called[0] === health[0] || called[0] === health[1]
 }
 
 function logStart(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean,

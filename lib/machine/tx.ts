@@ -8,6 +8,50 @@ import type { Args, Event, MutationType, TransitionInfo } from './types.js'
 
 const EMPTY: readonly never[] = Object.freeze([])
 
+/**
+ * Clock history behind the `timeBefore`/`timeAfter` of transition records, so a record costs the ticks its
+ * transition wrote rather than a copy of the whole clock: a copy of the clock when the segment opened, then every
+ * tick written since as (state, tick) pairs. A record keeps its segment and two positions in it; reading a time
+ * replays the segment up to its position (once, then cached), however much later that happens.
+ * Consecutive records share a segment until it holds as many pairs as the clock has states (at least 32): a new one
+ * then starts with a fresh copy, so the copying stays a constant per written tick.
+ */
+export class ClockLog {
+  private readonly start: readonly number[]
+  /** Flat (state, tick) pairs in write order. */
+  private readonly writes: number[] = []
+  /** `Core.clockVersion` after the last write logged here: only then may a new record continue this segment. */
+  version: number
+
+  constructor(clock: readonly number[], version: number) {
+    this.start = clock.slice()
+    this.version = version
+  }
+
+  get position(): number {
+    return this.writes.length
+  }
+
+  get full(): boolean {
+    return this.writes.length >= 2 * Math.max(this.start.length, 32)
+  }
+
+  /** Logs the current ticks of `states`. */
+  record(states: readonly number[], clock: readonly number[]): void {
+    for (let k = 0; k < states.length; k++) {
+      const x = states[k] as number
+      this.writes.push(x, clock[x] as number)
+    }
+  }
+
+  /** The clock as it was at `position`. */
+  at(position: number): number[] {
+    const out = this.start.slice()
+    for (let k = 0; k < position; k += 2) out[this.writes[k] as number] = this.writes[k + 1] as number
+    return out
+  }
+}
+
 export class Tx<N extends string = string> implements TransitionInfo<N> {
   readonly core: Core
   readonly type: MutationType
@@ -21,7 +65,11 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   targetIdx: number[]
   enterIdx: number[]
   exitIdx: number[]
-  readonly timeBefore: readonly number[]
+  /** Where this transition's clock history is, and its position there before it applied and when it ended. */
+  readonly log: ClockLog
+  private readonly beforePos: number
+  private afterPos = -1
+  private before: readonly number[] | null = null
   private after: readonly number[] | null = null
   private argsObj: Args | undefined
   private ctl: AbortController | null = null
@@ -33,12 +81,14 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     this.type = type
     this.isAuto = auto
     this.isCheck = check
-    this.calledIdx = called.slice()
+    // The parse scratch array is reused by the next idle call; other called lists are never changed.
+    this.calledIdx = called === core.scratch ? called.slice() : called
     this.beforeIdx = core.active.slice()
     this.targetIdx = core.res.targets.slice()
     this.enterIdx = core.res.enters.slice()
     this.exitIdx = core.res.exits.slice()
-    this.timeBefore = core.clock.slice()
+    this.log = core.clockLog()
+    this.beforePos = this.log.position
     this.argsObj = args
   }
 
@@ -70,8 +120,14 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     return this.names(this.exitIdx)
   }
 
+  get timeBefore(): readonly number[] {
+    return (this.before ??= this.log.at(this.beforePos))
+  }
+
+  /** The clock when the transition ended; `timeBefore` until then. */
   get timeAfter(): readonly number[] {
-    return this.after ?? this.timeBefore
+    if (this.afterPos < 0) return this.timeBefore
+    return (this.after ??= this.log.at(this.afterPos))
   }
 
   /** Aborted when the transition ends. */
@@ -82,7 +138,7 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
 
   /** Called once, when the transition is over. */
   finish(): void {
-    this.after = this.core.clock.slice()
+    this.afterPos = this.log.position
     this.ended = true
     this.ctl?.abort(this.endReason())
   }
