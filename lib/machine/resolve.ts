@@ -91,8 +91,9 @@ export class Resolver {
     }
 
     // Steps 1-4: follow Add to a fixed point, then drop states whose Require is missing (to a fixed point).
-    len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
-    len = this.filterRequire(list, len, inList, gen, log, isAuto)
+    const { hasAdd, hasRequire } = this.c
+    if (hasAdd) len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
+    if (hasRequire) len = this.filterRequire(list, len, inList, gen, log, isAuto)
 
     // Steps 5-6: walk the list reversed; a state is blocked by any not-yet-blocked state of the list removing it.
     // Called states come first in the list, so they are looked at last: called beats active, earlier beats later.
@@ -107,15 +108,20 @@ export class Resolver {
       }
     }
 
-    // Steps 7-8: what survivors remove; Add again over the survivors, never re-adding a removed state.
-    for (let k = 0; k < rlen; k++) {
-      const rm = this.c.remove[rev[k] as number] as Int32Array
-      for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
+    // Steps 7-8: what survivors remove; Add again over the survivors, never re-adding a removed state. Only a
+    // survivor that applies its Add (inactive or multi, with adds) can change anything here.
+    const survivors = rlen
+    if (hasAdd && this.anyAdds(rev, rlen, clock)) {
+      for (let k = 0; k < rlen; k++) {
+        const rm = this.c.remove[rev[k] as number] as Int32Array
+        for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
+      }
+      rlen = this.expandAdd(rev, rlen, inOut, gen, isRemove, clock, this.toRemove)
     }
-    rlen = this.expandAdd(rev, rlen, inOut, gen, isRemove, clock, this.toRemove)
 
-    // Step 9: back to list order; Require again, which deactivates states whose requirement went away.
-    rlen = this.filterRequire(rev, rlen, inOut, gen, log, isAuto)
+    // Step 9: back to list order; Require again, which deactivates states whose requirement went away. When
+    // nothing was blocked or added, the list is the one that already passed steps 3-4.
+    if (hasRequire && (survivors < len || rlen > survivors)) rlen = this.filterRequire(rev, rlen, inOut, gen, log, isAuto)
     const targets = out.targets
     clear(targets)
     for (let k = rlen - 1; k >= 0; k--) targets.push(rev[k] as number)
@@ -176,6 +182,16 @@ export class Resolver {
       list[len++] = x
     }
     return len
+  }
+
+  /** Whether some listed state would apply its Add (see expandAdd). */
+  private anyAdds(list: Int32Array, len: number, clock: readonly number[]): boolean {
+    const { add, multi } = this.c
+    for (let i = 0; i < len; i++) {
+      const x = list[i] as number
+      if ((add[x] as Int32Array).length > 0 && (!isActive(clock, x) || multi[x] === 1)) return true
+    }
+    return false
   }
 
   /**

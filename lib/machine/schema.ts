@@ -32,6 +32,10 @@ export interface Compiled {
   readonly sorts: boolean
   /** Some state has an `after` list: only then does sorting need its `after` pass. */
   readonly hasAfter: boolean
+  /** Some state has an `add` list: otherwise the resolver's Add steps are no-ops. */
+  readonly hasAdd: boolean
+  /** Some state has a `require` list: otherwise the resolver's Require steps are no-ops. */
+  readonly hasRequire: boolean
   readonly autoStates: Int32Array
   /** Position of each state in `autoStates`; -1 for states that are not auto. */
   readonly autoPos: Int32Array
@@ -237,6 +241,8 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
     topo,
     sorts: topo.some((p) => p >= 0) || hasAfter,
     hasAfter,
+    hasAdd: add.some((l) => l.length > 0),
+    hasRequire: require.some((l) => l.length > 0),
     autoStates,
     ...autoTables(autoStates, require, remove, add, auto, multi),
     exception: index.get(EXCEPTION) as number,
