@@ -142,14 +142,18 @@ export class Core {
 
   /** Turns `'A'` or `['A', 'B']` into de-duplicated indexes, in `into` (default: a fresh array). */
   parse(states: unknown, where: string, into: number[] = []): number[] {
-    clear(into)
     const index = this.c.index
     if (typeof states === 'string') {
       const i = index.get(states)
       if (i === undefined) throw new UnknownStateError(this.id, [states], where)
-      into.push(i)
+      // Overwrite a one-element scratch array in place: the common case, and cheaper than clearing it.
+      if (into.length !== 1) {
+        clear(into)
+        into.push(i)
+      } else into[0] = i
       return into
     }
+    clear(into)
     if (!Array.isArray(states)) {
       throw new TypeError(`machine ${this.id}: ${where} expects a state name or an array of them, got ${typeof states}`)
     }

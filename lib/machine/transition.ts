@@ -46,7 +46,8 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   let failedAt: string | null = null
   if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
   const ok = failedAt === null
-  if (ok && !isAuto && !isHealth(core, type, called) && res.enters.length + res.exits.length > 0) autoRound(core)
+  if (ok && !isAuto && core.c.autoStates.length > 0 && res.enters.length + res.exits.length > 0 &&
+    !isHealth(core, type, called)) autoRound(core)
   finish(core, tx, failedAt)
   core.w?.transitionEnded(res.enters, res.exits)
   if (!ok) return Result.Canceled
