@@ -42,9 +42,10 @@ export interface ActorOptions {
 /** Messages delivered per microtask before yielding to I/O. */
 const BATCH = 4096
 
+/** The outcome of the final handler of the message being delivered (one per actor: deliveries never nest). */
 interface Current {
-  readonly env: Envelope
-  readonly args: Args
+  /** `${msg}State` of the message being delivered, or null between deliveries. */
+  name: string | null
   handled: boolean
   result: unknown
   threw: boolean
@@ -71,7 +72,9 @@ export class Actor {
   private scheduled = false
   private ready = false
   private stopping = false
-  private cur: Current | null = null
+  private readonly cur: Current = { name: null, handled: false, result: undefined, threw: false, error: undefined }
+  /** `${msg}State` per message name, so deliveries build no strings. */
+  private readonly stateNames = new Map<string, string>()
   private lastResult: Result = Result.Canceled
   private stopPromise: Promise<void> | null = null
   private life: AbortController | null = null
@@ -109,7 +112,7 @@ export class Actor {
 
   /** Adds Start, waits for an async `StartState`, then adds Ready and starts delivering. */
   async start(): Promise<void> {
-    const cur = this.run('Start', {})
+    const cur = this.run('Start', undefined)
     if (cur.threw) return this.startFailed(cur.error)
     if (this.lastResult !== Result.Executed) return this.startFailed(new Error(`actor ${this.id}: Start was canceled`))
     try {
@@ -185,14 +188,14 @@ export class Actor {
 
   /** True while `e` is the final handler of the message being delivered. */
   isMessageHandler(e: Event): boolean {
-    const cur = this.cur
-    return cur !== null && e.args === cur.args && e.name === `${cur.env.msg}State` && this.messages.has(cur.env.msg)
+    return this.cur.name === e.name && !this.cur.handled && e.name !== 'StartState'
   }
 
   /** Called by the handler wrapper for the final handler of the message being delivered. */
   captured(e: Event, result: unknown, threw: boolean): void {
+    // The first `${msg}State` of a delivery is the message's handler (later ones come from mutations it queued).
     const cur = this.cur
-    if (!cur || cur.handled || e.args !== cur.args || e.name !== `${cur.env.msg}State`) return
+    if (cur.handled || e.name !== cur.name) return
     cur.handled = true
     cur.threw = threw
     if (threw) cur.error = result
@@ -293,8 +296,7 @@ export class Actor {
   }
 
   private deliver(env: Envelope): void {
-    const args = env.args ?? {}
-    const cur = this.run(env.msg, args, env)
+    const cur = this.run(env.msg, env.args)
     if (cur.threw) return this.settle(env, false, cur.error)
     if (!cur.handled) {
       // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
@@ -311,13 +313,20 @@ export class Actor {
     )
   }
 
-  private run(msg: string, args: Args, env?: Envelope): Current {
-    const cur: Current = { env: env ?? { msg, args, reply: undefined }, args, handled: false, result: undefined, threw: false, error: undefined }
-    this.cur = cur
+  /** Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). */
+  private run(msg: string, args: Args | undefined): Current {
+    const cur = this.cur
+    let name = this.stateNames.get(msg)
+    if (name === undefined) this.stateNames.set(msg, (name = `${msg}State`))
+    cur.name = name
+    cur.handled = false
+    cur.result = undefined
+    cur.threw = false
+    cur.error = undefined
     try {
       this.lastResult = this.mach.add(msg, args)
     } finally {
-      this.cur = null
+      cur.name = null
     }
     return cur
   }
