@@ -3,7 +3,7 @@
  * `Machine` is the public face; it owns one `Core` and delegates to functions over it.
  */
 import { AutoCandidates } from './auto.js'
-import { UnknownStateError } from './errors.js'
+import { DisposedError, UnknownStateError } from './errors.js'
 import type { Binding, HandlerNames } from './handlers.js'
 import { handlerNames } from './handlers.js'
 import { Log } from './log.js'
@@ -174,9 +174,8 @@ export class Core {
 
   /** The signal of the instance of state `i` that had `tick`: aborted once the tick moved on. */
   instanceSignal(i: number, tick: number): AbortSignal {
-    if (this.clock[i] !== tick || this.disposed) {
-      return AbortSignal.abort(stateChanged(this.id, this.c.names[i] as string))
-    }
+    if (this.disposed) return AbortSignal.abort(new DisposedError(this.id, `signal of ${this.c.names[i] as string}`))
+    if (this.clock[i] !== tick) return AbortSignal.abort(stateChanged(this.id, this.c.names[i] as string))
     return this.waiters().stateSignal(i)
   }
 

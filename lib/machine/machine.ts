@@ -333,7 +333,7 @@ export class Machine<N extends string = string> implements Disposable {
 
   /** Resolves when `Exception` is active. */
   whenErr(opts?: WaitOptions): Promise<void> {
-    return wait.when(this.#core, 'Exception', opts)
+    return wait.when(this.#core, 'Exception', opts, 'whenErr()')
   }
 
   /** Resolves when the queue tick reaches `tick` (e.g. the result of a queued mutation). */
@@ -378,12 +378,17 @@ export class Machine<N extends string = string> implements Disposable {
 
   // --- Disposal ------------------------------------------------------------------------------------------------
 
-  /** Runs `fn` on dispose, in registration order. */
-  onDispose(fn: () => void): void {
+  /** Runs `fn` on dispose, in registration order. Returns a function that unregisters it. */
+  onDispose(fn: () => void): () => void {
     const c = this.#core
     if (typeof fn !== 'function') throw new TypeError(`machine ${c.id}: onDispose() needs a function`)
     if (c.disposed) throw new DisposedError(c.id, 'onDispose()')
-    ;(c.disposeFns ??= []).push(fn)
+    const fns = (c.disposeFns ??= [])
+    fns.push(fn)
+    return () => {
+      const i = fns.indexOf(fn)
+      if (i >= 0) fns.splice(i, 1)
+    }
   }
 
   /**

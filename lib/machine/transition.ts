@@ -179,8 +179,17 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   if (core.log.on(LogLevel.Changes) && res.enters.length + res.exits.length > 0) {
     const plus = res.enters.map((i) => `+${core.c.names[i]}`)
     const minus = res.exits.map((i) => `-${core.c.names[i]}`)
-    core.log.emit(LogLevel.Changes, `${isAuto ? '[auto_]' : '[state]'} ${[...plus, ...minus].join(' ')}`)
+    let line = `${isAuto ? '[auto_]' : '[state]'} ${[...plus, ...minus].join(' ')}`
+    if (core.log.on(LogLevel.Everything)) line += stateLineDetails(core)
+    core.log.emit(LogLevel.Changes, line)
   }
+}
+
+/** At LogLevel.Everything the `[state]` line also lists the active states that did not change, as asyncmachine-go. */
+function stateLineDetails(core: Core): string {
+  const { enters, exits } = core.res
+  const kept = core.active.filter((i) => !enters.includes(i) && !exits.includes(i))
+  return kept.length > 0 ? ` ${core.names(kept).join(' ')}` : ''
 }
 
 /** End handlers, State handlers (and `whenArgs`), AnyState. Returns the name of a handler that threw, or null. */
@@ -253,7 +262,10 @@ const THREW = Symbol('threw')
 function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number, isState = false): unknown {
   const tick = state >= 0 ? (core.clock[state] as number) : 0
   const e = new HandlerEvent(name, tx, isState ? state : -1, tick)
-  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[handler:${b.num}] ${name}`)
+  if (core.log.on(LogLevel.Ops)) {
+    core.log.emit(LogLevel.Ops, `[handler:${b.num}] ${name}`)
+    if (core.log.on(LogLevel.Everything)) core.log.emit(LogLevel.Everything, `[handle:${b.id}] ${name}`)
+  }
   if (core.tracers.length > 0) core.trace('handlerStart', tx, b.id, name)
   let ret: unknown
   try {
@@ -340,7 +352,8 @@ function logStart(core: Core, type: MutationType, called: number[], args: Args |
   check: boolean): void {
   const names = core.names(called).join(' ')
   if (auto) core.log.emit(LogLevel.Decisions, `[${type}:auto] ${names}`)
-  else if (check) core.log.emit(LogLevel.Decisions, `[can:${type}] ${names}${core.log.formatArgs(args)}`)
+  // a check logs at the level of what it may log next ([reject], [cancel:reject]), so it never reads as a mutation
+  else if (check) core.log.emit(LogLevel.Ops, `[can:${type}] ${names}${core.log.formatArgs(args)}`)
   else core.log.emit(LogLevel.Ops, `[${type}] ${names}${core.log.formatArgs(args)}`)
 }
 

@@ -5,9 +5,9 @@ import type { Core } from './core.js'
 import type { Args } from './types.js'
 import type { WaitOptions } from './waiters.js'
 
-export function when(core: Core, states: unknown, opts?: WaitOptions): Promise<void> {
+export function when(core: Core, states: unknown, opts?: WaitOptions, label?: string): Promise<void> {
   const idx = core.parse(states, 'when()')
-  return core.waiters().start('state', `when(${core.names(idx).join(' ')})`, idx,
+  return core.waiters().start('state', label ?? `when(${core.names(idx).join(' ')})`, idx,
     () => idx.every((i) => core.isActive(i)), opts)
 }
 

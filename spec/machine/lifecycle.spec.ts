@@ -165,3 +165,24 @@ describe('dispose', () => {
     expect(lines.some((l) => l.includes('cleanup failed'))).toBe(true)
   })
 })
+
+describe('dispose details', () => {
+  it('onDispose returns a function that unregisters the callback', () => {
+    const m = new Machine(ss)
+    const calls: string[] = []
+    const off = m.onDispose(() => calls.push('removed'))
+    m.onDispose(() => calls.push('kept'))
+    off()
+    off()
+    m.dispose()
+    expect(calls).toEqual(['kept'])
+  })
+
+  it('a FooState signal first read after dispose is aborted with DisposedError', () => {
+    let ev: { signal: AbortSignal } | undefined
+    const m = new Machine(ss, { handlers: { AState: (e: Event) => void (ev = e) } })
+    m.add('A')
+    m.dispose()
+    expect((ev?.signal.reason as Error).name).toBe('DisposedError')
+  })
+})

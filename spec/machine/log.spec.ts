@@ -285,3 +285,23 @@ describe('LogLevel.Nothing does no work', () => {
     expect(logger).toHaveBeenCalledWith(LogLevel.Ops, '[quiet] [add] F (x=y)')
   })
 })
+
+describe('log level Everything', () => {
+  it('adds the unchanged active states to [state] lines and [handle:<binding>] lines', () => {
+    const lines: string[] = []
+    const ss = schema({ A: {}, B: {} })
+    const m = new Machine(ss, { id: 'every', logLevel: LogLevel.Everything, logger: (_l, line) => lines.push(line) })
+    m.bind({ BState() {} }, { id: 'h' })
+    m.add('A')
+    m.add('B')
+    expect(lines).toContain('[every] [state] +B A')
+    expect(lines).toContain('[every] [handle:h] BState')
+    const ops: string[] = []
+    const n = new Machine(ss, { id: 'ops', logLevel: LogLevel.Decisions, logger: (_l, line) => ops.push(line) })
+    n.bind({ BState() {} }, { id: 'h' })
+    n.add('A')
+    n.add('B')
+    expect(ops).toContain('[ops] [state] +B')
+    expect(ops.some((l) => l.includes('[handle:'))).toBe(false)
+  })
+})

@@ -50,10 +50,10 @@ const pendingKinds: Array<[string, (m: M, o?: WaitOptions) => Promise<void>]> = 
   ['whenDisposed', (m, o) => m.whenDisposed(o)],
 ]
 
-/** How error messages name each waiter: `whenErr()` is `when(Exception)`. */
+/** How error messages name each waiter. */
 const described: Record<string, string> = {
   when: 'when(A)', whenNot: 'whenNot(A)', whenTicks: 'whenTicks(A +1)', whenTime: 'whenTime(A:1 C:1)',
-  whenArgs: 'whenArgs(A id)', whenErr: 'when(Exception)', whenQueue: 'whenQueue(2)', whenDisposed: 'whenDisposed()',
+  whenArgs: 'whenArgs(A id)', whenErr: 'whenErr()', whenQueue: 'whenQueue(2)', whenDisposed: 'whenDisposed()',
 }
 
 /** Waiters whose condition already holds (whenArgs never does: it waits for a dispatch). */
