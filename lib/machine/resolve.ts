@@ -44,6 +44,8 @@ export class Resolver {
   private readonly blocked: Uint32Array
   private readonly toRemove: Uint32Array
   private gen = 0
+  /** Set by `push`: some listed state applies its Add. */
+  private applying = false
 
   constructor(c: Compiled) {
     this.c = c
@@ -74,44 +76,44 @@ export class Resolver {
     const isRemove = type === 'remove'
     for (let i = 0; i < called.length; i++) this.called[called[i] as number] = gen
 
-    // Step 0: the initial list.
+    // Step 0: the initial list. `applying` notes whether a listed state would apply its Add (see expandAdd).
+    this.applying = false
     let len = 0
     if (type === 'add') {
-      len = this.push(list, len, inList, gen, called)
-      len = this.push(list, len, inList, gen, before)
+      len = this.push(list, len, gen, called, false, clock)
+      len = this.push(list, len, gen, before, false, clock)
     } else if (isRemove) {
-      for (let i = 0; i < before.length; i++) {
-        const x = before[i] as number
-        if (this.called[x] === gen) continue
-        inList[x] = gen
-        list[len++] = x
-      }
+      len = this.push(list, len, gen, before, true, clock)
     } else {
-      len = this.push(list, len, inList, gen, called)
+      len = this.push(list, len, gen, called, false, clock)
     }
 
     // Steps 1-4: follow Add to a fixed point, then drop states whose Require is missing (to a fixed point).
-    const { hasAdd, hasRequire } = this.c
-    if (hasAdd) len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
+    const { hasRequire, required } = this.c
+    if (this.applying) len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
     if (hasRequire) len = this.filterRequire(list, len, inList, gen, log, isAuto)
 
     // Steps 5-6: walk the list reversed; a state is blocked by any not-yet-blocked state of the list removing it.
     // Called states come first in the list, so they are looked at last: called beats active, earlier beats later.
     let rlen = 0
+    let blockedRequired = false
+    let applying = false
     for (let i = len - 1; i >= 0; i--) {
       const x = list[i] as number
       if (this.isBlocked(x, gen, log, clock)) {
         this.blocked[x] = gen
+        if (hasRequire && required[x] === 1) blockedRequired = true
       } else {
         rev[rlen++] = x
         inOut[x] = gen
+        if (!applying && this.applies(x, clock)) applying = true
       }
     }
 
     // Steps 7-8: what survivors remove; Add again over the survivors, never re-adding a removed state. Only a
-    // survivor that applies its Add (inactive or multi, with adds) can change anything here.
+    // survivor that applies its Add can change anything here.
     const survivors = rlen
-    if (hasAdd && this.anyAdds(rev, rlen, clock)) {
+    if (applying) {
       for (let k = 0; k < rlen; k++) {
         const rm = this.c.remove[rev[k] as number] as Int32Array
         for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
@@ -119,9 +121,11 @@ export class Resolver {
       rlen = this.expandAdd(rev, rlen, inOut, gen, isRemove, clock, this.toRemove)
     }
 
-    // Step 9: back to list order; Require again, which deactivates states whose requirement went away. When
-    // nothing was blocked or added, the list is the one that already passed steps 3-4.
-    if (hasRequire && (survivors < len || rlen > survivors)) rlen = this.filterRequire(rev, rlen, inOut, gen, log, isAuto)
+    // Step 9: back to list order; Require again, which deactivates states whose requirement went away. Survivors
+    // passed steps 3-4, so only a blocked state that something requires, or a state added in 7-8, can fail here.
+    if (hasRequire && (blockedRequired || rlen > survivors)) {
+      rlen = this.filterRequire(rev, rlen, inOut, gen, log, isAuto)
+    }
     const targets = out.targets
     clear(targets)
     for (let k = rlen - 1; k >= 0; k--) targets.push(rev[k] as number)
@@ -174,24 +178,24 @@ export class Resolver {
     }
   }
 
-  private push(list: Int32Array, len: number, mark: Uint32Array, gen: number, from: readonly number[]): number {
+  /** Appends `from` to the list (each state once; with `skipCalled`, not the called ones). */
+  private push(list: Int32Array, len: number, gen: number, from: readonly number[], skipCalled: boolean,
+    clock: readonly number[]): number {
+    const mark = this.inList
     for (let i = 0; i < from.length; i++) {
       const x = from[i] as number
-      if (mark[x] === gen) continue
+      if (mark[x] === gen || (skipCalled && this.called[x] === gen)) continue
       mark[x] = gen
       list[len++] = x
+      if (!this.applying && this.applies(x, clock)) this.applying = true
     }
     return len
   }
 
-  /** Whether some listed state would apply its Add (see expandAdd). */
-  private anyAdds(list: Int32Array, len: number, clock: readonly number[]): boolean {
-    const { add, multi } = this.c
-    for (let i = 0; i < len; i++) {
-      const x = list[i] as number
-      if ((add[x] as Int32Array).length > 0 && (!isActive(clock, x) || multi[x] === 1)) return true
-    }
-    return false
+  /** Whether `x` applies its Add when listed: it has adds and is inactive or multi (see expandAdd). */
+  private applies(x: number, clock: readonly number[]): boolean {
+    const c = this.c
+    return c.hasAdd && c.adds[x] === 1 && (!isActive(clock, x) || c.multi[x] === 1)
   }
 
   /**

@@ -36,6 +36,10 @@ export interface Compiled {
   readonly hasAdd: boolean
   /** Some state has a `require` list: otherwise the resolver's Require steps are no-ops. */
   readonly hasRequire: boolean
+  /** 1 for states with an `add` list. */
+  readonly adds: Uint8Array
+  /** 1 for states that some state requires. */
+  readonly required: Uint8Array
   readonly autoStates: Int32Array
   /** Position of each state in `autoStates`; -1 for states that are not auto. */
   readonly autoPos: Int32Array
@@ -243,11 +247,19 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
     hasAfter,
     hasAdd: add.some((l) => l.length > 0),
     hasRequire: require.some((l) => l.length > 0),
+    adds: Uint8Array.from(add, (l) => (l.length > 0 ? 1 : 0)),
+    required: requiredFlags(require),
     autoStates,
     ...autoTables(autoStates, require, remove, add, auto, multi),
     exception: index.get(EXCEPTION) as number,
     health: [index.get('Heartbeat') ?? -1, index.get('Healthcheck') ?? -1],
   }
+}
+
+function requiredFlags(require: readonly Int32Array[]): Uint8Array {
+  const out = new Uint8Array(require.length)
+  for (const list of require) for (const r of list) out[r] = 1
+  return out
 }
 
 /**
