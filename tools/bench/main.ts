@@ -8,14 +8,16 @@
  */
 import os from 'node:os'
 import { type Check, fmtNs, fmtOps, fmtRatio, FULL, type Goal, QUICK, type Report, type Row, type Scenario } from './run.js'
+import { actors } from './scenarios/actors.js'
 import { create } from './scenarios/create.js'
 import { handlers } from './scenarios/handlers.js'
 import { relations } from './scenarios/relations.js'
 import { scale } from './scenarios/scale.js'
+import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, create, waiters]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, create, waiters, actors, supervision]
 
 interface Args {
   quick: boolean
