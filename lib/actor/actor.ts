@@ -381,8 +381,13 @@ export class Actor {
   }
 }
 
+const messageSets = new WeakMap<Schema<string>, ReadonlySet<string>>()
+
+/** The message names of a (merged) actor schema, computed once per schema. */
 export function messageStates(schema: Schema<string>): ReadonlySet<string> {
-  return new Set(schema.names.filter((n) => schema.states[n]?.multi && !ACTOR_STATES.has(n)))
+  let set = messageSets.get(schema)
+  if (!set) messageSets.set(schema, (set = new Set(schema.names.filter((n) => schema.states[n]?.multi && !ACTOR_STATES.has(n)))))
+  return set
 }
 
 /** A saved snapshot with the lifecycle states (and errors) made inactive: a new incarnation starts them afresh. */

@@ -46,6 +46,8 @@ export class Keyed<N extends string, H extends object, D = unknown> {
   readonly supervisor: Supervisor<D>
   activations = 0
   passivations = 0
+  /** Entries in the `active` phase. */
+  private active = 0
 
   /** Insertion order is recency: touched entries move to the end. */
   private readonly entries = new Map<string, Entry>()
@@ -115,9 +117,9 @@ export class Keyed<N extends string, H extends object, D = unknown> {
   private async activate(e: Entry): Promise<void> {
     e.phase = 'activating'
     const { maxActive } = this.opts
-    if (maxActive !== undefined) {
-      const active = [...this.entries.values()].filter((x) => x !== e && x.phase === 'active')
-      if (active.length >= maxActive && active[0]) await this.doPassivate(active[0])
+    if (maxActive !== undefined && this.active >= maxActive) {
+      const lru = this.leastRecent(e)
+      if (lru) await this.doPassivate(lru)
     }
     let snapshot: Snapshot | undefined
     try {
@@ -135,6 +137,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
     }
     e.ref = this.supervisor.supervise(spec) as unknown as ActorRef
     e.phase = 'active'
+    this.active++
     this.activations++
     this.flush(e)
   }
@@ -142,6 +145,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
   private async doPassivate(e: Entry): Promise<void> {
     if (e.phase !== 'active') return // already passivating (an idle timer and LRU may both pick it)
     e.phase = 'passivating'
+    this.active--
     if (e.idle) clearTimeout(e.idle)
     const { mail, snapshot } = await this.supervisor.release(this.childId(e.key))
     e.ref = null
@@ -172,6 +176,12 @@ export class Keyed<N extends string, H extends object, D = unknown> {
       }
     }
     this.armIdle(e)
+  }
+
+  /** The least recently used active entry: the entries map is in recency order. */
+  private leastRecent(except: Entry): Entry | undefined {
+    for (const x of this.entries.values()) if (x !== except && x.phase === 'active') return x
+    return undefined
   }
 
   private childId(key: string): string {

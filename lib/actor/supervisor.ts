@@ -53,7 +53,8 @@ export class Supervisor<D = unknown> {
   /** Restarts of children so far (all of them). */
   restarts = 0
 
-  private readonly children: Child[] = []
+  /** By id, in start order (a Map keeps insertion order): lookups stay O(1) with many keyed children. */
+  private readonly children = new Map<string, Child>()
   private readonly subs: Array<Supervisor<unknown>> = []
   private readonly window: RestartWindow
   private pending = 0
@@ -96,35 +97,35 @@ export class Supervisor<D = unknown> {
     spec: S & ChildSpec<N, H, D>,
   ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>> {
     if (this.stopping) throw new Error(`supervisor ${this.id} is stopping: cannot supervise ${spec.id}`)
-    if (this.children.some((c) => c.id === spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
+    if (this.children.has(spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
     const merged = actorSchema(spec.schema as Schema<string>)
     const child: Child = new Child(spec as ChildSpec, this.system, messageStates(merged), this.opts.backoff ?? {}, () =>
       this.retire(child))
-    this.children.push(child)
+    this.children.set(child.id, child)
     this.startChild(child, [])
     return child.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>>
   }
 
   /** The ref of child `id`. */
   child(id: string): ActorRef | undefined {
-    return this.children.find((c) => c.id === id)?.ref as ActorRef | undefined
+    return this.children.get(id)?.ref as ActorRef | undefined
   }
 
   /** @internal Delivers an envelope to child `id` (live incarnation, or its restart buffer). */
   deliverTo(id: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
-    const child = this.children.find((c) => c.id === id)
+    const child = this.children.get(id)
     if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
     return child.deliver(env, opts)
   }
 
   /** Ids of children not stopped for good, in start order. */
   get childIds(): string[] {
-    return this.children.filter((c) => !c.stoppedForGood).map((c) => c.id)
+    return [...this.children.values()].filter((c) => !c.stoppedForGood).map((c) => c.id)
   }
 
   /** Stops one child for good: its queued messages become dead letters. */
   async stopChild(id: string): Promise<void> {
-    const child = this.children.find((c) => c.id === id)
+    const child = this.children.get(id)
     if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
     await this.retire(child)
   }
@@ -134,12 +135,11 @@ export class Supervisor<D = unknown> {
    * its final clocks. For passivation: nothing becomes a dead letter.
    */
   async release(id: string): Promise<{ mail: Envelope[]; snapshot: Snapshot | undefined }> {
-    const child = this.children.find((c) => c.id === id)
+    const child = this.children.get(id)
     if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
     child.restarting = true
     await child.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
-    const i = this.children.indexOf(child)
-    if (i >= 0) this.children.splice(i, 1)
+    if (this.children.get(id) === child) this.children.delete(id)
     child.stoppedForGood = true
     const snapshot = child.actor?.mach.export()
     this.machine.add('ChildStopped', { id })
@@ -208,7 +208,7 @@ export class Supervisor<D = unknown> {
 
   /** The children that restart with `failed`, in start order. */
   private group(failed: Child): Child[] {
-    const live = this.children.filter((c) => !c.stoppedForGood)
+    const live = [...this.children.values()].filter((c) => !c.stoppedForGood)
     switch (this.opts.strategy ?? 'one-for-one') {
       case 'one-for-all':
         return live
@@ -247,7 +247,7 @@ export class Supervisor<D = unknown> {
   }
 
   private restartAll(): void {
-    for (const c of this.children) {
+    for (const c of this.children.values()) {
       if (c.stoppedForGood) continue
       this.restarts++
       this.startChild(c, c.takeMail())
@@ -306,7 +306,7 @@ export class Supervisor<D = unknown> {
   }
 
   private async stopChildrenOnly(): Promise<void> {
-    for (const c of [...this.children].reverse()) {
+    for (const c of [...this.children.values()].reverse()) {
       c.restarting = true
       await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
     }
@@ -317,7 +317,7 @@ export class Supervisor<D = unknown> {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     for (const sub of [...this.subs].reverse()) await sub.stop()
-    for (const c of [...this.children].reverse()) await this.retire(c)
+    for (const c of [...this.children.values()].reverse()) await this.retire(c)
     this.machine.add('Stopped')
   }
 
@@ -330,6 +330,7 @@ export class Supervisor<D = unknown> {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve() // a zero backoff restarts at once, not after a clamped 1 ms timer
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.timers.delete(t)
