@@ -194,8 +194,8 @@ export class Resolver {
 
   /** Whether `x` applies its Add when listed: it has adds and is inactive or multi (see expandAdd). */
   private applies(x: number, clock: readonly number[]): boolean {
-    const c = this.c
-    return c.hasAdd && c.adds[x] === 1 && (!isActive(clock, x) || c.multi[x] === 1)
+    const when = this.c.adds[x] as number
+    return when !== 0 && (when === 2 || !isActive(clock, x))
   }
 
   /**

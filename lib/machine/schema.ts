@@ -36,7 +36,7 @@ export interface Compiled {
   readonly hasAdd: boolean
   /** Some state has a `require` list: otherwise the resolver's Require steps are no-ops. */
   readonly hasRequire: boolean
-  /** 1 for states with an `add` list. */
+  /** When a listed state applies its `add` list (resolve.ts): 0 never (none), 1 while inactive, 2 always (multi). */
   readonly adds: Uint8Array
   /** 1 for states that some state requires. */
   readonly required: Uint8Array
@@ -247,7 +247,7 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
     hasAfter,
     hasAdd: add.some((l) => l.length > 0),
     hasRequire: require.some((l) => l.length > 0),
-    adds: Uint8Array.from(add, (l) => (l.length > 0 ? 1 : 0)),
+    adds: Uint8Array.from(add, (l, i) => (l.length === 0 ? 0 : multi[i] === 1 ? 2 : 1)),
     required: requiredFlags(require),
     autoStates,
     ...autoTables(autoStates, require, remove, add, auto, multi),
