@@ -1,9 +1,7 @@
 /**
  * Public types of the actor layer: refs, replies, events and handler checks.
  */
-import type {
-  Args, Event, FinalName, HandlerShaped, Machine, NegotiationName, Schema, StateNames,
-} from '../machine/index.js'
+import type { Args, CheckHandlers, Event, Machine, Schema, StateNames } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { Observable } from 'rxjs'
 import type { OverflowPolicy } from './mailbox.js'
@@ -110,19 +108,8 @@ export interface ActorEvent<N extends string = string> extends Event<N> {
   readonly self: ActorRef<N>
 }
 
-type ActorNegotiation<N extends string> = (e: ActorEvent<N>) => boolean | void
-type ActorFinal<N extends string> = (e: ActorEvent<N>) => unknown
-
-/** `spawn()`'s handler check: handler names get actor-event signatures; typo'd handler-shaped names are errors. */
-export type CheckActorHandlers<T, N extends string> = {
-  [K in keyof T]: K extends NegotiationName<N>
-    ? ActorNegotiation<N>
-    : K extends FinalName<N>
-      ? ActorFinal<N>
-      : K extends HandlerShaped
-        ? `'${K & string}' names no state of this actor`
-        : T[K]
-}
+/** `spawn()`'s handler check: the core's, with actor-event signatures. */
+export type CheckActorHandlers<T, N extends string> = CheckHandlers<T, N, ActorEvent<N>>
 
 /** Why a message became a dead letter. */
 export type DeadLetterReason =

@@ -172,13 +172,14 @@ export type HandlerShaped = `${Upper}${string}${'Enter' | 'Exit' | 'State' | 'En
 
 /**
  * `bind()`'s parameter check: handler names of the schema must have handler signatures; handler-shaped names that
- * name no state are compile errors; every other member (helpers, fields) passes.
+ * name no state are compile errors; every other member (helpers, fields) passes. `E` is the event the handlers get
+ * (layers that extend the event, like actors, pass their own).
  */
-export type CheckHandlers<T, N extends string> = {
+export type CheckHandlers<T, N extends string, E = Event<N>> = {
   [K in keyof T]: K extends NegotiationName<N>
-    ? Negotiation<N>
+    ? (e: E) => boolean | void
     : K extends FinalName<N>
-      ? Final<N>
+      ? (e: E) => unknown
       : K extends HandlerShaped
         ? `'${K & string}' names no state of this schema`
         : T[K]
