@@ -9,7 +9,7 @@ import { ActorEventImpl } from './event.js'
 import {
   ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError, UnknownMessageError,
 } from './errors.js'
-import { Mailbox, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
+import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
 import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'
 import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
@@ -46,6 +46,8 @@ const BATCH = 4096
 interface Current {
   /** `${msg}State` of the message being delivered, or null between deliveries. */
   name: string | null
+  /** What `add` returned for the message state. */
+  added: Result
   handled: boolean
   result: unknown
   threw: boolean
@@ -72,10 +74,9 @@ export class Actor {
   private scheduled = false
   private ready = false
   private stopping = false
-  private readonly cur: Current = { name: null, handled: false, result: undefined, threw: false, error: undefined }
+  private readonly cur: Current = { name: null, added: Result.Canceled, handled: false, result: undefined, threw: false, error: undefined }
   /** `${msg}State` per message name, so deliveries build no strings. */
   private readonly stateNames = new Map<string, string>()
-  private lastResult: Result = Result.Canceled
   private stopPromise: Promise<void> | null = null
   private life: AbortController | null = null
   private idle: (() => void) | null = null
@@ -114,7 +115,7 @@ export class Actor {
   async start(): Promise<void> {
     const cur = this.run('Start', undefined)
     if (cur.threw) return this.startFailed(cur.error)
-    if (this.lastResult !== Result.Executed) return this.startFailed(new Error(`actor ${this.id}: Start was canceled`))
+    if (cur.added !== Result.Executed) return this.startFailed(new Error(`actor ${this.id}: Start was canceled`))
     try {
       await cur.result
     } catch (err) {
@@ -300,7 +301,7 @@ export class Actor {
     if (cur.threw) return this.settle(env, false, cur.error)
     if (!cur.handled) {
       // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
-      if (this.lastResult === Result.Executed) return this.settle(env, true, undefined)
+      if (cur.added === Result.Executed) return this.settle(env, true, undefined)
       if (!env.reply) this.host.deadLetter(this.id, env, 'rejected')
       return this.settle(env, false, new MessageRejectedError(this.id, env.msg))
     }
@@ -319,12 +320,13 @@ export class Actor {
     let name = this.stateNames.get(msg)
     if (name === undefined) this.stateNames.set(msg, (name = `${msg}State`))
     cur.name = name
+    cur.added = Result.Canceled
     cur.handled = false
     cur.result = undefined
     cur.threw = false
     cur.error = undefined
     try {
-      this.lastResult = this.mach.add(msg, args)
+      cur.added = this.mach.add(msg, args)
     } finally {
       cur.name = null
     }
@@ -345,11 +347,7 @@ export class Actor {
   private settle(env: Envelope, ok: boolean, value: unknown): void {
     this.processed++
     if (!ok) this.failed++
-    const reply = env.reply
-    if (!reply) return
-    env.reply = undefined
-    if (ok) reply.resolve(value)
-    else reply.reject(value)
+    reply(env, ok, value)
   }
 
   private startFailed(err: unknown): Promise<void> {
@@ -360,16 +358,12 @@ export class Actor {
 
   private dropped(env: Envelope, reason: DropReason): void {
     this.host.deadLetter(this.id, env, `dropped:${reason}`)
-    const reply = env.reply
-    env.reply = undefined
-    reply?.reject(new MessageDroppedError(this.id, env.msg, reason))
+    reply(env, false, new MessageDroppedError(this.id, env.msg, reason))
   }
 
   private terminated(env: Envelope, reason: DeadLetterReason): void {
     this.host.deadLetter(this.id, env, reason)
-    const reply = env.reply
-    env.reply = undefined
-    reply?.reject(new ActorTerminatedError(this.id, env.msg))
+    reply(env, false, new ActorTerminatedError(this.id, env.msg))
   }
 
   checkMessage(msg: string): void {

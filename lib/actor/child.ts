@@ -9,7 +9,7 @@ import type { Actor } from './actor.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
-import { Mailbox, type Envelope, type MailboxOptions } from './mailbox.js'
+import { Mailbox, reply, type Envelope, type MailboxOptions } from './mailbox.js'
 import type { ActorSystem } from './system.js'
 import { filter, type Observable } from 'rxjs'
 import type { ActorRef, ActorStats, AskOptions, DeadLetter, StopInfo, TellOnlyRef } from './types.js'
@@ -63,9 +63,7 @@ export class Child {
     this.backoff = new Backoff(backoff)
     this.buffer = new Mailbox(spec.mailbox ?? {}, (env, reason) => {
       system.reportDeadLetter(spec.id, env, `dropped:${reason}`)
-      const reply = env.reply
-      env.reply = undefined
-      reply?.reject(new MessageDroppedError(spec.id, env.msg, reason))
+      reply(env, false, new MessageDroppedError(spec.id, env.msg, reason))
     })
     this.ref = new SupervisedRef(this)
   }
@@ -84,9 +82,7 @@ export class Child {
   deliver(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     if (this.stoppedForGood) {
       this.system.reportDeadLetter(this.id, env, 'stopped')
-      const reply = env.reply
-      env.reply = undefined
-      reply?.reject(new ActorTerminatedError(this.id, env.msg))
+      reply(env, false, new ActorTerminatedError(this.id, env.msg))
       return
     }
     const actor = this.actor

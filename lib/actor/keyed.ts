@@ -5,11 +5,13 @@
  * activation or passivation: they wait and are delivered to the next incarnation.
  */
 import type { Args, Schema, Snapshot } from '../machine/index.js'
+import { messageStates } from './actor.js'
+import { actorSchema } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
-import type { Envelope, NonBlockingMailboxOptions } from './mailbox.js'
+import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import type { ActorSystem } from './system.js'
 import type { OverflowPolicy } from './mailbox.js'
@@ -63,8 +65,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
     }
     if (opts.idleTimeout !== undefined && !(opts.idleTimeout > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${opts.idleTimeout}`)
     this.supervisor = new Supervisor(system, opts)
-    const ss = opts.schema as Schema<string>
-    this.messages = new Set(ss.names.filter((n) => ss.states[n]?.multi && n !== 'Exception'))
+    this.messages = messageStates(actorSchema(opts.schema as Schema<string>))
   }
 
   /** A ref for `key`, valid whether or not its actor is active. */
@@ -94,9 +95,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
       throw new UnknownMessageError(`${this.opts.id}/${key}`, env.msg, 'is not a message: messages are multi states')
     }
     if (this.supervisor.machine.not('Start')) {
-      const reply = env.reply
-      env.reply = undefined
-      reply?.reject(new ActorTerminatedError(`${this.opts.id}/${key}`, env.msg))
+      reply(env, false, new ActorTerminatedError(`${this.opts.id}/${key}`, env.msg))
       return
     }
     let e = this.entries.get(key)
@@ -170,9 +169,9 @@ export class Keyed<N extends string, H extends object, D = unknown> {
     for (const { env, opts } of waiting) {
       try {
         const sent = this.supervisor.deliverTo(this.childId(e.key), env, opts)
-        if (sent) sent.catch((err: unknown) => env.reply?.reject(err))
+        if (sent) sent.catch((err: unknown) => reply(env, false, err))
       } catch (err) {
-        env.reply?.reject(err)
+        reply(env, false, err)
       }
     }
     this.armIdle(e)

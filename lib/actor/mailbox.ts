@@ -34,6 +34,15 @@ export type DropReason = 'full' | 'oldest' | 'red'
 
 export type OfferResult = 'accepted' | 'dropped' | 'full'
 
+/** Settles an envelope's ask, at most once (the reply is taken out first); a told message has none. */
+export function reply(env: Envelope, ok: boolean, value: unknown): void {
+  const r = env.reply
+  if (!r) return
+  env.reply = undefined
+  if (ok) r.resolve(value)
+  else r.reject(value)
+}
+
 export class Mailbox {
   readonly capacity: number
   readonly overflow: OverflowPolicy

@@ -6,6 +6,7 @@ import type { Args, Schema } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { NoActorsError } from './errors.js'
+import { leastLoaded } from './router.js'
 import type { NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import type { ActorSystem } from './system.js'
@@ -106,11 +107,7 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
   private pick(): ActorRef<Exclude<N, ActorStateNames>, H> {
     const refs = this.workers
     if (refs.length === 0) throw new NoActorsError(this.opts.id)
-    if (this.opts.routing === 'least-queued') {
-      let best = refs[0] as ActorRef<Exclude<N, ActorStateNames>, H>
-      for (const r of refs) if (r.stats.queued + r.stats.inFlight < best.stats.queued + best.stats.inFlight) best = r
-      return best
-    }
+    if (this.opts.routing === 'least-queued') return leastLoaded(refs)
     return refs[this.next++ % refs.length] as ActorRef<Exclude<N, ActorStateNames>, H>
   }
 }

@@ -64,21 +64,27 @@ export class Router<M extends string, H> implements Ref<M, H> {
     switch (this.strategy) {
       case 'random':
         return refs[Math.floor(this.random() * refs.length)] as ActorRef<M, H>
-      case 'least-queued': {
-        let best = refs[0] as ActorRef<M, H>
-        let load = best.stats.queued + best.stats.inFlight
-        for (let i = 1; i < refs.length; i++) {
-          const r = refs[i] as ActorRef<M, H>
-          const l = r.stats.queued + r.stats.inFlight
-          if (l < load) {
-            best = r
-            load = l
-          }
-        }
-        return best
-      }
+      case 'least-queued':
+        return leastLoaded(refs)
       default:
         return refs[this.next++ % refs.length] as ActorRef<M, H>
     }
   }
+}
+
+/** The ref with the fewest messages queued plus in flight (the first of equals). */
+export function leastLoaded<R extends { readonly stats: { readonly queued: number; readonly inFlight: number } }>(
+  refs: readonly R[],
+): R {
+  let best = refs[0] as R
+  let load = best.stats.queued + best.stats.inFlight
+  for (let i = 1; i < refs.length; i++) {
+    const r = refs[i] as R
+    const l = r.stats.queued + r.stats.inFlight
+    if (l < load) {
+      best = r
+      load = l
+    }
+  }
+  return best
 }
