@@ -186,5 +186,8 @@ describe('tell and ask', () => {
     const only = acc.tellOnly()
     expect(Object.keys(only).sort()).toEqual(['id', 'tell'])
     expect(only.id).toBe('acc')
+    only.tell('Deposit')
+    await acc.ask('Balance')
+    expect(acc.machine.tick('Deposit')).toBe(3)
   })
 })
