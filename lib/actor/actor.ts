@@ -187,16 +187,17 @@ export class Actor {
     return this.stopInfo !== null
   }
 
-  /** True while `e` is the final handler of the message being delivered. */
-  isMessageHandler(e: Event): boolean {
-    return this.cur.name === e.name && !this.cur.handled && e.name !== 'StartState'
+  /**
+   * True when `e` is the State handler of the message (or Start) being delivered: the first `${msg}State` of the
+   * delivery (later ones come from mutations it queued).
+   */
+  isDelivered(e: Event): boolean {
+    return this.cur.name === e.name && !this.cur.handled
   }
 
-  /** Called by the handler wrapper for the final handler of the message being delivered. */
-  captured(e: Event, result: unknown, threw: boolean): void {
-    // The first `${msg}State` of a delivery is the message's handler (later ones come from mutations it queued).
+  /** Records what the delivered message's State handler returned (or threw). */
+  captured(result: unknown, threw: boolean): void {
     const cur = this.cur
-    if (cur.handled || e.name !== cur.name) return
     cur.handled = true
     cur.threw = threw
     if (threw) cur.error = result
@@ -404,17 +405,20 @@ function wrapHandlers(actor: Actor, handlers: object): object {
         continue
       }
       const isFinal = name.endsWith('State')
+      const call = fn as (e: unknown) => unknown
       out[name] = (e: Event) => {
-        const ae = new ActorEventImpl(e, actor, isFinal && actor.isMessageHandler(e))
-        if (!isFinal) return (fn as (e: unknown) => unknown).call(handlers, ae)
+        const own = isFinal && actor.isDelivered(e)
+        // a message's State handler gets the actor's signal; Start and every other handler the machine's
+        const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
+        if (!own) return call.call(handlers, ae)
         let r: unknown
         try {
-          r = (fn as (e: unknown) => unknown).call(handlers, ae)
+          r = call.call(handlers, ae)
         } catch (err) {
-          actor.captured(e, err, true)
+          actor.captured(err, true)
           throw err
         }
-        actor.captured(e, r, false)
+        actor.captured(r, false)
         return r
       }
     }
