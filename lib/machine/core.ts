@@ -10,7 +10,8 @@ import { Log } from './log.js'
 import type { Machine } from './machine.js'
 import type { Observers } from './observe.js'
 import type { Mutation } from './queue.js'
-import { clear, type Resolution, Resolver } from './resolve.js'
+import { Resolution } from './resolution.js'
+import { clear, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
 import { ClockLog } from './tx.js'
 import { LogLevel, type MachineOptions, type Schema, type Tracer } from './types.js'
@@ -35,10 +36,17 @@ export class Core {
   clockVersion = 0
   /** The clock-history segment of the latest transition record. */
   private lastLog: ClockLog | null = null
-  /** Active states in the order of the last transition's targets. */
+  /**
+   * Active states in the order of the last transition's targets. Never changed in place: it may be a memo entry's
+   * list, shared with other machines (see `activeOwned`).
+   */
   active: number[] = []
-  /** Resolution buffers; `targets` is swapped with `active` when a transition applies. */
-  readonly res: Resolution = { targets: [], enters: [], exits: [] }
+  /** `active` is this machine's own array, so a transition may reuse it as a resolution buffer. */
+  activeOwned = true
+  /** This machine's resolution buffers; `targets` is swapped with an owned `active` when a transition applies. */
+  readonly res = new Resolution()
+  /** The resolution of the transition in progress: `res`, or a memo entry nobody may change. */
+  resolved: Resolution = this.res
   /** Parsed called states of an idle call (copied when queued). */
   readonly scratch: number[] = []
   activeNames: readonly string[] | null = null

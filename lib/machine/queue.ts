@@ -4,6 +4,7 @@
  * exception mutations are prepended and take no tick.
  */
 import type { Core } from './core.js'
+import { Resolution } from './resolution.js'
 import { transition } from './transition.js'
 import { type Args, LogLevel, type MutationInfo, type MutationType, Result } from './types.js'
 
@@ -143,9 +144,8 @@ function endRun(core: Core): void {
 export function check(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
   if (core.disposed) return Result.Canceled
   if (core.processing) {
-    const out = { targets: [], enters: [], exits: [] }
-    const ok = core.resolver.resolve(type, called, core.active, core.clock, false, out, null)
-    return ok ? Result.Executed : Result.Canceled
+    const res = core.resolver.resolve(type, called, core.active, core.clock, false, new Resolution(), null)
+    return res.accepted ? Result.Executed : Result.Canceled
   }
   core.processing = true
   try {

@@ -5,18 +5,10 @@
  * Sets are generation-stamped `Uint32Array`s shared by all machines of a schema (resolution never nests), so a
  * mutation allocates nothing here and its cost follows the touched states and relations, not the schema size.
  */
+import { ResolutionMemo } from './memo.js'
+import type { Resolution } from './resolution.js'
 import type { Compiled } from './schema.js'
 import { LogLevel, type MutationType } from './types.js'
-
-/** Per-machine output buffers, reused by every transition of that machine. */
-export interface Resolution {
-  /** Sorted target states. */
-  targets: number[]
-  /** Targets that activate, or re-enter (called multi states), in target order. */
-  enters: number[]
-  /** Active states that deactivate, sorted. */
-  exits: number[]
-}
 
 /** Log lines the resolver produced; emitted by the caller once resolution is over. */
 export type RelationLog = Array<[LogLevel, string]>
@@ -46,6 +38,8 @@ export class Resolver {
   private gen = 0
   /** Set by `push`: some listed state applies its Add. */
   private applying = false
+  /** Resolutions already computed for this schema (memo.ts). */
+  readonly memo = new ResolutionMemo()
 
   constructor(c: Compiled) {
     this.c = c
@@ -59,10 +53,35 @@ export class Resolver {
   }
 
   /**
-   * Resolves one mutation into `out`. Returns whether relations accept it: a remove always; an add/set when every
-   * called state survived; an auto add when at least one did (partial acceptance).
+   * Resolves one mutation: `out` filled in, or a remembered resolution (read-only, see Resolution). Relations accept
+   * a remove always; an add/set when every called state survived; an auto add when at least one did (partial
+   * acceptance).
    */
   resolve(
+    type: MutationType,
+    called: readonly number[],
+    before: readonly number[],
+    clock: readonly number[],
+    isAuto: boolean,
+    out: Resolution,
+    log: RelationLog | null,
+  ): Resolution {
+    // With a relation log the computation must run to produce its lines.
+    if (log !== null || !this.memo.use()) {
+      out.accepted = this.compute(type, called, before, clock, isAuto, out, log)
+      return out
+    }
+    const memo = this.memo
+    const key = memo.key(type, called, before, isAuto)
+    const known = memo.recall(key, type, called, before, isAuto)
+    if (known !== null) return known
+    out.accepted = this.compute(type, called, before, clock, isAuto, out, null)
+    memo.remember(key, type, called, before, isAuto, out)
+    return out
+  }
+
+  /** The resolution itself (asyncmachine-go's steps 0-9). Depends on `clock` only through which states are active. */
+  private compute(
     type: MutationType,
     called: readonly number[],
     before: readonly number[],

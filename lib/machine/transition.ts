@@ -14,11 +14,13 @@ import { type Args, LogLevel, type MutationType, Result } from './types.js'
 /** Runs one mutation as a transition and returns its result (never a queue tick). */
 export function transition(core: Core, type: MutationType, called: number[], args: Args | undefined, isAuto: boolean,
   isCheck: boolean): Result {
-  const { log, res } = core
+  const { log } = core
   const logOps = log.on(LogLevel.Ops)
   if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
   const relLog: RelationLog | null = logOps ? [] : null
-  const accepted = core.resolver.resolve(type, called, core.active, core.clock, isAuto, res, relLog)
+  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, relLog)
+  core.resolved = res
+  const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
   const tx = core.wantsTx ? new Tx(core, type, called, args, isAuto, isCheck) : null
   if (tx && core.tracers.length > 0) core.trace('transitionInit', tx)
@@ -35,21 +37,23 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   if (core.bindings.length > 0 && tx) {
     const canceledBy = negotiate(core, tx, type, isAuto)
     if (canceledBy !== null) {
-      if (logOps) log.emit(LogLevel.Ops, `[cancel] (${core.names(res.targets).join(' ')}) by ${canceledBy}`)
+      if (logOps) log.emit(LogLevel.Ops, `[cancel] (${core.names(core.resolved.targets).join(' ')}) by ${canceledBy}`)
       return finish(core, tx, canceledBy)
     }
   }
   if (isCheck) return finish(core, tx, null)
 
+  // Partial acceptance of an auto transition may have resolved again.
+  const applied = core.resolved
   const activeBefore = core.active.length
   apply(core, tx, isAuto)
   let failedAt: string | null = null
   if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
   const ok = failedAt === null
-  if (ok && !isAuto && core.c.autoStates.length > 0 && res.enters.length + res.exits.length > 0 &&
+  if (ok && !isAuto && core.c.autoStates.length > 0 && applied.enters.length + applied.exits.length > 0 &&
     !isHealth(core, type, called)) autoRound(core)
   finish(core, tx, failedAt)
-  core.w?.transitionEnded(res.enters, res.exits)
+  core.w?.transitionEnded(applied.enters, applied.exits)
   if (!ok) return Result.Canceled
   return !isAuto || core.active.length > activeBefore ? Result.Executed : Result.Canceled
 }
@@ -58,7 +62,8 @@ export function transition(core: Core, type: MutationType, called: number[], arg
 
 /** Runs the negotiation handlers; returns the name of the one that canceled, or null when all accepted. */
 function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): string | null {
-  const { bindings, res, hn, c, pairFrom } = core
+  const { bindings, hn, c, pairFrom } = core
+  const res = core.resolved
   // An auto transition accepts partially: a canceling handler about one of its auto states drops only that state.
   // Allocated on the first drop only: the common path creates nothing here.
   let dropped: number[] | null = null
@@ -131,11 +136,12 @@ function offeredFewer(core: Core, tx: Tx): boolean {
 function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   const called = tx.calledIdx.filter((i) => !dropped.includes(i))
   if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
-  const ok = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null)
-  tx.targetIdx = core.res.targets.slice()
-  tx.enterIdx = core.res.enters.slice()
-  tx.exitIdx = core.res.exits.slice()
-  return ok ? null : 'auto'
+  const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null)
+  core.resolved = res
+  tx.targetIdx = res.targets.slice()
+  tx.enterIdx = res.enters.slice()
+  tx.exitIdx = res.exits.slice()
+  return res.accepted ? null : 'auto'
 }
 
 /** Calls one negotiation handler; false when it cancels (returns false, throws, or returns a Promise). */
@@ -156,7 +162,8 @@ function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
 
 /** Ticks the clocks, makes the targets the active states, aborts state signals. */
 function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
-  const { clock, res, auto } = core
+  const { clock, auto } = core
+  const res = core.resolved
   for (const x of res.enters) {
     const t = clock[x] as number
     // A multi state re-entering stays active (+2); only a real activation changes auto candidates.
@@ -168,9 +175,12 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
     auto?.changed(x, false)
   }
   core.clockWritten(tx?.log ?? null, res.enters, res.exits)
+  // An owned resolution's targets become `active`, and an owned former `active` its next buffer; a memo entry's
+  // targets are shared as they are.
   const before = core.active
   core.active = res.targets
-  res.targets = before
+  if (res === core.res) res.targets = core.activeOwned ? before : []
+  core.activeOwned = res === core.res
   core.activeNames = null
   if (core.w) {
     core.w.ticked(res.enters)
@@ -187,14 +197,15 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
 
 /** At LogLevel.Everything the `[state]` line also lists the active states that did not change, as asyncmachine-go. */
 function stateLineDetails(core: Core): string {
-  const { enters, exits } = core.res
+  const { enters, exits } = core.resolved
   const kept = core.active.filter((i) => !enters.includes(i) && !exits.includes(i))
   return kept.length > 0 ? ` ${core.names(kept).join(' ')}` : ''
 }
 
 /** End handlers, State handlers (and `whenArgs`), AnyState. Returns the name of a handler that threw, or null. */
 function finals(core: Core, tx: Tx | null, args: Args | undefined): string | null {
-  const { bindings, res, hn } = core
+  const { bindings, hn } = core
+  const res = core.resolved
   for (let k = 0; k < res.exits.length; k++) {
     const x = res.exits[k] as number
     for (const b of bindings) {
@@ -228,7 +239,8 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
  * no enter stays.
  */
 function rollback(core: Core, tx: Tx, from: number, inEnd: boolean): void {
-  const { res, clock } = core
+  const { clock } = core
+  const res = core.resolved
   const reactivate = inEnd ? res.exits.slice(from) : []
   const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
   for (const x of deactivate) {
@@ -321,10 +333,21 @@ function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {
  */
 function autoRound(core: Core): void {
   const logOps = core.log.on(LogLevel.Ops)
-  const called = logOps ? unblockedAutoStates(core) : (core.auto?.offer() ?? null)
+  const called = logOps ? unblockedAutoStates(core) : offer(core)
   if (!called) return
   if (logOps) core.log.emit(LogLevel.Ops, `[auto] ${core.names(called).join(' ')}`)
   prepend(core, 'add', called, undefined, true)
+}
+
+/**
+ * The auto candidates. After a memo entry applied, the active states are the entry's targets, so what one machine
+ * found is what every machine finds: the entry keeps it.
+ */
+function offer(core: Core): number[] | null {
+  const res = core.resolved
+  if (res === core.res) return core.auto?.offer() ?? null
+  if (res.offer === undefined) res.offer = core.auto?.offer() ?? null
+  return res.offer
 }
 
 /** Every inactive auto state that no active state removes; null when none. */
@@ -358,7 +381,7 @@ function logStart(core: Core, type: MutationType, called: number[], args: Args |
 }
 
 function logImplied(core: Core, type: MutationType, called: number[]): void {
-  const implied = core.res.targets.filter((i) =>
+  const implied = core.resolved.targets.filter((i) =>
     type === 'remove' ? !core.isActive(i) : !called.includes(i) && (type === 'set' || !core.isActive(i)))
   if (implied.length > 0) core.log.emit(LogLevel.Ops, `[implied] ${core.names(implied).join(' ')}`)
 }

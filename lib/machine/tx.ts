@@ -84,9 +84,9 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     // The parse scratch array is reused by the next idle call; other called lists are never changed.
     this.calledIdx = called === core.scratch ? called.slice() : called
     this.beforeIdx = core.active.slice()
-    this.targetIdx = core.res.targets.slice()
-    this.enterIdx = core.res.enters.slice()
-    this.exitIdx = core.res.exits.slice()
+    this.targetIdx = core.resolved.targets.slice()
+    this.enterIdx = core.resolved.enters.slice()
+    this.exitIdx = core.resolved.exits.slice()
     this.log = core.clockLog()
     this.beforePos = this.log.position
     this.argsObj = args

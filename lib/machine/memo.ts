@@ -1,0 +1,119 @@
+/**
+ * A memo of resolutions, shared by every machine of a schema. Resolution is a pure function of the mutation type,
+ * the called states (in order), the active states (in order) and whether the mutation is an auto round, so an app
+ * whose machines keep cycling through the same few situations resolves each one once; later resolutions are a
+ * lookup, and the remembered lists are used as they are (nobody changes a Resolution the memo handed out).
+ *
+ * Entries are verified in full on lookup (the key is only a hash), so a collision costs a recomputation, never a
+ * wrong answer. The memo watches its hit rate: a workload that rarely repeats (random mutations over a large schema)
+ * turns it off for a while, so it cannot cost more than a few per cent where it does not help.
+ */
+import { Resolution } from './resolution.js'
+import type { MutationType } from './types.js'
+
+/** Entries kept per schema before the memo starts afresh. */
+export const MEMO_CAPACITY = 4096
+/** Lookups per measurement window, and the hits a window needs for the memo to stay on. */
+export const MEMO_WINDOW = 1024
+const MIN_HITS = MEMO_WINDOW / 4
+/** Resolutions computed without the memo after a window with too few hits. */
+export const MEMO_BYPASS = 16 * MEMO_WINDOW
+
+function meta(type: MutationType, isAuto: boolean): number {
+  return (type === 'add' ? 0 : type === 'remove' ? 2 : 4) + (isAuto ? 1 : 0)
+}
+
+class Entry {
+  constructor(
+    readonly meta: number,
+    readonly called: readonly number[],
+    readonly before: readonly number[],
+    readonly res: Resolution,
+  ) {}
+}
+
+export interface MemoStats {
+  readonly entries: number
+  readonly hits: number
+  readonly misses: number
+  /** Resolutions that skipped the memo while it was off. */
+  readonly bypassed: number
+}
+
+export class ResolutionMemo {
+  private readonly table = new Map<number, Entry>()
+  private windowLookups = 0
+  private windowHits = 0
+  /** Resolutions left to compute without the memo; 0 while it is on. */
+  private off = 0
+  private hits = 0
+  private misses = 0
+  private bypassed = 0
+
+  /** False: every resolution is computed (for comparisons in tests and benchmarks). */
+  enabled = true
+
+  /** Whether the next resolution should use the memo; counts it down while the memo is off. */
+  use(): boolean {
+    if (!this.enabled) return false
+    if (this.off === 0) return true
+    this.off--
+    this.bypassed++
+    return false
+  }
+
+  /** A hash of everything a resolution depends on; a small integer, so the table stays on V8's fast path. */
+  key(type: MutationType, called: readonly number[], before: readonly number[], isAuto: boolean): number {
+    let h = 0x811c9dc5 ^ meta(type, isAuto)
+    for (let i = 0; i < called.length; i++) h = Math.imul(h ^ (called[i] as number), 0x01000193)
+    h = Math.imul(h ^ 0xffff, 0x01000193)
+    for (let i = 0; i < before.length; i++) h = Math.imul(h ^ (before[i] as number), 0x01000193)
+    return h & 0x3fffffff
+  }
+
+  /** The remembered resolution of exactly this mutation in exactly this situation, or null. */
+  recall(key: number, type: MutationType, called: readonly number[], before: readonly number[],
+    isAuto: boolean): Resolution | null {
+    const e = this.table.get(key)
+    const hit = e !== undefined && e.meta === meta(type, isAuto) && same(e.called, called) && same(e.before, before)
+    this.count(hit)
+    return hit ? e.res : null
+  }
+
+  /** Keeps a copy of a computed resolution. */
+  remember(key: number, type: MutationType, called: readonly number[], before: readonly number[], isAuto: boolean,
+    out: Resolution): void {
+    if (this.off > 0) return // the window that just closed turned the memo off
+    if (this.table.size >= MEMO_CAPACITY) this.table.clear()
+    const res = new Resolution()
+    res.targets = out.targets.slice()
+    res.enters = out.enters.slice()
+    res.exits = out.exits.slice()
+    res.accepted = out.accepted
+    this.table.set(key, new Entry(meta(type, isAuto), called.slice(), before.slice(), res))
+  }
+
+  stats(): MemoStats {
+    return { entries: this.table.size, hits: this.hits, misses: this.misses, bypassed: this.bypassed }
+  }
+
+  private count(hit: boolean): void {
+    if (hit) {
+      this.hits++
+      this.windowHits++
+    } else this.misses++
+    if (++this.windowLookups < MEMO_WINDOW) return
+    if (this.windowHits < MIN_HITS) {
+      this.off = MEMO_BYPASS
+      this.table.clear() // what it held did not repeat; a later window starts from what repeats then
+    }
+    this.windowLookups = 0
+    this.windowHits = 0
+  }
+}
+
+function same(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

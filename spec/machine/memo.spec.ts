@@ -1,0 +1,170 @@
+/**
+ * The resolution memo (lib/machine/memo.ts): machines whose schema remembers resolutions must behave exactly like
+ * machines that compute every one, including when several machines share the remembered (read-only) lists, when
+ * handlers cancel or partially accept transitions, and when the memo turns itself off for workloads that do not
+ * repeat.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { LogLevel, Machine, schema, type Event, type TransitionInfo } from '../../lib/machine/index.js'
+import { internals } from '../../lib/machine/internals.js'
+import { MEMO_BYPASS, MEMO_CAPACITY, MEMO_WINDOW, type ResolutionMemo } from '../../lib/machine/memo.js'
+import { type Model, modelArb } from '../support/model.js'
+
+type AnySchema = ReturnType<typeof schema<[Record<string, object>]>>
+
+function memoOf(m: Machine<string>): ResolutionMemo {
+  return internals(m).resolver.memo
+}
+
+/** A machine of the model, recording every transition it ends; handlers only when `withHandlers`. */
+function driven(ss: AnySchema, model: Model, withHandlers: boolean) {
+  const log: string[] = []
+  let budget = 0
+  let enters = 0
+  const handlers: Record<string, (e: Event) => unknown> = {}
+  if (withHandlers) {
+    for (const [from, to] of model.reactions) {
+      const prev = handlers[`S${from}State`]
+      handlers[`S${from}State`] = (e) => {
+        prev?.(e)
+        if (budget-- > 0) e.machine.add(`S${to}`)
+      }
+    }
+    // Every third Enter call cancels: negotiation cancels plain transitions and partially accepts auto ones.
+    for (const [from] of model.reactions) handlers[`S${from}Enter`] = () => enters++ % 3 !== 0
+  }
+  const tracer = {
+    transitionEnd(tx: TransitionInfo) {
+      const auto = tx.isAuto ? ':auto' : ''
+      log.push(`${tx.type}${auto} ${tx.calledStates.join(',')} ${tx.accepted} ` +
+        `T=${tx.targetStates.join(',')} +${tx.enters.join(',')} -${tx.exits.join(',')} ${tx.timeAfter.join(',')}`)
+    },
+  }
+  const m = new Machine(ss as never, withHandlers ? { handlers, tracers: [tracer] } : {}) as Machine<string>
+  return {
+    m,
+    log,
+    step(op: Model['steps'][number]['op'], states: string[]) {
+      budget = 20
+      m[op](states)
+    },
+  }
+}
+
+/** Runs the model's steps twice (the second pass repeats situations, so the memo answers) on three machines. */
+function compare(model: Model, withHandlers: boolean, collide = false): void {
+  const remembering = schema(model.defs as never) as unknown as AnySchema
+  const computing = schema(model.defs as never) as unknown as AnySchema
+  const a = driven(remembering, model, withHandlers)
+  const b = driven(remembering, model, withHandlers)
+  const ref = driven(computing, model, withHandlers)
+  memoOf(ref.m).enabled = false
+  // Every situation hashes alike: only the full comparison of an entry tells them apart.
+  if (collide) memoOf(a.m).key = () => 1
+  for (let pass = 0; pass < 2; pass++) {
+    for (const { op, states } of model.steps) {
+      const names = states.map((i) => `S${i}`)
+      for (const x of [a, b, ref]) x.step(op, names)
+      const want = ref.m.time()
+      expect(a.m.time()).toEqual(want)
+      expect(b.m.time()).toEqual(want)
+      expect(a.m.activeStates).toEqual(ref.m.activeStates)
+      expect(b.m.activeStates).toEqual(ref.m.activeStates)
+    }
+  }
+  expect(a.log).toEqual(ref.log)
+  expect(b.log).toEqual(ref.log)
+  expect(memoOf(ref.m).stats().hits).toBe(0)
+}
+
+describe('resolution memo', () => {
+  const numRuns = Number(process.env.PROP_RUNS ?? 300)
+
+  it('changes nothing: machines with and without it reach the same clocks, step by step', () => {
+    fc.assert(fc.property(modelArb, (model) => compare(model, false)), { numRuns })
+  })
+
+  it('changes nothing with handlers that react, cancel and partially accept auto transitions', () => {
+    fc.assert(fc.property(modelArb, (model) => compare(model, true)), { numRuns })
+  })
+
+  it('changes nothing when every key collides (entries are compared in full)', () => {
+    fc.assert(fc.property(modelArb, (model) => compare(model, true, true)), { numRuns })
+  })
+
+  it('answers a repeating workload from memory, shared by the machines of a schema', () => {
+    const ss = schema({ A: { remove: ['B'] }, B: { remove: ['A'] }, C: { require: ['A'] }, D: { auto: true, require: ['C'] } })
+    const m1 = new Machine(ss)
+    const m2 = new Machine(ss)
+    for (let i = 0; i < 100; i++) {
+      for (const m of [m1, m2]) {
+        m.add(['A', 'C'])
+        m.add('B')
+      }
+    }
+    expect(m1.activeStates).toEqual(['B'])
+    expect(m2.time()).toEqual(m1.time())
+    const stats = memoOf(m1).stats()
+    // add A+C (from no state, then from B), its auto round (D), add B: each situation is computed once, by the first
+    // machine that met it
+    expect(stats.misses).toBe(4)
+    expect(stats.hits).toBe(2 * 100 * 3 - 4)
+    expect(stats.entries).toBe(4)
+  })
+
+  it('turns itself off while situations do not repeat, and back on afterwards', () => {
+    // 20 independent states: setting a new subset every time is never the same situation twice.
+    const defs: Record<string, object> = {}
+    for (let i = 0; i < 20; i++) defs[`S${i}`] = {}
+    const ss = schema(defs as never) as unknown as AnySchema
+    const m = new Machine(ss as never) as Machine<string>
+    const memo = memoOf(m)
+    let x = 1
+    const subset = (): string[] => {
+      x = (x * 1103515245 + 12345) % 2 ** 31
+      return Array.from({ length: 20 }, (_, i) => `S${i}`).filter((_, i) => (x >> (i + 5)) & 1)
+    }
+    for (let i = 0; i < MEMO_WINDOW; i++) m.set(subset())
+    expect(memo.stats()).toMatchObject({ bypassed: 0, entries: 0 })
+    expect(memo.stats().hits).toBeLessThan(MEMO_WINDOW / 4)
+    for (let i = 0; i < MEMO_BYPASS; i++) m.set(subset())
+    expect(memo.stats().bypassed).toBe(MEMO_BYPASS)
+    // on again: a repeating workload is remembered
+    const before = memo.stats().hits
+    for (let i = 0; i < 100; i++) m.set(i % 2 === 0 ? ['S1'] : ['S2'])
+    expect(memo.stats().hits - before).toBeGreaterThanOrEqual(96)
+  })
+
+  it('holds at most MEMO_CAPACITY entries', () => {
+    // 14 independent states: 16 384 subsets; each new one is followed by repeats, so the memo stays on.
+    const defs: Record<string, object> = {}
+    for (let i = 0; i < 14; i++) defs[`S${i}`] = {}
+    const ss = schema(defs as never) as unknown as AnySchema
+    const m = new Machine(ss as never) as Machine<string>
+    const memo = memoOf(m)
+    const names = (bits: number): string[] => Array.from({ length: 14 }, (_, i) => `S${i}`).filter((_, i) => (bits >> i) & 1)
+    let most = 0
+    for (let bits = 0; bits < MEMO_CAPACITY + 500; bits++) {
+      for (let r = 0; r < 3; r++) m.set(names(bits))
+      most = Math.max(most, memo.stats().entries)
+    }
+    expect(memo.stats().bypassed).toBe(0)
+    expect(most).toBeLessThanOrEqual(MEMO_CAPACITY)
+    expect(most).toBeGreaterThanOrEqual(MEMO_CAPACITY - 2)
+    // it started afresh once full
+    expect(memo.stats().entries).toBeLessThan(most / 2)
+  })
+
+  it('is skipped while relations are logged, so every resolution writes its lines', () => {
+    const ss = schema({ A: { remove: ['B'] }, B: { remove: ['A'] } })
+    const lines: string[] = []
+    const m = new Machine(ss, { logLevel: LogLevel.Decisions, logger: (_l, msg) => void lines.push(msg) })
+    m.add('A')
+    m.add('B')
+    m.add('A')
+    m.add('B')
+    expect(memoOf(m).stats()).toMatchObject({ hits: 0, misses: 0 })
+    expect(lines.filter((l) => l.includes('] [rel:remove] '))).toHaveLength(3)
+  })
+})
