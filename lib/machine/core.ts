@@ -38,11 +38,14 @@ export class Core {
   private lastLog: ClockLog | null = null
   /**
    * Active states in the order of the last transition's targets. Never changed in place: it may be a memo entry's
-   * list, shared with other machines (see `activeOwned`).
+   * list, shared with other machines (see `at`).
    */
   active: number[] = []
-  /** `active` is this machine's own array, so a transition may reuse it as a resolution buffer. */
-  activeOwned = true
+  /**
+   * The memo entry whose targets became `active` (null: `active` is this machine's own array, which a transition
+   * may reuse as a resolution buffer). The resolver follows its links while `active` is still that very array.
+   */
+  at: Resolution | null = null
   /** This machine's resolution buffers; `targets` is swapped with an owned `active` when a transition applies. */
   readonly res = new Resolution()
   /** The resolution of the transition in progress: `res`, or a memo entry nobody may change. */

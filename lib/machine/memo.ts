@@ -42,6 +42,8 @@ export interface MemoStats {
 
 export class ResolutionMemo {
   private readonly table = new Map<number, Entry>()
+  /** Moves on whenever the table is cleared. */
+  private gen = 0
   private windowLookups = 0
   private windowHits = 0
   /** Resolutions left to compute without the memo; 0 while it is on. */
@@ -71,6 +73,27 @@ export class ResolutionMemo {
     return h & 0x3fffffff
   }
 
+  /**
+   * The resolution linked from `from` (whose targets are the active states) for this mutation, or null. A link was
+   * made for exactly this mutation after exactly `from`, so nothing needs comparing.
+   */
+  follow(from: Resolution, type: MutationType, called: readonly number[], isAuto: boolean): Resolution | null {
+    if (from.gen !== this.gen) return null
+    let next: Resolution | null | undefined = null
+    if (called.length === 1 && !isAuto) next = from.next?.get((called[0] as number) * 8 + meta(type, false))
+    else if (isAuto && called === from.offer) next = from.autoNext
+    if (next === null || next === undefined) return null
+    this.count(true)
+    return next
+  }
+
+  /** Links `to` as the resolution of this mutation right after `from` applied (see follow). */
+  link(from: Resolution, type: MutationType, called: readonly number[], isAuto: boolean, to: Resolution): void {
+    if (from.gen !== this.gen || to.gen !== this.gen) return
+    if (called.length === 1 && !isAuto) (from.next ??= new Map()).set((called[0] as number) * 8 + meta(type, false), to)
+    else if (isAuto && called === from.offer) from.autoNext = to
+  }
+
   /** The remembered resolution of exactly this mutation in exactly this situation, or null. */
   recall(key: number, type: MutationType, called: readonly number[], before: readonly number[],
     isAuto: boolean): Resolution | null {
@@ -80,17 +103,28 @@ export class ResolutionMemo {
     return hit ? e.res : null
   }
 
-  /** Keeps a copy of a computed resolution. */
+  /** Keeps a copy of a computed resolution and returns it; null while the memo is off. */
   remember(key: number, type: MutationType, called: readonly number[], before: readonly number[], isAuto: boolean,
-    out: Resolution): void {
-    if (this.off > 0) return // the window that just closed turned the memo off
-    if (this.table.size >= MEMO_CAPACITY) this.table.clear()
+    out: Resolution): Resolution | null {
+    if (this.off > 0) return null // the window that just closed turned the memo off
+    if (this.table.size >= MEMO_CAPACITY) this.restart()
     const res = new Resolution()
+    res.gen = this.gen
     res.targets = out.targets.slice()
     res.enters = out.enters.slice()
     res.exits = out.exits.slice()
     res.accepted = out.accepted
     this.table.set(key, new Entry(meta(type, isAuto), called.slice(), before.slice(), res))
+    return res
+  }
+
+  /**
+   * Forgets every entry. Entries still held by machines (as their active states) keep working as plain lists, but
+   * their links are neither followed nor extended: a new generation never keeps an old one alive.
+   */
+  private restart(): void {
+    this.table.clear()
+    this.gen++
   }
 
   stats(): MemoStats {
@@ -105,7 +139,7 @@ export class ResolutionMemo {
     if (++this.windowLookups < MEMO_WINDOW) return
     if (this.windowHits < MIN_HITS) {
       this.off = MEMO_BYPASS
-      this.table.clear() // what it held did not repeat; a later window starts from what repeats then
+      this.restart() // what it held did not repeat; a later window starts from what repeats then
     }
     this.windowLookups = 0
     this.windowHits = 0

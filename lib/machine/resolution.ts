@@ -18,4 +18,12 @@ export class Resolution {
    * machine asked; undefined until then.
    */
   offer: number[] | null | undefined = undefined
+  /** Memo entries only: the memo generation that made it (-1: a machine's own buffers). */
+  gen = -1
+  /**
+   * Memo entries only: the resolutions of mutations made right after this one applied, so the next lookup needs no
+   * hashing: by `called state * 8 + kind` for single-state mutations, and the auto round of `offer`.
+   */
+  next: Map<number, Resolution> | null = null
+  autoNext: Resolution | null = null
 }

@@ -55,7 +55,7 @@ export class Resolver {
   /**
    * Resolves one mutation: `out` filled in, or a remembered resolution (read-only, see Resolution). Relations accept
    * a remove always; an add/set when every called state survived; an auto add when at least one did (partial
-   * acceptance).
+   * acceptance). `at` is the memo entry whose targets the machine's active states came from, if any.
    */
   resolve(
     type: MutationType,
@@ -65,19 +65,29 @@ export class Resolver {
     isAuto: boolean,
     out: Resolution,
     log: RelationLog | null,
+    at: Resolution | null = null,
   ): Resolution {
+    const memo = this.memo
     // With a relation log the computation must run to produce its lines.
-    if (log !== null || !this.memo.use()) {
+    if (log !== null || !memo.use()) {
       out.accepted = this.compute(type, called, before, clock, isAuto, out, log)
       return out
     }
-    const memo = this.memo
+    // `before` being that entry's very list proves the situation; its links then answer without hashing.
+    const from = at !== null && at.targets === before ? at : null
+    if (from !== null) {
+      const next = memo.follow(from, type, called, isAuto)
+      if (next !== null) return next
+    }
     const key = memo.key(type, called, before, isAuto)
-    const known = memo.recall(key, type, called, before, isAuto)
-    if (known !== null) return known
-    out.accepted = this.compute(type, called, before, clock, isAuto, out, null)
-    memo.remember(key, type, called, before, isAuto, out)
-    return out
+    let found = memo.recall(key, type, called, before, isAuto)
+    if (found === null) {
+      out.accepted = this.compute(type, called, before, clock, isAuto, out, null)
+      found = memo.remember(key, type, called, before, isAuto, out)
+      if (found === null) return out
+    }
+    if (from !== null) memo.link(from, type, called, isAuto, found)
+    return found
   }
 
   /** The resolution itself (asyncmachine-go's steps 0-9). Depends on `clock` only through which states are active. */

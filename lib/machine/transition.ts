@@ -18,7 +18,7 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   const logOps = log.on(LogLevel.Ops)
   if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
   const relLog: RelationLog | null = logOps ? [] : null
-  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, relLog)
+  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, relLog, core.at)
   core.resolved = res
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
@@ -136,7 +136,7 @@ function offeredFewer(core: Core, tx: Tx): boolean {
 function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   const called = tx.calledIdx.filter((i) => !dropped.includes(i))
   if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
-  const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null)
+  const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null, core.at)
   core.resolved = res
   tx.targetIdx = res.targets.slice()
   tx.enterIdx = res.enters.slice()
@@ -179,8 +179,8 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   // targets are shared as they are.
   const before = core.active
   core.active = res.targets
-  if (res === core.res) res.targets = core.activeOwned ? before : []
-  core.activeOwned = res === core.res
+  if (res === core.res) res.targets = core.at === null ? before : []
+  core.at = res === core.res ? null : res
   core.activeNames = null
   if (core.w) {
     core.w.ticked(res.enters)

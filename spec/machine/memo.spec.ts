@@ -22,12 +22,15 @@ function driven(ss: AnySchema, model: Model, withHandlers: boolean) {
   const log: string[] = []
   let budget = 0
   let enters = 0
+  let finals = 0
   const handlers: Record<string, (e: Event) => unknown> = {}
   if (withHandlers) {
     for (const [from, to] of model.reactions) {
       const prev = handlers[`S${from}State`]
       handlers[`S${from}State`] = (e) => {
         prev?.(e)
+        // Every fifth call throws: the transition is rolled back and Exception added.
+        if (finals++ % 5 === 4) throw new Error('boom')
         if (budget-- > 0) e.machine.add(`S${to}`)
       }
     }
@@ -85,12 +88,52 @@ describe('resolution memo', () => {
     fc.assert(fc.property(modelArb, (model) => compare(model, false)), { numRuns })
   })
 
-  it('changes nothing with handlers that react, cancel and partially accept auto transitions', () => {
+  it('changes nothing with handlers that react, cancel, throw and partially accept auto transitions', () => {
     fc.assert(fc.property(modelArb, (model) => compare(model, true)), { numRuns })
   })
 
   it('changes nothing when every key collides (entries are compared in full)', () => {
     fc.assert(fc.property(modelArb, (model) => compare(model, true, true)), { numRuns })
+  })
+
+  it('changes nothing after import() replaced the active states', () => {
+    const make = () => new Machine(schema({ A: { remove: ['B'] }, B: { remove: ['A'] }, C: { auto: true, require: ['A'] } }))
+    const [on, off] = [make(), make()]
+    memoOf(off).enabled = false
+    for (const m of [on, off]) {
+      m.add('A')
+      m.add('B')
+      m.add('A')
+      const snap = m.export()
+      m.add('B')
+      m.import({ ...snap, time: snap.time.map((t, i) => (i === 1 ? t + 1 : t)) }) // A and B both active
+      m.add('A')
+      m.remove('B')
+    }
+    expect(on.time()).toEqual(off.time())
+    expect(on.activeStates).toEqual(['A', 'C'])
+  })
+
+  it('changes nothing after a throwing handler rolled a remembered transition back', () => {
+    const run = (memo: boolean): number[] => {
+      let calls = 0
+      const m = new Machine(schema({ A: {}, B: {} }), {
+        handlers: {
+          BState() {
+            if (calls++ === 0) throw new Error('first B fails')
+          },
+        },
+      })
+      memoOf(m).enabled = memo
+      for (let round = 0; round < 2; round++) {
+        m.add('A')
+        m.add('B') // round 0: rolled back (B stays inactive), Exception added
+        m.add('Exception')
+        m.remove(['Exception', 'A', 'B'])
+      }
+      return m.time()
+    }
+    expect(run(true)).toEqual(run(false))
   })
 
   it('answers a repeating workload from memory, shared by the machines of a schema', () => {
@@ -144,6 +187,9 @@ describe('resolution memo', () => {
     const m = new Machine(ss as never) as Machine<string>
     const memo = memoOf(m)
     const names = (bits: number): string[] => Array.from({ length: 14 }, (_, i) => `S${i}`).filter((_, i) => (bits >> i) & 1)
+    // An early machine, left in a state whose entry links to the next set(['S1'])
+    const early = new Machine(ss as never) as Machine<string>
+    for (let r = 0; r < 3; r++) early.set(['S1'])
     let most = 0
     for (let bits = 0; bits < MEMO_CAPACITY + 500; bits++) {
       for (let r = 0; r < 3; r++) m.set(names(bits))
@@ -154,6 +200,10 @@ describe('resolution memo', () => {
     expect(most).toBeGreaterThanOrEqual(MEMO_CAPACITY - 2)
     // it started afresh once full
     expect(memo.stats().entries).toBeLessThan(most / 2)
+    // and no longer follows the links of the generation it forgot (which may not keep that one alive)
+    const { misses } = memo.stats()
+    early.set(['S1'])
+    expect(memo.stats().misses).toBe(misses + 1)
   })
 
   it('is skipped while relations are logged, so every resolution writes its lines', () => {
