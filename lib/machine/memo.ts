@@ -12,7 +12,7 @@ import { Resolution } from './resolution.js'
 import type { MutationType } from './types.js'
 
 /** Entries kept per schema before the memo starts afresh. */
-export const MEMO_CAPACITY = 4096
+export const MEMO_CAPACITY = 1024
 /** Lookups per measurement window, and the hits a window needs for the memo to stay on. */
 export const MEMO_WINDOW = 1024
 const MIN_HITS = MEMO_WINDOW / 4
