@@ -16,8 +16,13 @@ export const MEMO_CAPACITY = 1024
 /** Lookups per measurement window, and the hits a window needs for the memo to stay on. */
 export const MEMO_WINDOW = 1024
 const MIN_HITS = MEMO_WINDOW / 4
-/** Resolutions computed without the memo after a window with too few hits. */
+/**
+ * Resolutions computed without the memo after a window with too few hits; doubled after each further such window
+ * (up to MEMO_BYPASS_MAX), back to this after a window with enough hits. A workload that never repeats thus pays for
+ * its trial windows less and less often.
+ */
 export const MEMO_BYPASS = 16 * MEMO_WINDOW
+export const MEMO_BYPASS_MAX = 1024 * MEMO_WINDOW
 
 function meta(type: MutationType, isAuto: boolean): number {
   return (type === 'add' ? 0 : type === 'remove' ? 2 : 4) + (isAuto ? 1 : 0)
@@ -48,6 +53,8 @@ export class ResolutionMemo {
   private windowHits = 0
   /** Resolutions left to compute without the memo; 0 while it is on. */
   private off = 0
+  /** Length of the next off period. */
+  private bypass = MEMO_BYPASS
   private hits = 0
   private misses = 0
   private bypassed = 0
@@ -138,9 +145,10 @@ export class ResolutionMemo {
     } else this.misses++
     if (++this.windowLookups < MEMO_WINDOW) return
     if (this.windowHits < MIN_HITS) {
-      this.off = MEMO_BYPASS
+      this.off = this.bypass
+      this.bypass = Math.min(2 * this.bypass, MEMO_BYPASS_MAX)
       this.restart() // what it held did not repeat; a later window starts from what repeats then
-    }
+    } else this.bypass = MEMO_BYPASS
     this.windowLookups = 0
     this.windowHits = 0
   }

@@ -173,10 +173,20 @@ describe('resolution memo', () => {
     expect(memo.stats().hits).toBeLessThan(MEMO_WINDOW / 4)
     for (let i = 0; i < MEMO_BYPASS; i++) m.set(subset())
     expect(memo.stats().bypassed).toBe(MEMO_BYPASS)
+    // a second window without repeats: off for twice as long
+    for (let i = 0; i < MEMO_WINDOW + 2 * MEMO_BYPASS; i++) m.set(subset())
+    expect(memo.stats().bypassed).toBe(3 * MEMO_BYPASS)
+    expect(memo.stats().misses).toBeGreaterThanOrEqual(2 * MEMO_WINDOW - MEMO_WINDOW / 4)
     // on again: a repeating workload is remembered
     const before = memo.stats().hits
     for (let i = 0; i < 100; i++) m.set(i % 2 === 0 ? ['S1'] : ['S2'])
     expect(memo.stats().hits - before).toBeGreaterThanOrEqual(96)
+    // that window had enough hits, so the next off period is the short one again
+    for (let i = 100; i < MEMO_WINDOW; i++) m.set(i % 2 === 0 ? ['S1'] : ['S2'])
+    for (let i = 0; i < MEMO_WINDOW + MEMO_BYPASS; i++) m.set(subset())
+    expect(memo.stats().bypassed).toBe(4 * MEMO_BYPASS)
+    m.set(subset())
+    expect(memo.stats().bypassed).toBe(4 * MEMO_BYPASS)
   })
 
   it('holds at most MEMO_CAPACITY entries', () => {
