@@ -15,9 +15,10 @@ import { filter, type Observable } from 'rxjs'
 import type { ActorRef, ActorStats, AskOptions, DeadLetter, StopInfo, TellOnlyRef } from './types.js'
 
 /** What a supervisor needs to (re)create a child. */
-export interface ChildSpec<N extends string = string, H extends object = object, D = unknown> {
+export interface ChildSpec<N extends string = string, H extends object = object, D = unknown, M extends N = N> {
   id: string
-  schema: Schema<N>
+  /** The actor's states; its `multi` ones outside the lifecycle (`M`) are its messages. */
+  schema: Schema<N, M>
   /** Fresh handlers for each incarnation (state in them starts over on restart). */
   handlers: (ctx: ChildContext<D>) => H
   mailbox?: MailboxOptions

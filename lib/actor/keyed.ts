@@ -17,8 +17,9 @@ import type { ActorSystem } from './system.js'
 import type { OverflowPolicy } from './mailbox.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
-export interface KeyedOptions<N extends string, H extends object, D> extends SupervisorOptions<D> {
-  schema: Schema<N>
+export interface KeyedOptions<N extends string, H extends object, D, M extends N = N> extends SupervisorOptions<D> {
+  /** The actors' states; their `multi` ones outside the lifecycle (`M`) are the messages. */
+  schema: Schema<N, M>
   /** Fresh handlers per activation (and restart) of the actor for `ctx.key`. */
   handlers: (ctx: ChildContext<D> & { readonly key: string }) => H
   /** Passivate an actor after this many ms without messages. Default: never. */
@@ -44,7 +45,7 @@ interface Entry {
   idle: ReturnType<typeof setTimeout> | undefined
 }
 
-export class Keyed<N extends string, H extends object, D = unknown> {
+export class Keyed<N extends string, H extends object, D = unknown, M extends N = N> {
   readonly supervisor: Supervisor<D>
   activations = 0
   passivations = 0
@@ -53,12 +54,12 @@ export class Keyed<N extends string, H extends object, D = unknown> {
 
   /** Insertion order is recency: touched entries move to the end. */
   private readonly entries = new Map<string, Entry>()
-  private readonly refs = new Map<string, KeyedRef<N, H>>()
+  private readonly refs = new Map<string, KeyedRef<N, H, M>>()
   private readonly messages: ReadonlySet<string>
 
   constructor(
     system: ActorSystem,
-    private readonly opts: KeyedOptions<N, H, D>,
+    private readonly opts: KeyedOptions<N, H, D, M>,
   ) {
     if (opts.maxActive !== undefined && !(Number.isInteger(opts.maxActive) && opts.maxActive >= 1)) {
       throw new RangeError(`maxActive must be an integer ≥ 1, got ${opts.maxActive}`)
@@ -69,7 +70,7 @@ export class Keyed<N extends string, H extends object, D = unknown> {
   }
 
   /** A ref for `key`, valid whether or not its actor is active. */
-  ref(key: string): KeyedRef<N, H> {
+  ref(key: string): KeyedRef<N, H, M> {
     if (typeof key !== 'string' || key === '') throw new TypeError(`keyed ${this.opts.id}: ref() needs a non-empty string key, got ${typeof key === 'string' ? "''" : typeof key}`)
     let r = this.refs.get(key)
     if (!r) this.refs.set(key, (r = new KeyedRef(this, key)))
@@ -202,7 +203,8 @@ export class Keyed<N extends string, H extends object, D = unknown> {
 }
 
 /** A ref to the virtual actor for one key. */
-export class KeyedRef<N extends string, H extends object> implements Ref<Exclude<N, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
+export class KeyedRef<N extends string, H extends object, M extends N = N>
+implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
   constructor(
     private readonly keyed: { deliver(key: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> },
     readonly key: string,
@@ -212,15 +214,15 @@ export class KeyedRef<N extends string, H extends object> implements Ref<Exclude
     return this.key
   }
 
-  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void {
+  tell(msg: Exclude<M, ActorStateNames>, args?: Args, opts?: AskOptions): void {
     void this.keyed.deliver(this.key, { msg, args, reply: undefined }, opts)
   }
 
-  ask<K extends Exclude<N, ActorStateNames>>(msg: K, args?: Args, opts: AskOptions = {}): Promise<ReplyOf<H, K>> {
+  ask<K extends Exclude<M, ActorStateNames>>(msg: K, args?: Args, opts: AskOptions = {}): Promise<ReplyOf<H, K>> {
     return ask(this.key, msg, args, opts, (env) => this.keyed.deliver(this.key, env, opts)) as Promise<ReplyOf<H, K>>
   }
 
-  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
+  tellOnly(): TellOnlyRef<Exclude<M, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
     return { id: this.key, tell: (msg, args, opts) => this.tell(msg, args, opts) }
   }
 }

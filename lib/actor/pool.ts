@@ -14,19 +14,20 @@ import type { OverflowPolicy } from './mailbox.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 /** One supervised child: `ref` stays valid across restarts. */
-export function singleton<N extends string, H extends object, D = unknown>(
+export function singleton<N extends string, H extends object, D = unknown, M extends N = N>(
   system: ActorSystem,
-  opts: SupervisorOptions<D> & { child: ChildSpec<N, H, D> },
-): { supervisor: Supervisor<D>; ref: ActorRef<Exclude<N, ActorStateNames>, H> } {
+  opts: SupervisorOptions<D> & { child: ChildSpec<N, H, D, M> },
+): { supervisor: Supervisor<D>; ref: ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N> } {
   const { child, ...supOpts } = opts
   const supervisor = new Supervisor(system, supOpts)
-  const ref = supervisor.supervise(child) as unknown as ActorRef<Exclude<N, ActorStateNames>, H>
+  const ref = supervisor.supervise(child) as unknown as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
   return { supervisor, ref }
 }
 
-export interface PoolOptions<N extends string, H extends object, D> extends SupervisorOptions<D> {
+export interface PoolOptions<N extends string, H extends object, D, M extends N = N> extends SupervisorOptions<D> {
   size: number
-  schema: Schema<N>
+  /** The workers' states; their `multi` ones outside the lifecycle (`M`) are the messages. */
+  schema: Schema<N, M>
   /** Fresh handlers per worker incarnation; `ctx.id` is `<pool id>-<n>`. */
   handlers: (ctx: ChildContext<D>) => H
   /** How the pool's ref picks a worker. Default `round-robin`. */
@@ -37,15 +38,16 @@ export interface PoolOptions<N extends string, H extends object, D> extends Supe
 }
 
 /** N supervised workers behind one ref. */
-export class Pool<N extends string, H extends object, D = unknown> implements Ref<Exclude<N, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
+export class Pool<N extends string, H extends object, D = unknown, M extends N = N>
+implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
   readonly supervisor: Supervisor<D>
-  private workers: Array<ActorRef<Exclude<N, ActorStateNames>, H>> = []
+  private workers: Array<ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>> = []
   private next = 0
   private serial = 0
 
   constructor(
     system: ActorSystem,
-    private readonly opts: PoolOptions<N, H, D>,
+    private readonly opts: PoolOptions<N, H, D, M>,
   ) {
     checkSize(opts.size)
     this.supervisor = new Supervisor(system, opts)
@@ -61,15 +63,15 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
   }
 
   /** The workers' refs, in start order. */
-  get refs(): ReadonlyArray<ActorRef<Exclude<N, ActorStateNames>, H>> {
+  get refs(): ReadonlyArray<ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>> {
     return this.workers
   }
 
-  tell(msg: Exclude<N, ActorStateNames>, args?: Args, opts?: AskOptions): void {
+  tell(msg: Exclude<M, ActorStateNames>, args?: Args, opts?: AskOptions): void {
     void this.pick().tell(msg, args, opts)
   }
 
-  ask<K extends Exclude<N, ActorStateNames>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
+  ask<K extends Exclude<M, ActorStateNames>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
     try {
       return this.pick().ask(msg, args, opts)
     } catch (err) {
@@ -77,7 +79,7 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
     }
   }
 
-  tellOnly(): TellOnlyRef<Exclude<N, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
+  tellOnly(): TellOnlyRef<Exclude<M, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
     return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
   }
 
@@ -100,15 +102,15 @@ export class Pool<N extends string, H extends object, D = unknown> implements Re
         ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
         ...(this.opts.concurrency !== undefined && { concurrency: this.opts.concurrency }),
       }
-      this.workers.push(this.supervisor.supervise(spec) as unknown as ActorRef<Exclude<N, ActorStateNames>, H>)
+      this.workers.push(this.supervisor.supervise(spec) as unknown as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>)
     }
   }
 
-  private pick(): ActorRef<Exclude<N, ActorStateNames>, H> {
+  private pick(): ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N> {
     const refs = this.workers
     if (refs.length === 0) throw new NoActorsError(this.opts.id)
     if (this.opts.routing === 'least-queued') return leastLoaded(refs)
-    return refs[this.next++ % refs.length] as ActorRef<Exclude<N, ActorStateNames>, H>
+    return refs[this.next++ % refs.length] as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
   }
 }
 

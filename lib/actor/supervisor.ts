@@ -93,9 +93,9 @@ export class Supervisor<D = unknown> {
    * const ref = sup.supervise({ id: 'db', schema: dbSchema, handlers: ({ deps }) => new Db(deps.url) })
    * ```
    */
-  supervise<N extends string, H extends object, const S extends ChildSpec<N, H, D>>(
-    spec: S & ChildSpec<N, H, D>,
-  ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>> {
+  supervise<N extends string, H extends object, M extends N, const S extends ChildSpec<N, H, D, M>>(
+    spec: S & ChildSpec<N, H, D, M>,
+  ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N> {
     if (this.stopping) throw new Error(`supervisor ${this.id} is stopping: cannot supervise ${spec.id}`)
     if (this.children.has(spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
     const merged = actorSchema(spec.schema as Schema<string>)
@@ -103,7 +103,7 @@ export class Supervisor<D = unknown> {
       this.retire(child))
     this.children.set(child.id, child)
     this.startChild(child, [])
-    return child.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<S>>
+    return child.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N>
   }
 
   /** The ref of child `id`. */

@@ -73,14 +73,14 @@ export class ActorSystem {
    * Spawns an actor: a machine over `schema` merged with `ActorSchema`, with `handlers` bound. Returns its ref at
    * once; messages wait in the mailbox until the actor is Ready (after an async `StartState`, if any).
    */
-  spawn<N extends string, H extends object, const O extends SpawnOptions<Exclude<N, ActorStateNames>, H>>(
-    schema: Schema<N>,
+  spawn<N extends string, H extends object, M extends N, const O extends SpawnOptions<Exclude<M, ActorStateNames>, H>>(
+    schema: Schema<N, M>,
     handlers: H & CheckActorHandlers<H, N | ActorStateNames>,
     opts: O,
-  ): ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>> {
+  ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N> {
     const actor = this.spawnActor(schema as Schema<string>, handlers, opts)
-    const ref = actor.ref as unknown as ActorRef<Exclude<N, ActorStateNames>, H, PolicyOf<O>>
-    if (opts.key) this.receptionist.register(opts.key as ServiceKey<Exclude<N, ActorStateNames>, H>, ref)
+    const ref = actor.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N>
+    if (opts.key) this.receptionist.register(opts.key as ServiceKey<Exclude<M, ActorStateNames>, H>, ref)
     return ref
   }
 

@@ -1,13 +1,17 @@
 /**
  * Public types of the actor layer: refs, replies, events and handler checks.
  */
-import type { Args, CheckHandlers, Event, Machine, Schema, StateNames } from '../machine/index.js'
+import type { Args, CheckHandlers, Event, Machine, MultiStateNames, Schema, StateNames } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { Observable } from 'rxjs'
 import type { OverflowPolicy } from './mailbox.js'
 
-/** Message names of a schema: its states minus the actor lifecycle (only `multi` ones are accepted at run time). */
-export type MessageNames<S> = Exclude<StateNames<S>, ActorStateNames>
+/**
+ * Message names of a schema: its `multi` states minus the actor lifecycle (for a name union: the union minus the
+ * lifecycle). A schema whose definitions are typed `StateDef` cannot tell which are multi: all its states count, and
+ * non-multi ones are refused at run time with `UnknownMessageError`.
+ */
+export type MessageNames<S> = Exclude<MultiStateNames<S>, ActorStateNames>
 
 /** Every state name of an actor built from schema `S`. */
 export type ActorStates<S> = StateNames<S> | ActorStateNames
@@ -79,15 +83,16 @@ export interface ActorLike {
 }
 
 /** A typed handle on an actor. `M`: message names; `H`: its handlers (for reply types). */
-export interface ActorRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy>
-  extends Ref<M, H, P> {
+/** A ref to one actor: messages `M`, handlers `H`, mailbox policy `P`, and `N`, all the states of its schema. */
+export interface ActorRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy,
+  N extends string = M> extends Ref<M, H, P> {
   readonly stats: ActorStats
   /** This actor's dropped messages, as they happen. */
   readonly drops$: Observable<DeadLetter>
   /** True once the actor stopped (messages then go to dead letters). */
   readonly stopped: boolean
   /** The actor's machine, for waiting and debugging (`await ref.machine.when('Ready')`). */
-  readonly machine: Machine<M | ActorStateNames>
+  readonly machine: Machine<N | ActorStateNames>
 }
 
 /** Keyed timers that send messages to the actor itself; replaced by key, cancelled when the actor stops. */

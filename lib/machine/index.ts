@@ -3,12 +3,12 @@
  * @module polymachine
  */
 export { Machine } from './machine.js'
-export { schema, extend, isSchema, type SchemaNames } from './schema.js'
+export { schema, extend, isSchema, type SchemaMulti, type SchemaNames } from './schema.js'
 export {
   Result, isQueued, resultName, LogLevel,
   type Args, type CheckHandlers, type Event, type ExceptionArgs, type FinalName, type HandlerShaped, type Handlers,
   type LogArgs, type LogFn, type MachineOptions, type MutationInfo, type MutationType, type NegotiationName,
-  type Schema, type Snapshot, type StateDef, type StateNames, type States, type Tracer, type TransitionInfo,
+  type Schema, type Snapshot, type StateDef, type StateNames, type MultiStateNames, type States, type Tracer, type TransitionInfo,
 } from './types.js'
 export { DisposedError, HandlerError, HandlerNameError, SchemaError, TimeoutError, UnknownStateError } from './errors.js'
 export { argsMapper } from './log.js'

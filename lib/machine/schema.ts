@@ -67,6 +67,19 @@ type Part = Schema<any> | Def // eslint-disable-line @typescript-eslint/no-expli
 type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
 /** The state names of all parts, plus `Exception`. */
 export type SchemaNames<P extends readonly unknown[]> = PartNames<P[number]> | typeof EXCEPTION
+/** States of a definition object that are `multi: true`, or may be (`multi` typed `boolean`). */
+type DefMulti<D> = {
+  [K in keyof D]-?: 'multi' extends keyof D[K] ? (true extends D[K]['multi' & keyof D[K]] ? K : never) : never
+}[keyof D] & string
+type PartMulti<P> = P extends Schema<string, infer M> ? M : DefMulti<P>
+/** Multi states of merged parts: a later part's definition of a state replaces the earlier ones. */
+type LastWinsMulti<P extends readonly unknown[]> = P extends readonly [...infer Init, infer Last]
+  ? PartMulti<Last> | Exclude<LastWinsMulti<Init>, PartNames<Last>>
+  : never
+/** The `multi` states of all parts, plus `Exception` (always multi). Parts not in a tuple: any that may be. */
+export type SchemaMulti<P extends readonly unknown[]> =
+  | (number extends P['length'] ? PartMulti<P[number]> : LastWinsMulti<P>)
+  | typeof EXCEPTION
 type CheckDef<D, N extends string> = {
   [K in keyof D]: K extends ReservedName ? `'${K & string}' is a reserved state name` : StateDef<N>
 }
@@ -90,7 +103,9 @@ type CheckParts<P extends readonly unknown[]> = {
  *
  * @throws SchemaError for unknown relation targets, reserved or malformed names, `require`∩`remove` conflicts.
  */
-export function schema<const P extends readonly Part[]>(...parts: P & CheckParts<P>): Schema<SchemaNames<P>> {
+export function schema<const P extends readonly Part[]>(
+  ...parts: P & CheckParts<P>
+): Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>> {
   if (parts.length === 0) throw new SchemaError('schema() needs at least one state definition')
   const merged = new Map<string, StateDef<string>>()
   for (const [i, part] of (parts as readonly Part[]).entries()) {
@@ -101,7 +116,7 @@ export function schema<const P extends readonly Part[]>(...parts: P & CheckParts
     for (const name of Object.keys(defs)) merged.set(name, (defs as Def)[name] as StateDef<string>)
   }
   if (!merged.has(EXCEPTION)) merged.set(EXCEPTION, { multi: true })
-  return build(merged) as unknown as Schema<SchemaNames<P>>
+  return build(merged) as unknown as Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>>
 }
 
 /**

@@ -26,10 +26,16 @@ export interface StateDef<N extends string = string> {
 }
 
 declare const schemaBrand: unique symbol
+declare const multiBrand: unique symbol
 
-/** A validated, frozen schema. `N` is the literal union of its state names, `Exception` included. */
-export interface Schema<N extends string = string> {
+/**
+ * A validated, frozen schema. `N` is the literal union of its state names, `Exception` included; `M` the names of
+ * its `multi` states as far as the types tell (all of `N` when they do not: a definition typed `StateDef`).
+ */
+export interface Schema<N extends string = string, M extends N = N> {
   readonly [schemaBrand]: true
+  /** Type only, never set: carries `M`. */
+  readonly [multiBrand]?: M
   /** State names in index order (declaration order, `Exception` last unless declared). */
   readonly names: readonly N[]
   /** Sanitised definitions, by name. */
@@ -38,6 +44,9 @@ export interface Schema<N extends string = string> {
 
 /** The state-name union of a schema, or the union itself. */
 export type StateNames<T> = T extends Schema<infer N> ? N : T extends string ? T : never
+
+/** The `multi` state names of a schema (see `Schema`); for a name union, the union itself. */
+export type MultiStateNames<T> = T extends Schema<string, infer M> ? M : T extends string ? T : never
 
 /** One state name or a list of them, as every method taking states accepts. */
 export type States<N extends string> = N | readonly N[]

@@ -153,6 +153,7 @@ describe('tell and ask', () => {
     const acc = system.spawn(bank, new Account(), { id: 'acc' })
     // @ts-expect-error 'Depositt' is not a message of this actor
     expect(() => acc.tell('Depositt')).toThrow(UnknownMessageError)
+    // @ts-expect-error 'Frozen' is not a multi state, so not a message
     expect(() => acc.tell('Frozen')).toThrow(/not a message/)
     expect(() => (acc.tell as (m: string) => void)('Ready')).toThrow(UnknownMessageError)
   })
