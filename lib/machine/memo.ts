@@ -121,7 +121,8 @@ export class ResolutionMemo {
     res.enters = out.enters.slice()
     res.exits = out.exits.slice()
     res.accepted = out.accepted
-    this.table.set(key, new Entry(meta(type, isAuto), called.slice(), before.slice(), res))
+    res.called = called.slice()
+    this.table.set(key, new Entry(meta(type, isAuto), res.called, before.slice(), res))
     return res
   }
 

@@ -18,6 +18,8 @@ export class Resolution {
    * machine asked; undefined until then.
    */
   offer: number[] | null | undefined = undefined
+  /** Memo entries only: the called states it resolved (empty for a machine's own buffers). */
+  called: readonly number[] = []
   /** Memo entries only: the memo generation that made it (-1: a machine's own buffers). */
   gen = -1
   /**

@@ -138,9 +138,10 @@ function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
   const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null, core.at)
   core.resolved = res
-  tx.targetIdx = res.targets.slice()
-  tx.enterIdx = res.enters.slice()
-  tx.exitIdx = res.exits.slice()
+  const shared = res !== core.res
+  tx.targetIdx = shared ? res.targets : res.targets.slice()
+  tx.enterIdx = shared ? res.enters : res.enters.slice()
+  tx.exitIdx = shared ? res.exits : res.exits.slice()
   return res.accepted ? null : 'auto'
 }
 

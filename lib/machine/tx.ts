@@ -62,9 +62,9 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   /** State indexes. Targets, enters and exits may shrink during an auto transition's partial acceptance. */
   readonly calledIdx: readonly number[]
   readonly beforeIdx: readonly number[]
-  targetIdx: number[]
-  enterIdx: number[]
-  exitIdx: number[]
+  targetIdx: readonly number[]
+  enterIdx: readonly number[]
+  exitIdx: readonly number[]
   /** Where this transition's clock history is, and its position there before it applied and when it ended. */
   readonly log: ClockLog
   private readonly beforePos: number
@@ -81,12 +81,15 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     this.type = type
     this.isAuto = auto
     this.isCheck = check
-    // The parse scratch array is reused by the next idle call; other called lists are never changed.
-    this.calledIdx = called === core.scratch ? called.slice() : called
-    this.beforeIdx = core.active.slice()
-    this.targetIdx = core.resolved.targets.slice()
-    this.enterIdx = core.resolved.enters.slice()
-    this.exitIdx = core.resolved.exits.slice()
+    // A memo entry's lists (and an active list that is one) never change, so a record may keep them; a machine's
+    // own buffers and the parse scratch array are reused, so those are copied. Other called lists never change.
+    const res = core.resolved
+    const shared = res !== core.res
+    this.calledIdx = shared ? res.called : called === core.scratch ? called.slice() : called
+    this.beforeIdx = core.at !== null && core.active === core.at.targets ? core.active : core.active.slice()
+    this.targetIdx = shared ? res.targets : res.targets.slice()
+    this.enterIdx = shared ? res.enters : res.enters.slice()
+    this.exitIdx = shared ? res.exits : res.exits.slice()
     this.log = core.clockLog()
     this.beforePos = this.log.position
     this.argsObj = args
