@@ -11,11 +11,22 @@
  */
 import type { Compiled } from './schema.js'
 
+/** A machine's counts at some set of active states, shared (read-only) through a memo entry. */
+export interface AutoCounts {
+  readonly counts: readonly number[]
+  readonly live: number
+}
+
+/** Counts are shared through memo entries only for schemas with at most this many auto states (memory per entry). */
+export const SHARED_AUTO_MAX = 32
+
 export class AutoCandidates {
   private readonly c: Compiled
   private readonly clock: readonly number[]
   /** Per auto-state position p: active removers at [2p], missing counted requires at [2p + 1]. */
-  private readonly counts: number[]
+  private counts: number[]
+  /** `counts` is also held by a memo entry: copy it before changing it. */
+  private shared = false
   /** Live auto states. */
   private live = 0
 
@@ -41,8 +52,25 @@ export class AutoCandidates {
     return out
   }
 
+  /**
+   * The counts as they are now, to be kept by a memo entry: every machine that applies the entry ends in the same
+   * active states, hence the same counts (they are a function of the active states, see `reset`).
+   */
+  share(): AutoCounts {
+    this.shared = true
+    return { counts: this.counts, live: this.live }
+  }
+
+  /** Takes the counts a memo entry kept (instead of telling every change); copied on the next change. */
+  adopt(s: AutoCounts): void {
+    this.counts = s.counts as number[]
+    this.live = s.live
+    this.shared = true
+  }
+
   /** State `s` was activated (`on`) or deactivated; the clock already shows it. */
   changed(s: number, on: boolean): void {
+    if (this.shared) this.own()
     const touch = this.c.autoTouch[s] as Int32Array
     for (let j = 0; j < touch.length; j++) {
       const t = touch[j] as number
@@ -61,6 +89,7 @@ export class AutoCandidates {
 
   /** Recounts everything from the clock (at creation and after `import()`). */
   reset(): void {
+    if (this.shared) this.own()
     const { autoStates, autoTouch, autoMissing } = this.c
     for (let p = 0; p < autoStates.length; p++) {
       this.counts[2 * p] = 0
@@ -77,6 +106,11 @@ export class AutoCandidates {
     }
     this.live = 0
     for (let p = 0; p < autoStates.length; p++) if (this.isLive(p)) this.live++
+  }
+
+  private own(): void {
+    this.counts = this.counts.slice()
+    this.shared = false
   }
 
   /** Inactive and not removed by an active state: the full round would offer it. */

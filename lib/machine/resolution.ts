@@ -1,4 +1,5 @@
 /** The output of relation resolution (resolve.ts), and the unit the resolution memo keeps (memo.ts). */
+import type { AutoCounts } from './auto.js'
 
 /**
  * A resolution: per-machine output buffers that the resolver fills, or a memo entry shared by every machine of the
@@ -18,6 +19,8 @@ export class Resolution {
    * machine asked; undefined until then.
    */
   offer: number[] | null | undefined = undefined
+  /** Memo entries only: the auto-candidate counts once it applied (auto.ts), known after the first machine did. */
+  auto: AutoCounts | undefined = undefined
   /** Memo entries only: the called states it resolved (empty for a machine's own buffers). */
   called: readonly number[] = []
   /** Memo entries only: the memo generation that made it (-1: a machine's own buffers). */

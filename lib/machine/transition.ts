@@ -3,6 +3,7 @@
  * handlers (End, State, AnyState), roll back what a throwing final handler did not complete, and schedule the auto
  * round. Handler throws become `Exception`; nothing a handler does escapes as a crash.
  */
+import { SHARED_AUTO_MAX } from './auto.js'
 import type { Core } from './core.js'
 import { HandlerError } from './errors.js'
 import type { Binding, HandlerFn } from './handlers.js'
@@ -163,8 +164,11 @@ function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
 
 /** Ticks the clocks, makes the targets the active states, aborts state signals. */
 function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
-  const { clock, auto } = core
+  const { clock } = core
   const res = core.resolved
+  // After a memo entry, the auto candidates are the entry's (a function of the active states it leads to).
+  const kept = res !== core.res ? res.auto : undefined
+  const auto = kept === undefined ? core.auto : null
   for (const x of res.enters) {
     const t = clock[x] as number
     // A multi state re-entering stays active (+2); only a real activation changes auto candidates.
@@ -175,6 +179,8 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
     clock[x] = (clock[x] as number) + 1
     auto?.changed(x, false)
   }
+  if (kept !== undefined) core.auto?.adopt(kept)
+  else if (auto && res !== core.res && core.c.autoStates.length <= SHARED_AUTO_MAX) res.auto = auto.share()
   core.clockWritten(tx?.log ?? null, res.enters, res.exits)
   // An owned resolution's targets become `active`, and an owned former `active` its next buffer; a memo entry's
   // targets are shared as they are.

@@ -146,6 +146,25 @@ describe('resolution memo', () => {
     expect(run(true)).toEqual(run(false))
   })
 
+  it('keeps auto candidates per machine when machines took them from the same entry', () => {
+    const make = () => schema({ A: {}, X: { auto: true, require: ['A'] }, Y: {} })
+    const shared = make()
+    const m1 = new Machine(shared)
+    const m2 = new Machine(shared)
+    const ref = new Machine(make())
+    memoOf(ref).enabled = false
+    for (const m of [m1, m2, ref]) m.add('A') // the auto round adds X; m2 takes the counts m1 left in the entries
+    expect(m2.activeStates).toEqual(['A', 'X'])
+    memoOf(m1).enabled = false // from here on, counts change one by one
+    m2.remove('A') // X loses its requirement in m2 only
+    for (const m of [m1, ref]) {
+      m.remove('X')
+      m.add('Y') // any change: the auto round must offer X again, A being active here
+    }
+    expect(m1.activeStates).toEqual(ref.activeStates)
+    expect([...m1.activeStates].sort()).toEqual(['A', 'X', 'Y'])
+  })
+
   it('answers a repeating workload from memory, shared by the machines of a schema', () => {
     const ss = schema({ A: { remove: ['B'] }, B: { remove: ['A'] }, C: { require: ['A'] }, D: { auto: true, require: ['C'] } })
     const m1 = new Machine(ss)
