@@ -1,0 +1,43 @@
+/**
+ * The examples are documentation: each one must run to its end (exit code 0, nothing on stderr) and print the
+ * summary its README section promises. They run as users run them (`tsx examples/<name>/main.ts`), in parallel.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(name: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`], { cwd: root, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
+  })
+}
+
+const EXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
+  downloader: [/files downloaded: a\.txt, b\.txt, c\.txt, d\.txt, e\.txt/, /retries:\s+\d+ \(Retry is multi/],
+  'waiters-pipes': [/dial accepted: true/, /conn disposed: true; pipes active: false, false/, /^done$/m],
+  'actors-bank': [/final balances: alice \$\d+\.\d\d, bob \$\d+\.\d\d/, /system:\s+Terminated, 0 actors left/],
+  showcase: [/jobs done\s+\d+/, /worker restarts\s+[1-9]/, /checkout\s+charged 42 EUR via B/, /dead letters\s+\d+/],
+}
+
+describe('examples', () => {
+  // Started together: the showcase alone takes several seconds.
+  const runs = new Map(Object.keys(EXPECTED).map((name) => [name, run(name)]))
+
+  for (const [name, patterns] of Object.entries(EXPECTED)) {
+    it(`${name} runs to its summary`, async () => {
+      const r = await (runs.get(name) as Promise<Run>)
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      for (const p of patterns) expect(r.stdout).toMatch(p)
+    }, 70_000)
+  }
+})
