@@ -28,10 +28,10 @@ function meta(type: MutationType, isAuto: boolean): number {
   return (type === 'add' ? 0 : type === 'remove' ? 2 : 4) + (isAuto ? 1 : 0)
 }
 
+/** A remembered resolution with what it was computed from (its called states are `res.called`). */
 class Entry {
   constructor(
     readonly meta: number,
-    readonly called: readonly number[],
     readonly before: readonly number[],
     readonly res: Resolution,
   ) {}
@@ -105,7 +105,7 @@ export class ResolutionMemo {
   recall(key: number, type: MutationType, called: readonly number[], before: readonly number[],
     isAuto: boolean): Resolution | null {
     const e = this.table.get(key)
-    const hit = e !== undefined && e.meta === meta(type, isAuto) && same(e.called, called) && same(e.before, before)
+    const hit = e !== undefined && e.meta === meta(type, isAuto) && same(e.res.called, called) && same(e.before, before)
     this.count(hit)
     return hit ? e.res : null
   }
@@ -122,7 +122,7 @@ export class ResolutionMemo {
     res.exits = out.exits.slice()
     res.accepted = out.accepted
     res.called = called.slice()
-    this.table.set(key, new Entry(meta(type, isAuto), res.called, before.slice(), res))
+    this.table.set(key, new Entry(meta(type, isAuto), before.slice(), res))
     return res
   }
 
