@@ -28,5 +28,5 @@ export {
 } from './errors.js'
 export type {
   ActorEvent, ActorLike, ActorRef, ActorStates, ActorTimers, ActorStats, AskOptions, CheckActorHandlers, DeadLetter, DeadLetterReason,
-  MessageNames, PolicyOf, Ref, ReplyOf, StopInfo, TellOnlyRef, TellResult,
+  ActorEventOf, MessageNames, PolicyOf, Ref, ReplyOf, StopInfo, TellOnlyRef, TellResult,
 } from './types.js'

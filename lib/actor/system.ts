@@ -75,7 +75,7 @@ export class ActorSystem {
    */
   spawn<N extends string, H extends object, M extends N, const O extends SpawnOptions<Exclude<M, ActorStateNames>, H>>(
     schema: Schema<N, M>,
-    handlers: H & CheckActorHandlers<H, N | ActorStateNames>,
+    handlers: H & CheckActorHandlers<H, N | ActorStateNames, Exclude<M, ActorStateNames>>,
     opts: O,
   ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N> {
     const actor = this.spawnActor(schema as Schema<string>, handlers, opts)

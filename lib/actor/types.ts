@@ -107,14 +107,20 @@ export interface ActorTimers<N extends string = string> {
   readonly size: number
 }
 
-/** The event actor handlers receive: the machine event plus the actor's timers and its own ref. */
-export interface ActorEvent<N extends string = string> extends Event<N> {
-  readonly timers: ActorTimers<N>
-  readonly self: ActorRef<N>
+/**
+ * The event actor handlers receive: the machine event (states `N`) plus the actor's timers and its own ref, which
+ * take its messages `M` (all of `N` unless given: use `ActorEventOf<typeof schema>` for the exact ones).
+ */
+export interface ActorEvent<N extends string = string, M extends string = N> extends Event<N> {
+  readonly timers: ActorTimers<M>
+  readonly self: ActorRef<M, unknown, OverflowPolicy, N>
 }
 
+/** The event of an actor spawned from schema `S`: every state for the machine, the messages for `self`/`timers`. */
+export type ActorEventOf<S> = ActorEvent<ActorStates<S>, MessageNames<S>>
+
 /** `spawn()`'s handler check: the core's, with actor-event signatures. */
-export type CheckActorHandlers<T, N extends string> = CheckHandlers<T, N, ActorEvent<N>>
+export type CheckActorHandlers<T, N extends string, M extends string = N> = CheckHandlers<T, N, ActorEvent<N, M>>
 
 /** Why a message became a dead letter. */
 export type DeadLetterReason =

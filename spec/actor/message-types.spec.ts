@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { schema, type StateDef } from '../../lib/machine/index.js'
 import {
-  ActorSystem, Keyed, Pool, singleton, Supervisor, UnknownMessageError, type MessageNames,
+  ActorSystem, Keyed, Pool, singleton, Supervisor, UnknownMessageError, type ActorEventOf, type MessageNames,
 } from '../../lib/actor/index.js'
 
 const shop = schema({
@@ -49,6 +49,30 @@ describe('message types', () => {
     // the machine still knows every state
     ref.machine.add('Open')
     expect(ref.machine.is('Open')).toBe(true)
+  })
+
+  it('ActorEventOf: the machine takes every state, self and timers only messages', async () => {
+    const sys = (system = new ActorSystem())
+    const seen: string[] = []
+    class Shop {
+      OrderState(e: ActorEventOf<typeof shop>): void {
+        e.machine.add('Open') // a status state: fine on the machine
+        // @ts-expect-error Open is not a message
+        expect(() => e.self.tell('Open')).toThrow(UnknownMessageError)
+        // @ts-expect-error Closed is not a message
+        expect(() => e.timers.once('t', 'Closed', 1)).toThrow(UnknownMessageError)
+        e.timers.once('refund', 'Refund', 1)
+      }
+
+      RefundState(e: ActorEventOf<typeof shop>): void {
+        seen.push(`refund while ${e.machine.is('Open') ? 'open' : 'closed'}`)
+      }
+    }
+    const ref = sys.spawn(shop, new Shop(), { id: 'shop-2' })
+    await ref.ask('Order')
+    await ref.machine.when('Refund', { timeout: 1000 })
+    expect(seen).toEqual(['refund while open'])
+    expect(ref.stats.failed).toBe(0)
   })
 
   it('supervised, singleton, pool and keyed refs refuse non-messages alike', async () => {
