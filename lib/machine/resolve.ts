@@ -3,7 +3,8 @@
  * exits. A pure computation over the schema's index tables; it runs no user code.
  *
  * Sets are generation-stamped `Uint32Array`s shared by all machines of a schema (resolution never nests), so a
- * mutation allocates nothing here and its cost follows the touched states and relations, not the schema size.
+ * computation allocates nothing and its cost follows the touched states and relations, not the schema size. In
+ * front of it sits the schema's memo (memo.ts): a situation met before is answered with the remembered resolution.
  */
 import { ResolutionMemo } from './memo.js'
 import type { Resolution } from './resolution.js'
