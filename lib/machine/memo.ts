@@ -13,9 +13,8 @@ import type { MutationType } from './types.js'
 
 /** Entries kept per schema before the memo starts afresh. */
 export const MEMO_CAPACITY = 1024
-/** Lookups per measurement window, and the hits a window needs for the memo to stay on. */
+/** Lookups per measurement window; a window needs a quarter of them to hit for the memo to stay on. */
 export const MEMO_WINDOW = 1024
-const MIN_HITS = MEMO_WINDOW / 4
 /**
  * Resolutions computed without the memo after a window with too few hits; doubled after each further such window
  * (up to MEMO_BYPASS_MAX), back to this after a window with enough hits. A workload that never repeats thus pays for
@@ -37,6 +36,18 @@ class Entry {
   ) {}
 }
 
+/** The memo's limits (the MEMO_* constants by default); smaller ones let tests reach every path quickly. */
+export interface MemoLimits {
+  readonly capacity: number
+  readonly window: number
+  readonly bypass: number
+  readonly bypassMax: number
+}
+
+const DEFAULT_LIMITS: MemoLimits = {
+  capacity: MEMO_CAPACITY, window: MEMO_WINDOW, bypass: MEMO_BYPASS, bypassMax: MEMO_BYPASS_MAX,
+}
+
 export interface MemoStats {
   readonly entries: number
   readonly hits: number
@@ -53,6 +64,7 @@ export class ResolutionMemo {
   private windowHits = 0
   /** Resolutions left to compute without the memo; 0 while it is on. */
   private off = 0
+  private limits = DEFAULT_LIMITS
   /** Length of the next off period. */
   private bypass = MEMO_BYPASS
   private hits = 0
@@ -61,6 +73,16 @@ export class ResolutionMemo {
 
   /** False: every resolution is computed (for comparisons in tests and benchmarks). */
   enabled = true
+
+  /** Sets other limits (tests); starts afresh. */
+  setLimits(limits: Partial<MemoLimits>): void {
+    this.limits = { ...DEFAULT_LIMITS, ...limits }
+    this.bypass = this.limits.bypass
+    this.off = 0
+    this.windowLookups = 0
+    this.windowHits = 0
+    this.restart()
+  }
 
   /** Whether the next resolution should use the memo; counts it down while the memo is off. */
   use(): boolean {
@@ -114,7 +136,7 @@ export class ResolutionMemo {
   remember(key: number, type: MutationType, called: readonly number[], before: readonly number[], isAuto: boolean,
     out: Resolution): Resolution | null {
     if (this.off > 0) return null // the window that just closed turned the memo off
-    if (this.table.size >= MEMO_CAPACITY) this.restart()
+    if (this.table.size >= this.limits.capacity) this.restart()
     const res = new Resolution()
     res.gen = this.gen
     res.targets = out.targets.slice()
@@ -144,12 +166,13 @@ export class ResolutionMemo {
       this.hits++
       this.windowHits++
     } else this.misses++
-    if (++this.windowLookups < MEMO_WINDOW) return
-    if (this.windowHits < MIN_HITS) {
+    const { window, bypass, bypassMax } = this.limits
+    if (++this.windowLookups < window) return
+    if (this.windowHits < window / 4) {
       this.off = this.bypass
-      this.bypass = Math.min(2 * this.bypass, MEMO_BYPASS_MAX)
+      this.bypass = Math.min(2 * this.bypass, bypassMax)
       this.restart() // what it held did not repeat; a later window starts from what repeats then
-    } else this.bypass = MEMO_BYPASS
+    } else this.bypass = bypass
     this.windowLookups = 0
     this.windowHits = 0
   }

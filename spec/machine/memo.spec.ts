@@ -63,15 +63,26 @@ function driven(ss: AnySchema, model: Model, withHandlers: boolean) {
 }
 
 /** Runs the model's steps twice (the second pass repeats situations, so the memo answers) on three machines. */
-function compare(model: Model, withHandlers: boolean, collide = false): void {
+interface Variant {
+  withHandlers: boolean
+  /** Every situation hashes alike: only the full comparison of an entry tells them apart. */
+  collide?: boolean
+  /** Tiny limits: the memo restarts, switches off and on again all the time. */
+  tiny?: boolean
+}
+
+/** Resolutions the tiny-limit runs computed while their memo was off: proof that those runs reach that path. */
+let tinyBypassed = 0
+
+function compare(model: Model, { withHandlers, collide = false, tiny = false }: Variant): void {
   const remembering = schema(model.defs as never) as unknown as AnySchema
   const computing = schema(model.defs as never) as unknown as AnySchema
   const a = driven(remembering, model, withHandlers)
   const b = driven(remembering, model, withHandlers)
   const ref = driven(computing, model, withHandlers)
   memoOf(ref.m).enabled = false
-  // Every situation hashes alike: only the full comparison of an entry tells them apart.
   if (collide) memoOf(a.m).key = () => 1
+  if (tiny) memoOf(a.m).setLimits({ capacity: 6, window: 8, bypass: 8, bypassMax: 32 })
   for (let pass = 0; pass < 2; pass++) {
     for (const { op, states } of model.steps) {
       const names = states.map((i) => `S${i}`)
@@ -88,6 +99,7 @@ function compare(model: Model, withHandlers: boolean, collide = false): void {
   // Records may share a memo entry's lists, or copy a machine's reused buffers: read long after, they still tell
   // what they told at the time.
   for (const x of [a, b, ref]) expect(x.kept.map(describeTx)).toEqual(x.log)
+  if (tiny) tinyBypassed += memoOf(a.m).stats().bypassed
   expect(memoOf(ref.m).stats().hits).toBe(0)
 }
 
@@ -95,15 +107,20 @@ describe('resolution memo', () => {
   const numRuns = Number(process.env.PROP_RUNS ?? 300)
 
   it('changes nothing: machines with and without it reach the same clocks, step by step', () => {
-    fc.assert(fc.property(modelArb, (model) => compare(model, false)), { numRuns })
+    fc.assert(fc.property(modelArb, (model) => compare(model, { withHandlers: false })), { numRuns })
   })
 
   it('changes nothing with handlers that react, cancel, throw and partially accept auto transitions', () => {
-    fc.assert(fc.property(modelArb, (model) => compare(model, true)), { numRuns })
+    fc.assert(fc.property(modelArb, (model) => compare(model, { withHandlers: true })), { numRuns })
   })
 
   it('changes nothing when every key collides (entries are compared in full)', () => {
-    fc.assert(fc.property(modelArb, (model) => compare(model, true, true)), { numRuns })
+    fc.assert(fc.property(modelArb, (model) => compare(model, { withHandlers: true, collide: true })), { numRuns })
+  })
+
+  it('changes nothing while it restarts, switches off and back on all the time (tiny limits)', () => {
+    fc.assert(fc.property(modelArb, (model) => compare(model, { withHandlers: true, tiny: true })), { numRuns })
+    expect(tinyBypassed).toBeGreaterThan(0)
   })
 
   it('changes nothing after import() replaced the active states', () => {
