@@ -391,39 +391,78 @@ function withoutLifecycle(snap: Snapshot): Snapshot {
   return { ...snap, time }
 }
 
-/** Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. */
+/**
+ * Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. The wrapper
+ * methods are made once per handlers class (when no own property of the object looks like a handler) or else once
+ * per handlers object, and take the actor from `this`: each actor binds an object holding only itself and its
+ * handlers, and the core shares the dispatch tables of those wrappers too. Handlers are thus discovered once per
+ * class or object; methods added to them later are not seen.
+ */
 function wrapHandlers(actor: Actor, handlers: object): object {
-  const out: Record<string, (e: Event) => unknown> = {}
+  const proto = Object.getPrototypeOf(handlers) as object | null
+  const ownHandlers = Object.getOwnPropertyNames(handlers).some((n) => /^[A-Z]/.test(n))
+  const key = ownHandlers || proto === null || proto === Object.prototype ? handlers : proto
+  let wp = wrapperProtos.get(key)
+  if (!wp) wrapperProtos.set(key, (wp = wrapperProto(handlers)))
+  const w = Object.create(wp) as Wrapped
+  w.actor = actor
+  w.target = handlers
+  return w
+}
+
+/** What a wrapper method finds on `this`. */
+interface Wrapped {
+  actor: Actor
+  target: object
+}
+
+/** Wrapper prototypes by the handlers class (prototype) or object they wrap. */
+const wrapperProtos = new WeakMap<object, object>()
+
+function wrapperProto(handlers: object): object {
+  const out: Record<string, unknown> = {}
+  forEachHandler(handlers, (name, fn) => {
+    if (typeof fn !== 'function') {
+      out[name] = fn // the core reports a non-function handler name
+      return
+    }
+    const isFinal = name.endsWith('State')
+    out[name] = function (this: Wrapped, e: Event): unknown {
+      return invoke(this.actor, this.target, fn as Handler, name, isFinal, e)
+    }
+  })
+  return out
+}
+
+type Handler = (e: unknown) => unknown
+
+/** Every upper-case member of `handlers` and its prototype chain (first occurrence wins), with its value. */
+function forEachHandler(handlers: object, each: (name: string, value: unknown) => void): void {
   const seen = new Set<string>()
   for (let o: object | null = handlers; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
     for (const name of Object.getOwnPropertyNames(o)) {
       if (seen.has(name) || !/^[A-Z]/.test(name)) continue
       seen.add(name)
-      const fn = (handlers as Record<string, unknown>)[name]
-      if (typeof fn !== 'function') {
-        out[name] = fn as never // the core reports a non-function handler name
-        continue
-      }
-      const isFinal = name.endsWith('State')
-      const call = fn as (e: unknown) => unknown
-      out[name] = (e: Event) => {
-        const own = isFinal && actor.isDelivered(e)
-        // a message's State handler gets the actor's signal; Start and every other handler the machine's
-        const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
-        if (!own) return call.call(handlers, ae)
-        let r: unknown
-        try {
-          r = call.call(handlers, ae)
-        } catch (err) {
-          actor.captured(err, true)
-          throw err
-        }
-        actor.captured(r, false)
-        return r
-      }
+      each(name, (handlers as Record<string, unknown>)[name])
     }
   }
-  return out
+}
+
+/** Calls one user handler with an ActorEvent; a message's State handler's result or throw is its reply. */
+function invoke(actor: Actor, target: object, call: Handler, name: string, isFinal: boolean, e: Event): unknown {
+  const own = isFinal && actor.isDelivered(e)
+  // a message's State handler gets the actor's signal; Start and every other handler the machine's
+  const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
+  if (!own) return call.call(target, ae)
+  let r: unknown
+  try {
+    r = call.call(target, ae)
+  } catch (err) {
+    actor.captured(err, true)
+    throw err
+  }
+  actor.captured(r, false)
+  return r
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -1,6 +1,8 @@
 /**
  * Naming-convention handler discovery. `discover()` classifies every method of a handler object once, at bind
- * time, into per-state dispatch tables, so a transition never concatenates strings or probes properties.
+ * time, into per-state dispatch tables, so a transition never concatenates strings or probes properties. Objects
+ * whose handlers all come from their prototype chain (class instances) share the tables of that prototype: binding
+ * the thousandth instance of a class allocates no tables and classifies nothing.
  */
 import { HandlerNameError } from './errors.js'
 import type { Compiled } from './schema.js'
@@ -75,8 +77,23 @@ function lookup(obj: object, name: string): PropertyDescriptor | undefined {
   return undefined
 }
 
+/** The parts of a Binding that depend only on where its methods come from. */
+type Tables = Pick<Binding, 'enter' | 'exit' | 'state' | 'end' | 'self' | 'pairs' | 'pairFrom' | 'anyEnter' | 'anyState'>
+
+/** Tables by schema and prototype, for objects with no handler-like own property. */
+const tablesCache = new WeakMap<Compiled, WeakMap<object, Tables>>()
+
+/** The prototype whose tables `obj` can share: none when an own property could be a handler (starts upper-case). */
+function sharedProto(obj: object): object | null {
+  const proto = Object.getPrototypeOf(obj) as object | null
+  if (proto === null || proto === Object.prototype) return null
+  for (const name of Object.getOwnPropertyNames(obj)) if (UPPER.test(name)) return null
+  return proto
+}
+
 /**
- * Builds the dispatch tables of one handler object.
+ * The dispatch tables of one handler object: shared with earlier objects of the same prototype when it has no
+ * handler-like own property, built otherwise.
  * @throws HandlerNameError for handler-shaped names that name no state, ambiguous pair names, and handler names
  * that are not plain methods.
  */
@@ -84,8 +101,23 @@ export function discover(obj: object, c: Compiled, machineId: string, id: string
   if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
     throw new TypeError(`machine ${machineId}: bind() needs a handler object, got ${obj === null ? 'null' : typeof obj}`)
   }
-  const b: Binding = {
-    id, num, obj, enter: null, exit: null, state: null, end: null, self: null, pairs: null, pairFrom: null, anyEnter: null,
+  const proto = sharedProto(obj)
+  let byProto = tablesCache.get(c)
+  let t = proto ? byProto?.get(proto) : undefined
+  if (!t) {
+    t = classify(obj, c, machineId)
+    if (proto) {
+      if (!byProto) tablesCache.set(c, (byProto = new WeakMap()))
+      byProto.set(proto, t)
+    }
+  }
+  return { id, num, obj, ...t }
+}
+
+/** Classifies every member of `obj` into dispatch tables (see `discover`). */
+function classify(obj: object, c: Compiled, machineId: string): Tables {
+  const b: Tables = {
+    enter: null, exit: null, state: null, end: null, self: null, pairs: null, pairFrom: null, anyEnter: null,
     anyState: null,
   }
   const fnOf = (name: string): HandlerFn => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { HandlerNameError, Machine, Result, schema, type Event, type Handlers } from '../../lib/machine/index.js'
+import { internals } from '../../lib/machine/internals.js'
 import { recorder } from '../support/recorder.js'
 
 const abcd = schema({ A: {}, B: {}, C: {}, D: {} })
@@ -302,5 +303,31 @@ describe('handlers: bind-time checks', () => {
     const m = new Machine(abcd, { handlers: d })
     m.add(['A', 'B'])
     expect(d.seen).toEqual(['A', 'B'])
+  })
+
+  it('instances of one class share dispatch tables; an own handler-like property gets its own', () => {
+    class H {
+      seen: string[] = []
+      AState(): void {
+        this.seen.push('A')
+      }
+    }
+    class WithField extends H {
+      BState = (): void => void this.seen.push('B-field')
+    }
+    const [h1, h2, f] = [new H(), new H(), new WithField()]
+    const [m1, m2, m3] = [new Machine(abcd, { handlers: h1 }), new Machine(abcd, { handlers: h2 }), new Machine(abcd, { handlers: f })]
+    const tables = (m: Machine<string>) => internals(m).bindings[0]?.state
+    expect(tables(m1)).toBe(tables(m2))
+    expect(tables(m3)).not.toBe(tables(m1))
+    for (const m of [m1, m2, m3]) m.add(['A', 'B'])
+    // each machine calls its own object's methods
+    expect([h1.seen, h2.seen, f.seen]).toEqual([['A'], ['A'], ['A', 'B-field']])
+    // a bad name in a shared prototype is reported for every instance, not only the first
+    class Bad {
+      RedyState(): void {}
+    }
+    expect(() => new Machine(abcd, { handlers: new Bad() })).toThrow(HandlerNameError)
+    expect(() => new Machine(abcd, { handlers: new Bad() })).toThrow(HandlerNameError)
   })
 })
