@@ -20,6 +20,9 @@ import { Waiters } from './waiters.js'
 const resolvers = new WeakMap<Compiled, Resolver>()
 const NO_BINDINGS: Binding[] = []
 const NO_TRACERS: Tracer[] = []
+const NO_TAGS: readonly string[] = Object.freeze([])
+/** `Core.resolved` before the first transition. */
+const NO_RESOLUTION = new Resolution()
 
 export class Core {
   readonly schema: Schema<string>
@@ -46,18 +49,23 @@ export class Core {
    * may reuse as a resolution buffer). The resolver follows its links while `active` is still that very array.
    */
   at: Resolution | null = null
-  /** This machine's resolution buffers; `targets` is swapped with an owned `active` when a transition applies. */
-  readonly res = new Resolution()
+  /**
+   * This machine's resolution buffers, made by its first computed resolution (with memo hits, maybe never);
+   * `targets` is swapped with an owned `active` when a transition applies.
+   */
+  res: Resolution | null = null
   /** The resolution of the transition in progress: `res`, or a memo entry nobody may change. */
-  resolved: Resolution = this.res
+  resolved: Resolution = NO_RESOLUTION
   /** Parsed called states of an idle call (copied when queued). */
-  readonly scratch: number[] = []
+  readonly scratch: number[] = [-1] // one element: single-state calls overwrite it, never growing it
   activeNames: readonly string[] | null = null
   /** Auto-state candidates; null when the schema has no auto states. Told of every activity change. */
   readonly auto: AutoCandidates | null
 
   queue: Mutation[] = []
   qHead = 0
+  /** The auto round to run next (see `scheduleAuto`); null when none is pending. */
+  autoNext: number[] | null = null
   queueTick = 1
   /** Appended mutations not yet dequeued. */
   pending = 0
@@ -96,7 +104,7 @@ export class Core {
     this.id = opts.id ?? randomId()
     if (typeof this.id !== 'string' || this.id.length === 0) throw new TypeError('Machine id must be a non-empty string')
     this.parentId = opts.parent?.id
-    this.tags = Object.freeze([...new Set(opts.tags ?? [])])
+    this.tags = opts.tags && opts.tags.length > 0 ? Object.freeze([...new Set(opts.tags)]) : NO_TAGS
     this.clock = new Array<number>(this.c.n).fill(0)
     this.auto = this.c.autoStates.length > 0 ? new AutoCandidates(this.c, this.clock) : null
     const limit = opts.queueLimit ?? 1000

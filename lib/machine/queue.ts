@@ -4,7 +4,6 @@
  * exception mutations are prepended and take no tick.
  */
 import type { Core } from './core.js'
-import { Resolution } from './resolution.js'
 import { transition } from './transition.js'
 import { type Args, LogLevel, type MutationInfo, type MutationType, Result } from './types.js'
 
@@ -96,20 +95,37 @@ function findDuplicate(core: Core, type: MutationType, called: readonly number[]
   return undefined
 }
 
-/** Puts a mutation at the head of the queue (auto states, exceptions): it runs next, with no queue tick. */
-export function prepend(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean): void {
-  const m = new Mutation(core, type, called, args, auto, 0)
+/**
+ * Schedules the auto round: it runs next, with no queue tick, as if prepended. Kept beside the queue rather than in
+ * it (at most one is pending: only a non-auto transition schedules one), so a machine whose only queued work is auto
+ * rounds never allocates queue entries.
+ */
+export function scheduleAuto(core: Core, called: number[]): void {
+  core.autoNext = called
+  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, new Mutation(core, 'add', called, undefined, true, 0))
+}
+
+/** Puts a mutation at the head of the queue (exceptions): it runs next, with no queue tick. */
+export function prepend(core: Core, type: MutationType, called: number[], args: Args | undefined): void {
+  const m = new Mutation(core, type, called, args, false, 0)
   // Reuse a dequeued slot, or push onto an empty queue: `unshift` is the slow path (it moves every element).
   if (core.qHead > 0) core.queue[--core.qHead] = m
   else if (core.queue.length === 0) core.queue.push(m)
   else core.queue.unshift(m)
-  if (core.log.on(LogLevel.Ops) && !auto) core.log.emit(LogLevel.Ops, `[prepend:${type}] ${m.calledStates.join(' ')}`)
+  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[prepend:${type}] ${m.calledStates.join(' ')}`)
   if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
 }
 
 function drain(core: Core): void {
   const q = core.queue
-  while (core.qHead < q.length && !core.disposed) {
+  while (!core.disposed) {
+    const auto = core.autoNext
+    if (auto !== null) {
+      core.autoNext = null
+      transition(core, 'add', auto, undefined, true, false)
+      continue
+    }
+    if (core.qHead >= q.length) break
     const m = q[core.qHead] as Mutation
     q[core.qHead++] = undefined as unknown as Mutation
     if (m.queueTick > 0) {
@@ -126,6 +142,7 @@ function drain(core: Core): void {
 
 function endRun(core: Core): void {
   core.processing = false
+  core.autoNext = null
   if (core.queueLen > 0) {
     // Only reachable when a transition threw internally; never leave work silently behind.
     core.queue.length = 0
@@ -144,7 +161,7 @@ function endRun(core: Core): void {
 export function check(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
   if (core.disposed) return Result.Canceled
   if (core.processing) {
-    const res = core.resolver.resolve(type, called, core.active, core.clock, false, new Resolution(), null)
+    const res = core.resolver.resolve(type, called, core.active, core.clock, false, null, null)
     return res.accepted ? Result.Executed : Result.Canceled
   }
   core.processing = true

@@ -14,6 +14,8 @@ export class Resolution {
   exits: number[] = []
   /** Relations accept the mutation. */
   accepted = false
+  /** A memo entry (shared by the machines of a schema, never changed), not a machine's own buffers. */
+  shared = false
   /**
    * Memo entries only: the auto states to offer once this resolution applied (null: none), known after the first
    * machine asked; undefined until then.

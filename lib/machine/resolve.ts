@@ -7,7 +7,7 @@
  * front of it sits the schema's memo (memo.ts): a situation met before is answered with the remembered resolution.
  */
 import { ResolutionMemo } from './memo.js'
-import type { Resolution } from './resolution.js'
+import { Resolution } from './resolution.js'
 import type { Compiled } from './schema.js'
 import { LogLevel, type MutationType } from './types.js'
 
@@ -54,9 +54,10 @@ export class Resolver {
   }
 
   /**
-   * Resolves one mutation: `out` filled in, or a remembered resolution (read-only, see Resolution). Relations accept
-   * a remove always; an add/set when every called state survived; an auto add when at least one did (partial
-   * acceptance). `at` is the memo entry whose targets the machine's active states came from, if any.
+   * Resolves one mutation: `out` filled in (a new Resolution when null), or a remembered resolution (read-only, see
+   * Resolution). Relations accept a remove always; an add/set when every called state survived; an auto add when at
+   * least one did (partial acceptance). `at` is the memo entry whose targets the machine's active states came from,
+   * if any.
    */
   resolve(
     type: MutationType,
@@ -64,13 +65,14 @@ export class Resolver {
     before: readonly number[],
     clock: readonly number[],
     isAuto: boolean,
-    out: Resolution,
+    buffers: Resolution | null,
     log: RelationLog | null,
     at: Resolution | null = null,
   ): Resolution {
     const memo = this.memo
     // With a relation log the computation must run to produce its lines.
     if (log !== null || !memo.use()) {
+      const out = buffers ?? new Resolution()
       out.accepted = this.compute(type, called, before, clock, isAuto, out, log)
       return out
     }
@@ -83,6 +85,7 @@ export class Resolver {
     const key = memo.key(type, called, before, isAuto)
     let found = memo.recall(key, type, called, before, isAuto)
     if (found === null) {
+      const out = buffers ?? new Resolution()
       out.accepted = this.compute(type, called, before, clock, isAuto, out, null)
       found = memo.remember(key, type, called, before, isAuto, out)
       if (found === null) return out

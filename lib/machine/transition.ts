@@ -7,7 +7,7 @@ import { SHARED_AUTO_MAX } from './auto.js'
 import type { Core } from './core.js'
 import { HandlerError } from './errors.js'
 import type { Binding, HandlerFn } from './handlers.js'
-import { prepend } from './queue.js'
+import { prepend, scheduleAuto } from './queue.js'
 import type { RelationLog } from './resolve.js'
 import { HandlerEvent, Tx } from './tx.js'
 import { type Args, LogLevel, type MutationType, Result } from './types.js'
@@ -20,6 +20,7 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
   const relLog: RelationLog | null = logOps ? [] : null
   const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, relLog, core.at)
+  if (!res.shared) core.res = res
   core.resolved = res
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
@@ -138,8 +139,9 @@ function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   const called = tx.calledIdx.filter((i) => !dropped.includes(i))
   if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
   const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null, core.at)
+  if (!res.shared) core.res = res
   core.resolved = res
-  const shared = res !== core.res
+  const shared = res.shared
   tx.targetIdx = shared ? res.targets : res.targets.slice()
   tx.enterIdx = shared ? res.enters : res.enters.slice()
   tx.exitIdx = shared ? res.exits : res.exits.slice()
@@ -167,7 +169,7 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   const { clock } = core
   const res = core.resolved
   // After a memo entry, the auto candidates are the entry's (a function of the active states it leads to).
-  const kept = res !== core.res ? res.auto : undefined
+  const kept = res.shared ? res.auto : undefined
   const auto = kept === undefined ? core.auto : null
   for (const x of res.enters) {
     const t = clock[x] as number
@@ -180,14 +182,14 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
     auto?.changed(x, false)
   }
   if (kept !== undefined) core.auto?.adopt(kept)
-  else if (auto && res !== core.res && core.c.autoStates.length <= SHARED_AUTO_MAX) res.auto = auto.share()
+  else if (auto && res.shared && core.c.autoStates.length <= SHARED_AUTO_MAX) res.auto = auto.share()
   core.clockWritten(tx?.log ?? null, res.enters, res.exits)
   // An owned resolution's targets become `active`, and an owned former `active` its next buffer; a memo entry's
   // targets are shared as they are.
   const before = core.active
   core.active = res.targets
-  if (res === core.res) res.targets = core.at === null ? before : []
-  core.at = res === core.res ? null : res
+  if (!res.shared) res.targets = core.at === null ? before : []
+  core.at = res.shared ? res : null
   core.activeNames = null
   if (core.w) {
     core.w.ticked(res.enters)
@@ -317,7 +319,7 @@ function handlerThrew(core: Core, tx: Tx, name: string, err: unknown): void {
     core.report(`${name} threw while handling Exception; not re-adding it: ${errMessage(err)}`)
     return
   }
-  prepend(core, 'add', [exc], { err, handler: name }, false)
+  prepend(core, 'add', [exc], { err, handler: name })
 }
 
 function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {
@@ -343,7 +345,7 @@ function autoRound(core: Core): void {
   const called = logOps ? unblockedAutoStates(core) : offer(core)
   if (!called) return
   if (logOps) core.log.emit(LogLevel.Ops, `[auto] ${core.names(called).join(' ')}`)
-  prepend(core, 'add', called, undefined, true)
+  scheduleAuto(core, called)
 }
 
 /**
@@ -352,7 +354,7 @@ function autoRound(core: Core): void {
  */
 function offer(core: Core): number[] | null {
   const res = core.resolved
-  if (res === core.res) return core.auto?.offer() ?? null
+  if (!res.shared) return core.auto?.offer() ?? null
   if (res.offer === undefined) res.offer = core.auto?.offer() ?? null
   return res.offer
 }

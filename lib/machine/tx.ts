@@ -84,7 +84,7 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     // A memo entry's lists (and an active list that is one) never change, so a record may keep them; a machine's
     // own buffers and the parse scratch array are reused, so those are copied. Other called lists never change.
     const res = core.resolved
-    const shared = res !== core.res
+    const shared = res.shared
     this.calledIdx = shared ? res.called : called === core.scratch ? called.slice() : called
     this.beforeIdx = core.at !== null && core.active === core.at.targets ? core.active : core.active.slice()
     this.targetIdx = shared ? res.targets : res.targets.slice()
