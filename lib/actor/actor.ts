@@ -392,18 +392,19 @@ function withoutLifecycle(snap: Snapshot): Snapshot {
 }
 
 /**
- * Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. The wrapper
- * methods are made once per handlers class (when no own property of the object looks like a handler) or else once
- * per handlers object, and take the actor from `this`: each actor binds an object holding only itself and its
- * handlers, and the core shares the dispatch tables of those wrappers too. Handlers are thus discovered once per
- * class or object; methods added to them later are not seen.
+ * Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. For an instance
+ * of a handlers class (no own property looks like a handler) the wrapper methods are made once per class and take
+ * the actor from `this`: each actor binds an object holding only itself and its handlers, and the core shares the
+ * dispatch tables of those wrappers too (so a method added to the class later is not seen). Other handler objects,
+ * usually made per actor (`({ key }) => ({ … })`), get wrapper closures of their own: caching those would only add
+ * entries that live as long as the actor.
  */
 function wrapHandlers(actor: Actor, handlers: object): object {
   const proto = Object.getPrototypeOf(handlers) as object | null
   const ownHandlers = Object.getOwnPropertyNames(handlers).some((n) => /^[A-Z]/.test(n))
-  const key = ownHandlers || proto === null || proto === Object.prototype ? handlers : proto
-  let wp = wrapperProtos.get(key)
-  if (!wp) wrapperProtos.set(key, (wp = wrapperProto(handlers)))
+  if (ownHandlers || proto === null || proto === Object.prototype) return wrapEach(actor, handlers)
+  let wp = wrapperProtos.get(proto)
+  if (!wp) wrapperProtos.set(proto, (wp = wrapperProto(handlers)))
   const w = Object.create(wp) as Wrapped
   w.actor = actor
   w.target = handlers
@@ -416,7 +417,7 @@ interface Wrapped {
   target: object
 }
 
-/** Wrapper prototypes by the handlers class (prototype) or object they wrap. */
+/** Wrapper prototypes by the prototype of the handlers they wrap. */
 const wrapperProtos = new WeakMap<object, object>()
 
 function wrapperProto(handlers: object): object {
@@ -430,6 +431,20 @@ function wrapperProto(handlers: object): object {
     out[name] = function (this: Wrapped, e: Event): unknown {
       return invoke(this.actor, this.target, fn as Handler, name, isFinal, e)
     }
+  })
+  return out
+}
+
+/** Wrapper closures for one actor's own handler object. */
+function wrapEach(actor: Actor, handlers: object): object {
+  const out: Record<string, unknown> = {}
+  forEachHandler(handlers, (name, fn) => {
+    if (typeof fn !== 'function') {
+      out[name] = fn // the core reports a non-function handler name
+      return
+    }
+    const isFinal = name.endsWith('State')
+    out[name] = (e: Event) => invoke(actor, handlers, fn as Handler, name, isFinal, e)
   })
   return out
 }

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { TimeoutError, schema } from '../../lib/machine/index.js'
+import { internals } from '../../lib/machine/internals.js'
 import {
   ActorSystem, ActorTerminatedError, DuplicateActorError, MessageRejectedError, UnknownMessageError,
   type ActorEvent,
@@ -66,6 +67,20 @@ describe('tell and ask', () => {
     const balance: number = await acc.ask('Balance')
     expect(balance).toBe(15)
     expect(acc.machine.tick('Deposit')).toBe(3)
+  })
+
+  it('actors of one handlers class share its wrappers but each calls its own instance', async () => {
+    system = new ActorSystem()
+    const [a, b] = [new Account(), new Account()]
+    const ra = system.spawn(bank, a, { id: 'a' })
+    const rb = system.spawn(bank, b, { id: 'b' })
+    await Promise.all([ra.ask('Deposit', { amount: 5 }), rb.ask('Deposit', { amount: 7 }), ra.ask('Deposit', { amount: 1 })])
+    expect([a.balance, b.balance]).toEqual([6, 7])
+    expect(await rb.ask('Withdraw', { amount: 7 })).toBe(0)
+    // the bound objects differ, their handler functions are the same
+    const bound = (r: typeof ra) => internals(r.machine).bindings[0]
+    expect(bound(ra)?.obj).not.toBe(bound(rb)?.obj)
+    expect(bound(ra)?.state).toBe(bound(rb)?.state)
   })
 
   it('tell never runs the handler on the caller’s stack; messages keep their order', async () => {
