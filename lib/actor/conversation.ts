@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Machine, TimeoutError, type Args } from '../machine/index.js'
+import { onActivity } from '../machine/internals.js'
 import { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 import { ConversationStateError, ParticipantCrashedError } from './errors.js'
 import type { ActorSystem } from './system.js'
@@ -238,10 +239,9 @@ export class Conversation {
   }
 
   private link(p: Participant): void {
-    const sub = p.machine.state$('Exception').subscribe((active) => {
+    this.unsubscribe.push(onActivity(p.machine, 'Exception', (active) => {
       if (active) queueMicrotask(() => this.crashed(p, p.machine.err))
-    })
-    this.unsubscribe.push(() => sub.unsubscribe())
+    }))
   }
 
   private finish(error: unknown): void {

@@ -4,6 +4,7 @@
  * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
  */
 import { Machine, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
+import { onActivity } from '../machine/internals.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { messageStates } from './actor.js'
@@ -285,7 +286,7 @@ export class Supervisor<D = unknown> {
     })
     child.actor = actor
     child.lastMachine = actor.mach
-    actor.mach.state$('Exception').subscribe((active) => {
+    onActivity(actor.mach, 'Exception', (active) => {
       if (active) queueMicrotask(() => this.failed(child, incarnation, actor.mach.err))
     })
     actor.mach.when('Ready').then(

@@ -6,6 +6,7 @@ import { Subject, type Observable } from 'rxjs'
 import {
   LogLevel, Machine, type Args, type LogFn, type Schema, type Snapshot,
 } from '../machine/index.js'
+import { onActivity } from '../machine/internals.js'
 import { Actor, type ActorHost } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
@@ -236,12 +237,11 @@ export class ActorSystem {
 
 /** When `from` enters Exception (or already is in it), `to` gets ErrLinked. Returns the unsubscribe. */
 function watchFailure(from: Actor, to: Actor): () => void {
-  const sub = from.mach.state$('Exception').subscribe((active) => {
+  return onActivity(from.mach, 'Exception', (active) => {
     if (active && !to.stopped && !to.mach.disposed) {
       to.mach.addErrState('ErrLinked', new LinkedActorError(to.id, from.id, { cause: from.mach.err }))
     }
   })
-  return () => sub.unsubscribe()
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

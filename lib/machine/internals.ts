@@ -13,3 +13,27 @@ export function internals(m: Machine<string>): Core {
 export function pendingWaiters(m: Machine<string>): number {
   return coreOf(m).w?.size ?? 0
 }
+
+/**
+ * Calls `fn(active)` now and after every transition that changed whether `state` is active; returns the function
+ * that stops it (the machine's disposal stops it too). What `state$` does, without rxjs: for this package's layers,
+ * which watch every actor's `Exception` and would otherwise pay a subscription chain per actor.
+ */
+export function onActivity(m: Machine<string>, state: string, fn: (active: boolean) => void): () => void {
+  const core = coreOf(m)
+  if (core.disposed) return () => undefined
+  const i = core.parse(state, 'onActivity()')[0] as number
+  let last = core.isActive(i)
+  const watcher = {
+    changed(): void {
+      const now = core.isActive(i)
+      if (now === last) return
+      last = now
+      fn(now)
+    },
+    disposed(): void {},
+  }
+  core.waiters().watch([i], watcher)
+  fn(last)
+  return () => core.w?.unwatch([i], watcher)
+}
