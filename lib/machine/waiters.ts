@@ -73,12 +73,13 @@ class Pending implements StateWatcher {
 
 export class Waiters {
   readonly core: Core
-  private readonly byState = new Map<number, Set<StateWatcher>>()
-  private readonly byArgs = new Map<number, Set<Pending>>()
-  private readonly queue = new Set<Pending>()
-  private readonly queueEnd = new Set<Pending>()
-  private readonly disposal = new Set<Pending>()
-  private readonly signals = new Map<number, AbortController>()
+  // Each registry is made on first use: most machines only ever use one or two of them.
+  private byState: Map<number, Set<StateWatcher>> | null = null
+  private byArgs: Map<number, Set<Pending>> | null = null
+  private queue: Set<Pending> | null = null
+  private queueEnd: Set<Pending> | null = null
+  private disposal: Set<Pending> | null = null
+  private signals: Map<number, AbortController> | null = null
 
   constructor(core: Core) {
     this.core = core
@@ -87,24 +88,28 @@ export class Waiters {
   /** Registered watchers, waiters and signals (each counted once): 0 once everything settled (leak checks). */
   get size(): number {
     const watchers = new Set<StateWatcher>()
-    for (const set of this.byState.values()) for (const w of set) watchers.add(w)
-    let n = watchers.size + this.queue.size + this.queueEnd.size + this.disposal.size + this.signals.size
-    for (const set of this.byArgs.values()) n += set.size
+    for (const set of this.byState?.values() ?? []) for (const w of set) watchers.add(w)
+    let n = watchers.size + (this.queue?.size ?? 0) + (this.queueEnd?.size ?? 0) + (this.disposal?.size ?? 0) +
+      (this.signals?.size ?? 0)
+    for (const set of this.byArgs?.values() ?? []) n += set.size
     return n
   }
 
   watch(states: readonly number[], w: StateWatcher): void {
+    const byState = (this.byState ??= new Map())
     for (const i of states) {
-      let set = this.byState.get(i)
-      if (!set) this.byState.set(i, (set = new Set()))
+      let set = byState.get(i)
+      if (!set) byState.set(i, (set = new Set()))
       set.add(w)
     }
   }
 
   unwatch(states: readonly number[], w: StateWatcher): void {
+    const byState = this.byState
+    if (!byState) return
     for (const i of states) {
-      const set = this.byState.get(i)
-      if (set?.delete(w) && set.size === 0) this.byState.delete(i)
+      const set = byState.get(i)
+      if (set?.delete(w) && set.size === 0) byState.delete(i)
     }
   }
 
@@ -112,69 +117,74 @@ export class Waiters {
     if (p.kind === 'state') this.unwatch(p.states, p)
     else if (p.kind === 'args') {
       const i = p.states[0] as number
-      const set = this.byArgs.get(i)
-      if (set?.delete(p) && set.size === 0) this.byArgs.delete(i)
-    } else if (p.kind === 'queue') this.queue.delete(p)
-    else if (p.kind === 'queueEnd') this.queueEnd.delete(p)
-    else this.disposal.delete(p)
+      const set = this.byArgs?.get(i)
+      if (set?.delete(p) && set.size === 0) this.byArgs?.delete(i)
+    } else if (p.kind === 'queue') this.queue?.delete(p)
+    else if (p.kind === 'queueEnd') this.queueEnd?.delete(p)
+    else this.disposal?.delete(p)
   }
 
   /** The signal aborted the next time state `i` ticks; the same one until then. */
   stateSignal(i: number): AbortSignal {
-    let ctl = this.signals.get(i)
-    if (!ctl) this.signals.set(i, (ctl = new AbortController()))
+    const signals = (this.signals ??= new Map())
+    let ctl = signals.get(i)
+    if (!ctl) signals.set(i, (ctl = new AbortController()))
     return ctl.signal
   }
 
   /** States whose tick just changed: abort their signals. */
   ticked(states: readonly number[]): void {
-    if (this.signals.size === 0) return
+    const signals = this.signals
+    if (signals === null || signals.size === 0) return
     for (const i of states) {
-      const ctl = this.signals.get(i)
+      const ctl = signals.get(i)
       if (!ctl) continue
-      this.signals.delete(i)
+      signals.delete(i)
       ctl.abort(stateChanged(this.core.id, this.core.c.names[i] as string))
     }
   }
 
   /** After a transition applied: notify the watchers of every state that ticked. */
   transitionEnded(enters: readonly number[], exits: readonly number[]): void {
-    if (this.byState.size === 0) return
-    for (const i of enters) this.byState.get(i)?.forEach((w) => w.changed(i))
-    for (const i of exits) this.byState.get(i)?.forEach((w) => w.changed(i))
+    const byState = this.byState
+    if (byState === null || byState.size === 0) return
+    for (const i of enters) byState.get(i)?.forEach((w) => w.changed(i))
+    for (const i of exits) byState.get(i)?.forEach((w) => w.changed(i))
   }
 
   hasArgsWaiters(): boolean {
-    return this.byArgs.size > 0
+    return this.byArgs !== null && this.byArgs.size > 0
   }
 
   /** `FooState` was dispatched with `args` (undefined when the mutation had none). */
   stateDispatched(i: number, args: Args | undefined): void {
-    const set = this.byArgs.get(i)
+    const set = this.byArgs?.get(i)
     if (!set) return
     for (const p of set) if (matchArgs(args ?? NO_ARGS, p.want as Args)) p.settle(null)
   }
 
   queueTickReached(tick: number): void {
-    for (const p of this.queue) if (tick >= p.tick) p.settle(null)
+    if (this.queue) for (const p of this.queue) if (tick >= p.tick) p.settle(null)
   }
 
   queueEnded(): void {
-    for (const p of this.queueEnd) p.settle(null)
+    if (this.queueEnd) for (const p of this.queueEnd) p.settle(null)
   }
 
   /** Disposal: abort every signal, reject every waiter, complete every stream; resolve `whenDisposed` last. */
   dispose(): void {
-    for (const [i, ctl] of this.signals) ctl.abort(new DisposedError(this.core.id, `state ${this.core.c.names[i]}`))
-    this.signals.clear()
-    for (const set of [...this.byState.values()]) for (const w of [...set]) w.disposed()
-    this.byState.clear()
-    for (const set of [...this.byArgs.values()]) for (const p of [...set]) p.disposed()
-    for (const p of [...this.queue, ...this.queueEnd]) p.disposed()
+    const signals = this.signals ?? new Map<number, AbortController>()
+    this.signals = null
+    for (const [i, ctl] of signals) ctl.abort(new DisposedError(this.core.id, `state ${this.core.c.names[i]}`))
+    const byState = this.byState ?? new Map<number, Set<StateWatcher>>()
+    this.byState = null
+    for (const set of [...byState.values()]) for (const w of [...set]) w.disposed()
+    for (const set of [...(this.byArgs?.values() ?? [])]) for (const p of [...set]) p.disposed()
+    for (const p of [...(this.queue ?? []), ...(this.queueEnd ?? [])]) p.disposed()
   }
 
   disposalDone(): void {
-    for (const p of [...this.disposal]) p.settle(null)
+    for (const p of [...(this.disposal ?? [])]) p.settle(null)
   }
 
   /** Starts a waiter, or settles it at once: an aborted signal wins, then disposal, then an already-true condition. */
@@ -189,16 +199,16 @@ export class Waiters {
     if (kind === 'state') this.watch(states, p)
     else if (kind === 'args') {
       const i = states[0] as number
-      let set = this.byArgs.get(i)
-      if (!set) this.byArgs.set(i, (set = new Set()))
+      const byArgs = (this.byArgs ??= new Map())
+      let set = byArgs.get(i)
+      if (!set) byArgs.set(i, (set = new Set()))
       set.add(p)
       p.want = extra?.args ?? {}
     } else if (kind === 'queue') {
       p.tick = extra?.tick ?? 0
-      this.queue.add(p)
-    }
-    else if (kind === 'queueEnd') this.queueEnd.add(p)
-    else this.disposal.add(p)
+      ;(this.queue ??= new Set()).add(p)
+    } else if (kind === 'queueEnd') (this.queueEnd ??= new Set()).add(p)
+    else (this.disposal ??= new Set()).add(p)
     if (signal) {
       p.onAbort = () => p.settle(signal.reason)
       signal.addEventListener('abort', p.onAbort, { once: true })
