@@ -39,6 +39,9 @@ export interface ActorOptions {
   snapshot?: Snapshot
 }
 
+/** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
+const STATE_NAMES = new Map<string, string>()
+
 /** Messages delivered per microtask before yielding to I/O. */
 const BATCH = 4096
 
@@ -58,7 +61,6 @@ export class Actor {
   readonly id: string
   readonly mach: Machine<string>
   readonly mailbox: Mailbox
-  readonly timers: Timers
   readonly ref: ActorRef
   processed = 0
   /** Messages whose handling failed: the handler threw or rejected, or the actor refused the message. */
@@ -75,8 +77,8 @@ export class Actor {
   private ready = false
   private stopping = false
   private readonly cur: Current = { name: null, added: Result.Canceled, handled: false, result: undefined, threw: false, error: undefined }
-  /** `${msg}State` per message name, so deliveries build no strings. */
-  private readonly stateNames = new Map<string, string>()
+  /** Made when a handler first uses `e.timers`: most actors never do. */
+  private timersObj: Timers | null = null
   private stopPromise: Promise<void> | null = null
   private life: AbortController | null = null
   private idle: (() => void) | null = null
@@ -98,7 +100,6 @@ export class Actor {
     this.messages = messageStates(schema)
     this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason))
     if (opts.preload) this.mailbox.restore(opts.preload)
-    this.timers = new Timers(this.id, (msg) => this.checkMessage(msg), (msg, args) => this.tellFromTimer(msg, args))
     this.ref = new ActorRefImpl(this)
     this.mach = new Machine(schema, {
       id: opts.id,
@@ -157,6 +158,15 @@ export class Actor {
   }
 
   /** Stops delivering, waits for in-flight handlers (up to `timeout`), drains the mailbox to dead letters. */
+  /** This actor's timers (closed once it stops: a timer started then never fires). */
+  get timers(): Timers {
+    if (this.timersObj === null) {
+      this.timersObj = new Timers(this.id, (msg) => this.checkMessage(msg), (msg, args) => this.tellFromTimer(msg, args))
+      if (this.stopping) this.timersObj.close()
+    }
+    return this.timersObj
+  }
+
   stop(reason: StopInfo['reason'], timeout: number, error?: unknown): Promise<void> {
     return (this.stopPromise ??= this.doStop(reason, timeout, error))
   }
@@ -164,7 +174,7 @@ export class Actor {
   private async doStop(reason: StopInfo['reason'], timeout: number, error: unknown): Promise<void> {
     this.stopping = true
     this.ready = false
-    this.timers.close()
+    this.timersObj?.close()
     this.life?.abort(new ActorTerminatedError(this.id))
     this.mach.add('Stopping')
     if (this.inFlight > 0) {
@@ -318,8 +328,8 @@ export class Actor {
   /** Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). */
   private run(msg: string, args: Args | undefined): Current {
     const cur = this.cur
-    let name = this.stateNames.get(msg)
-    if (name === undefined) this.stateNames.set(msg, (name = `${msg}State`))
+    let name = STATE_NAMES.get(msg)
+    if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
     cur.name = name
     cur.added = Result.Canceled
     cur.handled = false

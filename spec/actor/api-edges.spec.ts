@@ -137,6 +137,29 @@ describe('actor API edges', () => {
     expect(seen).toEqual([true, true, false, false])
   })
 
+  it('timers first used after stop() began are refused with ActorTerminatedError', async () => {
+    const sys = (system = new ActorSystem())
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((r) => (release = r))
+    let refused: unknown
+    const ref = sys.spawn(ss, {
+      async JobState(e: ActorEvent): Promise<void> {
+        await gate
+        try {
+          e.timers.once('late', 'Tick', 1)
+        } catch (err) {
+          refused = err
+        }
+      },
+    }, { id: 'w' })
+    ref.tell('Job', { n: 1 })
+    await ref.machine.when('Job')
+    const stopped = sys.stop(ref, { timeout: 1000 })
+    release()
+    await stopped
+    expect(refused).toBeInstanceOf(ActorTerminatedError)
+  })
+
   it('dead letters are logged through the system logger at LogLevel.Changes', async () => {
     const lines: string[] = []
     const sys = (system = new ActorSystem({ logLevel: LogLevel.Changes, logger: (_l, line) => void lines.push(line) }))
