@@ -5,7 +5,6 @@
 import { Machine, Result, TimeoutError, type Args, type Snapshot, type Event, type LogFn, type LogLevel, type Schema } from '../machine/index.js'
 import { ACTOR_STATES } from './actor.schema.js'
 import { ask, checkTimeout } from './ask.js'
-import { ActorEventImpl } from './event.js'
 import {
   ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError, UnknownMessageError,
 } from './errors.js'
@@ -14,6 +13,7 @@ import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'
 import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
+import { wrapHandlers } from './wrap.js'
 
 /** What an actor needs from its system. */
 export interface ActorHost {
@@ -399,95 +399,6 @@ export function messageStates(schema: Schema<string>): ReadonlySet<string> {
 function withoutLifecycle(snap: Snapshot): Snapshot {
   const time = snap.time.map((t, i) => (ACTOR_STATES.has(snap.names[i] as string) && t % 2 === 1 ? t + 1 : t))
   return { ...snap, time }
-}
-
-/**
- * Binds the user's handlers through wrappers that pass an ActorEvent and capture message replies. For an instance
- * of a handlers class (no own property looks like a handler) the wrapper methods are made once per class and take
- * the actor from `this`: each actor binds an object holding only itself and its handlers, and the core shares the
- * dispatch tables of those wrappers too (so a method added to the class later is not seen). Other handler objects,
- * usually made per actor (`({ key }) => ({ … })`), get wrapper closures of their own: caching those would only add
- * entries that live as long as the actor.
- */
-function wrapHandlers(actor: Actor, handlers: object): object {
-  const proto = Object.getPrototypeOf(handlers) as object | null
-  const ownHandlers = Object.getOwnPropertyNames(handlers).some((n) => /^[A-Z]/.test(n))
-  if (ownHandlers || proto === null || proto === Object.prototype) return wrapEach(actor, handlers)
-  let wp = wrapperProtos.get(proto)
-  if (!wp) wrapperProtos.set(proto, (wp = wrapperProto(handlers)))
-  const w = Object.create(wp) as Wrapped
-  w.actor = actor
-  w.target = handlers
-  return w
-}
-
-/** What a wrapper method finds on `this`. */
-interface Wrapped {
-  actor: Actor
-  target: object
-}
-
-/** Wrapper prototypes by the prototype of the handlers they wrap. */
-const wrapperProtos = new WeakMap<object, object>()
-
-function wrapperProto(handlers: object): object {
-  const out: Record<string, unknown> = {}
-  forEachHandler(handlers, (name, fn) => {
-    if (typeof fn !== 'function') {
-      out[name] = fn // the core reports a non-function handler name
-      return
-    }
-    const isFinal = name.endsWith('State')
-    out[name] = function (this: Wrapped, e: Event): unknown {
-      return invoke(this.actor, this.target, fn as Handler, name, isFinal, e)
-    }
-  })
-  return out
-}
-
-/** Wrapper closures for one actor's own handler object. */
-function wrapEach(actor: Actor, handlers: object): object {
-  const out: Record<string, unknown> = {}
-  forEachHandler(handlers, (name, fn) => {
-    if (typeof fn !== 'function') {
-      out[name] = fn // the core reports a non-function handler name
-      return
-    }
-    const isFinal = name.endsWith('State')
-    out[name] = (e: Event) => invoke(actor, handlers, fn as Handler, name, isFinal, e)
-  })
-  return out
-}
-
-type Handler = (e: unknown) => unknown
-
-/** Every upper-case member of `handlers` and its prototype chain (first occurrence wins), with its value. */
-function forEachHandler(handlers: object, each: (name: string, value: unknown) => void): void {
-  const seen = new Set<string>()
-  for (let o: object | null = handlers; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
-    for (const name of Object.getOwnPropertyNames(o)) {
-      if (seen.has(name) || !/^[A-Z]/.test(name)) continue
-      seen.add(name)
-      each(name, (handlers as Record<string, unknown>)[name])
-    }
-  }
-}
-
-/** Calls one user handler with an ActorEvent; a message's State handler's result or throw is its reply. */
-function invoke(actor: Actor, target: object, call: Handler, name: string, isFinal: boolean, e: Event): unknown {
-  const own = isFinal && actor.isDelivered(e)
-  // a message's State handler gets the actor's signal; Start and every other handler the machine's
-  const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
-  if (!own) return call.call(target, ae)
-  let r: unknown
-  try {
-    r = call.call(target, ae)
-  } catch (err) {
-    actor.captured(err, true)
-    throw err
-  }
-  actor.captured(r, false)
-  return r
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -61,7 +61,7 @@ export function handlerNames(c: Compiled): HandlerNames {
 }
 
 /** Every property name of `obj` and its prototype chain (Object.prototype excluded), first occurrence wins. */
-function memberNames(obj: object): string[] {
+export function memberNames(obj: object): string[] {
   const seen = new Set<string>()
   for (let p: object | null = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') seen.add(name)
@@ -84,7 +84,7 @@ type Tables = Pick<Binding, 'enter' | 'exit' | 'state' | 'end' | 'self' | 'pairs
 const tablesCache = new WeakMap<Compiled, WeakMap<object, Tables>>()
 
 /** The prototype whose tables `obj` can share: none when an own property could be a handler (starts upper-case). */
-function sharedProto(obj: object): object | null {
+export function sharedProto(obj: object): object | null {
   const proto = Object.getPrototypeOf(obj) as object | null
   if (proto === null || proto === Object.prototype) return null
   for (const name of Object.getOwnPropertyNames(obj)) if (UPPER.test(name)) return null
