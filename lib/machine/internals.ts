@@ -5,6 +5,7 @@
 import type { Core } from './core.js'
 export { memberNames as handlerMembers, sharedProto as handlerClass } from './handlers.js'
 import { coreOf, type Machine } from './machine.js'
+import { followState } from './waiters.js'
 
 export function internals(m: Machine<string>): Core {
   return coreOf(m)
@@ -24,17 +25,5 @@ export function onActivity(m: Machine<string>, state: string, fn: (active: boole
   const core = coreOf(m)
   if (core.disposed) return () => undefined
   const i = core.parse(state, 'onActivity()')[0] as number
-  let last = core.isActive(i)
-  const watcher = {
-    changed(): void {
-      const now = core.isActive(i)
-      if (now === last) return
-      last = now
-      fn(now)
-    },
-    disposed(): void {},
-  }
-  core.waiters().watch([i], watcher)
-  fn(last)
-  return () => core.w?.unwatch([i], watcher)
+  return followState(core, i, () => core.isActive(i), fn, () => undefined)
 }

@@ -4,6 +4,7 @@
  */
 import { Observable, Subject } from 'rxjs'
 import type { Core } from './core.js'
+import { followState } from './waiters.js'
 import type { TransitionInfo } from './types.js'
 
 export class Observers {
@@ -54,17 +55,7 @@ function stateStream<T>(core: Core, i: number, read: () => T): Observable<T> {
       sub.complete()
       return undefined
     }
-    let last = read()
-    sub.next(last)
-    const w = {
-      changed: () => {
-        const v = read()
-        if (v !== last) sub.next((last = v))
-      },
-      disposed: () => sub.complete(),
-    }
-    core.waiters().watch([i], w)
-    return () => core.w?.unwatch([i], w)
+    return followState(core, i, read, (v) => sub.next(v), () => sub.complete())
   })
 }
 

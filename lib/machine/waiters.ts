@@ -23,6 +23,25 @@ export interface StateWatcher {
   disposed(): void
 }
 
+/**
+ * Calls `emit(read())` now and after every transition that ticked state `i` when the value differs from the last
+ * one; `done` when the machine is disposed. Returns the function that stops following. Behind `state$`, `ticks$`
+ * and the internal `onActivity`.
+ */
+export function followState<T>(core: Core, i: number, read: () => T, emit: (v: T) => void, done: () => void): () => void {
+  let last = read()
+  const watcher: StateWatcher = {
+    changed: () => {
+      const v = read()
+      if (v !== last) emit((last = v))
+    },
+    disposed: done,
+  }
+  core.waiters().watch([i], watcher)
+  emit(last)
+  return () => core.w?.unwatch([i], watcher)
+}
+
 type Kind = 'state' | 'args' | 'queue' | 'queueEnd' | 'disposal'
 const RESOLVED: Promise<void> = Promise.resolve()
 const NO_ARGS: Args = Object.freeze({})
