@@ -138,7 +138,6 @@ export class ResolutionMemo {
     if (this.off > 0) return null // the window that just closed turned the memo off
     if (this.table.size >= this.limits.capacity) this.restart()
     const res = new Resolution()
-    res.shared = true
     res.gen = this.gen
     res.targets = out.targets.slice()
     res.enters = out.enters.slice()

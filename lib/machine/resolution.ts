@@ -14,8 +14,6 @@ export class Resolution {
   exits: number[] = []
   /** Relations accept the mutation. */
   accepted = false
-  /** A memo entry (shared by the machines of a schema, never changed), not a machine's own buffers. */
-  shared = false
   /**
    * Memo entries only: the auto states to offer once this resolution applied (null: none), known after the first
    * machine asked; undefined until then.
@@ -27,6 +25,11 @@ export class Resolution {
   called: readonly number[] = []
   /** Memo entries only: the memo generation that made it (-1: a machine's own buffers). */
   gen = -1
+
+  /** A memo entry (shared by the machines of a schema, never changed), not a machine's own buffers. */
+  get shared(): boolean {
+    return this.gen >= 0
+  }
   /**
    * Memo entries only: the resolutions of mutations made right after this one applied, so the next lookup needs no
    * hashing: by `called state * 8 + kind` for single-state mutations, and the auto round of `offer`.
