@@ -8,6 +8,7 @@ import type { Core } from './core.js'
 import { HandlerError } from './errors.js'
 import type { Binding, HandlerFn } from './handlers.js'
 import { prepend, scheduleAuto } from './queue.js'
+import type { Resolution } from './resolution.js'
 import type { RelationLog } from './resolve.js'
 import { HandlerEvent, Tx } from './tx.js'
 import { type Args, LogLevel, type MutationType, Result } from './types.js'
@@ -19,9 +20,7 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   const logOps = log.on(LogLevel.Ops)
   if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
   const relLog: RelationLog | null = logOps ? [] : null
-  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, relLog, core.at)
-  if (!res.shared) core.res = res
-  core.resolved = res
+  const res = resolve(core, type, called, isAuto, relLog)
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
   const tx = core.wantsTx ? new Tx(core, type, called, args, isAuto, isCheck) : null
@@ -58,6 +57,15 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   core.w?.transitionEnded(applied.enters, applied.exits)
   if (!ok) return Result.Canceled
   return !isAuto || core.active.length > activeBefore ? Result.Executed : Result.Canceled
+}
+
+/** Resolves against the machine's active states; the result becomes `core.resolved` (and `core.res` if it is own). */
+function resolve(core: Core, type: MutationType, called: readonly number[], isAuto: boolean,
+  log: RelationLog | null): Resolution {
+  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, log, core.at)
+  if (!res.shared) core.res = res
+  core.resolved = res
+  return res
 }
 
 // --- Negotiation ---------------------------------------------------------------------------------------------
@@ -138,13 +146,8 @@ function offeredFewer(core: Core, tx: Tx): boolean {
 function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   const called = tx.calledIdx.filter((i) => !dropped.includes(i))
   if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[auto:partial] -${core.names(dropped).join(' -')}`)
-  const res = core.resolver.resolve('add', called, core.active, core.clock, true, core.res, null, core.at)
-  if (!res.shared) core.res = res
-  core.resolved = res
-  const shared = res.shared
-  tx.targetIdx = shared ? res.targets : res.targets.slice()
-  tx.enterIdx = shared ? res.enters : res.enters.slice()
-  tx.exitIdx = shared ? res.exits : res.exits.slice()
+  const res = resolve(core, 'add', called, true, null)
+  tx.resolvedAgain(res)
   return res.accepted ? null : 'auto'
 }
 

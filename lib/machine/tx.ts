@@ -4,9 +4,15 @@
  */
 import type { Core } from './core.js'
 import type { Machine } from './machine.js'
+import type { Resolution } from './resolution.js'
 import type { Args, Event, MutationType, TransitionInfo } from './types.js'
 
 const EMPTY: readonly never[] = Object.freeze([])
+
+/** A list of `res` a record may hold: a memo entry's as it is (never changed), a machine's reused buffer copied. */
+function keep(res: Resolution, list: readonly number[]): readonly number[] {
+  return res.shared ? list : list.slice()
+}
 
 /**
  * Clock history behind the `timeBefore`/`timeAfter` of transition records, so a record costs the ticks its
@@ -84,12 +90,11 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     // A memo entry's lists (and an active list that is one) never change, so a record may keep them; a machine's
     // own buffers and the parse scratch array are reused, so those are copied. Other called lists never change.
     const res = core.resolved
-    const shared = res.shared
-    this.calledIdx = shared ? res.called : called === core.scratch ? called.slice() : called
+    this.calledIdx = res.shared ? res.called : called === core.scratch ? called.slice() : called
     this.beforeIdx = core.at !== null && core.active === core.at.targets ? core.active : core.active.slice()
-    this.targetIdx = shared ? res.targets : res.targets.slice()
-    this.enterIdx = shared ? res.enters : res.enters.slice()
-    this.exitIdx = shared ? res.exits : res.exits.slice()
+    this.targetIdx = keep(res, res.targets)
+    this.enterIdx = keep(res, res.enters)
+    this.exitIdx = keep(res, res.exits)
     this.log = core.clockLog()
     this.beforePos = this.log.position
     this.argsObj = args
@@ -97,6 +102,13 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
 
   get machine(): Machine<N> {
     return this.core.mach as Machine<N>
+  }
+
+  /** The transition resolved again (partial acceptance of an auto round): its targets, enters and exits change. */
+  resolvedAgain(res: Resolution): void {
+    this.targetIdx = keep(res, res.targets)
+    this.enterIdx = keep(res, res.enters)
+    this.exitIdx = keep(res, res.exits)
   }
 
   get args(): Args {

@@ -32,9 +32,13 @@ describe('onActivity', () => {
     const seen: boolean[] = []
     onActivity(m, 'A', (a) => void seen.push(a))
     m.dispose()
-    expect(() => m.add('A')).not.toThrow()
+    m.add('A') // canceled: disposed
     expect(seen).toEqual([false])
+    // on a disposed machine: nothing is called, nothing registered
+    const late: boolean[] = []
+    onActivity(m, 'A', (a) => void late.push(a))()
+    expect(late).toEqual([])
+    expect(pendingWaiters(m)).toBe(0)
     expect(() => onActivity(new Machine(ss) as Machine<string>, 'Nope', () => undefined)).toThrow(UnknownStateError)
-    expect(onActivity(m, 'A', () => undefined)).toBeTypeOf('function') // disposed: a no-op stop
   })
 })
