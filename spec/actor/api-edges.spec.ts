@@ -6,8 +6,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LogLevel, schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, ActorTerminatedError, NoActorsError, Pool, serviceKey, Supervisor, type ActorEvent, type DeadLetter,
+  ActorSystem, ActorTerminatedError, NoActorsError, Pool, serviceKey, Supervisor, type ActorEvent,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Job: { multi: true }, Gate: { multi: true }, Tick: { multi: true }, Stop: { multi: true } })
 
@@ -36,12 +37,6 @@ afterEach(async () => {
   await system?.shutdown({ timeout: 50 })
   system = undefined
 })
-
-function deadLetters(sys: ActorSystem): DeadLetter[] {
-  const out: DeadLetter[] = []
-  sys.deadLetters$.subscribe((d) => out.push(d))
-  return out
-}
 
 describe('actor API edges', () => {
   it('block mailbox: a waiting tell is given up by its signal, or fails when the actor stops', async () => {

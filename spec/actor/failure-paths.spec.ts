@@ -5,8 +5,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, Keyed, MailboxFullError, MessageDroppedError, Supervisor, type ActorEvent, type DeadLetter,
+  ActorSystem, Keyed, MailboxFullError, MessageDroppedError, Supervisor, type ActorEvent,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Work: { multi: true }, Crash: { multi: true } })
 const handlers = ({ incarnation }: { incarnation: number }) => ({
@@ -60,8 +61,7 @@ describe('supervision failure paths', () => {
 
   it('a full restart buffer drops with drop-newest (dead letter, ask rejected) and keeps the rest', async () => {
     const sys = (system = new ActorSystem())
-    const dead: DeadLetter[] = []
-    sys.deadLetters$.subscribe((d) => dead.push(d))
+    const dead = deadLetters(sys)
     const sup = new Supervisor(sys, { id: 'sup', backoff: { min: 50, max: 50, jitter: 0 } })
     const ref = sup.supervise({
       id: 'w', schema: ss, handlers, mailbox: { capacity: 1, overflow: 'drop-newest' },

@@ -4,9 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { TimeoutError, schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, MailboxFullError, MessageDroppedError, Mailbox, seededRandom, type ActorEvent, type DeadLetter,
+  ActorSystem, MailboxFullError, MessageDroppedError, Mailbox, seededRandom, type ActorEvent,
   type Envelope,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Job: { multi: true }, Stop: { multi: true }, Gate: { multi: true } })
 
@@ -34,11 +35,6 @@ afterEach(async () => {
   await system.shutdown({ timeout: 50 })
 })
 
-function collect(): DeadLetter[] {
-  const out: DeadLetter[] = []
-  system.deadLetters$.subscribe((d) => out.push(d))
-  return out
-}
 
 /** Spawns a worker blocked in Gate, so the mailbox fills up. */
 async function blocked(mailbox: object): Promise<{ w: Worker; ref: ReturnType<typeof spawnIt> }> {
@@ -56,7 +52,7 @@ function spawnIt(w: Worker, mailbox: object) {
 describe('mailbox policies', () => {
   it('drop-newest: a full mailbox drops the new message to dead letters; asks fail with MessageDroppedError', async () => {
     system = new ActorSystem()
-    const dead = collect()
+    const dead = deadLetters(system)
     const { w, ref } = await blocked({ capacity: 2, overflow: 'drop-newest' })
     const drops: unknown[] = []
     ref.drops$.subscribe((d) => drops.push(d.args?.n))
@@ -74,7 +70,7 @@ describe('mailbox policies', () => {
 
   it('drop-oldest: the oldest queued message makes room', async () => {
     system = new ActorSystem()
-    const dead = collect()
+    const dead = deadLetters(system)
     const { w, ref } = await blocked({ capacity: 2, overflow: 'drop-oldest' })
     for (const n of [1, 2, 3, 4]) ref.tell('Job', { n })
     await w.open()
@@ -113,7 +109,7 @@ describe('mailbox policies', () => {
 
   it('protected messages are never dropped, even over capacity', async () => {
     system = new ActorSystem()
-    const dead = collect()
+    const dead = deadLetters(system)
     const { w, ref } = await blocked({ capacity: 1, overflow: 'drop-newest', protected: ['Stop'] })
     ref.tell('Job', { n: 1 })
     ref.tell('Job', { n: 2 })

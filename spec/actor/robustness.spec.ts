@@ -5,8 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, Supervisor, UnknownMessageError, serviceKey, type ActorEvent, type DeadLetter,
+  ActorSystem, Supervisor, UnknownMessageError, serviceKey, type ActorEvent,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Tick: { multi: true }, Gate: { multi: true }, Job: { multi: true }, Flag: {} })
 
@@ -15,16 +16,10 @@ afterEach(async () => {
   await system.shutdown({ timeout: 100 })
 })
 
-function deadLetters(): DeadLetter[] {
-  const out: DeadLetter[] = []
-  system.deadLetters$.subscribe((d) => out.push(d))
-  return out
-}
-
 describe('timers', () => {
   it('a timer into a full reject mailbox becomes a dead letter, not an uncaught exception', async () => {
     system = new ActorSystem()
-    const dead = deadLetters()
+    const dead = deadLetters(system)
     let release = (): void => undefined
     const gate = new Promise<void>((r) => (release = r))
     const ref = system.spawn(
@@ -67,7 +62,7 @@ describe('timers', () => {
 describe('messages', () => {
   it('a told message refused by negotiation becomes a dead letter (rejected)', async () => {
     system = new ActorSystem()
-    const dead = deadLetters()
+    const dead = deadLetters(system)
     const ref = system.spawn(ss, { JobEnter: () => false }, { id: 'a' })
     ref.tell('Job', { n: 1 })
     await ref.ask('Tick')

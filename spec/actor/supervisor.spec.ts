@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
   ActorSystem, Backoff, RestartLimitError, RestartWindow, Supervisor, type ActorEvent, type ChildContext,
-  type DeadLetter, type Strategy,
+  type Strategy,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Work: { multi: true }, Crash: { multi: true } })
 
@@ -82,8 +83,7 @@ describe('restarts keep refs and messages', () => {
 describe('intensity and escalation', () => {
   it('more than maxRestarts within period: ErrRestartLimit, children stopped', async () => {
     system = new ActorSystem()
-    const dead: DeadLetter[] = []
-    system.deadLetters$.subscribe((d) => dead.push(d))
+    const dead = deadLetters(system)
     const log: string[] = []
     const sup = new Supervisor(system, { id: 'sup', maxRestarts: 2, period: 10_000, backoff: fast })
     const ref = sup.supervise({ id: 'w', schema: ss, handlers: worker(log) })

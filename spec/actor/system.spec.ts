@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
   ActorSystem, ActorTerminatedError, DuplicateRegistrationError, NoActorsError, serviceKey, type ActorEvent,
-  type ActorRef, type DeadLetter,
+  type ActorRef,
 } from '../../lib/actor/index.js'
+import { deadLetters } from '../support/dead-letters.js'
 
 const ss = schema({ Ping: { multi: true }, Tick: { multi: true }, Slow: { multi: true } })
 
@@ -40,8 +41,7 @@ describe('stop and shutdown', () => {
   it('shutdown stops actors in reverse start order, waits for in-flight handlers, drains mailboxes', async () => {
     system = new ActorSystem()
     const order: string[] = []
-    const dead: DeadLetter[] = []
-    system.deadLetters$.subscribe((d) => dead.push(d))
+    const dead = deadLetters(system)
     const a = system.spawn(ss, new Pinger(order, 'a'), { id: 'a' })
     system.spawn(ss, new Pinger(order, 'b'), { id: 'b' })
     system.spawn(ss, new Pinger(order, 'c'), { id: 'c' })
@@ -61,8 +61,7 @@ describe('stop and shutdown', () => {
 
   it('a tell to a stopped actor becomes a dead letter; watch after stop resolves at once', async () => {
     system = new ActorSystem()
-    const dead: DeadLetter[] = []
-    system.deadLetters$.subscribe((d) => dead.push(d))
+    const dead = deadLetters(system)
     const a = system.spawn(ss, new Pinger(), { id: 'a' })
     const watched = system.watch(a)
     await system.stop(a)
