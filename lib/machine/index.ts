@@ -10,6 +10,9 @@ export {
   type LogArgs, type LogFn, type MachineOptions, type MutationInfo, type MutationType, type NegotiationName,
   type Schema, type Snapshot, type StateDef, type StateNames, type MultiStateNames, type States, type Tracer, type TransitionInfo,
 } from './types.js'
-export { DisposedError, HandlerError, HandlerNameError, SchemaError, TimeoutError, UnknownStateError } from './errors.js'
+export {
+  DisposedError, HandlerError, HandlerNameError, InvalidArgumentError, InvalidOperationError, OutOfRangeError,
+  PolymachineError, SchemaError, TimeoutError, UnknownStateError, isPolymachineError, type CoreErrorCode,
+} from './errors.js'
 export { argsMapper } from './log.js'
 export type { WaitOptions } from './waiters.js'
