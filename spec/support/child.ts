@@ -30,12 +30,12 @@ process.on('exit', () => { process.stdout.write('\\n__FAULTS__=' + __faults + '\
 `
 
 /**
- * Runs `source` (a module body; top-level await allowed) in a child with `--expose-gc`; resolves when it exits or
+ * Runs `source` (an ES module body; top-level await allowed) in a child with `--expose-gc`; resolves when it exits or
  * after `timeoutMs` (then killed, `timedOut` true). `'polymachine-src/x'` imports resolve to `lib/x/index.ts`.
  */
 export function runChild(source: string, timeoutMs = 15_000, nodeArgs: readonly string[] = []): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pm-child-'))
-  const file = join(dir, 'main.ts')
+  const file = join(dir, 'main.mts') // .mts: an ES module outside the package, so top-level await works
   const body = source.replace(/'polymachine-src\/?([a-z]*)'/g, (_, entry: string) =>
     JSON.stringify(join(root, 'lib', entry === '' ? 'index.ts' : `${entry}/index.ts`)))
   writeFileSync(file, PRELUDE + body)
