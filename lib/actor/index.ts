@@ -23,8 +23,9 @@ export { serviceKey, type ServiceKey } from './service-key.js'
 export { Timers } from './timers.js'
 export { seededRandom } from './random.js'
 export {
-  ActorTerminatedError, ConversationStateError, DuplicateActorError, ParticipantCrashedError, DuplicateRegistrationError, LinkedActorError, MailboxFullError,
-  MessageDroppedError, MessageRejectedError, NoActorsError, RestartLimitError, UnknownMessageError,
+  ActorFailedError, ActorTerminatedError, ConversationStateError, DuplicateActorError, ParticipantCrashedError,
+  DuplicateRegistrationError, LinkedActorError, MailboxFullError, MessageDroppedError, MessageRejectedError,
+  NoActorsError, RestartLimitError, SystemShutdownError, UnknownMessageError, type ActorErrorCode,
 } from './errors.js'
 export type {
   ActorEvent, ActorLike, ActorRef, ActorStates, ActorTimers, ActorStats, AskOptions, CheckActorHandlers, DeadLetter, DeadLetterReason,
