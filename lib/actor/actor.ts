@@ -2,12 +2,19 @@
  * One actor: a machine whose multi states are its messages, a bounded mailbox, and a delivery loop that hands the
  * machine one message at a time (or `concurrency` at a time, counting the async part of handlers).
  */
-import { Machine, Result, TimeoutError, type Args, type Snapshot, type Event, type LogFn, type LogLevel, type Schema } from '../machine/index.js'
-import { ACTOR_STATES } from './actor.schema.js'
-import { ask, checkTimeout } from './ask.js'
 import {
-  ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError, UnknownMessageError,
+  InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type Event, type LogFn, type LogLevel,
+  type Schema,
+} from '../machine/index.js'
+import { ACTOR_STATES } from './actor.schema.js'
+import { ask } from './ask.js'
+import { blockingSend } from './block.js'
+import { checkArgs } from './check.js'
+import {
+  ActorFailedError, ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError,
+  UnknownMessageError, asError,
 } from './errors.js'
+import { cancelLater, later } from './later.js'
 import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
 import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'
@@ -42,17 +49,32 @@ export interface ActorOptions {
 /** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
 const STATE_NAMES = new Map<string, string>()
 
-/** Messages delivered per microtask before yielding to I/O. */
+/**
+ * Deliveries (over all actors) between two turns of the event loop. Past it, delivery goes on in a macrotask
+ * (`setImmediate`), so a flood, an actor telling itself forever or two actors ping-ponging cannot starve timers and
+ * I/O. The budget is refilled by one `setImmediate`, armed by the first delivery after a refill.
+ */
 const BATCH = 4096
+let budget = BATCH
+let refillArmed = false
+const refill = (): void => {
+  budget = BATCH
+  refillArmed = false
+}
+const RESOLVED: Promise<void> = Promise.resolve()
 
 /** The outcome of the final handler of the message being delivered (one per actor: deliveries never nest). */
 interface Current {
   /** `${msg}State` of the message being delivered, or null between deliveries. */
   name: string | null
+  /** The message being delivered, for error messages. */
+  msg: string
   /** What `add` returned for the message state. */
   added: Result
   handled: boolean
+  /** The reply, or (when `async`) a native Promise of it. */
   result: unknown
+  async: boolean
   threw: boolean
   error: unknown
 }
@@ -76,7 +98,11 @@ export class Actor {
   private scheduled = false
   private ready = false
   private stopping = false
-  private readonly cur: Current = { name: null, added: Result.Canceled, handled: false, result: undefined, threw: false, error: undefined }
+  private readonly cur: Current = {
+    name: null, msg: '', added: Result.Canceled, handled: false, result: undefined, async: false, threw: false, error: undefined,
+  }
+  /** Messages whose async handler is still running (made on first use): a stop fails their asks. */
+  private running: Set<Envelope> | null = null
   /** Made when a handler first uses `e.timers`: most actors never do. */
   private timersObj: Timers | null = null
   private stopPromise: Promise<void> | null = null
@@ -92,13 +118,15 @@ export class Actor {
   ) {
     this.id = opts.id
     const concurrency = opts.concurrency ?? 1
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new RangeError(`actor ${opts.id}: concurrency must be an integer ≥ 1, got ${concurrency}`)
+    const where = `actor ${opts.id}: spawn()`
+    if (typeof concurrency !== 'number') throw new InvalidArgumentError(where, 'options.concurrency', 'an integer ≥ 1', concurrency)
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new OutOfRangeError(where, 'options.concurrency', 'an integer ≥ 1', concurrency)
     }
     this.concurrency = concurrency
     this.supervised = opts.supervised ?? false
     this.messages = messageStates(schema)
-    this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason))
+    this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason), where)
     if (opts.preload) this.mailbox.restore(opts.preload)
     this.ref = new ActorRefImpl(this)
     this.mach = new Machine(schema, {
@@ -112,24 +140,30 @@ export class Actor {
     this.mach.bind(wrapHandlers(this, handlers))
   }
 
-  /** Adds Start, waits for an async `StartState`, then adds Ready and starts delivering. */
+  /**
+   * Adds Start, waits for an async `StartState`, then adds Ready and starts delivering. Never rejects: a failed start
+   * is the actor's `ErrStart` (and its stop, unless supervised).
+   */
   async start(): Promise<void> {
-    const cur = this.run('Start', undefined)
-    if (cur.threw) return this.startFailed(cur.error)
-    if (cur.added !== Result.Executed) return this.startFailed(new Error(`actor ${this.id}: Start was canceled`))
     try {
-      await cur.result
+      const cur = this.run('Start', undefined)
+      if (cur.threw) return await this.startFailed(cur.error)
+      if (cur.added !== Result.Executed) {
+        return await this.startFailed(new ActorFailedError(this.id, 'Start', 'was canceled (a negotiation handler or relation refused it)'))
+      }
+      await (cur.async ? cur.result : RESOLVED)
+      if (this.stopping) return
+      this.mach.add('Ready')
+      this.ready = true
+      this.schedule()
     } catch (err) {
-      return this.startFailed(err)
+      if (!this.stopping) await this.startFailed(asError(this.id, 'Start', err)).catch(() => undefined)
     }
-    if (this.stopping) return
-    this.mach.add('Ready')
-    this.ready = true
-    this.schedule()
   }
 
   tell(msg: string, args: Args | undefined, opts?: AskOptions): void | Promise<void> {
     this.checkMessage(msg)
+    checkArgs(this.id, 'tell', args)
     return this.enqueue({ msg, args, reply: undefined }, opts)
   }
 
@@ -147,9 +181,16 @@ export class Actor {
     return ask(this.id, msg, args, opts, (env) => this.enqueue(env, opts))
   }
 
-  /** Aborted when the actor stops: the signal message handlers get (re-entering a message state does not abort it). */
+  /**
+   * Aborted when the actor stops: the signal message handlers get (re-entering a message state does not abort it).
+   * Made on first use; made aborted when the actor is already stopping.
+   */
   get signal(): AbortSignal {
-    return (this.life ??= new AbortController()).signal
+    if (this.life === null) {
+      this.life = new AbortController()
+      if (this.stopping) this.life.abort(new ActorTerminatedError(this.id))
+    }
+    return this.life.signal
   }
 
   /** Whether new messages still go into this incarnation's mailbox (not stopping or stopped). */
@@ -157,7 +198,6 @@ export class Actor {
     return !this.stopping
   }
 
-  /** Stops delivering, waits for in-flight handlers (up to `timeout`), drains the mailbox to dead letters. */
   /** This actor's timers (closed once it stops: a timer started then never fires). */
   get timers(): Timers {
     if (this.timersObj === null) {
@@ -167,6 +207,10 @@ export class Actor {
     return this.timersObj
   }
 
+  /**
+   * Stops delivering, waits for in-flight handlers (up to `timeout` ms; `Infinity`: as long as they run), drains the
+   * mailbox to dead letters. Asks whose handler still runs then fail with `ActorTerminatedError`.
+   */
   stop(reason: StopInfo['reason'], timeout: number, error?: unknown): Promise<void> {
     return (this.stopPromise ??= this.doStop(reason, timeout, error))
   }
@@ -179,10 +223,12 @@ export class Actor {
     this.mach.add('Stopping')
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, timeout)
-        this.idle = () => (clearTimeout(t), resolve())
+        const t = later(timeout, resolve)
+        this.idle = () => (cancelLater(t), resolve())
       })
     }
+    // Handlers that outlived the timeout (or ignore e.signal) do not keep their askers waiting.
+    if (this.running) for (const env of this.running) reply(env, false, new ActorTerminatedError(this.id, env.msg))
     // A restart keeps the mailbox for the next incarnation; any other stop drains it to dead letters.
     if (reason === 'restart') this.leftover = this.mailbox.drain()
     else for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
@@ -205,81 +251,82 @@ export class Actor {
     return this.cur.name === e.name && !this.cur.handled
   }
 
-  /** Records what the delivered message's State handler returned (or threw). */
-  captured(result: unknown, threw: boolean): void {
+  /**
+   * Records what the delivered message's State handler returned, and returns what the machine should see: the value
+   * itself, or for a thenable a native Promise of it (its `then` read once, guarded), rejecting with an Error.
+   * @throws the error to report when reading the value's `then` threw (the message then fails, not the process)
+   */
+  captured(value: unknown): unknown {
     const cur = this.cur
     cur.handled = true
-    cur.threw = threw
-    if (threw) cur.error = result
-    else cur.result = result
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+      cur.result = value
+      return value
+    }
+    let then: unknown
+    try {
+      then = (value as { then?: unknown }).then
+    } catch (err) {
+      throw this.threw(err)
+    }
+    if (typeof then !== 'function') {
+      cur.result = value
+      return value
+    }
+    const id = this.id
+    const msg = cur.msg
+    const p = new Promise((resolve, reject) => {
+      const fail = (err: unknown): void => reject(asError(id, msg, err))
+      try {
+        (then as (ok: (v: unknown) => void, no: (e: unknown) => void) => unknown).call(value, resolve, fail)
+      } catch (err) {
+        fail(err)
+      }
+    })
+    cur.async = true
+    cur.result = p
+    return p
+  }
+
+  /** Records that the delivered message's State handler threw; returns the error to rethrow (an Error). */
+  threw(thrown: unknown): unknown {
+    const cur = this.cur
+    const err = asError(this.id, cur.msg, thrown)
+    cur.handled = true
+    cur.threw = true
+    cur.error = err
+    return err
   }
 
   // --- delivery ---------------------------------------------------------------------------------------------
 
-  /** Offers an envelope to the mailbox (policy applied); for supervised refs that forward to this incarnation. */
+  /**
+   * Offers an envelope to the mailbox (policy applied); for supervised refs that forward to this incarnation. A
+   * `block` mailbox always gives a Promise: resolved when queued, rejected with `ActorTerminatedError` when the actor
+   * is stopping (the message is then a dead letter).
+   */
   enqueue(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+    const block = this.mailbox.overflow === 'block'
     if (this.stopping) {
       this.terminated(env, 'stopped')
-      return
+      return block ? Promise.reject(new ActorTerminatedError(this.id, env.msg)) : undefined
     }
     const r = this.mailbox.offer(env)
     if (r === 'accepted') {
       this.schedule()
-      return
+      return block ? RESOLVED : undefined
     }
     if (r === 'dropped') return
-    if (this.mailbox.overflow === 'reject') throw new MailboxFullError(this.id, env.msg, this.mailbox.capacity)
-    checkTimeout(opts?.timeout)
-    return this.waitAndEnqueue(env, opts?.signal, opts?.timeout)
+    if (!block) throw new MailboxFullError(this.id, env.msg, this.mailbox.capacity)
+    return blockingSend(this, env, opts)
   }
 
-  /**
-   * `block` policy: wait for room (FIFO among blocked senders), then offer again. A sender that gives up (abort,
-   * timeout, or an ask that failed meanwhile) leaves no waiter behind and its message is not enqueued.
-   */
-  private async waitAndEnqueue(env: Envelope, signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
-    const deadline = timeout === undefined ? Infinity : Date.now() + timeout
-    const isAsk = env.reply !== undefined
-    for (;;) {
-      signal?.throwIfAborted()
-      const room = this.mailbox.waitForRoom()
-      await new Promise<void>((resolve, reject) => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const giveUp = (err: unknown): void => {
-          room.cancel()
-          signal?.removeEventListener('abort', onAbort)
-          reject(err as Error)
-        }
-        const onAbort = (): void => {
-          if (timer) clearTimeout(timer)
-          giveUp(signal?.reason)
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        if (deadline !== Infinity) {
-          timer = setTimeout(() => giveUp(new TimeoutError(this.id, `tell(${env.msg}) waiting for mailbox room`, timeout as number)), Math.max(0, deadline - Date.now()))
-        }
-        void room.promise.then(() => {
-          if (timer) clearTimeout(timer)
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        })
-      })
-      if (isAsk && env.reply === undefined) return // the ask failed meanwhile (its timeout or abort)
-      if (this.stopping) {
-        this.terminated(env, 'stopped')
-        throw new ActorTerminatedError(this.id, env.msg)
-      }
-      if (this.mailbox.offer(env) === 'accepted') {
-        this.schedule()
-        return
-      }
-    }
-  }
-
-  private schedule(): void {
+  /** Arranges a drain: in a microtask, or in a macrotask once the delivery budget of this turn is spent. */
+  schedule(): void {
     if (this.scheduled || !this.ready) return
     this.scheduled = true
-    queueMicrotask(this.drainFn)
+    if (budget > 0) queueMicrotask(this.drainFn)
+    else setImmediate(this.drainFn)
   }
 
   /** Supervised actors pause delivery while failed (in Exception), until their supervisor decides. */
@@ -293,18 +340,26 @@ export class Actor {
     this.schedule()
   }
 
+  /**
+   * Delivers queued messages while the actor may take more. `scheduled` stays true meanwhile, so messages told by the
+   * handlers are taken by this loop rather than by a new microtask; past the budget the rest waits for a macrotask.
+   */
   private drain(): void {
-    this.scheduled = false
-    let budget = BATCH
-    while (this.ready && this.inFlight < this.concurrency && budget-- > 0 && !this.suspended) {
+    while (this.ready && this.inFlight < this.concurrency && !this.suspended) {
+      if (budget <= 0) {
+        setImmediate(this.drainFn)
+        return
+      }
       const env = this.mailbox.take()
-      if (!env) return
+      if (!env) break
+      if (!refillArmed) {
+        refillArmed = true
+        setImmediate(refill)
+      }
+      budget--
       this.deliver(env)
     }
-    if (this.ready && this.mailbox.size > 0 && this.inFlight < this.concurrency && !this.suspended) {
-      this.scheduled = true
-      setImmediate(this.drainFn)
-    }
+    this.scheduled = false
   }
 
   private deliver(env: Envelope): void {
@@ -316,28 +371,38 @@ export class Actor {
       if (!env.reply) this.host.deadLetter(this.id, env, 'rejected')
       return this.settle(env, false, new MessageRejectedError(this.id, env.msg))
     }
-    const res = cur.result
-    if (!isThenable(res)) return this.settle(env, true, res)
+    if (!cur.async) return this.settle(env, true, cur.result)
     this.inFlight++
-    res.then(
+    ;(this.running ??= new Set()).add(env)
+    ;(cur.result as Promise<unknown>).then(
       (v) => this.asyncDone(env, true, v),
       (err: unknown) => this.asyncDone(env, false, err),
     )
   }
 
-  /** Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). */
+  /**
+   * Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). A throw
+   * out of `add` itself (not the handler's: the machine turns those into `Exception`) fails the message.
+   */
   private run(msg: string, args: Args | undefined): Current {
     const cur = this.cur
     let name = STATE_NAMES.get(msg)
     if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
     cur.name = name
+    cur.msg = msg
     cur.added = Result.Canceled
     cur.handled = false
     cur.result = undefined
+    cur.async = false
     cur.threw = false
     cur.error = undefined
     try {
       cur.added = this.mach.add(msg, args)
+    } catch (err) {
+      // the handler's Promise (if any) is no longer awaited by anyone: keep its rejection from going unhandled
+      if (cur.async) (cur.result as Promise<unknown>).catch(() => undefined)
+      if (!cur.threw) this.threw(err)
+      cur.async = false
     } finally {
       cur.name = null
     }
@@ -346,6 +411,7 @@ export class Actor {
 
   private asyncDone(env: Envelope, ok: boolean, value: unknown): void {
     this.inFlight--
+    this.running?.delete(env)
     this.settle(env, ok, value)
     if (this.inFlight === 0 && this.idle) {
       const idle = this.idle
@@ -372,17 +438,19 @@ export class Actor {
     reply(env, false, new MessageDroppedError(this.id, env.msg, reason))
   }
 
-  private terminated(env: Envelope, reason: DeadLetterReason): void {
+  /** The message goes to dead letters and its ask fails with `ActorTerminatedError`. */
+  terminated(env: Envelope, reason: DeadLetterReason): void {
     this.host.deadLetter(this.id, env, reason)
     reply(env, false, new ActorTerminatedError(this.id, env.msg))
   }
 
   checkMessage(msg: string): void {
     if (this.messages.has(msg)) return
+    if (typeof msg !== 'string') throw new InvalidArgumentError(`actor ${this.id}: tell()/ask()`, 'msg', 'a message name (string)', msg)
     const detail = !this.mach.has(msg)
       ? 'is not a state of this actor'
       : 'is not a message: messages are the multi states outside the actor lifecycle'
-    throw new UnknownMessageError(this.id, String(msg), detail)
+    throw new UnknownMessageError(this.id, msg, detail)
   }
 }
 
@@ -399,10 +467,6 @@ export function messageStates(schema: Schema<string>): ReadonlySet<string> {
 function withoutLifecycle(snap: Snapshot): Snapshot {
   const time = snap.time.map((t, i) => (ACTOR_STATES.has(snap.names[i] as string) && t % 2 === 1 ? t + 1 : t))
   return { ...snap, time }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function'
 }
 
 

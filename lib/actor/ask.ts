@@ -3,24 +3,38 @@
  * timeout and an abort signal. A failed ask leaves no timer or listener behind.
  */
 import { TimeoutError, type Args } from '../machine/index.js'
+import { checkArgs, checkOptions, checkSignal, checkTimeout } from './check.js'
+import { cancelLater, later, type Later } from './later.js'
 import type { Envelope } from './mailbox.js'
 import type { AskOptions } from './types.js'
 
-/** Sends `msg` through `enqueue` as an ask; resolves with the reply. */
+/**
+ * Sends `msg` through `enqueue` as an ask; resolves with the reply. Bad args or options throw (synchronously), an
+ * `InvalidArgumentError` / `OutOfRangeError`; everything else rejects.
+ */
 export function ask(
   targetId: string,
   msg: string,
   args: Args | undefined,
-  opts: AskOptions,
+  opts: AskOptions | undefined,
   enqueue: (env: Envelope) => void | Promise<void>,
 ): Promise<unknown> {
-  checkTimeout(opts.timeout)
-  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason as Error)
+  checkArgs(targetId, 'ask', args)
+  let timeout: number | undefined
+  let signal: AbortSignal | undefined
+  if (opts !== undefined) {
+    const where = `actor ${targetId}: ask()`
+    checkOptions(where, opts, 'an object { timeout?, signal? } or undefined')
+    timeout = opts.timeout
+    signal = opts.signal
+    checkTimeout(where, 'options.timeout', timeout)
+    checkSignal(where, 'options.signal', signal)
+    if (signal?.aborted) return Promise.reject(signal.reason as Error)
+  }
   return new Promise((resolve, reject) => {
-    const { signal, timeout } = opts
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer: Later
     const cleanup = (): void => {
-      if (timer) clearTimeout(timer)
+      cancelLater(timer)
       signal?.removeEventListener('abort', onAbort)
     }
     const fail = (err: unknown): void => {
@@ -34,17 +48,13 @@ export function ask(
       args,
       reply: { resolve: (v) => (cleanup(), resolve(v)), reject: fail },
     }
-    if (timeout !== undefined) timer = setTimeout(() => fail(new TimeoutError(targetId, `ask(${msg})`, timeout)), timeout)
+    if (timeout !== undefined) timer = later(timeout, () => fail(new TimeoutError(targetId, `ask(${msg})`, timeout)))
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
       const sent = enqueue(env)
-      if (sent) sent.catch(fail)
+      if (sent !== undefined) sent.catch(fail)
     } catch (err) {
       fail(err)
     }
   })
-}
-
-export function checkTimeout(timeout: number | undefined): void {
-  if (timeout !== undefined && !(timeout >= 0)) throw new RangeError(`timeout must be a number ≥ 0, got ${timeout}`)
 }

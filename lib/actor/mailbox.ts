@@ -2,9 +2,13 @@
  * A bounded mailbox with an overflow policy. Protected messages are never dropped or refused: when the mailbox is
  * full they are let in over capacity (an actor must not lose, say, its `Shutdown` to a burst of traffic).
  */
-import type { Args } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
 
 export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'reject' | 'red'
+
+/** Every overflow policy, for checks and messages. */
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['block', 'drop-newest', 'drop-oldest', 'reject', 'red']
 
 export interface MailboxOptions {
   /** Default 1000. */
@@ -43,12 +47,84 @@ export function reply(env: Envelope, ok: boolean, value: unknown): void {
   else r.reject(value)
 }
 
+/**
+ * Reads and checks mailbox options into a plain copy (each field read once; a getter that throws is a bad option).
+ * `where` names the function that was given them, for the error message.
+ * @throws InvalidArgumentError for a wrong type or an unknown `overflow`; OutOfRangeError for a bad number.
+ */
+export function readMailboxOptions(where: string, opts: unknown, prefix = 'options.mailbox'): MailboxOptions {
+  if (opts === undefined) return {}
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new InvalidArgumentError(where, prefix, 'a mailbox options object or undefined', opts)
+  }
+  const get = (key: string): unknown => {
+    try {
+      return (opts as Record<string, unknown>)[key]
+    } catch (err) {
+      throw new InvalidArgumentError(where, `${prefix}.${key}`, `readable (reading it threw: ${safeString(err)})`, opts)
+    }
+  }
+  const out: MailboxOptions = {}
+  const capacity = get('capacity')
+  if (capacity !== undefined) {
+    if (typeof capacity !== 'number') throw new InvalidArgumentError(where, `${prefix}.capacity`, 'an integer ≥ 1', capacity)
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new OutOfRangeError(where, `${prefix}.capacity`, 'an integer ≥ 1', capacity)
+    out.capacity = capacity
+  }
+  const overflow = get('overflow')
+  if (overflow !== undefined) {
+    if (!OVERFLOW_POLICIES.includes(overflow as OverflowPolicy)) {
+      throw new InvalidArgumentError(where, `${prefix}.overflow`, `one of ${OVERFLOW_POLICIES.map((p) => `'${p}'`).join(', ')}`, overflow)
+    }
+    out.overflow = overflow as OverflowPolicy
+  }
+  const red = get('red')
+  if (red !== undefined) {
+    const expected = 'an object { low, high } of numbers'
+    if (typeof red !== 'object' || red === null) throw new InvalidArgumentError(where, `${prefix}.red`, expected, red)
+    let low: unknown, high: unknown
+    try {
+      ({ low, high } = red as { low: unknown; high: unknown })
+    } catch (err) {
+      throw new InvalidArgumentError(where, `${prefix}.red`, `readable (reading it threw: ${safeString(err)})`, red)
+    }
+    if (typeof low !== 'number') throw new InvalidArgumentError(where, `${prefix}.red.low`, 'a number', low)
+    if (typeof high !== 'number') throw new InvalidArgumentError(where, `${prefix}.red.high`, 'a number', high)
+    out.red = { low, high }
+  }
+  const random = get('random')
+  if (random !== undefined) {
+    if (typeof random !== 'function') throw new InvalidArgumentError(where, `${prefix}.random`, 'a function () => number in [0, 1)', random)
+    out.random = random as () => number
+  }
+  const prot = get('protected')
+  if (prot !== undefined) {
+    if (!Array.isArray(prot) || !prot.every((m) => typeof m === 'string')) {
+      throw new InvalidArgumentError(where, `${prefix}.protected`, 'an array of message names', prot)
+    }
+    out.protected = [...prot] as string[]
+  }
+  // checked once merged with the defaults: the watermarks depend on the capacity
+  const cap = out.capacity ?? 1000
+  if (out.red) {
+    const { low, high } = out.red
+    if (!(low >= 0 && high > low && high <= cap)) {
+      throw new OutOfRangeError(where, `${prefix}.red`, `watermarks with 0 ≤ low < high ≤ capacity (${cap})`, `low=${low} high=${high}`)
+    }
+  }
+  return out
+}
+
 export class Mailbox {
   readonly capacity: number
   readonly overflow: OverflowPolicy
-  /** Messages accepted into the mailbox. */
+  /**
+   * Messages the mailbox took: queued or shed by its policy, each counted once, whatever the policy. A message refused
+   * with `MailboxFullError` (`reject`) or still waiting for room (`block`) was not taken. So `received - dropped` is
+   * the number of messages that were queued.
+   */
   received = 0
-  /** Messages dropped by the policy (the newest, the oldest, or early). */
+  /** Of those, the messages shed by the policy (the newest, the oldest, or early). */
   dropped = 0
 
   private items: Envelope[] = []
@@ -59,19 +135,18 @@ export class Mailbox {
   private readonly protect: ReadonlySet<string>
   private roomWaiters: Array<() => void> = []
 
+  /** @throws InvalidArgumentError / OutOfRangeError for bad options (see `readMailboxOptions`). */
   constructor(
-    opts: MailboxOptions,
+    options: MailboxOptions,
     private readonly onDrop: (env: Envelope, reason: DropReason) => void,
+    where = 'new Mailbox()',
   ) {
+    const opts = readMailboxOptions(where, options, 'options')
     const capacity = opts.capacity ?? 1000
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`mailbox capacity must be an integer ≥ 1, got ${capacity}`)
     this.capacity = capacity
     this.overflow = opts.overflow ?? 'drop-newest'
     const low = opts.red?.low ?? Math.floor(capacity / 2)
     const high = opts.red?.high ?? capacity
-    if (!(low >= 0 && high > low && high <= capacity)) {
-      throw new RangeError(`mailbox red watermarks need 0 ≤ low < high ≤ capacity, got low=${low} high=${high}`)
-    }
     this.low = low
     this.high = high
     this.random = opts.random ?? Math.random
@@ -94,6 +169,7 @@ export class Mailbox {
     const size = this.size
     const prot = this.protect.has(env.msg)
     if (!prot && this.overflow === 'red' && size >= this.low && this.shouldDropEarly(size)) {
+      this.received++
       this.drop(env, 'red')
       return 'dropped'
     }
@@ -104,11 +180,13 @@ export class Mailbox {
           return 'full'
         case 'drop-oldest':
           if (!this.dropOldest()) {
+            this.received++
             this.drop(env, 'full')
             return 'dropped'
           }
           break
         default:
+          this.received++
           this.drop(env, 'full')
           return 'dropped'
       }
@@ -144,18 +222,30 @@ export class Mailbox {
     return out
   }
 
-  /** Resolves when there is room (FIFO among waiters); `cancel` unregisters a waiter that gave up. */
-  waitForRoom(): { promise: Promise<void>; cancel(): void } {
+  /**
+   * Resolves when there is room (FIFO among waiters; `front` for a sender that was woken but lost the room to another
+   * one). `cancel` unregisters a waiter that gave up, and returns false when it had already been woken: the caller
+   * must then pass the room on (`wakeNext`), or the next sender would wait although there is room.
+   */
+  waitForRoom(front = false): { promise: Promise<void>; cancel(): boolean } {
     let wake!: () => void
     const promise = new Promise<void>((resolve) => (wake = resolve))
-    this.roomWaiters.push(wake)
+    if (front) this.roomWaiters.unshift(wake)
+    else this.roomWaiters.push(wake)
     return {
       promise,
       cancel: () => {
         const i = this.roomWaiters.indexOf(wake)
-        if (i >= 0) this.roomWaiters.splice(i, 1)
+        if (i < 0) return false
+        this.roomWaiters.splice(i, 1)
+        return true
       },
     }
+  }
+
+  /** Wakes the next room waiter if there is room (a woken sender gave up without using it). */
+  wakeNext(): void {
+    if (this.roomWaiters.length > 0 && this.size < this.capacity) this.roomWaiters.shift()?.()
   }
 
   /** Wakes every room waiter (e.g. the actor stopped: they will find it terminated). */

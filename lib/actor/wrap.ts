@@ -53,7 +53,10 @@ function wrappers(handlers: object,
   return out
 }
 
-/** Calls one user handler with an ActorEvent; a message's State handler's result or throw is its reply. */
+/**
+ * Calls one user handler with an ActorEvent. A message's State handler's result or throw is its reply: the actor
+ * records it and gives the machine what it may safely touch (an Error for any throw, a native Promise for a thenable).
+ */
 function invoke(actor: Actor, target: object, call: Handler, name: string, isFinal: boolean, e: Event): unknown {
   const own = isFinal && actor.isDelivered(e)
   // a message's State handler gets the actor's signal; Start and every other handler the machine's
@@ -63,9 +66,7 @@ function invoke(actor: Actor, target: object, call: Handler, name: string, isFin
   try {
     r = call.call(target, ae)
   } catch (err) {
-    actor.captured(err, true)
-    throw err
+    throw actor.threw(err)
   }
-  actor.captured(r, false)
-  return r
+  return actor.captured(r)
 }
