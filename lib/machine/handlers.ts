@@ -4,7 +4,8 @@
  * whose handlers all come from their prototype chain (class instances) share the tables of that prototype: binding
  * the thousandth instance of a class allocates no tables and classifies nothing.
  */
-import { HandlerNameError } from './errors.js'
+import { safeString } from './describe.js'
+import { HandlerNameError, InvalidArgumentError, PolymachineError } from './errors.js'
 import type { Compiled } from './schema.js'
 import type { Event } from './types.js'
 
@@ -98,20 +99,29 @@ export function sharedProto(obj: object): object | null {
  * that are not plain methods.
  */
 export function discover(obj: object, c: Compiled, machineId: string, id: string, num: number): Binding {
+  const where = `machine ${machineId}: bind()`
   if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
-    throw new TypeError(`machine ${machineId}: bind() needs a handler object, got ${obj === null ? 'null' : typeof obj}`)
+    throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
   }
-  const proto = sharedProto(obj)
-  let byProto = tablesCache.get(c)
-  let t = proto ? byProto?.get(proto) : undefined
-  if (!t) {
-    t = classify(obj, c, machineId)
-    if (proto) {
-      if (!byProto) tablesCache.set(c, (byProto = new WeakMap()))
-      byProto.set(proto, t)
+  try {
+    const proto = sharedProto(obj)
+    let byProto = tablesCache.get(c)
+    let t = proto ? byProto?.get(proto) : undefined
+    if (!t) {
+      t = classify(obj, c, machineId)
+      if (proto) {
+        if (!byProto) tablesCache.set(c, (byProto = new WeakMap()))
+        byProto.set(proto, t)
+      }
     }
+    return { id, num, obj, ...t }
+  } catch (err) {
+    if (err instanceof PolymachineError) throw err
+    // A proxy whose traps throw (discovery reads descriptors only, never calls getters): fail the bind, not later.
+    const e = new InvalidArgumentError(where, 'handlers', `an object whose members can be listed (reading it threw: ${safeString(err)})`, obj)
+    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
+    throw e
   }
-  return { id, num, obj, ...t }
 }
 
 /** Classifies every member of `obj` into dispatch tables (see `discover`). */

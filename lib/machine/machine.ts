@@ -4,15 +4,18 @@
  */
 import type { Observable } from 'rxjs'
 import { Core } from './core.js'
-import { DisposedError } from './errors.js'
+import { safeGet, safeString } from './describe.js'
+import { DisposedError, InvalidArgumentError, InvalidOperationError } from './errors.js'
 import { discover } from './handlers.js'
 import { observers, state$, ticks$ } from './observe.js'
 import { check, mutate } from './queue.js'
+import { isSchema } from './schema.js'
 import { exportSnapshot, importSnapshot, inspect, toString, toStringAll } from './snapshot.js'
 import {
   type Args, type CheckHandlers, LogLevel, type MachineOptions, Result, type Schema, type Snapshot, type States,
   type Tracer, type TransitionInfo,
 } from './types.js'
+import { argsInvalid, badArgs, checkLogLevel, checkTracer, isObject, readOptions, withCause } from './validate.js'
 import type { WaitOptions } from './waiters.js'
 import * as wait from './when.js'
 
@@ -38,19 +41,30 @@ export class Machine<N extends string = string> implements Disposable {
   /** Read-only scratch for `is`/`not` (no user code runs while it is in use). */
   readonly #read: number[] = []
 
+  /**
+   * @throws InvalidArgumentError / OutOfRangeError for a value that is not a schema or a bad option (see
+   * `MachineOptions`); each option is read once.
+   */
   constructor(schema: Schema<N>, opts: MachineOptions<N> = {}) {
-    const core = new Core(this as Machine<string>, schema, opts as MachineOptions<string>)
+    if (!isSchema(schema)) throw new InvalidArgumentError('new Machine()', 'schema', 'a schema made by schema()', schema)
+    const o = readOptions(opts)
+    const parent = o.parent
+    if (parent !== undefined && !(typeof parent === 'object' && parent !== null && #core in parent)) {
+      throw new InvalidArgumentError('new Machine()', 'options.parent', 'a Machine', parent)
+    }
+    // The checked copy has every field, undefined for defaults: what Core reads with `??`.
+    const core = new Core(this as Machine<string>, schema, o as unknown as MachineOptions<string>)
     this.#core = core
-    for (const t of opts.tracers ?? []) {
+    for (const t of o.tracers ?? []) {
       this.bindTracer(t)
       try {
         t.machineInit?.(this as Machine<string>)
       } catch (err) {
-        core.report(`tracer machineInit threw: ${err instanceof Error ? err.message : String(err)}`)
+        core.report(`tracer machineInit threw: ${safeString(err)}`)
       }
     }
-    if (opts.parent) opts.parent.#core.trace('newSubmachine', opts.parent, this as Machine<string>)
-    if (opts.handlers) this.bind(opts.handlers as object as CheckHandlers<object, N>)
+    if (parent) (parent as Machine<string>).#core.trace('newSubmachine', parent as Machine<string>, this as Machine<string>)
+    if (o.handlers !== undefined) this.bind(o.handlers as object as CheckHandlers<object, N>)
   }
 
   // --- Identity ------------------------------------------------------------------------------------------------
@@ -85,24 +99,28 @@ export class Machine<N extends string = string> implements Disposable {
   /** Activates `states` (and what relations add); keeps the other active states unless relations remove them. */
   add(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: add()`, args)
     return mutate(c, 'add', c.parse(states, 'add()', c.processing ? [] : c.scratch), args)
   }
 
   /** Deactivates `states` (and the states that require them). */
   remove(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: remove()`, args)
     return mutate(c, 'remove', c.parse(states, 'remove()', c.processing ? [] : c.scratch), args)
   }
 
   /** Makes exactly `states` (plus what relations add) active. */
   set(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: set()`, args)
     return mutate(c, 'set', c.parse(states, 'set()', c.processing ? [] : c.scratch), args)
   }
 
   /** `remove` when all `states` are active, `add` otherwise. */
   toggle(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: toggle()`, args)
     const idx = c.parse(states, 'toggle()', c.processing ? [] : c.scratch)
     return mutate(c, idx.every((i) => c.isActive(i)) ? 'remove' : 'add', idx, args)
   }
@@ -115,24 +133,35 @@ export class Machine<N extends string = string> implements Disposable {
   /** Stores `err` as `mach.err` and adds `[state, 'Exception']` with `args.err = err`. */
   addErrState(state: N, err: unknown, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: addErrState()`, args)
     const called = c.parse(state, 'addErrState()')
     if (!called.includes(c.c.exception)) called.push(c.c.exception)
     if (c.disposed) return Result.Canceled
     const error = err ?? new Error(`addErr() was called without an error (got ${String(err)})`)
+    let copy: Args
+    try {
+      copy = { ...args, err: error }
+    } catch (e) {
+      // A throwing getter or proxy trap in args: the caller's mistake, reported before anything changed.
+      throw withCause(new InvalidArgumentError(`machine ${c.id}: addErrState()`, 'args',
+        `readable (copying it threw: ${safeString(e)})`, args), e)
+    }
     c.err = error
-    if (c.log.on(LogLevel.Changes)) c.log.emit(LogLevel.Changes, `[error] ${error instanceof Error ? error.message : String(error)}`)
-    return mutate(c, 'add', called, { ...args, err: error })
+    if (c.log.on(LogLevel.Changes)) c.log.emit(LogLevel.Changes, `[error] ${safeString(error)}`)
+    return mutate(c, 'add', called, copy)
   }
 
   /** Dry run of `add`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
   canAdd(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: canAdd()`, args)
     return check(c, 'add', c.parse(states, 'canAdd()'), args)
   }
 
   /** Dry run of `remove`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
   canRemove(states: States<N>, args?: Args): Result {
     const c = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: canRemove()`, args)
     return check(c, 'remove', c.parse(states, 'canRemove()'), args)
   }
 
@@ -200,7 +229,7 @@ export class Machine<N extends string = string> implements Disposable {
   isTime(time: readonly number[], states?: readonly N[]): boolean {
     const now = this.time(states)
     if (!Array.isArray(time) || time.length !== now.length) {
-      throw new TypeError(`machine ${this.id}: isTime() needs ${now.length} ticks, got ${Array.isArray(time) ? time.length : typeof time}`)
+      throw new InvalidArgumentError(`machine ${this.id}: isTime()`, 'time', `an array of ${now.length} ticks`, time)
     }
     return now.every((t, i) => t === time[i])
   }
@@ -255,9 +284,18 @@ export class Machine<N extends string = string> implements Disposable {
   bind<T extends object>(obj: T & CheckHandlers<T, N>, opts: { id?: string } = {}): string {
     const c = this.#core
     if (c.disposed) throw new DisposedError(c.id, 'bind()')
+    const where = `machine ${c.id}: bind()`
+    if (!isObject(obj)) throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
+    if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(where, 'options', 'an object', opts)
+    const given = safeGet(opts, 'id')
+    if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
+      throw new InvalidArgumentError(where, 'options.id', 'a non-empty string', given)
+    }
     const num = ++c.bindSeq
-    const id = opts.id ?? `${(obj as object).constructor?.name ?? 'handlers'}-${num}`
-    if (c.bindings.some((b) => b.id === id)) throw new Error(`machine ${c.id}: a binding with id '${id}' exists`)
+    const id = given ?? `${className(obj) || 'handlers'}-${num}`
+    if (c.bindings.some((b) => b.id === id)) {
+      throw new InvalidOperationError(`${where}: a binding with id '${id}' exists`)
+    }
     const binding = discover(obj, c.c, c.id, id, num)
     c.bindings = [...c.bindings, binding]
     c.bindingsChanged()
@@ -268,6 +306,7 @@ export class Machine<N extends string = string> implements Disposable {
   /** Removes a binding; false when no binding has this id. */
   unbind(id: string): boolean {
     const c = this.#core
+    if (typeof id !== 'string') throw new InvalidArgumentError(`machine ${c.id}: unbind()`, 'id', 'a binding id (string)', id)
     const left = c.bindings.filter((b) => b.id !== id)
     if (left.length === c.bindings.length) return false
     c.bindings = left
@@ -277,12 +316,14 @@ export class Machine<N extends string = string> implements Disposable {
 
   bindTracer(t: Tracer): void {
     const c = this.#core
+    checkTracer(`machine ${c.id}: bindTracer()`, t)
     if (!c.tracers.includes(t)) c.tracers = [...c.tracers, t]
     c.refreshWantsTx()
   }
 
   detachTracer(t: Tracer): boolean {
     const c = this.#core
+    checkTracer(`machine ${c.id}: detachTracer()`, t)
     const left = c.tracers.filter((x) => x !== t)
     const found = left.length !== c.tracers.length
     c.tracers = left
@@ -293,6 +334,7 @@ export class Machine<N extends string = string> implements Disposable {
   /** Logs `[exter] msg` at `LogLevel.External`. */
   log(msg: string): void {
     const c = this.#core
+    if (typeof msg !== 'string') throw new InvalidArgumentError(`machine ${c.id}: log()`, 'msg', 'a string', msg)
     if (c.log.on(LogLevel.External)) c.log.emit(LogLevel.External, `[exter] ${msg.replace(/\n/g, ' ')}`)
   }
 
@@ -301,6 +343,7 @@ export class Machine<N extends string = string> implements Disposable {
   }
 
   set logLevel(level: LogLevel) {
+    checkLogLevel(`machine ${this.#core.id}: logLevel`, 'level', level)
     this.#core.log.level = level
   }
 
@@ -328,6 +371,7 @@ export class Machine<N extends string = string> implements Disposable {
 
   /** Resolves when `FooState` is dispatched with args holding every given key with an `===` value. */
   whenArgs(state: N, args: Args, opts?: WaitOptions): Promise<void> {
+    if (args === undefined || argsInvalid(args)) throw badArgs(`machine ${this.#core.id}: whenArgs()`, args)
     return wait.whenArgs(this.#core, state, args, opts)
   }
 
@@ -381,7 +425,7 @@ export class Machine<N extends string = string> implements Disposable {
   /** Runs `fn` on dispose, in registration order. Returns a function that unregisters it. */
   onDispose(fn: () => void): () => void {
     const c = this.#core
-    if (typeof fn !== 'function') throw new TypeError(`machine ${c.id}: onDispose() needs a function`)
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${c.id}: onDispose()`, 'fn', 'a function', fn)
     if (c.disposed) throw new DisposedError(c.id, 'onDispose()')
     const fns = (c.disposeFns ??= [])
     fns.push(fn)
@@ -414,7 +458,7 @@ export class Machine<N extends string = string> implements Disposable {
       try {
         fn()
       } catch (err) {
-        c.report(`onDispose callback threw: ${err instanceof Error ? err.message : String(err)}`)
+        c.report(`onDispose callback threw: ${safeString(err)}`)
       }
     }
     c.disposeFns = null
@@ -425,4 +469,10 @@ export class Machine<N extends string = string> implements Disposable {
   [Symbol.dispose](): void {
     this.dispose()
   }
+}
+
+/** The class name of a handler object, for default binding ids; '' when there is none or it cannot be read. */
+function className(obj: object): string {
+  const name = safeGet(safeGet(obj, 'constructor'), 'name')
+  return typeof name === 'string' ? name : ''
 }

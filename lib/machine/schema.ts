@@ -2,7 +2,9 @@
  * `schema()` and `extend()`: validate and sanitise state definitions, fix the state index (declaration order), and
  * precompute the relation tables every machine of the schema shares.
  */
-import { SchemaError } from './errors.js'
+import { safeString } from './describe.js'
+import { InvalidArgumentError, SchemaError } from './errors.js'
+import { isArray } from './validate.js'
 import type { Schema, StateDef } from './types.js'
 
 export const EXCEPTION = 'Exception'
@@ -12,6 +14,15 @@ const KNOWN_FIELDS = new Set<string>(['auto', 'multi', 'tags', ...RELATIONS])
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
 const HANDLER_SUFFIXES = ['Enter', 'Exit', 'State', 'End'] as const
 const NO_STATES: Int32Array = new Int32Array(0)
+/**
+ * Names of `Object.prototype`'s members: rejected as state names, so every record keyed by state names (`clock()`,
+ * `schema.states`, pipe maps, users' own objects) stays an ordinary object where `rec[name]` means that state.
+ */
+const PROTO_NAMES = [
+  '__proto__', 'constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf',
+  'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
+] as const
+const PROTO_NAME_SET: ReadonlySet<string> = new Set<string>([...PROTO_NAMES, ...Object.getOwnPropertyNames(Object.prototype)])
 
 /** Relation tables by state index, built once per schema. */
 export interface Compiled {
@@ -56,12 +67,12 @@ export interface Compiled {
   readonly health: readonly [number, number]
 }
 
-const COMPILED: unique symbol = Symbol('polymachine.compiled')
-type SchemaObject = Schema<string> & { readonly [COMPILED]: Compiled }
+/** Every schema made by `schema()`, with its tables: a WeakMap, so neither a copy nor a proxy passes for one. */
+const COMPILED = new WeakMap<object, Compiled>()
 
 // --- Types of the `schema()` parameters --------------------------------------------------------------------------
 
-type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}`
+type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}` | (typeof PROTO_NAMES)[number]
 type Def = { readonly [name: string]: StateDef<string> }
 type Part = Schema<any> | Def // eslint-disable-line @typescript-eslint/no-explicit-any
 type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
@@ -101,7 +112,11 @@ type CheckParts<P extends readonly unknown[]> = {
  * ss.names // ['Start', 'Ready', 'Retry', 'Exception']
  * ```
  *
- * @throws SchemaError for unknown relation targets, reserved or malformed names, `require`∩`remove` conflicts.
+ * Each definition is read once (own properties only) into a plain copy before it is validated: getters and proxies
+ * cannot change a value between validation and use, and one that throws becomes a `SchemaError`.
+ *
+ * @throws SchemaError for unknown relation targets, reserved or malformed names (incl. names of `Object.prototype`
+ * members such as `constructor` or `__proto__`), `require`∩`remove` conflicts, unreadable definitions.
  */
 export function schema<const P extends readonly Part[]>(
   ...parts: P & CheckParts<P>
@@ -109,14 +124,60 @@ export function schema<const P extends readonly Part[]>(
   if (parts.length === 0) throw new SchemaError('schema() needs at least one state definition')
   const merged = new Map<string, StateDef<string>>()
   for (const [i, part] of (parts as readonly Part[]).entries()) {
-    if (part === null || typeof part !== 'object' || Array.isArray(part)) {
+    if (isSchema(part)) {
+      for (const name of part.names) merged.set(name, part.states[name] as StateDef<string>)
+      continue
+    }
+    if (part === null || typeof part !== 'object' || isArray(part)) {
       throw new SchemaError(`schema() part #${i + 1} is not a state definition object`)
     }
-    const defs = isSchema(part) ? part.states : part
-    for (const name of Object.keys(defs)) merged.set(name, (defs as Def)[name] as StateDef<string>)
+    readPart(part as Def, i, merged)
   }
   if (!merged.has(EXCEPTION)) merged.set(EXCEPTION, { multi: true })
   return build(merged) as unknown as Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>>
+}
+
+/** Copies the own definitions of one part into `into`, each read once; a throwing getter or trap is a SchemaError. */
+function readPart(part: Def, i: number, into: Map<string, StateDef<string>>): void {
+  let name = ''
+  try {
+    for (name of Object.keys(part)) {
+      checkName(name)
+      into.set(name, copyDef(name, part[name]))
+    }
+  } catch (err) {
+    if (err instanceof SchemaError) throw err
+    const where = name ? `state '${name}'` : `part #${i + 1}`
+    const e = new SchemaError(`schema(): reading ${where} threw: ${safeString(err)}`, name || undefined)
+    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
+    throw e
+  }
+}
+
+/** A plain copy of a definition's own fields; the values are checked by `sanitise`. */
+function copyDef(name: string, def: unknown): StateDef<string> {
+  if (def === null || typeof def !== 'object' || isArray(def)) {
+    throw new SchemaError(`state '${name}': the definition must be an object`, name)
+  }
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(def)) {
+    if (!KNOWN_FIELDS.has(key)) {
+      const known = [...KNOWN_FIELDS].join(', ')
+      throw new SchemaError(`state '${name}': unknown field '${key}' (known: ${known})`, name)
+    }
+    const v: unknown = (def as Record<string, unknown>)[key]
+    if (key === 'auto' || key === 'multi' || v === undefined) {
+      out[key] = v
+      continue
+    }
+    if (!Array.isArray(v)) {
+      const what = key === 'tags' ? 'an array of strings' : 'an array of state names'
+      throw new SchemaError(`state '${name}': '${key}' must be ${what}`, name)
+    }
+    // Lists are copied element by element now, so a proxy or getter is read exactly once.
+    out[key] = Array.from(v as unknown[])
+  }
+  return out as StateDef<string>
 }
 
 /**
@@ -124,6 +185,17 @@ export function schema<const P extends readonly Part[]>(
  * only ever switched on. Use it to change an inherited state in a merged schema.
  */
 export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>): StateDef<N> {
+  for (const [arg, v] of [['def', def], ['overlay', overlay]] as const) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
+    }
+    for (const rel of [...RELATIONS, 'tags'] as const) {
+      const list: unknown = v[rel]
+      if (list !== undefined && !Array.isArray(list)) {
+        throw new InvalidArgumentError('extend()', `${arg}.${rel}`, 'an array of state names', list)
+      }
+    }
+  }
   const out: { -readonly [K in keyof StateDef<N>]: StateDef<N>[K] } = {}
   if (def.auto || overlay.auto) out.auto = true
   if (def.multi || overlay.multi) out.multi = true
@@ -138,12 +210,12 @@ export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>)
 
 /** True for the output of `schema()`. */
 export function isSchema(value: unknown): value is Schema<string> {
-  return typeof value === 'object' && value !== null && COMPILED in value
+  return typeof value === 'object' && value !== null && COMPILED.has(value)
 }
 
 /** The relation tables of a schema. */
 export function compiled(s: Schema<string>): Compiled {
-  const c = (s as SchemaObject)[COMPILED]
+  const c = typeof s === 'object' && s !== null ? COMPILED.get(s) : undefined
   if (!c) throw new SchemaError('not a schema: create it with schema()')
   return c
 }
@@ -155,16 +227,16 @@ function union<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): T[]
 
 // --- Validation and compilation ----------------------------------------------------------------------------------
 
-function build(defs: Map<string, StateDef<string>>): SchemaObject {
+function build(defs: Map<string, StateDef<string>>): Schema<string> {
   const names = [...defs.keys()]
   for (const name of names) checkName(name)
   const index = new Map(names.map((n, i) => [n, i]))
   const states: Record<string, StateDef<string>> = {}
   for (const name of names) states[name] = sanitise(name, defs.get(name) as StateDef<string>, index)
   const c = compile(names, index, states)
-  const out = { names: Object.freeze(names), states: Object.freeze(states) }
-  Object.defineProperty(out, COMPILED, { value: c, enumerable: false })
-  return Object.freeze(out) as unknown as SchemaObject
+  const out = Object.freeze({ names: Object.freeze(names), states: Object.freeze(states) })
+  COMPILED.set(out, c)
+  return out as unknown as Schema<string>
 }
 
 function checkName(name: string): void {
@@ -172,6 +244,9 @@ function checkName(name: string): void {
     throw new SchemaError(`invalid state name '${name}': use letters, digits and '_', not starting with a digit`, name)
   }
   if (name === 'Any') throw new SchemaError(`'Any' is reserved for the AnyEnter/AnyState handlers`, name)
+  if (PROTO_NAME_SET.has(name)) {
+    throw new SchemaError(`state name '${name}' is reserved: it is a member of Object.prototype`, name)
+  }
   const suffix = HANDLER_SUFFIXES.find((s) => name.endsWith(s))
   if (suffix) {
     throw new SchemaError(`state name '${name}' ends with '${suffix}', which is reserved for handler names`, name)

@@ -2,7 +2,9 @@
  * Text views (`toString`, `inspect`) and persistence (`export`/`import`) of a machine's clocks.
  */
 import type { Core } from './core.js'
-import { DisposedError, SchemaError } from './errors.js'
+import { safeJson, safeString } from './describe.js'
+import { DisposedError, InvalidOperationError, PolymachineError, SchemaError } from './errors.js'
+import { isArray } from './validate.js'
 import { mutate } from './queue.js'
 import { LogLevel, type Snapshot } from './types.js'
 
@@ -49,20 +51,40 @@ export function inspect(core: Core, states: readonly number[]): string {
   return lines.join('\n')
 }
 
+/** The highest tick or queue tick a snapshot may carry: the next one must still be a safe integer. */
+const MAX_TICK = Number.MAX_SAFE_INTEGER - 1
+
 export function exportSnapshot(core: Core): Snapshot {
-  return { id: core.id, names: [...core.c.names], time: core.clock.slice(), queueTick: core.queueTick }
+  const snap: Snapshot = { id: core.id, names: [...core.c.names], time: core.clock.slice(), queueTick: core.queueTick }
+  // Exception active: the error goes along as text, so the restored machine is in Exception with an error.
+  if (core.isActive(core.c.exception)) snap.err = safeString(core.err)
+  return snap
+}
+
+/** What `import()` uses: the snapshot's values, each read once and checked. */
+interface Checked {
+  readonly time: number[]
+  readonly queueTick: number
+  readonly err: string | undefined
 }
 
 /**
  * Restores clocks, active states and the queue tick; runs no handlers; then adds `MachineRestored` when the schema
- * has it. Waiters, signals and streams of the states whose tick changed are notified.
+ * has it. Waiters, signals and streams of the states whose tick changed are notified. With `Exception` active, the
+ * machine's `err` becomes a `PolymachineError` (code `ERR_RESTORED`) carrying the snapshot's `err` text.
+ * @throws SchemaError (code ERR_SNAPSHOT) for a snapshot that is not one of this schema or breaks its relations.
  */
 export function importSnapshot(core: Core, snap: Snapshot): void {
   if (core.disposed) throw new DisposedError(core.id, 'import()')
-  if (core.processing) throw new Error(`machine ${core.id}: import() cannot run during a transition (from a handler)`)
-  validate(core, snap)
+  if (core.processing) {
+    throw new InvalidOperationError(`machine ${core.id}: import() cannot run during a transition (from a handler)`)
+  }
+  const checked = validate(core, snap)
+  if (checked.err !== undefined) {
+    core.err = new PolymachineError('ERR_RESTORED', `machine ${core.id}: restored in Exception: ${checked.err}`)
+  }
   const changed: number[] = []
-  snap.time.forEach((t, i) => {
+  checked.time.forEach((t, i) => {
     if (core.clock[i] !== t) changed.push(i)
     core.clock[i] = t
   })
@@ -74,7 +96,7 @@ export function importSnapshot(core: Core, snap: Snapshot): void {
   core.resolver.sort(core.active)
   core.auto?.reset()
   core.activeNames = null
-  core.queueTick = snap.queueTick
+  core.queueTick = checked.queueTick
   if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[import] ${toString(core)}`)
   core.w?.ticked(changed)
   core.w?.transitionEnded(changed, [])
@@ -82,20 +104,75 @@ export function importSnapshot(core: Core, snap: Snapshot): void {
   if (restored !== undefined) mutate(core, 'add', [restored], undefined)
 }
 
-function validate(core: Core, snap: Snapshot): void {
-  const fail = (msg: string): never => {
-    throw new SchemaError(`machine ${core.id}: import(): ${msg}`)
+function validate(core: Core, snap: unknown): Checked {
+  const fail = (msg: string, state?: string): never => {
+    throw new SchemaError(`machine ${core.id}: import(): ${msg}`, state, 'ERR_SNAPSHOT')
   }
-  if (typeof snap !== 'object' || snap === null) fail('the snapshot must be an object')
+  if (typeof snap !== 'object' || snap === null || isArray(snap)) {
+    fail(`the snapshot must be an object, got ${safeString(snap === null ? 'null' : typeof snap)}`)
+  }
+  // Every field is read once, into a copy: a getter or proxy cannot change a value between its check and its use.
+  const read = (key: string): unknown => {
+    try {
+      return (snap as Record<string, unknown>)[key]
+    } catch (err) {
+      return fail(`reading '${key}' threw: ${safeString(err)}`)
+    }
+  }
+  const list = (key: string): unknown[] => {
+    const v = read(key)
+    if (!isArray(v)) return fail(`'${key}' must be an array, got ${safeJson(v).slice(0, 60)}`)
+    try {
+      return Array.from(v as unknown[])
+    } catch (err) {
+      return fail(`reading '${key}' threw: ${safeString(err)}`)
+    }
+  }
   const { names } = core.c
-  if (!Array.isArray(snap.names) || snap.names.length !== names.length || snap.names.some((s, i) => s !== names[i])) {
-    fail(`state names differ from the schema's (got ${JSON.stringify(snap.names)}, want ${JSON.stringify(names)})`)
+  const id = read('id')
+  if (id !== undefined && typeof id !== 'string') fail(`'id' must be a string, got ${typeof id}`)
+  const got = list('names')
+  if (got.length !== names.length || got.some((s, i) => s !== names[i])) {
+    fail(`state names differ from the schema's (got ${safeJson(got)}, want ${JSON.stringify(names)})`)
   }
-  if (!Array.isArray(snap.time) || snap.time.length !== names.length) fail(`time must have ${names.length} ticks`)
-  snap.time.forEach((t, i) => {
-    if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) fail(`tick of ${names[i]} is not an integer ≥ 0`)
+  const time = list('time')
+  if (time.length !== names.length) fail(`time must have ${names.length} ticks, got ${time.length}`)
+  time.forEach((t, i) => {
+    if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0 || t > MAX_TICK) {
+      fail(`tick of ${names[i]} is not an integer from 0 to ${MAX_TICK}: ${safeString(t)}`, names[i])
+    }
   })
-  if (typeof snap.queueTick !== 'number' || !Number.isSafeInteger(snap.queueTick) || snap.queueTick < 1) {
-    fail('queueTick must be an integer ≥ 1')
+  const queueTick = read('queueTick')
+  if (typeof queueTick !== 'number' || !Number.isSafeInteger(queueTick) || queueTick < 1 || queueTick > MAX_TICK) {
+    fail(`queueTick must be an integer from 1 to ${MAX_TICK}, got ${safeString(queueTick)}`)
+  }
+  const err = read('err')
+  if (err !== undefined && typeof err !== 'string') fail(`'err' must be a string, got ${typeof err}`)
+  const ticks = time as number[]
+  checkRelations(core, ticks, err as string | undefined, fail)
+  const exc = ticks[core.c.exception] as number
+  return { time: ticks, queueTick: queueTick as number, err: exc % 2 === 1 ? err as string : undefined }
+}
+
+/**
+ * The active states of a snapshot must be a state the machine could be in: every `require` of an active state
+ * active, no active state removing another active one, and `Exception` only with its error (`err`).
+ */
+function checkRelations(core: Core, time: readonly number[], err: string | undefined,
+  fail: (msg: string, state?: string) => never): void {
+  const { names, require, remove, exception } = core.c
+  const on = (i: number): boolean => (time[i] as number) % 2 === 1
+  for (let i = 0; i < names.length; i++) {
+    if (!on(i)) continue
+    const name = names[i] as string
+    for (const r of require[i] as Int32Array) {
+      if (!on(r)) fail(`'${name}' is active but the state it requires, '${names[r]}', is not`, name)
+    }
+    for (const r of remove[i] as Int32Array) {
+      if (on(r)) fail(`'${name}' and '${names[r]}' are both active, but '${name}' removes '${names[r]}'`, name)
+    }
+  }
+  if (on(exception) && err === undefined) {
+    fail(`'Exception' is active but the snapshot has no 'err' (export() writes it)`, 'Exception')
   }
 }

@@ -239,4 +239,6 @@ export interface Snapshot {
   names: string[]
   time: number[]
   queueTick: number
+  /** The text of `mach.err`, present when `Exception` is active (`import()` requires it then). */
+  err?: string
 }

@@ -133,7 +133,8 @@ describe('resolution memo', () => {
       m.add('A')
       const snap = m.export()
       m.add('B')
-      m.import({ ...snap, time: snap.time.map((t, i) => (i === 1 ? t + 1 : t)) }) // A and B both active
+      m.import(snap) // A and C active again, B not, without a transition
+      m.add('B')
       m.add('A')
       m.remove('B')
     }
