@@ -1,0 +1,16 @@
+/**
+ * polymachine/rpc: remote machines. `serve(machine)` exposes a machine over TCP or MessagePorts; `connect(target)`
+ * returns a `RemoteMachine` mirroring it (local reads and waiters, remote mutations with real results).
+ * The wire protocol is documented in docs/protocol-rpc.md.
+ * @module polymachine/rpc
+ */
+export { serve, RpcServer, type ServeOptions } from './server.js'
+export { connect, type ConnectOptions } from './client.js'
+export { RemoteMachine, type CallOptions } from './remote.js'
+export { ServerSchema, type ServerStateNames } from './server.schema.js'
+export { ClientSchema, type ClientStateNames } from './client.schema.js'
+export { RpcError, RemoteError, isRpcErrorCode, type RpcErrorCode } from './errors.js'
+export { Msg, MutationKind, PROTOCOL_VERSION, parseMessage, toWire, type Message, type WireState } from './protocol.js'
+export { encode, encodeFrame, decode, FrameReader, DEFAULT_MAX_FRAME } from './codec.js'
+export { checksum } from './clock.js'
+export { schemaHash, schemaToWire, schemaFromWire } from './schema-wire.js'

@@ -1,0 +1,180 @@
+/**
+ * A `Link` is one connection carrying messages, whatever the transport: a TCP socket (length-prefixed frames) or a
+ * worker_threads `MessagePort` (one msgpack `Uint8Array` per `postMessage`). It decodes and checks what arrives;
+ * bad bytes never throw out of it: the link sends an `ERROR` (best effort), closes, and reports the error once
+ * through `onClose`.
+ */
+import type { Socket } from 'node:net'
+import type { MessagePort } from 'node:worker_threads'
+import { decode, DEFAULT_MAX_FRAME, encode, encodeFrame, FrameReader } from './codec.js'
+import { RpcError } from './errors.js'
+import { Msg, parseMessage, toWire, type Message } from './protocol.js'
+
+/** Limits of one link. */
+export interface LinkOptions {
+  /** Largest accepted message in bytes (default 1 MiB); a longer frame closes the link. */
+  maxFrame?: number
+  /** Bytes queued for writing above which the peer counts as stalled and the link closes (default 16 MiB). */
+  maxBuffered?: number
+}
+
+type Handler = (m: Message) => void
+type CloseHandler = (err: RpcError | null) => void
+
+/** One connection; set `onMessage` and `onClose` before data can arrive (same tick as creation). */
+export abstract class Link {
+  onMessage: Handler = () => undefined
+  onClose: CloseHandler = () => undefined
+  #closed = false
+  #settle: () => void = () => undefined
+  /** Resolves once the transport is fully released (socket closed, port closed). */
+  readonly done: Promise<void> = new Promise((resolve) => {
+    this.#settle = resolve
+  })
+  protected readonly maxFrame: number
+  protected readonly maxBuffered: number
+
+  constructor(opts: LinkOptions) {
+    this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME
+    this.maxBuffered = opts.maxBuffered ?? 16 * 1024 * 1024
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Sends one message; a no-op once closed. */
+  send(m: Message): void {
+    if (this.#closed) return
+    try {
+      this.write(toWire(m))
+    } catch (err) {
+      this.fail(err instanceof RpcError ? err : new RpcError('ERR_RPC_NETWORK', `send failed: ${String(err)}`))
+    }
+  }
+
+  /** Closes on purpose, after a `BYE` with `reason`. */
+  bye(reason: string): void {
+    this.send({ type: Msg.Bye, reason })
+    this.finish(null)
+  }
+
+  /** Closes because of `err`: tells the peer (`ERROR`, best effort), then reports `err` to `onClose`. */
+  fail(err: RpcError): void {
+    if (this.#closed) return
+    try {
+      this.write(toWire({ type: Msg.Error, code: err.code, message: err.message, id: null }))
+    } catch {
+      // the peer may already be gone
+    }
+    this.finish(err)
+  }
+
+  /** Bytes of one incoming message: decoded, checked and dispatched; anything wrong fails the link. */
+  protected receive(bytes: Uint8Array): void {
+    if (this.#closed) return
+    let msg: Message | null
+    try {
+      msg = parseMessage(decode(bytes))
+    } catch (err) {
+      this.fail(err instanceof RpcError ? err : new RpcError('ERR_RPC_PROTOCOL', String(err)))
+      return
+    }
+    if (msg === null) return // unknown type: ignored
+    try {
+      this.onMessage(msg)
+    } catch (err) {
+      this.fail(err instanceof RpcError ? err : new RpcError('ERR_RPC_PROTOCOL', `handler failed: ${String(err)}`,
+        { cause: err }))
+    }
+  }
+
+  /** Marks the link closed, releases the transport and calls `onClose` once. */
+  protected finish(err: RpcError | null): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.release()
+    this.onClose(err)
+  }
+
+  /** The transport is gone: resolves `done`. */
+  protected settled(): void {
+    this.#settle()
+  }
+
+  protected abstract write(wire: unknown[]): void
+  protected abstract release(): void
+}
+
+/** A link over a `net.Socket` (TCP): 4-byte big-endian length prefix, then the msgpack body. */
+export class SocketLink extends Link {
+  readonly #reader: FrameReader
+
+  constructor(readonly socket: Socket, opts: LinkOptions = {}) {
+    super(opts)
+    this.#reader = new FrameReader(this.maxFrame)
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[]
+      try {
+        frames = this.#reader.push(chunk)
+      } catch (err) {
+        this.fail(err as RpcError)
+        return
+      }
+      for (const f of frames) this.receive(f)
+    })
+    socket.on('error', (err) => this.finish(new RpcError('ERR_RPC_NETWORK', `socket error: ${err.message}`,
+      { cause: err })))
+    socket.on('close', () => {
+      this.finish(new RpcError('ERR_RPC_CLOSED', 'connection closed by the peer'))
+      this.settled()
+    })
+  }
+
+  protected write(wire: unknown[]): void {
+    this.socket.write(encodeFrame(wire))
+    if (this.socket.writableLength > this.maxBuffered) {
+      this.fail(new RpcError('ERR_RPC_SLOW_CONSUMER', `peer stalled with ${this.socket.writableLength} bytes queued`))
+    }
+  }
+
+  protected release(): void {
+    // end() flushes what is queued (a final ERROR or BYE), then the timer destroys a peer that never closes its side
+    this.socket.end()
+    const t = setTimeout(() => this.socket.destroy(), 1000)
+    t.unref()
+    this.socket.once('close', () => clearTimeout(t))
+  }
+}
+
+/** A link over a worker_threads `MessagePort`: each message is one msgpack `Uint8Array`. */
+export class PortLink extends Link {
+  constructor(readonly port: MessagePort, opts: LinkOptions = {}) {
+    super(opts)
+    port.on('message', (data: unknown) => {
+      if (!(data instanceof Uint8Array)) {
+        this.fail(new RpcError('ERR_RPC_PROTOCOL', 'a port message must be a Uint8Array of msgpack'))
+        return
+      }
+      if (data.length > this.maxFrame) {
+        this.fail(new RpcError('ERR_RPC_FRAME_TOO_LARGE',
+          `message of ${data.length} bytes exceeds the maximum of ${this.maxFrame}`))
+        return
+      }
+      this.receive(data)
+    })
+    port.on('close', () => {
+      this.finish(new RpcError('ERR_RPC_CLOSED', 'port closed by the peer'))
+      this.settled()
+    })
+  }
+
+  protected write(wire: unknown[]): void {
+    this.port.postMessage(encode(wire))
+  }
+
+  protected release(): void {
+    this.port.close()
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * `RemoteMachine`: the mirror of a served machine. Reads and waiters are local (answered from the pushed clock);
+ * mutations go to the source and resolve with its real result once the diff that made it is applied here.
+ */
+import type { Observable } from 'rxjs'
+import {
+  InvalidArgumentError, TimeoutError, UnknownStateError,
+  type Args, type Machine, type Result, type Snapshot, type Schema, type States, type WaitOptions,
+} from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
+import { applyPairs, checksum } from './clock.js'
+import type { ClientStateNames } from './client.schema.js'
+import { RpcError, type RpcErrorCode } from './errors.js'
+import type { Link } from './link.js'
+import { Msg, MutationKind, plainDataProblem, type Message } from './protocol.js'
+
+/** Options of one remote call. */
+export interface CallOptions {
+  /** Milliseconds before the call rejects with `TimeoutError` (default: the client's `timeout`). */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+interface Pending {
+  resolve(r: Result): void
+  reject(e: unknown): void
+  timer: ReturnType<typeof setTimeout>
+  off: () => void
+}
+
+/** What a mirror is built from (see `connect()`). */
+export interface MirrorInit<N extends string> {
+  client: Machine<ClientStateNames>
+  link: Link
+  schema: Schema<N>
+  mirror: Machine<N>
+  sourceId: string
+  time: number[]
+  queueTick: number
+  timeout: number
+}
+
+/**
+ * A machine on the other side of a connection, with the machine's read, wait and mutate API.
+ *
+ * ```ts
+ * const remote = await connect('tcp://127.0.0.1:7000')
+ * await remote.add('Start')          // Result.Executed, decided by the source
+ * await remote.when('Ready')         // resolved from pushed clocks, no round trip
+ * remote.is('Ready')                 // true
+ * await remote.close()
+ * ```
+ */
+export class RemoteMachine<N extends string = string> {
+  /** The client's own machine ({@link ClientSchema}). */
+  readonly client: Machine<ClientStateNames>
+  /** The source's schema, as transferred (relations included). */
+  readonly schema: Schema<N>
+  /** The source machine's id. */
+  readonly id: string
+  /** Local machine holding the mirrored clocks (no relations): waiters and streams run on it. */
+  readonly mirror: Machine<N>
+  readonly #link: Link
+  readonly #index: Map<string, number>
+  readonly #timeout: number
+  readonly #pending = new Map<number, Pending>()
+  #time: number[]
+  #queueTick: number
+  #nextId = 1
+  #resyncing = false
+  #closing: Promise<void> | null = null
+  /** Full-clock resyncs done after a checksum mismatch. */
+  resyncs = 0
+
+  /** @internal Made by `connect()`. */
+  constructor(init: MirrorInit<N>) {
+    this.client = init.client
+    this.schema = init.schema
+    this.id = init.sourceId
+    this.mirror = init.mirror
+    this.#link = init.link
+    this.#time = init.time
+    this.#queueTick = init.queueTick
+    this.#timeout = init.timeout
+    this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
+    this.#link.onMessage = (m) => this.#receive(m)
+    this.#link.onClose = (err) => this.#lost(err)
+  }
+
+  get names(): readonly N[] {
+    return this.schema.names
+  }
+
+  get connected(): boolean {
+    return !this.#link.closed
+  }
+
+  // --- reads (local) -------------------------------------------------------------------------------------------
+
+  has(name: string): name is N {
+    return this.#index.has(name)
+  }
+
+  tick(state: N): number {
+    return this.#time[this.#ix([state], 'tick()')[0] as number] as number
+  }
+
+  is(states: States<N>): boolean {
+    return this.#ix(states, 'is()').every((i) => ((this.#time[i] as number) & 1) === 1)
+  }
+
+  not(states: States<N>): boolean {
+    return this.#ix(states, 'not()').every((i) => ((this.#time[i] as number) & 1) === 0)
+  }
+
+  any(...groups: States<N>[]): boolean {
+    return groups.some((g) => this.is(g))
+  }
+
+  get activeStates(): readonly N[] {
+    return this.schema.names.filter((_, i) => ((this.#time[i] as number) & 1) === 1)
+  }
+
+  /** Ticks in index order, or in the order of `states`. */
+  time(states?: readonly N[]): number[] {
+    return states === undefined ? this.#time.slice() : this.#ix(states, 'time()').map((i) => this.#time[i] as number)
+  }
+
+  clock(states?: readonly N[]): Record<N, number> {
+    const list = states ?? this.schema.names
+    const out = {} as Record<N, number>
+    const ticks = this.time(list)
+    list.forEach((n, i) => (out[n] = ticks[i] as number))
+    return out
+  }
+
+  get queueTick(): number {
+    return this.#queueTick
+  }
+
+  toString(): string {
+    return `(${this.schema.names.flatMap((n, i) => ((this.#time[i] as number) & 1) ? [`${n}:${this.#time[i]}`] : [])
+      .join(' ')})`
+  }
+
+  // --- waiters (local, resolved by pushes) ---------------------------------------------------------------------
+
+  when(states: States<N>, opts?: WaitOptions): Promise<void> {
+    return this.mirror.when(states, opts)
+  }
+
+  whenNot(states: States<N>, opts?: WaitOptions): Promise<void> {
+    return this.mirror.whenNot(states, opts)
+  }
+
+  whenTicks(state: N, n: number, opts?: WaitOptions): Promise<void> {
+    return this.mirror.whenTicks(state, n, opts)
+  }
+
+  whenTime(states: readonly N[], ticks: readonly number[], opts?: WaitOptions): Promise<void> {
+    return this.mirror.whenTime(states, ticks, opts)
+  }
+
+  state$(state: N): Observable<boolean> {
+    return this.mirror.state$(state)
+  }
+
+  // --- mutations (remote) --------------------------------------------------------------------------------------
+
+  add(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.Add, 'add()', states, args, null, opts)
+  }
+
+  remove(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.Remove, 'remove()', states, args, null, opts)
+  }
+
+  set(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.Set, 'set()', states, args, null, opts)
+  }
+
+  /** Decided on the source, atomically: `remove` if all are active there, else `add`. */
+  toggle(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.Toggle, 'toggle()', states, args, null, opts)
+  }
+
+  /** Adds `Exception` on the source with a `RemoteError` carrying `err`'s name and message. */
+  addErr(err: unknown, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.AddErr, 'addErr()', [], args, errorInfo(err), opts)
+  }
+
+  /** `addErr` plus `state` (an error state requiring `Exception`). */
+  addErrState(state: N, err: unknown, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.AddErr, 'addErrState()', [state], args, errorInfo(err), opts)
+  }
+
+  /** Asks the source for its full clock now; resolves when the mirror has it. */
+  sync(opts?: CallOptions): Promise<void> {
+    this.#requestResync()
+    return this.client.whenNot('Resyncing', { timeout: opts?.timeout ?? this.#timeout,
+      ...(opts?.signal ? { signal: opts.signal } : {}) })
+  }
+
+  /** Says bye, closes the transport, rejects pending calls (`ERR_RPC_CLOSED`) and disposes the mirror. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#link.bye('client closing')
+      await this.#link.done
+      this.mirror.dispose()
+    })()
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------------
+
+  #ix(states: States<N>, where: string): number[] {
+    const list: readonly unknown[] = typeof states === 'string' ? [states] : states
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'states', 'a state name or list', states)
+    const out: number[] = []
+    const unknown: string[] = []
+    for (const n of list) {
+      const i = typeof n === 'string' ? this.#index.get(n) : undefined
+      if (i === undefined) unknown.push(String(n))
+      else out.push(i)
+    }
+    if (unknown.length) throw new UnknownStateError(this.id, unknown, where)
+    return out
+  }
+
+  #call(kind: MutationKind, where: string, states: States<N>, args: Args | undefined,
+    error: { name: string; message: string } | null, opts: CallOptions | undefined): Promise<Result> {
+    const ix = this.#ix(states, where)
+    if (args !== undefined) {
+      let why: string | null
+      try {
+        why = typeof args === 'object' && args !== null && !Array.isArray(args) ? plainDataProblem(args, true) : 'not a map'
+      } catch {
+        why = 'unreadable'
+      }
+      if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'args', `plain data (${why})`, args)
+    }
+    const timeout = opts?.timeout ?? this.#timeout
+    if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
+    const signal = opts?.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const id = this.#nextId++
+    return new Promise<Result>((resolve, reject) => {
+      const drop = (): void => {
+        const p = this.#pending.get(id)
+        if (!p) return
+        this.#pending.delete(id)
+        clearTimeout(p.timer)
+        p.off()
+      }
+      const onAbort = (): void => {
+        drop()
+        reject(signal?.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const timer = setTimeout(() => {
+        drop()
+        reject(new TimeoutError(this.client.id, `${where} on ${this.id}`, timeout))
+      }, timeout)
+      this.#pending.set(id, {
+        resolve: (r) => (drop(), resolve(r)),
+        reject: (e) => (drop(), reject(e)),
+        timer,
+        off: () => signal?.removeEventListener('abort', onAbort),
+      })
+      this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null,
+        error })
+    })
+  }
+
+  #receive(m: Message): void {
+    switch (m.type) {
+      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum)
+      case Msg.Reply: {
+        // a late reply (its call timed out) still carries the diff: apply it so the clocks stay in step
+        this.#apply(m.pairs, m.queueTick, m.checksum)
+        this.#pending.get(m.id)?.resolve(m.result)
+        return
+      }
+      case Msg.Clock: return this.#full(m.time, m.queueTick)
+      case Msg.Error: {
+        const code = m.code as RpcErrorCode
+        if (m.id !== null) {
+          this.#pending.get(m.id)?.reject(new RpcError(code, `remote ${this.id}: ${m.message}`))
+          return
+        }
+        this.#serverError = new RpcError(code, `remote ${this.id}: server closed the connection: ${m.message}`)
+        return
+      }
+      case Msg.Ping: return this.#link.send({ type: Msg.Pong, n: m.n })
+      case Msg.Pong: return
+      case Msg.Bye: return this.#link.bye('bye')
+      default: throw new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} after the handshake`)
+    }
+  }
+
+  #serverError: RpcError | null = null
+
+  #apply(pairs: readonly number[], queueTick: number, sum: number): void {
+    if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
+    const next = applyPairs(this.#time, pairs)
+    if (next === null || queueTick < 1 || checksum(next, queueTick) !== sum) {
+      this.client.log(`checksum mismatch (${sum}); requesting the full clock`)
+      this.#requestResync()
+      return
+    }
+    if (pairs.length === 0 && queueTick === this.#queueTick) return
+    this.#commit(next, queueTick)
+  }
+
+  #full(time: number[], queueTick: number): void {
+    if (time.length !== this.#time.length || queueTick < 1) {
+      throw new RpcError('ERR_RPC_PROTOCOL', `CLOCK with ${time.length} ticks for ${this.#time.length} states`)
+    }
+    this.#resyncing = false
+    this.#commit(time, queueTick)
+    this.client.remove('Resyncing')
+  }
+
+  #commit(time: number[], queueTick: number): void {
+    this.#time = time
+    this.#queueTick = queueTick
+    if (!this.mirror.disposed) {
+      this.mirror.import(mirrorSnapshot(this.mirror, this.schema.names, time, queueTick))
+    }
+  }
+
+  #requestResync(): void {
+    if (this.#resyncing || this.#link.closed) return
+    this.#resyncing = true
+    this.resyncs++
+    this.client.add('Resyncing')
+    this.#link.send({ type: Msg.Sync })
+  }
+
+  #lost(err: RpcError | null): void {
+    const cause = this.#serverError ?? err
+    const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
+    for (const p of [...this.#pending.values()]) p.reject(closed)
+    this.#resyncing = false
+    this.client.add('Disconnected')
+    if (cause && cause.code !== 'ERR_RPC_CLOSED') {
+      this.client.log(`connection lost: ${cause.code} ${cause.message}`)
+      this.client.addErrState(errState(cause.code), cause)
+    }
+  }
+}
+
+/**
+ * The snapshot that puts `time` into the mirror. `import()` wants the error text when `Exception` is active; the
+ * protocol does not carry the source's error (yet), so the mirror's `err` names the source only.
+ */
+export function mirrorSnapshot(mirror: Machine<string>, names: readonly string[], time: number[], queueTick: number): Snapshot {
+  const exc = names.indexOf('Exception')
+  const snap: Snapshot = { id: mirror.id, names: [...names], time, queueTick }
+  if (exc >= 0 && ((time[exc] as number) & 1) === 1) snap.err = `Exception on the source machine ${mirror.id}`
+  return snap
+}
+
+/** The client error state for an error code. */
+export function errState(code: string): 'ErrNetwork' | 'ErrRpc' | 'ErrAuth' | 'ErrSchema' {
+  if (code === 'ERR_RPC_AUTH') return 'ErrAuth'
+  if (code === 'ERR_RPC_SCHEMA') return 'ErrSchema'
+  if (code === 'ERR_RPC_NETWORK') return 'ErrNetwork'
+  return 'ErrRpc'
+}
+
+function errorInfo(err: unknown): { name: string; message: string } {
+  try {
+    if (err instanceof Error) return { name: safeString(err.name).slice(0, 200), message: safeString(err.message).slice(0, 4000) }
+  } catch {
+    // a hostile error object: fall through to its description
+  }
+  return { name: 'Error', message: safeString(err).slice(0, 4000) }
+}

@@ -1,0 +1,217 @@
+/**
+ * `serve(machine, opts)`: exposes a machine to RPC clients over TCP and MessagePorts. The server observes the source
+ * only through its public API (`transitions$`, `time()`, mutations) and pushes coalesced clock diffs to every
+ * client.
+ */
+import { createServer, type Server as NetServer } from 'node:net'
+import type { MessagePort } from 'node:worker_threads'
+import type { Subscription } from 'rxjs'
+import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
+import { RpcError } from './errors.js'
+import { PortLink, SocketLink, type Link, type LinkOptions } from './link.js'
+import type { WireState } from './protocol.js'
+import { hashWire, schemaToWire } from './schema-wire.js'
+import { ServerSchema, type ServerStateNames } from './server.schema.js'
+import { Session, type SessionHost } from './session.js'
+import { formatTcpUrl, parseTcpUrl } from './url.js'
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends LinkOptions {
+  /** `tcp://host:port` to listen on (port 0 = any free port). Without it, only `accept(port)` serves clients. */
+  url?: string
+  /** Shared secret every client's `HELLO` must carry. */
+  token?: string
+  /** Milliseconds to coalesce a burst of source transitions into one diff (default 2); 0 pushes per transition. */
+  pushInterval?: number
+  /** Milliseconds a new connection has to send `HELLO` (default 5000). */
+  handshakeTimeout?: number
+  /** Id of the server machine (default `rs-<source id>`). */
+  id?: string
+  logLevel?: LogLevel
+  logger?: LogFn
+}
+
+/**
+ * Serves `source` to RPC clients. Resolves once listening.
+ *
+ * ```ts
+ * const server = await serve(source, { url: 'tcp://127.0.0.1:0', token: 'secret' })
+ * const remote = await connect(server.url!, { token: 'secret' })
+ * await server.close()
+ * ```
+ */
+export async function serve(source: Machine<string>, opts: ServeOptions = {}): Promise<RpcServer> {
+  if (!(source instanceof Machine)) throw new InvalidArgumentError('serve()', 'machine', 'a Machine', source)
+  const server = new RpcServer(source, opts)
+  if (opts.url !== undefined) await server.listen(opts.url)
+  server.machine.add('Ready')
+  return server
+}
+
+/** A running RPC server; make it with {@link serve}. */
+export class RpcServer implements SessionHost {
+  /** The server's own machine ({@link ServerSchema}). */
+  readonly machine: Machine<ServerStateNames>
+  readonly wire: readonly WireState[]
+  readonly hash: string
+  readonly token: string | undefined
+  readonly handshakeTimeout: number
+  readonly pushInterval: number
+  #url: string | undefined
+  #net: NetServer | null = null
+  readonly #sessions = new Set<Session>()
+  readonly #linkOpts: LinkOptions
+  readonly #sub: Subscription
+  #timer: ReturnType<typeof setTimeout> | null = null
+  #closing: Promise<void> | null = null
+
+  constructor(readonly source: Machine<string>, opts: ServeOptions) {
+    const where = 'serve()'
+    this.pushInterval = num(opts.pushInterval, 2, where, 'pushInterval')
+    this.handshakeTimeout = num(opts.handshakeTimeout, 5000, where, 'handshakeTimeout')
+    if (opts.token !== undefined && typeof opts.token !== 'string') {
+      throw new InvalidArgumentError(where, 'token', 'a string', opts.token)
+    }
+    this.token = opts.token
+    this.#linkOpts = {
+      ...(opts.maxFrame !== undefined ? { maxFrame: num(opts.maxFrame, 0, where, 'maxFrame') } : {}),
+      ...(opts.maxBuffered !== undefined ? { maxBuffered: num(opts.maxBuffered, 0, where, 'maxBuffered') } : {}),
+    }
+    this.machine = new Machine(ServerSchema, {
+      id: opts.id ?? `rs-${source.id}`,
+      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    })
+    this.machine.add('Start')
+    this.wire = schemaToWire(source.schema)
+    this.hash = hashWire(this.wire)
+    this.#sub = source.transitions$.subscribe(() => this.#changed())
+  }
+
+  get serverId(): string {
+    return this.machine.id
+  }
+
+  /** The bound `tcp://host:port` (port filled in), or undefined for a server without a listener. */
+  get url(): string | undefined {
+    return this.#url
+  }
+
+  /** Clients that completed the handshake and are still connected. */
+  get clients(): number {
+    let n = 0
+    for (const s of this.#sessions) if (s.ready) n++
+    return n
+  }
+
+  /** @internal Binds the TCP listener (called by `serve`). */
+  listen(url: string): Promise<void> {
+    const { host, port } = parseTcpUrl(url, 'serve()')
+    const net = createServer((socket) => this.#accept(new SocketLink(socket, this.#linkOpts)))
+    this.#net = net
+    return new Promise((resolve, reject) => {
+      net.once('error', (err) => {
+        const e = new RpcError('ERR_RPC_NETWORK', `serve(): cannot listen on ${url}: ${err.message}`, { cause: err })
+        this.machine.addErrState('ErrNetwork', e)
+        this.#net = null
+        this.#sub.unsubscribe()
+        reject(e)
+      })
+      net.listen(port, host, () => {
+        const addr = net.address()
+        this.#url = typeof addr === 'object' && addr !== null ? formatTcpUrl(addr.address, addr.port) : url
+        net.on('error', (err) => this.machine.addErrState('ErrNetwork', err))
+        this.machine.add('Listening')
+        resolve()
+      })
+    })
+  }
+
+  /**
+   * Serves one client on a worker_threads `MessagePort` (the other end goes to `connect(port)`).
+   *
+   * ```ts
+   * const { port1, port2 } = new MessageChannel()
+   * server.accept(port1); worker.postMessage(port2, [port2])
+   * ```
+   */
+  accept(port: MessagePort): void {
+    if (this.#closing) throw new RpcError('ERR_RPC_CLOSED', `server ${this.serverId} is closed`)
+    if (typeof port !== 'object' || port === null || typeof (port as Partial<MessagePort>).postMessage !== 'function') {
+      throw new InvalidArgumentError('accept()', 'port', 'a MessagePort', port)
+    }
+    this.#accept(new PortLink(port, this.#linkOpts))
+  }
+
+  #accept(link: Link): void {
+    if (this.#closing) {
+      link.bye('server closing')
+      return
+    }
+    this.#sessions.add(new Session(this, link))
+  }
+
+  ready(s: Session): void {
+    this.machine.log(`client ${s.clientId} connected`)
+    this.machine.add('ClientConnected', { clientId: s.clientId })
+  }
+
+  ended(s: Session, err: RpcError | null, wasReady: boolean): void {
+    this.#sessions.delete(s)
+    if (!wasReady && err === null) return
+    const who = s.clientId === '' ? 'a connection' : `client ${s.clientId}`
+    if (err && err.code !== 'ERR_RPC_CLOSED') {
+      this.machine.log(`${who} closed: ${err.code} ${err.message}`)
+      const state = err.code === 'ERR_RPC_AUTH' || err.code === 'ERR_RPC_VERSION' || err.code === 'ERR_RPC_SCHEMA'
+        ? 'ErrAuth' : err.code === 'ERR_RPC_NETWORK' ? 'ErrNetwork' : 'ErrRpc'
+      this.machine.addErrState(state, err, { clientId: s.clientId })
+    } else {
+      this.machine.log(`${who} disconnected`)
+    }
+    this.machine.add('ClientDisconnected', { clientId: s.clientId })
+  }
+
+  #changed(): void {
+    if (this.pushInterval === 0) return this.#flush()
+    if (this.#timer === null) this.#timer = setTimeout(() => this.#flush(), this.pushInterval)
+  }
+
+  #flush(): void {
+    this.#timer = null
+    if (this.#sessions.size === 0) return
+    const time = this.source.time()
+    const queueTick = this.source.queueTick
+    for (const s of this.#sessions) s.push(time, queueTick)
+  }
+
+  /** Says bye to every client, stops listening and stops observing the source. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    this.#sub.unsubscribe()
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    for (const s of [...this.#sessions]) s.link.bye('server closing')
+    const net = this.#net
+    this.#net = null
+    if (net) await new Promise<void>((resolve) => net.close(() => resolve()))
+    this.machine.add('Closed')
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+function num(v: unknown, dflt: number, where: string, name: string): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw typeof v === 'number'
+      ? new OutOfRangeError(where, name, 'a finite number ≥ 0', v)
+      : new InvalidArgumentError(where, name, 'a number', v)
+  }
+  return v
+}

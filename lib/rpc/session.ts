@@ -1,0 +1,171 @@
+/**
+ * One client of a server, from `HELLO` to close: the handshake (version, token, schema hash), mutation requests, full
+ * clock syncs and the diffs pushed to it. It talks to its server through the narrow {@link SessionHost}.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Args, Machine } from '../machine/index.js'
+import { checksum, diffPairs } from './clock.js'
+import { RemoteError, RpcError } from './errors.js'
+import type { Link } from './link.js'
+import { Msg, MutationKind, PROTOCOL_VERSION, type Hello, type Message, type Mutate, type WireState } from './protocol.js'
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly source: Machine<string>
+  readonly serverId: string
+  readonly wire: readonly WireState[]
+  readonly hash: string
+  readonly token: string | undefined
+  readonly handshakeTimeout: number
+  /** The handshake completed. */
+  ready(s: Session): void
+  /** The session ended; `err` is null for a clean close; `wasReady` when its handshake had completed. */
+  ended(s: Session, err: RpcError | null, wasReady: boolean): void
+}
+
+/** A connected client. */
+export class Session {
+  clientId = ''
+  #phase: 'hello' | 'ready' | 'closed' = 'hello'
+  #sent: number[] = []
+  #sentQ = 0
+  #inCall = false
+  readonly #timer: ReturnType<typeof setTimeout>
+
+  constructor(readonly host: SessionHost, readonly link: Link) {
+    link.onMessage = (m) => this.#receive(m)
+    link.onClose = (err) => {
+      clearTimeout(this.#timer)
+      const wasReady = this.#phase === 'ready'
+      this.#phase = 'closed'
+      host.ended(this, err, wasReady)
+    }
+    this.#timer = setTimeout(() => link.fail(new RpcError('ERR_RPC_HANDSHAKE_TIMEOUT',
+      `no HELLO within ${host.handshakeTimeout} ms`)), host.handshakeTimeout)
+    this.#timer.unref?.()
+  }
+
+  get ready(): boolean {
+    return this.#phase === 'ready'
+  }
+
+  /** Sends what changed on the source since the last message to this client (nothing when nothing did). */
+  push(time: readonly number[], queueTick: number): void {
+    if (this.#phase !== 'ready' || this.#inCall) return
+    const pairs = diffPairs(this.#sent, time)
+    if (pairs.length === 0 && queueTick === this.#sentQ) return
+    this.#sent = time.slice()
+    this.#sentQ = queueTick
+    this.link.send({ type: Msg.Diff, pairs, queueTick, checksum: checksum(time, queueTick) })
+  }
+
+  #receive(m: Message): void {
+    if (this.#phase === 'hello') {
+      if (m.type === Msg.Hello) this.#hello(m)
+      else if (m.type === Msg.Ping) this.link.send({ type: Msg.Pong, n: m.n })
+      else if (m.type === Msg.Bye) this.link.bye('bye')
+      else this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `message type ${m.type} before HELLO`))
+      return
+    }
+    switch (m.type) {
+      case Msg.Mutate: return this.#mutate(m)
+      case Msg.Sync: return this.#sync()
+      case Msg.Ping: return this.link.send({ type: Msg.Pong, n: m.n })
+      case Msg.Pong: return
+      case Msg.Bye: return this.link.bye('bye')
+      case Msg.Error: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `client reported ${m.code}: ${m.message}`))
+      default: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} from a client`))
+    }
+  }
+
+  #hello(m: Hello): void {
+    const { host } = this
+    this.clientId = m.clientId
+    clearTimeout(this.#timer)
+    if (m.version !== PROTOCOL_VERSION) {
+      return this.link.fail(new RpcError('ERR_RPC_VERSION',
+        `protocol version ${m.version} is not supported (server speaks ${PROTOCOL_VERSION})`))
+    }
+    if (host.token !== undefined && !sameToken(host.token, m.token)) {
+      return this.link.fail(new RpcError('ERR_RPC_AUTH', `client ${m.clientId}: authentication failed`))
+    }
+    if (m.schemaHash !== null && m.schemaHash !== host.hash) {
+      return this.link.fail(new RpcError('ERR_RPC_SCHEMA',
+        `client ${m.clientId}: schema hash ${m.schemaHash} differs from the source's ${host.hash}`))
+    }
+    const time = host.source.time()
+    const queueTick = host.source.queueTick
+    this.#sent = time
+    this.#sentQ = queueTick
+    this.#phase = 'ready'
+    this.link.send({
+      type: Msg.Welcome, version: PROTOCOL_VERSION, serverId: host.serverId, sourceId: host.source.id,
+      schemaHash: host.hash, schema: m.wantSchema ? host.wire.map((w) => w) : null, time, queueTick,
+    })
+    host.ready(this)
+  }
+
+  #sync(): void {
+    const time = this.host.source.time()
+    this.#sent = time
+    this.#sentQ = this.host.source.queueTick
+    this.link.send({ type: Msg.Clock, time, queueTick: this.#sentQ })
+  }
+
+  #mutate(m: Mutate): void {
+    const { source } = this.host
+    const names = source.names
+    const states: string[] = []
+    for (const i of m.states) {
+      const n = names[i]
+      if (n === undefined) return this.#reject(m.id, `state index ${i} is out of range (${names.length} states)`)
+      states.push(n)
+    }
+    if (states.length === 0 && m.kind !== MutationKind.AddErr && m.kind !== MutationKind.Set) {
+      return this.#reject(m.id, 'no states given')
+    }
+    const args = (m.args ?? undefined) as Args | undefined
+    let result: number
+    this.#inCall = true
+    try {
+      result = this.#run(m, states, args)
+    } catch (err) {
+      return this.#reject(m.id, `the source refused the mutation: ${(err as Error).message}`)
+    } finally {
+      this.#inCall = false
+    }
+    if (this.link.closed) return
+    const time = source.time()
+    const queueTick = source.queueTick
+    const pairs = diffPairs(this.#sent, time)
+    this.#sent = time
+    this.#sentQ = queueTick
+    this.link.send({ type: Msg.Reply, id: m.id, result, pairs, queueTick, checksum: checksum(time, queueTick) })
+  }
+
+  #run(m: Mutate, states: string[], args: Args | undefined): number {
+    const { source } = this.host
+    switch (m.kind) {
+      case MutationKind.Add: return source.add(states, args)
+      case MutationKind.Remove: return source.remove(states, args)
+      case MutationKind.Set: return source.set(states, args)
+      case MutationKind.Toggle: return source.toggle(states, args)
+      case MutationKind.AddErr: {
+        const err = new RemoteError(m.error?.name ?? 'Error', m.error?.message ?? 'error from a remote client',
+          this.clientId)
+        return states[0] === undefined ? source.addErr(err, args) : source.addErrState(states[0], err, args)
+      }
+    }
+  }
+
+  #reject(id: number, message: string): void {
+    this.link.send({ type: Msg.Error, code: 'ERR_RPC_REQUEST', message, id })
+  }
+}
+
+function sameToken(want: string, got: string | null): boolean {
+  if (got === null) return false
+  const a = createHash('sha256').update(want).digest()
+  const b = createHash('sha256').update(got).digest()
+  return timingSafeEqual(a, b)
+}
