@@ -2,6 +2,7 @@
  * Restart pacing: exponential backoff with jitter (reset after a quiet period), and the OTP restart intensity
  * window (at most `maxRestarts` within `period`).
  */
+import { checkBackoffOptions, checkInt, checkMs } from './supervision-check.js'
 
 export interface BackoffOptions {
   /** First delay, ms. Default 100. */
@@ -25,14 +26,13 @@ export class Backoff {
   private readonly resetAfter: number
   private readonly random: () => number
 
-  constructor(opts: BackoffOptions = {}) {
+  constructor(opts: BackoffOptions = {}, where = 'new Backoff()') {
+    checkBackoffOptions(where, 'options', opts)
     this.min = opts.min ?? 100
     this.max = opts.max ?? 10_000
     this.jitter = opts.jitter ?? 0.2
     this.resetAfter = opts.resetAfter ?? 10_000
     this.random = opts.random ?? Math.random
-    if (!(this.min >= 0 && this.max >= this.min)) throw new RangeError(`backoff needs 0 ≤ min ≤ max, got ${this.min}, ${this.max}`)
-    if (!(this.jitter >= 0 && this.jitter <= 1)) throw new RangeError(`backoff jitter must be within 0..1, got ${this.jitter}`)
   }
 
   /** The delay before the next restart, given the failure time `now`. */
@@ -52,8 +52,8 @@ export class RestartWindow {
     readonly maxRestarts: number,
     readonly period: number,
   ) {
-    if (!(Number.isInteger(maxRestarts) && maxRestarts >= 0)) throw new RangeError(`maxRestarts must be an integer ≥ 0, got ${maxRestarts}`)
-    if (!(period > 0)) throw new RangeError(`period must be > 0 ms, got ${period}`)
+    checkInt('new RestartWindow()', 'maxRestarts', maxRestarts, 0, false)
+    checkMs('new RestartWindow()', 'period', period, { positive: true, infinite: true, optional: false })
   }
 
   /** Records a restart at `now`; false when this one exceeds the intensity. */

@@ -3,7 +3,7 @@
  * arrive between incarnations, and the stable ref users hold. Messages are never lost to a restart: the old
  * mailbox and the buffer are handed to the next incarnation.
  */
-import type { Args, Machine, Schema, Snapshot } from '../machine/index.js'
+import { InvalidOperationError, type Args, type Machine, type Schema, type Snapshot } from '../machine/index.js'
 import { ask } from './ask.js'
 import type { Actor } from './actor.js'
 import type { ActorStateNames } from './actor.schema.js'
@@ -44,6 +44,8 @@ export class Child {
   /** Between incarnations: new messages wait here. */
   restarting = false
   stoppedForGood = false
+  /** Set when the child is stopped for good by its supervisor: later stops wait for the same one. */
+  retired: Promise<void> | null = null
   readonly backoff: Backoff
   readonly buffer: Mailbox
   readonly ref: SupervisedRef
@@ -98,6 +100,7 @@ export class Child {
   /** Messages for the next incarnation: the old mailbox first, then what arrived meanwhile. */
   takeMail(): Envelope[] {
     const old = this.actor?.leftover ?? []
+    if (this.actor) this.actor.leftover = [] // taken once: a failed next start must not hand them out twice
     const buffered = this.buffer.drain()
     this.buffer.wakeAll()
     return [...old, ...buffered]
@@ -157,7 +160,7 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
   /** The current incarnation's machine (a new one after each restart). */
   get machine(): Machine<string | ActorStateNames> {
     const m = this.child.actor?.mach ?? this.child.lastMachine
-    if (!m) throw new Error(`child ${this.child.id} has not started yet`)
+    if (!m) throw new InvalidOperationError(`supervised child ${this.child.id}: ref.machine: no incarnation has started yet`, 'ERR_NOT_STARTED')
     return m
   }
 

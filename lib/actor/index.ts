@@ -27,6 +27,9 @@ export {
   DuplicateRegistrationError, LinkedActorError, MailboxFullError, MessageDroppedError, MessageRejectedError,
   NoActorsError, RestartLimitError, SystemShutdownError, UnknownMessageError, type ActorErrorCode,
 } from './errors.js'
+export {
+  ActivationError, InvalidDirectiveError, SupervisorStoppedError, type SupervisionErrorCode,
+} from './supervision-errors.js'
 export type {
   ActorEvent, ActorLike, ActorRef, ActorStates, ActorTimers, ActorStats, AskOptions, CheckActorHandlers, DeadLetter, DeadLetterReason,
   ActorEventOf, MessageNames, PolicyOf, Ref, ReplyOf, StopInfo, TellOnlyRef, TellResult,

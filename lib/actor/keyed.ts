@@ -2,20 +2,27 @@
  * Keyed virtual actors (Orleans grains, Akka sharding entities): `keyed.ref(key)` is valid before the actor exists;
  * the first message activates it (loading saved state if a `load` hook is given); an idle actor is passivated
  * (its clocks handed to `save`), and at `maxActive` the least recently used one makes room. No message is lost to
- * activation or passivation: they wait and are delivered to the next incarnation.
+ * activation or passivation: they wait and are delivered to the next incarnation. A failed `load()` fails the
+ * activation and the messages waiting on it (the next message tries again); nothing is saved over the stored state.
  */
-import type { Args, Schema, Snapshot } from '../machine/index.js'
+import { InvalidArgumentError, type Args, type Schema, type Snapshot } from '../machine/index.js'
+import { describe } from '../machine/internals.js'
 import { messageStates } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
+import { cancelLater, later, type Later } from './later.js'
 import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
+import {
+  checkFunction, checkInt, checkMs, checkSchema, checkSystem, isObject, readOptions,
+} from './supervision-check.js'
+import { ActivationError } from './supervision-errors.js'
 import type { ActorSystem } from './system.js'
 import type { OverflowPolicy } from './mailbox.js'
-import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
+import type { AskOptions, DeadLetterReason, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 export interface KeyedOptions<N extends string, H extends object, D, M extends N = N> extends SupervisorOptions<D> {
   /** The actors' states; their `multi` ones outside the lifecycle (`M`) are the messages. */
@@ -24,11 +31,14 @@ export interface KeyedOptions<N extends string, H extends object, D, M extends N
   handlers: (ctx: ChildContext<D> & { readonly key: string }) => H
   /** Passivate an actor after this many ms without messages. Default: never. */
   idleTimeout?: number
-  /** At most this many active; activating one more passivates the least recently used. Default: unbounded. */
+  /** At most this many active (activations in flight count); one more passivates the least recently used. */
   maxActive?: number
-  /** Saved clocks for `key` (restored with `machine.import`), or undefined for a fresh actor. */
+  /**
+   * Saved clocks for `key` (restored with `machine.import`), or undefined for a fresh actor. A throw, a rejection or
+   * a value that is not a snapshot of this schema fails the activation (`ActivationError`).
+   */
   load?: (key: string) => Snapshot | undefined | Promise<Snapshot | undefined>
-  /** Called with the clocks of a passivated actor. */
+  /** Called with the clocks of a passivated actor (also at shutdown, which waits for it). */
   save?: (key: string, snapshot: Snapshot) => void | Promise<void>
   /** Per actor; `block` is not offered, so `tell` never returns a Promise. */
   mailbox?: NonBlockingMailboxOptions
@@ -39,41 +49,63 @@ type Phase = 'inactive' | 'activating' | 'active' | 'passivating'
 interface Entry {
   readonly key: string
   phase: Phase
-  ref: ActorRef | null
+  /** Holds one of the `maxActive` slots (from activation until its passivation ends). */
+  slot: boolean
   /** Messages waiting for activation or passivation to finish. */
   waiting: Array<{ env: Envelope; opts: AskOptions | undefined }>
-  idle: ReturnType<typeof setTimeout> | undefined
+  idle: Later
 }
 
 export class Keyed<N extends string, H extends object, D = unknown, M extends N = N> {
   readonly supervisor: Supervisor<D>
   activations = 0
   passivations = 0
-  /** Entries in the `active` phase. */
-  private active = 0
 
-  /** Insertion order is recency: touched entries move to the end. */
+  /** Insertion order is recency: touched entries move to the end. Only keys with an actor or waiting messages. */
   private readonly entries = new Map<string, Entry>()
-  private readonly refs = new Map<string, KeyedRef<N, H, M>>()
+  /**
+   * Refs handed out, held weakly: the same key gives the same ref while anyone holds it, and a dropped ref's slot
+   * is removed once it is collected, so keys nobody refers to any more cost nothing.
+   */
+  private readonly refs = new Map<string, WeakRef<KeyedRef<N, H, M>>>()
+  private readonly collected = new FinalizationRegistry<string>((key) => {
+    if (this.refs.get(key)?.deref() === undefined) this.refs.delete(key)
+  })
   private readonly messages: ReadonlySet<string>
+  private readonly opts: KeyedOptions<N, H, D, M>
+  /** Slots in use (activating, active, passivating) and activations waiting for one, first come first served. */
+  private used = 0
+  private readonly queue: Array<(slot: boolean) => void> = []
+  private evicting = 0
+  private closed = false
 
-  constructor(
-    system: ActorSystem,
-    private readonly opts: KeyedOptions<N, H, D, M>,
-  ) {
-    if (opts.maxActive !== undefined && !(Number.isInteger(opts.maxActive) && opts.maxActive >= 1)) {
-      throw new RangeError(`maxActive must be an integer ≥ 1, got ${opts.maxActive}`)
+  constructor(system: ActorSystem, options: KeyedOptions<N, H, D, M>) {
+    const where = 'new Keyed()'
+    checkSystem(where, system)
+    const opts = (this.opts = readOptions(where, 'options', options))
+    checkSchema(where, 'options.schema', opts.schema)
+    checkFunction(where, 'options.handlers', opts.handlers)
+    checkMs(where, 'options.idleTimeout', opts.idleTimeout, { positive: true, infinite: true })
+    checkInt(where, 'options.maxActive', opts.maxActive, 1)
+    checkFunction(where, 'options.load', opts.load, true)
+    checkFunction(where, 'options.save', opts.save, true)
+    if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
+      throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
     }
-    if (opts.idleTimeout !== undefined && !(opts.idleTimeout > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${opts.idleTimeout}`)
     this.supervisor = new Supervisor(system, opts)
     this.messages = messageStates(actorSchema(opts.schema as Schema<string>))
+    this.supervisor.onStop(() => this.close())
   }
 
-  /** A ref for `key`, valid whether or not its actor is active. */
+  /** A ref for `key`, valid whether or not its actor is active (the same one while it is held). */
   ref(key: string): KeyedRef<N, H, M> {
-    if (typeof key !== 'string' || key === '') throw new TypeError(`keyed ${this.opts.id}: ref() needs a non-empty string key, got ${typeof key === 'string' ? "''" : typeof key}`)
-    let r = this.refs.get(key)
-    if (!r) this.refs.set(key, (r = new KeyedRef(this, key)))
+    if (typeof key !== 'string' || key === '') throw new InvalidArgumentError(`keyed ${this.opts.id}: ref()`, 'key', 'a non-empty string', key)
+    let r = this.refs.get(key)?.deref()
+    if (!r) {
+      r = new KeyedRef(this, key)
+      this.refs.set(key, new WeakRef(r))
+      this.collected.register(r, key)
+    }
     return r
   }
 
@@ -82,10 +114,15 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     return [...this.entries.values()].filter((e) => e.phase === 'active' || e.phase === 'activating').map((e) => e.key)
   }
 
+  /** What this keyed supervisor keeps: `entries` (keys with an actor or messages waiting), `refs` (cached refs). */
+  get tracked(): { entries: number; refs: number } {
+    return { entries: this.entries.size, refs: this.refs.size }
+  }
+
   /** Passivates `key` now (saving its clocks); false when it was not active. */
   async passivate(key: string): Promise<boolean> {
     const e = this.entries.get(key)
-    if (e?.phase !== 'active') return false
+    if (e?.phase !== 'active' || this.gone(e)) return false
     await this.doPassivate(e)
     return true
   }
@@ -95,18 +132,15 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     if (!this.messages.has(env.msg)) {
       throw new UnknownMessageError(`${this.opts.id}/${key}`, env.msg, 'is not a message: messages are multi states')
     }
-    if (this.supervisor.machine.not('Start')) {
-      reply(env, false, new ActorTerminatedError(`${this.opts.id}/${key}`, env.msg))
-      return
-    }
+    if (this.closed || this.supervisor.machine.not('Start')) return this.refuse(key, env, new ActorTerminatedError(this.childId(key), env.msg), 'stopped')
     let e = this.entries.get(key)
     if (e) {
       this.entries.delete(key)
       this.entries.set(key, e)
     } else {
-      this.entries.set(key, (e = { key, phase: 'inactive', ref: null, waiting: [], idle: undefined }))
+      this.entries.set(key, (e = { key, phase: 'inactive', slot: false, waiting: [], idle: undefined }))
     }
-    if (e.phase === 'active') {
+    if (e.phase === 'active' && !this.gone(e)) {
       this.armIdle(e)
       return this.supervisor.deliverTo(this.childId(e.key), env, opts)
     }
@@ -116,52 +150,92 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
 
   private async activate(e: Entry): Promise<void> {
     e.phase = 'activating'
-    const { maxActive } = this.opts
-    if (maxActive !== undefined && this.active >= maxActive) {
-      const lru = this.leastRecent(e)
-      if (lru) await this.doPassivate(lru)
-    }
-    let snapshot: Snapshot | undefined
     try {
-      snapshot = await this.opts.load?.(e.key)
+      e.slot = await this.acquire()
+      if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      const snapshot = await this.load(e.key)
+      if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      const spec: ChildSpec<N, H, D> = {
+        id: this.childId(e.key),
+        schema: this.opts.schema,
+        handlers: (ctx) => this.opts.handlers({ ...ctx, key: e.key }),
+        ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
+        ...(snapshot && { snapshot }),
+      }
+      try {
+        this.supervisor.supervise(spec)
+      } catch (err) {
+        throw new ActivationError(this.opts.id, e.key, `its actor could not be spawned (${describe(err)})`, { cause: err })
+      }
     } catch (err) {
-      snapshot = undefined
+      // A failed load: the waiting messages fail, the entry is forgotten, and the next message tries again.
       this.supervisor.machine.addErr(err, { id: e.key })
+      return this.drop(e, () => err, 'activation-failed')
     }
-    const spec: ChildSpec<N, H, D> = {
-      id: this.childId(e.key),
-      schema: this.opts.schema,
-      handlers: (ctx) => this.opts.handlers({ ...ctx, key: e.key }),
-      ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
-      ...(snapshot && { snapshot }),
-    }
-    e.ref = this.supervisor.supervise(spec) as unknown as ActorRef
     e.phase = 'active'
-    this.active++
     this.activations++
     this.flush(e)
+    if (this.queue.length > 0) setImmediate(() => this.evict()) // after its first messages had their turn
+  }
+
+  /** `load(key)`, checked: a throw, a rejection or a non-snapshot is an `ActivationError`. */
+  private async load(key: string): Promise<Snapshot | undefined> {
+    const load = this.opts.load
+    if (!load) return undefined
+    let snap: unknown
+    try {
+      snap = await load(key)
+    } catch (err) {
+      throw new ActivationError(this.opts.id, key, `load() failed (${describe(err)})`, { cause: err })
+    }
+    if (snap === undefined) return undefined
+    let ok = false
+    try {
+      const s = snap as Record<string, unknown>
+      ok = isObject(s) && Array.isArray(s.names) && Array.isArray(s.time)
+    } catch {
+      // a hostile value: not a snapshot
+    }
+    if (!ok) throw new ActivationError(this.opts.id, key, `load() returned ${describe(snap)}, not a snapshot`)
+    return snap as Snapshot
   }
 
   private async doPassivate(e: Entry): Promise<void> {
     if (e.phase !== 'active') return // already passivating (an idle timer and LRU may both pick it)
     e.phase = 'passivating'
-    this.active--
-    if (e.idle) clearTimeout(e.idle)
-    const { mail, snapshot } = await this.supervisor.release(this.childId(e.key))
-    e.ref = null
-    this.passivations++
-    if (snapshot && this.opts.save) {
-      try {
-        await this.opts.save(e.key, snapshot)
-      } catch (err) {
-        this.supervisor.machine.addErr(err, { id: e.key })
-      }
+    cancelLater(e.idle)
+    e.idle = undefined
+    let mail: Envelope[] = []
+    try {
+      const released = await this.supervisor.release(this.childId(e.key))
+      mail = released.mail
+      this.passivations++
+      if (released.snapshot && this.opts.save) await this.opts.save(e.key, released.snapshot)
+    } catch (err) {
+      this.supervisor.machine.addErr(err, { id: e.key })
     }
     // Messages that were queued in the passivated actor, or arrived meanwhile, reactivate it.
     e.waiting = [...mail.map((env) => ({ env, opts: undefined })), ...e.waiting]
+    this.idleNow(e)
+  }
+
+  /** The entry has no actor now: forget it, or activate it again for the messages that wait. */
+  private idleNow(e: Entry): void {
     e.phase = 'inactive'
+    this.releaseSlot(e)
+    if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
     if (e.waiting.length > 0) void this.activate(e)
-    else this.entries.delete(e.key)
+    else if (this.entries.get(e.key) === e) this.entries.delete(e.key)
+  }
+
+  /** True (and the entry reset) when its actor was stopped for good by the supervisor (a `stop` directive…). */
+  private gone(e: Entry): boolean {
+    if (this.supervisor.child(this.childId(e.key))) return false
+    cancelLater(e.idle)
+    e.idle = undefined
+    e.phase = 'inactive'
+    this.releaseSlot(e)
+    return true
   }
 
   private flush(e: Entry): void {
@@ -172,16 +246,81 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
         const sent = this.supervisor.deliverTo(this.childId(e.key), env, opts)
         if (sent) sent.catch((err: unknown) => reply(env, false, err))
       } catch (err) {
-        reply(env, false, err)
+        this.refuse(e.key, env, err, err instanceof ActorTerminatedError ? 'stopped' : 'rejected')
       }
     }
     this.armIdle(e)
   }
 
-  /** The least recently used active entry: the entries map is in recency order. */
-  private leastRecent(except: Entry): Entry | undefined {
-    for (const x of this.entries.values()) if (x !== except && x.phase === 'active') return x
-    return undefined
+  /** Fails the entry's waiting messages (asks reject with `error(env)`, tells become dead letters) and forgets it. */
+  private drop(e: Entry, error: (env: Envelope) => unknown, reason: DeadLetterReason): void {
+    e.phase = 'inactive'
+    this.releaseSlot(e)
+    const waiting = e.waiting
+    e.waiting = []
+    if (this.entries.get(e.key) === e) this.entries.delete(e.key)
+    for (const { env } of waiting) this.refuse(e.key, env, error(env), reason)
+  }
+
+  private refuse(key: string, env: Envelope, err: unknown, reason: DeadLetterReason): void {
+    this.supervisor.system.reportDeadLetter(this.childId(key), env, reason)
+    reply(env, false, err)
+  }
+
+  // --- maxActive slots ---------------------------------------------------------------------------------------
+
+  /** Takes a slot, waiting (first come, first served) while `maxActive` are in use; false when closed meanwhile. */
+  private acquire(): Promise<boolean> | boolean {
+    const max = this.opts.maxActive ?? Infinity
+    if (this.used < max && this.queue.length === 0) {
+      this.used++
+      return true
+    }
+    const p = new Promise<boolean>((resolve) => this.queue.push(resolve))
+    this.evict()
+    return p
+  }
+
+  private releaseSlot(e: Entry): void {
+    if (!e.slot) return
+    e.slot = false
+    const next = this.queue.shift()
+    if (next) next(true) // handed over: `used` stays
+    else this.used--
+  }
+
+  /** Passivates least recently used actors, one per waiting activation not yet covered by an eviction in flight. */
+  private evict(): void {
+    if (this.closed) return
+    let need = this.queue.length - this.evicting
+    for (const x of this.entries.values()) {
+      if (need <= 0) return
+      if (x.phase !== 'active' || this.gone(x)) continue
+      need--
+      this.evicting++
+      void this.doPassivate(x).finally(() => this.evicting--)
+    }
+  }
+
+  // --- shutdown ------------------------------------------------------------------------------------------------
+
+  /** The supervisor stops: passivate every active actor through `save` (awaited), fail activations, no timers. */
+  private async close(): Promise<void> {
+    this.closed = true
+    for (const w of this.queue.splice(0)) w(false)
+    const passivations: Array<Promise<void>> = []
+    for (const e of [...this.entries.values()]) {
+      cancelLater(e.idle)
+      e.idle = undefined
+      if (e.phase === 'active' && !this.gone(e)) passivations.push(this.doPassivate(e))
+      else if (e.phase === 'activating' || e.phase === 'inactive') {
+        // messages waiting on an activation (its load may never settle) fail now; the activation ends quietly
+        const waiting = e.waiting
+        e.waiting = []
+        for (const { env } of waiting) this.refuse(e.key, env, new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      }
+    }
+    await Promise.all(passivations)
   }
 
   private childId(key: string): string {
@@ -190,19 +329,19 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
 
   private armIdle(e: Entry): void {
     const ms = this.opts.idleTimeout
-    if (ms === undefined) return
-    if (e.idle) clearTimeout(e.idle)
-    e.idle = setTimeout(() => {
+    if (ms === undefined || this.closed) return
+    cancelLater(e.idle)
+    e.idle = later(ms, () => {
       e.idle = undefined
-      const stats = e.ref?.stats
-      if (e.phase !== 'active') return
+      if (e.phase !== 'active' || this.gone(e)) return
+      const stats = this.supervisor.child(this.childId(e.key))?.stats
       if (stats && stats.queued + stats.inFlight > 0) return this.armIdle(e)
       void this.doPassivate(e)
-    }, ms)
+    })
   }
 }
 
-/** A ref to the virtual actor for one key. */
+/** A ref to the virtual actor for one key: a thin handle (key + its keyed supervisor), cheap to make and drop. */
 export class KeyedRef<N extends string, H extends object, M extends N = N>
 implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
   constructor(

@@ -2,13 +2,16 @@
  * Supervisor kinds for interchangeable children: a singleton (one child whose ref survives restarts) and a pool
  * (N children behind one ref, resizable).
  */
-import type { Args, Schema } from '../machine/index.js'
+import { InvalidArgumentError, type Args, type Schema } from '../machine/index.js'
 import type { ActorStateNames } from './actor.schema.js'
-import type { ChildContext, ChildSpec } from './child.js'
+import type { ChildContext, ChildSpec, SupervisedRef } from './child.js'
 import { NoActorsError } from './errors.js'
 import { leastLoaded } from './router.js'
 import type { NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
+import {
+  checkFunction, checkInt, checkOneOf, checkSchema, checkSystem, isObject, readOptions,
+} from './supervision-check.js'
 import type { ActorSystem } from './system.js'
 import type { OverflowPolicy } from './mailbox.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
@@ -18,7 +21,9 @@ export function singleton<N extends string, H extends object, D = unknown, M ext
   system: ActorSystem,
   opts: SupervisorOptions<D> & { child: ChildSpec<N, H, D, M> },
 ): { supervisor: Supervisor<D>; ref: ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N> } {
-  const { child, ...supOpts } = opts
+  const o = readOptions('singleton()', 'options', opts)
+  if (!isObject(o.child)) throw new InvalidArgumentError('singleton()', 'options.child', 'a child spec', o.child)
+  const { child, ...supOpts } = o
   const supervisor = new Supervisor(system, supOpts)
   const ref = supervisor.supervise(child) as unknown as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
   return { supervisor, ref }
@@ -45,11 +50,20 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
   private next = 0
   private serial = 0
 
-  constructor(
-    system: ActorSystem,
-    private readonly opts: PoolOptions<N, H, D, M>,
-  ) {
-    checkSize(opts.size)
+  private readonly opts: PoolOptions<N, H, D, M>
+
+  constructor(system: ActorSystem, options: PoolOptions<N, H, D, M>) {
+    const where = 'new Pool()'
+    checkSystem(where, system)
+    const opts = (this.opts = readOptions(where, 'options', options))
+    checkInt(where, 'options.size', opts.size, 0, false)
+    checkSchema(where, 'options.schema', opts.schema)
+    checkFunction(where, 'options.handlers', opts.handlers)
+    checkOneOf(where, 'options.routing', opts.routing, ['round-robin', 'least-queued'])
+    checkInt(where, 'options.concurrency', opts.concurrency, 1)
+    if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
+      throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
+    }
     this.supervisor = new Supervisor(system, opts)
     this.grow(opts.size)
   }
@@ -85,11 +99,11 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
 
   /** Grows (starts workers) or shrinks (stops the newest workers; their queued messages become dead letters). */
   async resize(size: number): Promise<void> {
-    checkSize(size)
+    checkInt(`pool ${this.opts.id}: resize()`, 'size', size, 0, false)
     this.grow(size)
     while (this.workers.length > size) {
-      const ref = this.workers.pop() as ActorRef
-      await this.supervisor.stopChild(ref.id)
+      // Through the ref: its supervisor forgets the worker (also one already stopped with system.stop()).
+      await (this.workers.pop() as unknown as SupervisedRef).stopForGood()
     }
   }
 
@@ -112,8 +126,4 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
     if (this.opts.routing === 'least-queued') return leastLoaded(refs)
     return refs[this.next++ % refs.length] as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
   }
-}
-
-function checkSize(size: number): void {
-  if (!Number.isInteger(size) || size < 0) throw new RangeError(`pool size must be an integer ≥ 0, got ${size}`)
 }

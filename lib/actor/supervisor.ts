@@ -3,15 +3,20 @@
  * decides: restart (one-for-one, one-for-all, rest-for-one; paced by backoff, bounded by intensity), resume, stop,
  * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
  */
-import { Machine, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
+import { InvalidArgumentError, Machine, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
-import { messageStates } from './actor.js'
+import { messageStates, type Actor } from './actor.js'
 import { RestartWindow, type BackoffOptions } from './backoff.js'
 import { Child, type ChildContext, type ChildSpec } from './child.js'
-import { RestartLimitError } from './errors.js'
+import { ActorTerminatedError, DuplicateActorError, RestartLimitError } from './errors.js'
 import type { Envelope } from './mailbox.js'
+import { Pause } from './pause.js'
+import {
+  checkChildSpec, checkSupervisorOptions, checkSystem, DIRECTIVES, readOptions,
+} from './supervision-check.js'
+import { InvalidDirectiveError, SupervisorStoppedError } from './supervision-errors.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
 import type { ActorSystem } from './system.js'
 import type { ActorRef, AskOptions, PolicyOf } from './types.js'
@@ -29,7 +34,10 @@ export interface SupervisorOptions<D = unknown> {
   id: string
   /** Which children restart when one fails. Default `one-for-one`. */
   strategy?: Strategy
-  /** What to do about a failure. Default: restart. */
+  /**
+   * What to do about a failure. Default: restart. A `decide` that throws escalates with what it threw; one that
+   * returns anything but a directive escalates with an `InvalidDirectiveError` (as an unmatched Akka decider).
+   */
   decide?: (error: unknown, child: ChildInfo) => Directive
   /** Intensity: more restarts than this within `period` escalate. Default 3. */
   maxRestarts?: number
@@ -60,15 +68,21 @@ export class Supervisor<D = unknown> {
   private readonly window: RestartWindow
   private pending = 0
   private stopping: Promise<void> | null = null
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  /** Backoff sleeps and deferred resumes: cut short when the supervisor stops. */
+  private readonly pause = new Pause()
+  private readonly stopHooks: Array<() => Promise<void>> = []
+  private readonly opts: SupervisorOptions<D>
 
   constructor(
     readonly system: ActorSystem,
-    private readonly opts: SupervisorOptions<D>,
+    options: SupervisorOptions<D>,
   ) {
-    const strategy = opts.strategy ?? 'one-for-one'
-    if (!['one-for-one', 'one-for-all', 'rest-for-one'].includes(strategy)) {
-      throw new TypeError(`unknown supervisor strategy '${String(strategy)}' (one-for-one, one-for-all, rest-for-one)`)
+    const where = 'new Supervisor()'
+    checkSystem(where, system)
+    const opts = (this.opts = readOptions(where, 'options', options))
+    checkSupervisorOptions(where, opts as unknown as Record<string, unknown>)
+    if (opts.parent !== undefined && !(opts.parent instanceof Supervisor)) {
+      throw new InvalidArgumentError(where, 'options.parent', 'a Supervisor or undefined', opts.parent)
     }
     this.window = new RestartWindow(opts.maxRestarts ?? 3, opts.period ?? 5000)
     this.machine = new Machine(SupervisorSchema, {
@@ -97,13 +111,22 @@ export class Supervisor<D = unknown> {
   supervise<N extends string, H extends object, M extends N, const S extends ChildSpec<N, H, D, M>>(
     spec: S & ChildSpec<N, H, D, M>,
   ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N> {
-    if (this.stopping) throw new Error(`supervisor ${this.id} is stopping: cannot supervise ${spec.id}`)
-    if (this.children.has(spec.id)) throw new Error(`supervisor ${this.id} already has a child '${spec.id}'`)
-    const merged = actorSchema(spec.schema as Schema<string>)
-    const child: Child = new Child(spec as ChildSpec, this.system, messageStates(merged), this.opts.backoff ?? {}, () =>
-      this.retire(child))
+    const where = `supervisor ${this.id}: supervise()`
+    const s = readOptions(where, 'spec', spec) as ChildSpec
+    checkChildSpec(where, s as unknown as Record<string, unknown>)
+    if (this.stopping) throw new SupervisorStoppedError(this.id, `supervise '${s.id}'`)
+    if (this.children.has(s.id)) throw new DuplicateActorError(s.id)
+    const merged = actorSchema(s.schema as Schema<string>)
+    const child: Child = new Child(s, this.system, messageStates(merged), this.opts.backoff ?? {}, () => this.retire(child))
     this.children.set(child.id, child)
-    this.startChild(child, [])
+    try {
+      void this.startChild(child, [], true)
+    } catch (err) {
+      // The first incarnation could not even be spawned (bad handlers object, snapshot, id in use): not supervised.
+      this.children.delete(child.id)
+      child.stoppedForGood = true
+      throw err
+    }
     return child.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N>
   }
 
@@ -115,7 +138,7 @@ export class Supervisor<D = unknown> {
   /** @internal Delivers an envelope to child `id` (live incarnation, or its restart buffer). */
   deliverTo(id: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     const child = this.children.get(id)
-    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    if (!child) throw new ActorTerminatedError(id, env.msg)
     return child.deliver(env, opts)
   }
 
@@ -124,11 +147,16 @@ export class Supervisor<D = unknown> {
     return [...this.children.values()].filter((c) => !c.stoppedForGood).map((c) => c.id)
   }
 
-  /** Stops one child for good: its queued messages become dead letters. */
+  /** Stops one child for good: its queued messages become dead letters, and the supervisor forgets it. */
   async stopChild(id: string): Promise<void> {
     const child = this.children.get(id)
-    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    if (!child) throw new InvalidArgumentError(`supervisor ${this.id}: stopChild()`, 'id', 'the id of a live child', id)
     await this.retire(child)
+  }
+
+  /** @internal Runs `hook` first when this supervisor stops (keyed actors passivate there). Must not throw. */
+  onStop(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook)
   }
 
   /**
@@ -137,7 +165,7 @@ export class Supervisor<D = unknown> {
    */
   async release(id: string): Promise<{ mail: Envelope[]; snapshot: Snapshot | undefined }> {
     const child = this.children.get(id)
-    if (!child) throw new Error(`supervisor ${this.id} has no child '${id}'`)
+    if (!child) throw new InvalidArgumentError(`supervisor ${this.id}: release()`, 'id', 'the id of a live child', id)
     child.restarting = true
     await child.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
     if (this.children.get(id) === child) this.children.delete(id)
@@ -158,7 +186,7 @@ export class Supervisor<D = unknown> {
     if (this.stopping || child.incarnation !== incarnation || child.restarting || child.stoppedForGood) return
     if (!this.system.machine.is('Running')) return
     const info: ChildInfo = { id: child.id, restarts: child.ref.restarts }
-    let directive: Directive = child.spec.restart === 'temporary' ? 'stop' : 'restart'
+    let directive: unknown = child.spec.restart === 'temporary' ? 'stop' : 'restart'
     if (this.opts.decide && directive === 'restart') {
       try {
         directive = this.opts.decide(err, info)
@@ -166,11 +194,19 @@ export class Supervisor<D = unknown> {
         directive = 'escalate'
         err = e
       }
+      if (!DIRECTIVES.includes(directive as string)) {
+        err = new InvalidDirectiveError(this.id, child.id, directive, { cause: err })
+        directive = 'escalate'
+      }
     }
     this.machine.add('ChildFailed', { id: child.id, err, directive })
-    switch (directive) {
+    switch (directive as Directive) {
       case 'resume':
-        child.actor?.resume()
+        // In a macrotask: a handler that fails on every message must not keep the event loop in microtasks.
+        this.pause.defer(() => {
+          const a = child.actor
+          if (child.incarnation === incarnation && !child.restarting && !child.stoppedForGood && a?.accepting) a.resume()
+        })
         return
       case 'stop':
         void this.retire(child)
@@ -195,12 +231,15 @@ export class Supervisor<D = unknown> {
     this.begin()
     try {
       for (const c of [...group].reverse()) await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
-      await this.sleep(delay)
+      await this.pause.sleep(delay) // a macrotask even for 0 ms: a restart storm must not starve the event loop
+      const started: Array<Promise<void>> = []
       for (const c of group) {
         if (this.stopping || c.stoppedForGood) continue
         this.restarts++
-        this.startChild(c, c.takeMail())
+        c.restarting = false // before the start: a failure of the new incarnation must reach failed()
+        started.push(this.startChild(c, c.takeMail()))
       }
+      await Promise.all(started) // Restarting lasts until the new incarnations are Ready (or failed again)
     } finally {
       for (const c of group) c.restarting = false
       this.end()
@@ -240,25 +279,31 @@ export class Supervisor<D = unknown> {
     }
     this.begin()
     try {
-      await this.sleep(this.opts.backoff?.min ?? 100)
-      if (!this.stopping) sub.restartAll()
+      await this.pause.sleep(this.opts.backoff?.min ?? 100)
+      if (!this.stopping) await sub.restartAll()
     } finally {
       this.end()
     }
   }
 
-  private restartAll(): void {
-    for (const c of this.children.values()) {
+  private async restartAll(): Promise<void> {
+    const started: Array<Promise<void>> = []
+    for (const c of [...this.children.values()]) {
       if (c.stoppedForGood) continue
       this.restarts++
-      this.startChild(c, c.takeMail())
       c.restarting = false
+      started.push(this.startChild(c, c.takeMail()))
     }
+    await Promise.all(started)
   }
 
   // --- child lifecycle -----------------------------------------------------------------------------------------
 
-  private startChild(child: Child, preload: ReturnType<Child['takeMail']>): void {
+  /**
+   * Starts the next incarnation of `child`; resolves when it is Ready, failed or stopped. A spawn that throws fails
+   * the incarnation, except the first one (`first`): then `supervise()` throws it.
+   */
+  private startChild(child: Child, preload: ReturnType<Child['takeMail']>, first = false): Promise<void> {
     const incarnation = ++child.incarnation
     const ctx: ChildContext<D> = {
       id: child.id,
@@ -268,40 +313,54 @@ export class Supervisor<D = unknown> {
         : this.opts.deps) as D,
     }
     this.machine.add('ChildStarting', { id: child.id, incarnation })
-    let handlers: object
+    let actor: Actor
     try {
-      handlers = child.spec.handlers(ctx)
+      const handlers = child.spec.handlers(ctx) // a factory that throws fails this incarnation (retried)
+      try {
+        actor = this.system.spawnActor(child.spec.schema as Schema<string>, handlers, {
+          id: child.id,
+          ...(child.spec.mailbox && { mailbox: child.spec.mailbox }),
+          ...(child.spec.concurrency !== undefined && { concurrency: child.spec.concurrency }),
+          preload,
+          parent: this.machine,
+          supervised: true,
+          ...(incarnation === 1 && child.spec.snapshot && { snapshot: child.spec.snapshot }),
+        })
+      } catch (err) {
+        if (first) throw new SpawnFailure(err)
+        throw err
+      }
     } catch (err) {
+      if (err instanceof SpawnFailure) throw err.error
+      child.actor = null
+      child.buffer.restore(preload) // kept for the next incarnation
       queueMicrotask(() => this.failed(child, incarnation, err))
-      return
+      return Promise.resolve()
     }
-    const actor = this.system.spawnActor(child.spec.schema as Schema<string>, handlers, {
-      id: child.id,
-      ...(child.spec.mailbox && { mailbox: child.spec.mailbox }),
-      ...(child.spec.concurrency !== undefined && { concurrency: child.spec.concurrency }),
-      preload,
-      parent: this.machine,
-      supervised: true,
-      ...(incarnation === 1 && child.spec.snapshot && { snapshot: child.spec.snapshot }),
-    })
     child.actor = actor
     child.lastMachine = actor.mach
     onActivity(actor.mach, 'Exception', (active) => {
       if (active) queueMicrotask(() => this.failed(child, incarnation, actor.mach.err))
     })
-    actor.mach.when('Ready').then(
-      () => this.machine.add('ChildReady', { id: child.id, incarnation }),
-      () => undefined,
-    )
+    return whenStarted(actor).then((ready) => {
+      if (ready && !this.machine.disposed) this.machine.add('ChildReady', { id: child.id, incarnation })
+    })
   }
 
-  /** Stops a child for good. */
-  private async retire(child: Child): Promise<void> {
-    if (child.stoppedForGood) return
+  /** Stops a child for good (once; later calls wait for the same stop). */
+  private retire(child: Child): Promise<void> {
+    if (child.retired) return child.retired
+    if (child.stoppedForGood) return Promise.resolve() // released (passivated): nothing left to stop
+    return (child.retired = this.doRetire(child))
+  }
+
+  private async doRetire(child: Child): Promise<void> {
     child.stoppedForGood = true
     await child.actor?.stop('stopped', this.opts.stopTimeout ?? 5000)
     for (const env of child.takeMail()) void child.deliver(env, undefined) // stopped for good: dead letters
     this.system.receptionist.unregisterAll(child.ref)
+    // Forgotten: a supervisor that outlives many children keeps none of them, and the id can be supervised again.
+    if (this.children.get(child.id) === child) this.children.delete(child.id)
     this.machine.add('ChildStopped', { id: child.id })
     child.end({ actorId: child.id, reason: 'stopped' })
   }
@@ -315,8 +374,14 @@ export class Supervisor<D = unknown> {
 
   private async doStop(): Promise<void> {
     this.machine.add('Stopping')
-    for (const t of this.timers) clearTimeout(t)
-    this.timers.clear()
+    this.pause.close() // pending backoffs end now; their restarts see `stopping` and start nothing
+    for (const hook of this.stopHooks) {
+      try {
+        await hook()
+      } catch (err) {
+        this.machine.addErr(err)
+      }
+    }
     for (const sub of [...this.subs].reverse()) await sub.stop()
     for (const c of [...this.children.values()].reverse()) await this.retire(c)
     this.machine.add('Stopped')
@@ -329,15 +394,28 @@ export class Supervisor<D = unknown> {
   private end(): void {
     if (--this.pending === 0) this.machine.remove('Restarting')
   }
+}
 
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve() // a zero backoff restarts at once, not after a clamped 1 ms timer
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t)
-        resolve()
-      }, ms)
-      this.timers.add(t)
-    })
-  }
+/** A first incarnation that could not be spawned: `supervise()` throws `error`. */
+class SpawnFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Resolves when `actor` is Ready (true), or failed or stopped first (false). */
+function whenStarted(actor: Actor): Promise<boolean> {
+  if (actor.mach.disposed) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const subs: Array<() => void> = []
+    let done = false
+    const watch = (state: string): void => {
+      subs.push(onActivity(actor.mach, state, (active) => {
+        if (!active || done) return
+        done = true
+        for (const u of subs) u()
+        resolve(state === 'Ready')
+      }))
+    }
+    for (const state of ['Ready', 'Exception', 'Stopped']) if (!done) watch(state)
+    if (done) for (const u of subs) u()
+  })
 }

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, Keyed, MailboxFullError, MessageDroppedError, Supervisor, type ActorEvent,
+  ActivationError, ActorSystem, Keyed, MailboxFullError, MessageDroppedError, Supervisor, type ActorEvent,
 } from '../../lib/actor/index.js'
 import { deadLetters } from '../support/dead-letters.js'
 
@@ -90,19 +90,31 @@ describe('supervision failure paths', () => {
     expect(await ref.ask('Work', { n: 3 })).toBe('#2:3')
   })
 
-  it('keyed: a failing load() is reported on the supervisor and the actor starts fresh', async () => {
+  it('keyed: a failing load() fails the activation and its messages; the next message tries again', async () => {
     const sys = (system = new ActorSystem())
+    const dead = deadLetters(sys)
+    let down = true
     const keyed = new Keyed(sys, {
       id: 'k',
       schema: ss,
       handlers,
       load: () => {
-        throw new Error('store down')
+        if (down) throw new Error('store down')
+        return undefined
       },
     })
-    expect(await keyed.ref('a').ask('Work', { n: 1 })).toBe('#1:1')
+    const ask = keyed.ref('a').ask('Work', { n: 1 })
+    keyed.ref('a').tell('Work', { n: 2 })
+    const err = await ask.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ActivationError)
+    expect((err as ActivationError).code).toBe('ERR_ACTIVATION_FAILED')
+    expect(((err as Error).cause as Error).message).toBe('store down')
+    expect(dead.map((d) => d.reason)).toEqual(['activation-failed', 'activation-failed'])
+    expect(keyed.activeKeys).toEqual([])
+    expect(keyed.tracked.entries).toBe(0)
     expect(keyed.supervisor.machine.is('Exception')).toBe(true)
-    expect((keyed.supervisor.machine.err as Error).message).toBe('store down')
+    down = false
+    expect(await keyed.ref('a').ask('Work', { n: 3 })).toBe('#1:3')
   })
 
   it('keyed: a failing save() is reported and the actor is passivated all the same', async () => {
@@ -127,7 +139,7 @@ describe('supervision failure paths', () => {
   it('bad options are refused at construction', () => {
     const sys = (system = new ActorSystem())
     // @ts-expect-error not a strategy
-    expect(() => new Supervisor(sys, { id: 's', strategy: 'one-for-some' })).toThrow(/unknown supervisor strategy/)
+    expect(() => new Supervisor(sys, { id: 's', strategy: 'one-for-some' })).toThrow(/options.strategy must be one of/)
     expect(() => new Keyed(sys, { id: 'k', schema: ss, handlers, maxActive: 0 })).toThrow(RangeError)
     expect(() => new Keyed(sys, { id: 'k2', schema: ss, handlers, idleTimeout: -5 })).toThrow(RangeError)
   })
