@@ -165,7 +165,7 @@ export class SystemShutdownError extends PolymachineError {
     readonly systemId: string,
     what: string,
   ) {
-    super('ERR_SYSTEM_SHUTDOWN', `actor system ${systemId} is shut down: cannot ${what}`)
+    super('ERR_SYSTEM_SHUTDOWN', `actor system ${systemId} is not running (shutting down or shut down): cannot ${what}`)
   }
 }
 

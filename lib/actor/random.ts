@@ -6,8 +6,11 @@
  * system.spawn(s, h, { id: 'sms', mailbox: { overflow: 'red', capacity: 50, random: seededRandom(42) } })
  * ```
  */
+import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
+
 export function seededRandom(seed: number): () => number {
-  if (!Number.isFinite(seed)) throw new RangeError(`seededRandom() needs a finite seed, got ${seed}`)
+  if (typeof seed !== 'number') throw new InvalidArgumentError('seededRandom()', 'seed', 'a finite number', seed)
+  if (!Number.isFinite(seed)) throw new OutOfRangeError('seededRandom()', 'seed', 'a finite number', seed)
   let a = seed | 0
   return () => {
     a = (a + 0x6d2b79f5) | 0

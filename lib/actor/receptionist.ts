@@ -3,7 +3,9 @@
  * deregistered automatically when it stops; `subscribe` streams the current set on every change.
  */
 import { BehaviorSubject, type Observable } from 'rxjs'
+import { InvalidArgumentError } from '../machine/index.js'
 import { ActorTerminatedError, DuplicateRegistrationError } from './errors.js'
+import { actorOf } from './ref.js'
 import type { ServiceKey } from './service-key.js'
 import type { OverflowPolicy } from './mailbox.js'
 import type { ActorLike, ActorRef } from './types.js'
@@ -13,27 +15,29 @@ export class Receptionist {
 
   /** Registers `ref` under `key`. Throws `DuplicateRegistrationError` when it already is, and for a stopped actor. */
   register<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): void {
+    const name = keyName('receptionist.register()', key)
+    if (!isRef(ref)) throw new InvalidArgumentError('receptionist.register()', 'ref', 'an actor ref (from spawn() or supervise())', ref)
     if (ref.stopped) throw new ActorTerminatedError(ref.id)
-    const subject = this.subject(key.name)
+    const subject = this.subject(name)
     const refs = subject.value
     const any = ref as unknown as ActorRef
-    if (refs.includes(any)) throw new DuplicateRegistrationError(key.name, ref.id)
+    if (refs.includes(any)) throw new DuplicateRegistrationError(name, ref.id)
     subject.next(Object.freeze([...refs, any]))
   }
 
   /** Removes `ref` from `key`; false when it was not registered. */
   unregister<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): boolean {
-    return this.remove(key.name, ref as unknown as ActorRef)
+    return this.remove(keyName('receptionist.unregister()', key), ref as unknown as ActorRef)
   }
 
   /** Every ref registered under `key`, in registration order. */
   find<M extends string, H>(key: ServiceKey<M, H>): readonly ActorRef<M, H>[] {
-    return (this.byKey.get(key.name)?.value ?? []) as readonly ActorRef<M, H>[]
+    return (this.byKey.get(keyName('receptionist.find()', key))?.value ?? []) as readonly ActorRef<M, H>[]
   }
 
   /** The current set under `key`, then every change. */
   subscribe<M extends string, H>(key: ServiceKey<M, H>): Observable<readonly ActorRef<M, H>[]> {
-    return this.subject(key.name).asObservable() as Observable<readonly ActorRef<M, H>[]>
+    return this.subject(keyName('receptionist.subscribe()', key)).asObservable() as Observable<readonly ActorRef<M, H>[]>
   }
 
   /** Removes `ref` from every key (it stopped). */
@@ -58,5 +62,32 @@ export class Receptionist {
     let s = this.byKey.get(name)
     if (!s) this.byKey.set(name, (s = new BehaviorSubject<readonly ActorRef[]>(Object.freeze([]))))
     return s
+  }
+}
+
+/** The name of a service key, checked: an object with a non-empty string `name` (made by `serviceKey()`). */
+function keyName(where: string, key: unknown): string {
+  let name: unknown
+  try {
+    name = typeof key === 'object' && key !== null ? (key as { name?: unknown }).name : undefined
+  } catch {
+    name = undefined
+  }
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'key', 'a service key made by serviceKey()', key)
+  return name
+}
+
+/**
+ * An actor ref: a spawned actor's, or one shaped like it (a supervised child's): `id`, `tell`, `ask`, `stopped` and
+ * `stats` (routers read it), none of them throwing.
+ */
+function isRef(ref: unknown): boolean {
+  if (actorOf(ref)) return true
+  try {
+    const r = ref as { id?: unknown; tell?: unknown; ask?: unknown; stopped?: unknown; stats?: unknown }
+    return typeof ref === 'object' && ref !== null && typeof r.id === 'string' && typeof r.tell === 'function' &&
+      typeof r.ask === 'function' && typeof r.stopped === 'boolean' && typeof r.stats === 'object' && r.stats !== null
+  } catch {
+    return false
   }
 }

@@ -2,13 +2,15 @@
  * A router: a ref over every actor registered under a service key, picking one per message. It follows the
  * receptionist's live set (no lookup per message).
  */
-import type { Args } from '../machine/index.js'
+import { InvalidArgumentError, type Args } from '../machine/index.js'
 import { NoActorsError } from './errors.js'
 import type { Receptionist } from './receptionist.js'
 import type { ServiceKey } from './service-key.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 export type RoutingStrategy = 'round-robin' | 'random' | 'least-queued'
+
+const STRATEGIES: readonly RoutingStrategy[] = ['round-robin', 'random', 'least-queued']
 
 export class Router<M extends string, H> implements Ref<M, H> {
   readonly id: string
@@ -23,9 +25,10 @@ export class Router<M extends string, H> implements Ref<M, H> {
     private readonly noActors: (msg: string, args: Args | undefined) => void,
     private readonly random: () => number = Math.random,
   ) {
-    if (!['round-robin', 'random', 'least-queued'].includes(strategy)) {
-      throw new TypeError(`unknown routing strategy '${String(strategy)}' (round-robin, random, least-queued)`)
+    if (!STRATEGIES.includes(strategy)) {
+      throw new InvalidArgumentError('system.router()', 'strategy', `one of ${STRATEGIES.map((x) => `'${x}'`).join(', ')}`, strategy)
     }
+    if (typeof random !== 'function') throw new InvalidArgumentError('new Router()', 'random', 'a function () => number in [0, 1)', random)
     this.id = `router:${key.name}`
     const sub = receptionist.subscribe(key).subscribe((refs) => (this.refs = refs))
     this.unsubscribe = () => sub.unsubscribe()
@@ -56,6 +59,7 @@ export class Router<M extends string, H> implements Ref<M, H> {
   }
 
   private pick(msg: string, args: Args | undefined): ActorRef<M, H> {
+    if (typeof msg !== 'string') throw new InvalidArgumentError(`${this.id}: tell()/ask()`, 'msg', 'a message name (string)', msg)
     const refs = this.refs
     if (refs.length === 0) {
       this.noActors(msg, args)
@@ -63,7 +67,8 @@ export class Router<M extends string, H> implements Ref<M, H> {
     }
     switch (this.strategy) {
       case 'random':
-        return refs[Math.floor(this.random() * refs.length)] as ActorRef<M, H>
+        // a random source out of [0, 1) must not pick a hole
+        return (refs[Math.floor(this.random() * refs.length)] ?? refs[0]) as ActorRef<M, H>
       case 'least-queued':
         return leastLoaded(refs)
       default:

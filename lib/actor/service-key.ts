@@ -2,6 +2,7 @@
  * Typed service keys: a name that carries the message names and handler types of the actors registered under it,
  * so `receptionist.find(key)` returns typed refs.
  */
+import { InvalidArgumentError } from '../machine/index.js'
 import type { MessageNames } from './types.js'
 
 declare const keyTypes: unique symbol
@@ -22,6 +23,6 @@ export interface ServiceKey<M extends string = string, H = unknown> {
  * ```
  */
 export function serviceKey<S, H = unknown>(name: string): ServiceKey<MessageNames<S>, H> {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError('serviceKey() needs a non-empty name')
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('serviceKey()', 'name', 'a non-empty string', name)
   return Object.freeze({ name })
 }

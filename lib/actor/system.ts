@@ -4,14 +4,15 @@
  */
 import { Subject, type Observable } from 'rxjs'
 import {
-  LogLevel, Machine, type Args, type LogFn, type Schema, type Snapshot,
+  InvalidArgumentError, LogLevel, Machine, isSchema, type Args, type LogFn, type Schema, type Snapshot,
 } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
 import { Actor, type ActorHost } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
-import { ActorTerminatedError, DuplicateActorError, LinkedActorError } from './errors.js'
-import type { Envelope, MailboxOptions, OverflowPolicy } from './mailbox.js'
+import { checkName, checkOptions, checkTimeout } from './check.js'
+import { ActorTerminatedError, DuplicateActorError, LinkedActorError, SystemShutdownError } from './errors.js'
+import { readMailboxOptions, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
 import { SupervisedRef } from './child.js'
 import { actorOf } from './ref.js'
 import { Receptionist } from './receptionist.js'
@@ -54,8 +55,11 @@ export class ActorSystem {
   private readonly host: ActorHost
   private shutdownPromise: Promise<void> | null = null
   private readonly supervisors: Array<{ stop(): Promise<void> }> = []
+  private readonly opts: ActorSystemOptions
 
-  constructor(private readonly opts: ActorSystemOptions = {}) {
+  /** @throws InvalidArgumentError / OutOfRangeError for bad options (a `block` default mailbox among them). */
+  constructor(options: ActorSystemOptions = {}) {
+    const opts = (this.opts = readSystemOptions(options))
     this.machine = new Machine(ActorSystemSchema, {
       id: opts.id ?? 'actor-system',
       ...(opts.logLevel !== undefined && { logLevel: opts.logLevel }),
@@ -79,9 +83,13 @@ export class ActorSystem {
     handlers: H & CheckActorHandlers<H, N | ActorStateNames, Exclude<M, ActorStateNames>>,
     opts: O,
   ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N> {
+    checkOptions('system.spawn()', opts, 'an options object { id, … }')
+    if (opts === undefined) throw new InvalidArgumentError('system.spawn()', 'options', 'an options object { id, … }', opts)
+    const key = opts.key
+    if (key !== undefined) checkKey('system.spawn()', 'options.key', key)
     const actor = this.spawnActor(schema as Schema<string>, handlers, opts)
     const ref = actor.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N>
-    if (opts.key) this.receptionist.register(opts.key as ServiceKey<Exclude<M, ActorStateNames>, H>, ref)
+    if (key) this.receptionist.register(key as ServiceKey<Exclude<M, ActorStateNames>, H>, ref)
     return ref
   }
 
@@ -99,22 +107,34 @@ export class ActorSystem {
       supervised?: boolean
     },
   ): Actor {
-    if (!this.machine.is('Running')) throw new Error(`actor system ${this.machine.id} is not running: cannot spawn ${opts.id}`)
-    if (typeof opts.id !== 'string' || opts.id === '') throw new TypeError('spawn() needs a non-empty string id')
-    if (this.actors.has(opts.id)) throw new DuplicateActorError(opts.id)
+    const where = 'system.spawn()'
+    checkOptions(where, opts, 'an options object { id, … }')
+    const id = opts.id
+    checkName(where, 'options.id', id)
+    if (!this.machine.is('Running')) throw new SystemShutdownError(this.machine.id, `spawn ${id}`)
+    if (!isSchema(schema)) throw new InvalidArgumentError(where, 'schema', 'a schema made by schema()', schema)
+    if ((typeof handlers !== 'object' || handlers === null) && typeof handlers !== 'function') {
+      throw new InvalidArgumentError(where, 'handlers', 'a handler object', handlers)
+    }
+    if (this.actors.has(id)) throw new DuplicateActorError(id)
+    const { logLevel, logger } = opts
+    if (logLevel !== undefined && typeof logLevel !== 'number') throw new InvalidArgumentError(where, 'options.logLevel', 'a LogLevel', logLevel)
+    if (logger !== undefined && typeof logger !== 'function') {
+      throw new InvalidArgumentError(where, 'options.logger', 'a function (level, line) => void', logger)
+    }
     const actor = new Actor(this.host, actorSchema(schema), handlers, {
-      id: opts.id,
-      mailbox: { ...this.opts.mailbox, ...opts.mailbox },
+      id,
+      mailbox: { ...this.opts.mailbox, ...readMailboxOptions(where, opts.mailbox) },
       ...optional('concurrency', opts.concurrency),
-      ...optional('logLevel', opts.logLevel ?? this.opts.logLevel),
-      ...optional('logger', opts.logger ?? this.opts.logger),
+      ...optional('logLevel', logLevel ?? this.opts.logLevel),
+      ...optional('logger', logger ?? this.opts.logger),
       ...optional('preload', opts.preload),
       ...optional('snapshot', opts.snapshot),
       ...optional('supervised', opts.supervised),
       parent: opts.parent ?? this.machine,
     })
-    this.actors.set(opts.id, actor)
-    this.machine.add('ActorSpawned', { id: opts.id })
+    this.actors.set(id, actor)
+    this.machine.add('ActorSpawned', { id })
     void actor.start()
     return actor
   }
@@ -130,24 +150,34 @@ export class ActorSystem {
   }
 
   /** Stops one actor: no new deliveries, in-flight handlers finish, the mailbox goes to dead letters. */
-  stop(ref: ActorLike, opts: { timeout?: number } = {}): Promise<void> {
+  stop(ref: ActorLike, opts?: { timeout?: number }): Promise<void> {
+    const timeout = this.timeoutOf('system.stop()', opts)
     if (ref instanceof SupervisedRef) return ref.stopForGood()
-    return this.actorFor(ref, 'stop').stop('stopped', opts.timeout ?? this.opts.stopTimeout ?? 5000)
+    return this.actorFor(ref, 'stop').stop('stopped', timeout)
   }
 
   /**
    * Stops every actor in reverse start order, each after its in-flight handlers finish (up to `timeout` ms each);
    * mailboxes are drained to dead letters and pending asks fail with `ActorTerminatedError`.
    */
-  shutdown(opts: { timeout?: number } = {}): Promise<void> {
-    return (this.shutdownPromise ??= this.doShutdown(opts.timeout ?? this.opts.stopTimeout ?? 5000))
+  shutdown(opts?: { timeout?: number }): Promise<void> {
+    const timeout = this.timeoutOf('system.shutdown()', opts)
+    return (this.shutdownPromise ??= this.doShutdown(timeout))
+  }
+
+  /** `opts.timeout` checked, else the system's `stopTimeout`, else 5000. */
+  private timeoutOf(where: string, opts: { timeout?: number } | undefined): number {
+    checkOptions(where, opts, 'an object { timeout? } or undefined')
+    const timeout = opts?.timeout
+    checkTimeout(where, 'options.timeout', timeout)
+    return timeout ?? this.opts.stopTimeout ?? 5000
   }
 
   /** Resolves with how the actor ended, when it stops (at once if it already has). */
   watch(ref: ActorLike): Promise<StopInfo> {
     if (ref instanceof SupervisedRef) return ref.whenStopped()
     const actor = actorOf(ref)
-    if (!actor) return Promise.reject(new TypeError(`watch(): ${String(ref)} is not an actor ref`))
+    if (!actor) throw new InvalidArgumentError('system.watch()', 'ref', 'an actor ref', ref)
     if (actor.stopInfo) return Promise.resolve(actor.stopInfo)
     return new Promise((resolve) => {
       const list = this.watchers.get(actor)
@@ -179,6 +209,7 @@ export class ActorSystem {
 
   /** A ref that routes each message to one actor registered under `key`. */
   router<M extends string, H>(key: ServiceKey<M, H>, strategy: RoutingStrategy = 'round-robin'): Router<M, H> {
+    checkKey('system.router()', 'key', key)
     return new Router(this.receptionist, key, strategy, (msg, args) => this.deadLetter(`router:${key.name}`, msg, args, 'no-actors'))
   }
 
@@ -189,9 +220,11 @@ export class ActorSystem {
 
   private async doShutdown(timeout: number): Promise<void> {
     this.machine.add('ShuttingDown')
-    for (const s of [...this.supervisors].reverse()) await s.stop()
+    // one failing stop must not leave the actors after it running: it is recorded, the shutdown goes on
+    const failed = (err: unknown): void => void this.machine.addErr(err, { during: 'shutdown' })
+    for (const s of [...this.supervisors].reverse()) await s.stop().catch(failed)
     const order = [...this.actors.values()].reverse()
-    for (const actor of order) await actor.stop('shutdown', timeout)
+    for (const actor of order) await actor.stop('shutdown', timeout).catch(failed)
     this.receptionist.close()
     this.machine.add('Terminated')
     this.deadLetters.complete()
@@ -226,10 +259,11 @@ export class ActorSystem {
 
   private actorFor(ref: ActorLike, where: string): Actor {
     if (ref instanceof SupervisedRef) {
-      throw new TypeError(`${where}(): ${ref.id} is a supervised child: its failures go to its supervisor`)
+      throw new InvalidArgumentError(`system.${where}()`, 'ref',
+        `the ref of an unsupervised actor (${ref.id} is a supervised child: its failures go to its supervisor)`, ref)
     }
     const actor = actorOf(ref)
-    if (!actor) throw new TypeError(`${where}(): ${String(ref)} is not an actor ref`)
+    if (!actor) throw new InvalidArgumentError(`system.${where}()`, 'ref', 'an actor ref', ref)
     if (actor.stopped) throw new ActorTerminatedError(actor.id)
     return actor
   }
@@ -242,6 +276,40 @@ function watchFailure(from: Actor, to: Actor): () => void {
       to.mach.addErrState('ErrLinked', new LinkedActorError(to.id, from.id, { cause: from.mach.err }))
     }
   })
+}
+
+/** A service key: an object with a non-empty string `name` (made by `serviceKey()`). */
+function checkKey(where: string, argument: string, key: unknown): void {
+  let name: unknown
+  try {
+    name = typeof key === 'object' && key !== null ? (key as { name?: unknown }).name : undefined
+  } catch {
+    name = undefined
+  }
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, argument, 'a service key made by serviceKey()', key)
+}
+
+/** The system's options, read once and checked. */
+function readSystemOptions(options: unknown): ActorSystemOptions {
+  const where = 'new ActorSystem()'
+  checkOptions(where, options)
+  if (options === undefined) return {}
+  const { id, mailbox, stopTimeout, logLevel, logger } = options as ActorSystemOptions
+  if (id !== undefined) checkName(where, 'options.id', id)
+  checkTimeout(where, 'options.stopTimeout', stopTimeout)
+  if (logLevel !== undefined && typeof logLevel !== 'number') throw new InvalidArgumentError(where, 'options.logLevel', 'a LogLevel', logLevel)
+  if (logger !== undefined && typeof logger !== 'function') {
+    throw new InvalidArgumentError(where, 'options.logger', 'a function (level, line) => void', logger)
+  }
+  const box = readMailboxOptions(where, mailbox)
+  if (box.overflow === 'block') {
+    throw new InvalidArgumentError(where, 'options.mailbox.overflow',
+      "a policy other than 'block' (choose block per actor, so that its ref's tell is typed as a Promise)", 'block')
+  }
+  return {
+    ...optional('id', id), ...optional('stopTimeout', stopTimeout), ...optional('logLevel', logLevel),
+    ...optional('logger', logger), mailbox: box as ActorSystemOptions['mailbox'] & object,
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -2,12 +2,14 @@
  * Keyed timers of one actor: a timer sends a message to the actor itself. A new timer with the same key replaces
  * the old one; all are cancelled when the actor stops.
  */
-import type { Args } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
+import { checkArgs } from './check.js'
 import { ActorTerminatedError } from './errors.js'
+import { cancelLater, later, MAX_DELAY, type Later } from './later.js'
 import type { ActorTimers } from './types.js'
 
 export class Timers<N extends string = string> implements ActorTimers<N> {
-  private readonly active = new Map<string, { handle: ReturnType<typeof setTimeout>; repeat: boolean }>()
+  private readonly active = new Map<string, { handle: Later }>()
   private closed = false
 
   /**
@@ -32,15 +34,12 @@ export class Timers<N extends string = string> implements ActorTimers<N> {
 
   /** Cancels the timer `key`; false when there was none. */
   cancel(key: string): boolean {
-    const t = this.active.get(key)
-    if (!t) return false
-    if (t.repeat) clearInterval(t.handle)
-    else clearTimeout(t.handle)
-    this.active.delete(key)
-    return true
+    this.checkKey('cancel', key)
+    return this.clear(key)
   }
 
   has(key: string): boolean {
+    this.checkKey('has', key)
     return this.active.has(key)
   }
 
@@ -50,21 +49,41 @@ export class Timers<N extends string = string> implements ActorTimers<N> {
 
   /** Cancels every timer and refuses new ones (the actor stopped). */
   close(): void {
-    for (const key of [...this.active.keys()]) this.cancel(key)
+    for (const key of [...this.active.keys()]) this.clear(key)
     this.closed = true
   }
 
+  private clear(key: string): boolean {
+    const t = this.active.get(key)
+    if (!t) return false
+    cancelLater(t.handle) // clearTimeout clears intervals too
+    this.active.delete(key)
+    return true
+  }
+
+  private checkKey(fn: string, key: unknown): void {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`actor ${this.actorId}: timers.${fn}()`, 'key', 'a string', key)
+  }
+
+  /** Delays above `setTimeout`'s limit (about 24.8 days) are waited out in steps; `every` repeats them the same way. */
   private start(key: string, msg: N, ms: number, args: Args | undefined, repeat: boolean): void {
-    if (typeof key !== 'string') throw new TypeError(`timer key must be a string, got ${typeof key}`)
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`timer delay must be a finite number ≥ 0, got ${ms}`)
+    const fn = repeat ? 'every' : 'once'
+    const where = `actor ${this.actorId}: timers.${fn}()`
+    const what = repeat ? 'interval' : 'delay'
+    this.checkKey(fn, key)
+    if (typeof ms !== 'number') throw new InvalidArgumentError(where, what, 'a finite number of ms ≥ 0', ms)
+    if (!Number.isFinite(ms) || ms < 0) throw new OutOfRangeError(where, what, 'a finite number of ms ≥ 0', ms)
     this.check(msg)
+    checkArgs(this.actorId, `timers.${fn}`, args)
     if (this.closed) throw new ActorTerminatedError(this.actorId, msg)
-    this.cancel(key)
+    this.clear(key)
+    const entry: { handle: Later } = { handle: undefined }
     const fire = (): void => {
       if (!repeat) this.active.delete(key)
+      else if (ms > MAX_DELAY) entry.handle = later(ms, fire)
       this.send(msg, args)
     }
-    const handle = repeat ? setInterval(fire, ms) : setTimeout(fire, ms)
-    this.active.set(key, { handle, repeat })
+    entry.handle = repeat && ms <= MAX_DELAY ? setInterval(fire, ms) : later(ms, fire)
+    this.active.set(key, entry)
   }
 }

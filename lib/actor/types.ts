@@ -53,13 +53,17 @@ export interface TellOnlyRef<M extends string = string, P extends OverflowPolicy
 }
 
 export interface ActorStats {
-  /** Messages accepted into the mailbox. */
+  /**
+   * Messages the mailbox took: queued, or shed by its policy (each counted once, whatever the policy). Not counted:
+   * messages refused with `MailboxFullError` (`reject`) or still waiting for room (`block`). So `received - dropped`
+   * messages were queued.
+   */
   readonly received: number
   /** Messages whose handling completed (including its async part), successfully or not. */
   readonly processed: number
   /** Of those, the ones that failed: the handler threw or rejected, or the actor refused the message. */
   readonly failed: number
-  /** Messages shed by the mailbox policy. */
+  /** Of the received messages, the ones shed by the mailbox policy (`drop-newest`, `drop-oldest`, `red`). */
   readonly dropped: number
   /** Messages waiting in the mailbox. */
   readonly queued: number
@@ -125,6 +129,8 @@ export type CheckActorHandlers<T, N extends string, M extends string = N> = Chec
 /** Why a message became a dead letter. */
 export type DeadLetterReason =
   | 'dropped:full' | 'dropped:oldest' | 'dropped:red' | 'stopped' | 'drained' | 'no-actors' | 'rejected'
+  /** A keyed actor's activation failed (its `load()` threw or returned garbage), see supervision.md. */
+  | 'activation-failed'
 
 export interface DeadLetter {
   readonly actorId: string

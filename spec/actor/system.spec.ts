@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, ActorTerminatedError, DuplicateRegistrationError, NoActorsError, serviceKey, type ActorEvent,
+  ActorSystem, ActorTerminatedError, DuplicateRegistrationError, NoActorsError, SystemShutdownError, serviceKey, type ActorEvent,
   type ActorRef,
 } from '../../lib/actor/index.js'
 import { deadLetters } from '../support/dead-letters.js'
@@ -57,6 +57,7 @@ describe('stop and shutdown', () => {
     expect(system.size).toBe(0)
     expect(system.machine.is('Terminated')).toBe(true)
     expect(() => system.spawn(ss, new Pinger(), { id: 'late' })).toThrow(/not running/)
+    expect(() => system.spawn(ss, new Pinger(), { id: 'late' })).toThrow(SystemShutdownError)
   })
 
   it('a tell to a stopped actor becomes a dead letter; watch after stop resolves at once', async () => {
