@@ -3,10 +3,12 @@
  * `Machine` is the public face; it owns one `Core` and delegates to functions over it.
  */
 import { AutoCandidates } from './auto.js'
-import { DisposedError, UnknownStateError } from './errors.js'
+import { describe, safeString } from './describe.js'
+import { DisposedError, InvalidArgumentError, OutOfRangeError, UnknownStateError } from './errors.js'
 import type { Binding, HandlerNames } from './handlers.js'
 import { handlerNames } from './handlers.js'
 import { Log } from './log.js'
+import { drainBudgetOf } from './loops.js'
 import type { Machine } from './machine.js'
 import type { Observers } from './observe.js'
 import type { Mutation } from './queue.js'
@@ -71,6 +73,16 @@ export class Core {
   pending = 0
   processing = false
   readonly queueLimit: number
+  /** Transitions per synchronous queue run before the rest continues in a macrotask (loops.ts). */
+  readonly drainBudget: number
+  /** The run is waiting for its next macrotask (`processing` stays true meanwhile). */
+  suspended = false
+  /** Times the current run yielded. */
+  yields = 0
+  /** Exception storm detection (loops.ts): counted failure re-adds, when counting started, storm in progress. */
+  stormCount = 0
+  stormStart = 0
+  stormed = false
 
   disposed = false
   /** `dispose()` was called during a queue run; it happens when the run ends. */
@@ -102,16 +114,19 @@ export class Core {
     this.resolver = r
     this.hn = handlerNames(this.c)
     this.id = opts.id ?? randomId()
-    if (typeof this.id !== 'string' || this.id.length === 0) throw new TypeError('Machine id must be a non-empty string')
+    if (typeof this.id !== 'string' || this.id.length === 0) {
+      throw new InvalidArgumentError('new Machine()', 'options.id', 'a non-empty string', this.id)
+    }
     this.parentId = opts.parent?.id
     this.tags = opts.tags && opts.tags.length > 0 ? Object.freeze([...new Set(opts.tags)]) : NO_TAGS
     this.clock = new Array<number>(this.c.n).fill(0)
     this.auto = this.c.autoStates.length > 0 ? new AutoCandidates(this.c, this.clock) : null
     const limit = opts.queueLimit ?? 1000
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`machine ${this.id}: queueLimit must be a positive integer, got ${limit}`)
+      throw new OutOfRangeError(`machine ${this.id}: new Machine()`, 'options.queueLimit', 'a positive integer', limit)
     }
     this.queueLimit = limit
+    this.drainBudget = drainBudgetOf(this.id, opts.drainBudget)
     this.log = new Log(this.id, opts.logLevel ?? LogLevel.Nothing, opts.logger, opts.logArgs)
   }
 
@@ -174,12 +189,12 @@ export class Core {
     }
     clear(into)
     if (!Array.isArray(states)) {
-      throw new TypeError(`machine ${this.id}: ${where} expects a state name or an array of them, got ${typeof states}`)
+      throw new InvalidArgumentError(`machine ${this.id}: ${where}`, 'states', 'a state name or an array of them', states)
     }
     let unknown: string[] | null = null
     for (const s of states as unknown[]) {
       const i = typeof s === 'string' ? index.get(s) : undefined
-      if (i === undefined) (unknown ??= []).push(String(s))
+      if (i === undefined) (unknown ??= []).push(typeof s === 'string' ? s : describe(s))
       else if (!into.includes(i)) into.push(i)
     }
     if (unknown) throw new UnknownStateError(this.id, unknown, where)
@@ -206,7 +221,7 @@ export class Core {
       try {
         fn.apply(t, args)
       } catch (err) {
-        this.report(`tracer ${hook} threw: ${err instanceof Error ? err.message : String(err)}`)
+        this.report(`tracer ${hook} threw: ${safeString(err)}`)
       }
     }
   }

@@ -142,6 +142,21 @@ export class InvalidOperationError extends PolymachineError {
 }
 
 /**
+ * A handler-driven cycle the machine stopped instead of spinning: `Exception` re-added over and over by failures of
+ * its own handlers (an Exception storm). `cause` is the last failure. It is left as `mach.err`, with `Exception`
+ * active.
+ */
+export class LoopError extends PolymachineError {
+  override readonly name = 'LoopError'
+  readonly machineId: string
+
+  constructor(machineId: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_LOOP', `machine ${machineId}: ${detail}`, options)
+    this.machineId = machineId
+  }
+}
+
+/**
  * A public function was given an argument or option of the wrong type. Also a `TypeError`.
  * The message reads `<where>: <what> must be <expected>, got <the value, described safely>`.
  */

@@ -11,8 +11,8 @@ export {
   type Schema, type Snapshot, type StateDef, type StateNames, type MultiStateNames, type States, type Tracer, type TransitionInfo,
 } from './types.js'
 export {
-  DisposedError, HandlerError, HandlerNameError, InvalidArgumentError, InvalidOperationError, OutOfRangeError,
-  PolymachineError, SchemaError, TimeoutError, UnknownStateError, isPolymachineError, type CoreErrorCode,
+  DisposedError, HandlerError, HandlerNameError, InvalidArgumentError, InvalidOperationError, LoopError,
+  OutOfRangeError, PolymachineError, SchemaError, TimeoutError, UnknownStateError, isPolymachineError, type CoreErrorCode,
 } from './errors.js'
 export { argsMapper } from './log.js'
 export type { WaitOptions } from './waiters.js'

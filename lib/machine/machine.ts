@@ -137,7 +137,8 @@ export class Machine<N extends string = string> implements Disposable {
     const called = c.parse(state, 'addErrState()')
     if (!called.includes(c.c.exception)) called.push(c.c.exception)
     if (c.disposed) return Result.Canceled
-    const error = err ?? new Error(`addErr() was called without an error (got ${String(err)})`)
+    // Nothing to record is a bug of the caller, recorded as such (a PolymachineError naming the call), never lost.
+    const error = err ?? new InvalidArgumentError(`machine ${c.id}: addErr()`, 'err', 'an error', err)
     let copy: Args
     try {
       copy = { ...args, err: error }
@@ -442,11 +443,14 @@ export class Machine<N extends string = string> implements Disposable {
   dispose(): void {
     const c = this.#core
     if (c.disposed) return
-    if (c.processing) {
+    // From a handler it waits for the run to end; a run suspended between slices (drain budget) ends here.
+    if (c.processing && !c.suspended) {
       c.disposeRequested = true
       return
     }
     c.disposed = true
+    c.processing = false
+    c.suspended = false
     c.queue.length = 0
     c.qHead = 0
     c.pending = 0

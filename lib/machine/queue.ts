@@ -4,6 +4,8 @@
  * exception mutations are prepended and take no tick.
  */
 import type { Core } from './core.js'
+import { safeString } from './describe.js'
+import { suspend } from './loops.js'
 import { transition } from './transition.js'
 import { type Args, LogLevel, type MutationInfo, type MutationType, Result } from './types.js'
 
@@ -59,7 +61,7 @@ export function mutate(core: Core, type: MutationType, called: number[], args: A
     core.w?.queueTickReached(core.queueTick)
     drain(core)
   } finally {
-    endRun(core)
+    if (!core.suspended) endRun(core)
   }
   return result
 }
@@ -116,16 +118,25 @@ export function prepend(core: Core, type: MutationType, called: number[], args: 
   if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
 }
 
+/**
+ * Runs the queue until it is empty, or until `drainBudget` transitions ran: then the run is suspended and goes on in
+ * a macrotask (loops.ts).
+ */
 function drain(core: Core): void {
   const q = core.queue
+  let left = core.drainBudget
   while (!core.disposed) {
     const auto = core.autoNext
+    if (auto === null && core.qHead >= q.length) break
+    if (left-- <= 0) {
+      suspend(core, resume)
+      return
+    }
     if (auto !== null) {
       core.autoNext = null
       transition(core, 'add', auto, undefined, true, false)
       continue
     }
-    if (core.qHead >= q.length) break
     const m = q[core.qHead] as Mutation
     q[core.qHead++] = undefined as unknown as Mutation
     if (m.queueTick > 0) {
@@ -140,14 +151,32 @@ function drain(core: Core): void {
   core.qHead = 0
 }
 
+/** The next slice of a suspended run (a macrotask). A dispose meanwhile ended the run already. */
+function resume(core: Core): void {
+  core.suspended = false
+  if (core.disposed) return
+  try {
+    if (!core.disposeRequested) drain(core)
+  } catch (err) {
+    // No caller to throw to: report it, never crash the process from a macrotask.
+    core.report(`the queue run failed: ${safeString(err)}`)
+  } finally {
+    if (!core.suspended) endRun(core)
+  }
+}
+
 function endRun(core: Core): void {
   core.processing = false
   core.autoNext = null
+  core.yields = 0
   if (core.queueLen > 0) {
-    // Only reachable when a transition threw internally; never leave work silently behind.
+    // Reachable when a transition threw internally, or on a dispose requested during a suspended run. The dropped
+    // mutations count as dequeued, so no whenQueue() waits for a tick that never comes.
     core.queue.length = 0
     core.qHead = 0
+    core.queueTick += core.pending
     core.pending = 0
+    core.w?.queueTickReached(core.queueTick)
   }
   if (core.tracers.length > 0) core.trace('queueEnd', core.mach)
   core.w?.queueEnded()
@@ -170,6 +199,6 @@ export function check(core: Core, type: MutationType, called: number[], args: Ar
     drain(core)
     return result
   } finally {
-    endRun(core)
+    if (!core.suspended) endRun(core)
   }
 }

@@ -5,8 +5,10 @@
  */
 import { SHARED_AUTO_MAX } from './auto.js'
 import type { Core } from './core.js'
+import { safeGet, safeString, thenOf } from './describe.js'
 import { HandlerError } from './errors.js'
 import type { Binding, HandlerFn } from './handlers.js'
+import { failureMayReAdd, firstFailure } from './loops.js'
 import { prepend, scheduleAuto } from './queue.js'
 import type { Resolution } from './resolution.js'
 import type { RelationLog } from './resolve.js'
@@ -47,15 +49,19 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   // Partial acceptance of an auto transition may have resolved again.
   const applied = core.resolved
   const activeBefore = core.active.length
-  apply(core, tx, isAuto)
   let failedAt: string | null = null
-  if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
-  const ok = failedAt === null
-  if (ok && !isAuto && core.c.autoStates.length > 0 && applied.enters.length + applied.exits.length > 0 &&
-    !isHealth(core, type, called)) autoRound(core)
-  finish(core, tx, failedAt)
-  core.w?.transitionEnded(applied.enters, applied.exits)
-  if (!ok) return Result.Canceled
+  try {
+    apply(core, tx, isAuto)
+    if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
+    if (failedAt === null && !isAuto && core.c.autoStates.length > 0 && applied.enters.length + applied.exits.length > 0 &&
+      !isHealth(core, type, called)) autoRound(core)
+    finish(core, tx, failedAt)
+  } finally {
+    // Even when something failed internally (a throwing logger) after the clocks moved: the waiters of the states
+    // that ticked are told, so none waits for a change that already happened.
+    core.w?.transitionEnded(applied.enters, applied.exits)
+  }
+  if (failedAt !== null) return Result.Canceled
   return !isAuto || core.active.length > activeBefore ? Result.Executed : Result.Canceled
 }
 
@@ -151,17 +157,13 @@ function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
   return res.accepted ? null : 'auto'
 }
 
-/** Calls one negotiation handler; false when it cancels (returns false, throws, or returns a Promise). */
+/**
+ * Calls one negotiation handler; false when it cancels (returns false, throws, or returns a Promise). In a transition
+ * that adds Exception, a throw does not cancel (see `handlerThrew`): the error is recorded and Exception still comes.
+ */
 function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string): boolean {
-  const ret = call(core, tx, b, fn, name, -1)
-  if (ret === THREW) return false
-  if (isThenable(ret)) {
-    ret.then(undefined, () => undefined)
-    const err = new HandlerError(core.id, name,
-      'returned a Promise: negotiation handlers must be synchronous (do async work in a State handler)')
-    handlerThrew(core, tx, name, err)
-    return false
-  }
+  const ret = call(core, tx, b, fn, name, -1, NEGOTIATION)
+  if (ret === THREW) return addsException(core, tx)
   return ret !== false
 }
 
@@ -187,6 +189,7 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   if (kept !== undefined) core.auto?.adopt(kept)
   else if (auto && res.shared && core.c.autoStates.length <= SHARED_AUTO_MAX) res.auto = auto.share()
   core.clockWritten(tx?.log ?? null, res.enters, res.exits)
+  tx?.applied()
   // An owned resolution's targets become `active`, and an owned former `active` its next buffer; a memo entry's
   // targets are shared as they are.
   const before = core.active
@@ -222,7 +225,7 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     const x = res.exits[k] as number
     for (const b of bindings) {
       const fn = b.end?.[x]
-      if (fn && tx && call(core, tx, b, fn, hn.end[x] as string, x) === THREW) {
+      if (fn && tx && call(core, tx, b, fn, hn.end[x] as string, x, FINAL) === THREW && !addsException(core, tx)) {
         rollback(core, tx, k, true)
         return hn.end[x] as string
       }
@@ -232,7 +235,7 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     const x = res.enters[k] as number
     for (const b of bindings) {
       const fn = b.state?.[x]
-      if (fn && tx && call(core, tx, b, fn, hn.state[x] as string, x, true) === THREW) {
+      if (fn && tx && call(core, tx, b, fn, hn.state[x] as string, x, STATE) === THREW && !addsException(core, tx)) {
         rollback(core, tx, k, false)
         return hn.state[x] as string
       }
@@ -240,7 +243,8 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     core.w?.stateDispatched(x, tx ? tx.args : args)
   }
   for (const b of bindings) {
-    if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1) === THREW) return 'AnyState'
+    if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1, FINAL) === THREW &&
+      !addsException(core, tx)) return 'AnyState'
   }
   return null
 }
@@ -278,14 +282,19 @@ function rollback(core: Core, tx: Tx, from: number, inEnd: boolean): void {
 // --- Handler calls ---------------------------------------------------------------------------------------------
 
 const THREW = Symbol('threw')
+/** Handler kinds for `call`: a negotiation handler, an End handler or AnyState, a State handler. */
+const NEGOTIATION = 0
+const FINAL = 1
+const STATE = 2
+const NOOP = (): void => undefined
 
 /**
  * Calls a handler with its event. A throw is turned into `Exception` and reported as THREW. A Promise from a
  * final handler is watched: its rejection is passed to `addErr`, unless the state's tick moved on (stale work).
  */
-function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number, isState = false): unknown {
+function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number, kind: number): unknown {
   const tick = state >= 0 ? (core.clock[state] as number) : 0
-  const e = new HandlerEvent(name, tx, isState ? state : -1, tick)
+  const e = new HandlerEvent(name, tx, kind === STATE ? state : -1, tick)
   if (core.log.on(LogLevel.Ops)) {
     core.log.emit(LogLevel.Ops, `[handler:${b.num}] ${name}`)
     if (core.log.on(LogLevel.Everything)) core.log.emit(LogLevel.Everything, `[handle:${b.id}] ${name}`)
@@ -299,27 +308,85 @@ function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state
     ret = THREW
   }
   if (core.tracers.length > 0) core.trace('handlerEnd', tx, b.id, name)
-  if (ret !== THREW && isThenable(ret) && (name.endsWith('State') || name.endsWith('End'))) {
-    ret.then(undefined, (err: unknown) => asyncRejected(core, name, state, tick, err))
+  // Only objects can be thenables: a handler returning nothing pays one typeof.
+  if (ret !== null && (typeof ret === 'object' || typeof ret === 'function')) {
+    return returned(core, tx, name, state, tick, kind, ret)
   }
   return ret
 }
 
-function asyncRejected(core: Core, name: string, state: number, tick: number, err: unknown): void {
+/**
+ * Inspects a handler's object return value, once and guarded (its `then` may be a throwing getter, its `then()` may
+ * throw): such a value counts as a throw of the handler. A thenable from a final handler is watched (see `call`); one
+ * from a negotiation handler cancels, as negotiation is synchronous.
+ */
+function returned(core: Core, tx: Tx, name: string, state: number, tick: number, kind: number, ret: object): unknown {
+  const t = thenOf(ret)
+  if (t.error !== undefined) {
+    handlerThrew(core, tx, name, new HandlerError(core.id, name, "returned a value whose 'then' cannot be read",
+      { cause: t.error }))
+    return THREW
+  }
+  const then = t.then
+  if (then === undefined) return ret
+  const inExc = kind !== NEGOTIATION && addsException(core, tx)
+  let done = false
+  try {
+    then(NOOP, (err: unknown) => {
+      // A hand-made thenable may call back more than once: one rejection is one error.
+      if (done || kind === NEGOTIATION) return
+      done = true
+      asyncRejected(core, name, state, tick, err, inExc)
+    })
+  } catch (err) {
+    handlerThrew(core, tx, name, new HandlerError(core.id, name, "returned a thenable whose 'then' threw",
+      { cause: err }))
+    return THREW
+  }
+  if (kind !== NEGOTIATION) return ret
+  handlerThrew(core, tx, name, new HandlerError(core.id, name,
+    'returned a Promise: negotiation handlers must be synchronous (do async work in a State handler)'))
+  return THREW
+}
+
+/** The transition's called states include Exception (an `addErr`, or the add that a handler failure prepended). */
+function addsException(core: Core, tx: Tx): boolean {
+  return tx.calledIdx.includes(core.c.exception)
+}
+
+/**
+ * A final handler's Promise rejected. Ignored as stale when its state's tick moved on; otherwise `addErr`, unless
+ * the handler ran while adding Exception and the re-adds make an Exception storm (loops.ts).
+ */
+function asyncRejected(core: Core, name: string, state: number, tick: number, reason: unknown, inExc: boolean): void {
+  const err = reason ?? new HandlerError(core.id, name, `rejected with ${String(reason)}`)
   if (core.disposed || (state >= 0 && core.clock[state] !== tick)) {
-    if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[error:stale] ${name}: ${errMessage(err)}`)
+    if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[error:stale] ${name}: ${safeString(err)}`)
     return
   }
+  if (inExc && !failureMayReAdd(core, name, err)) return
   core.mach.addErr(err, { handler: name })
 }
 
-/** Records the error and prepends `add Exception`, unless this very transition was adding Exception. */
-function handlerThrew(core: Core, tx: Tx, name: string, err: unknown): void {
+/**
+ * Records the error (`undefined`/`null` become a HandlerError) and prepends `add Exception`. In a transition that
+ * adds Exception, the throw neither cancels nor rolls back (its callers check `addsException`) and nothing is
+ * re-added, so a failing Exception or Any handler cannot loop: Exception becomes active with this error as
+ * `mach.err`, and one line reports it (printed when logging is off).
+ */
+function handlerThrew(core: Core, tx: Tx, name: string, thrown: unknown): void {
+  const err = thrown ?? new HandlerError(core.id, name, `threw ${String(thrown)}`)
+  // A storm (loops.ts) keeps its LoopError as mach.err; the failure is logged there.
+  if (!failureMayReAdd(core, name, err)) return
   core.err = err
-  if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${name}: ${errMessage(err)}`)
+  if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${name}: ${safeString(err)}`)
   const exc = core.c.exception
   if (tx.calledIdx.includes(exc)) {
-    core.report(`${name} threw while handling Exception; not re-adding it: ${errMessage(err)}`)
+    if (firstFailure(core) || core.log.on(LogLevel.Changes)) {
+      const handling = safeGet(tx.args, 'err')
+      core.report(`${name} threw while adding Exception${handling === undefined ? '' : ` (for: ${safeString(handling)})`}` +
+        `; Exception is not re-added: ${safeString(err)}`)
+    }
     return
   }
   prepend(core, 'add', [exc], { err, handler: name })
@@ -396,12 +463,4 @@ function logImplied(core: Core, type: MutationType, called: number[]): void {
   const implied = core.resolved.targets.filter((i) =>
     type === 'remove' ? !core.isActive(i) : !called.includes(i) && (type === 'set' || !core.isActive(i)))
   if (implied.length > 0) core.log.emit(LogLevel.Ops, `[implied] ${core.names(implied).join(' ')}`)
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -139,10 +139,18 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     return (this.before ??= this.log.at(this.beforePos))
   }
 
-  /** The clock when the transition ended; `timeBefore` until then. */
+  /**
+   * The clock after the transition: `timeBefore` while negotiating, the applied clock in final handlers (as
+   * asyncmachine-go), the clock when it ended (after any roll-back) once it is over.
+   */
   get timeAfter(): readonly number[] {
     if (this.afterPos < 0) return this.timeBefore
     return (this.after ??= this.log.at(this.afterPos))
+  }
+
+  /** The clocks were applied (before the final handlers): `timeAfter` shows them from now on. */
+  applied(): void {
+    this.afterPos = this.log.position
   }
 
   /** Aborted when the transition ends. */
@@ -153,7 +161,12 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
 
   /** Called once, when the transition is over. */
   finish(): void {
-    this.afterPos = this.log.position
+    const pos = this.log.position
+    if (pos !== this.afterPos) {
+      // A roll-back wrote ticks after the final handlers read `timeAfter`.
+      this.afterPos = pos
+      this.after = null
+    }
     this.ended = true
     this.ctl?.abort(this.endReason())
   }

@@ -224,6 +224,12 @@ export interface MachineOptions<N extends string = string> {
   tags?: readonly string[]
   /** Mutations are canceled while this many are queued (an `Exception` add still gets in once). Default 1000. */
   queueLimit?: number
+  /**
+   * Transitions one synchronous queue run may execute; the rest of the queue continues in a macrotask (a
+   * setImmediate), so a handler-driven cycle cannot starve timers and I/O. A positive integer or Infinity.
+   * Default 10 000.
+   */
+  drainBudget?: number
   /** Default `LogLevel.Nothing`. */
   logLevel?: LogLevel
   /** Receives log lines instead of stdout. */

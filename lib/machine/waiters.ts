@@ -4,7 +4,8 @@
  * their states ticked; a settled waiter leaves no listener, timer or registry entry behind.
  */
 import { type Core, stateChanged } from './core.js'
-import { DisposedError, TimeoutError } from './errors.js'
+import { safeString } from './describe.js'
+import { DisposedError, InvalidArgumentError, OutOfRangeError, TimeoutError } from './errors.js'
 import type { Args } from './types.js'
 
 /** Options of every waiter. */
@@ -33,9 +34,22 @@ export function followState<T>(core: Core, i: number, read: () => T, emit: (v: T
   const watcher: StateWatcher = {
     changed: () => {
       const v = read()
-      if (v !== last) emit((last = v))
+      if (v === last) return
+      last = v
+      // A throwing follower must not stop the transition's other watchers and waiters from being told.
+      try {
+        emit(v)
+      } catch (err) {
+        core.report(`a state follower threw: ${safeString(err)}`)
+      }
     },
-    disposed: done,
+    disposed: () => {
+      try {
+        done()
+      } catch (err) {
+        core.report(`a state follower threw on dispose: ${safeString(err)}`)
+      }
+    },
   }
   core.waiters().watch([i], watcher)
   emit(last)
@@ -210,7 +224,7 @@ export class Waiters {
   start(kind: Kind, what: string, states: readonly number[], test: () => boolean, opts: WaitOptions | undefined,
     extra?: { tick?: number; args?: Args }): Promise<void> {
     const core = this.core
-    const signal = checkOptions(core.id, what, opts)
+    const { signal, timeout } = checkOptions(core.id, what, opts)
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (kind !== 'disposal' && core.disposed) return Promise.reject(new DisposedError(core.id, what))
     if (test()) return RESOLVED
@@ -232,7 +246,6 @@ export class Waiters {
       p.onAbort = () => p.settle(signal.reason)
       signal.addEventListener('abort', p.onAbort, { once: true })
     }
-    const timeout = opts?.timeout
     if (timeout !== undefined && timeout !== Infinity) arm(p, timeout, () => new TimeoutError(core.id, what, timeout))
     return p.promise
   }
@@ -244,20 +257,39 @@ function arm(p: Pending, ms: number, err: () => Error): void {
   p.timer = setTimeout(() => (ms > MAX_DELAY ? arm(p, ms - MAX_DELAY, err) : p.settle(err())), step)
 }
 
+/** Whether `args` has every key of `want` with an `===` value; false when reading `args` throws (hostile args). */
 function matchArgs(args: Args, want: Args): boolean {
-  for (const key of Object.keys(want)) if (!(key in args) || args[key] !== want[key]) return false
-  return true
+  try {
+    for (const key of Object.keys(want)) if (!(key in args) || args[key] !== want[key]) return false
+    return true
+  } catch {
+    return false
+  }
 }
 
-function checkOptions(id: string, what: string, opts: WaitOptions | undefined): AbortSignal | undefined {
-  if (opts === undefined) return undefined
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`machine ${id}: ${what}: options must be an object`)
-  const { timeout, signal } = opts
+type Opts = { signal: AbortSignal | undefined; timeout: number | undefined }
+
+/** Reads each option once (a getter cannot change it between check and use; one that throws is a bad option). */
+function checkOptions(id: string, what: string, opts: WaitOptions | undefined): Opts {
+  if (opts === undefined) return NO_OPTS
+  const where = `machine ${id}: ${what}`
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'options', 'an object', opts)
+  let timeout: unknown
+  let signal: unknown
+  try {
+    timeout = opts.timeout
+    signal = opts.signal
+  } catch (err) {
+    throw new InvalidArgumentError(where, 'options', `readable (reading it threw: ${safeString(err)})`, opts)
+  }
+  // Any bad timeout is a RangeError (as it always was), a non-number too.
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-    throw new RangeError(`machine ${id}: ${what}: timeout must be a number ≥ 0, got ${String(timeout)}`)
+    throw new OutOfRangeError(where, 'timeout', 'a number ≥ 0', timeout)
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`machine ${id}: ${what}: signal must be an AbortSignal`)
+    throw new InvalidArgumentError(where, 'signal', 'an AbortSignal', signal)
   }
-  return signal
+  return { signal: signal as AbortSignal | undefined, timeout: timeout as number | undefined }
 }
+
+const NO_OPTS: Opts = Object.freeze({ signal: undefined, timeout: undefined })

@@ -2,6 +2,8 @@
  * The public waiters of a machine (SPEC §4). Each returns a `Promise<void>`; bad arguments throw synchronously.
  */
 import type { Core } from './core.js'
+import { safeString } from './describe.js'
+import { InvalidArgumentError, OutOfRangeError } from './errors.js'
 import type { Args } from './types.js'
 import type { WaitOptions } from './waiters.js'
 
@@ -18,44 +20,54 @@ export function whenNot(core: Core, states: unknown, opts?: WaitOptions): Promis
 }
 
 export function whenTime(core: Core, states: unknown, ticks: readonly number[], opts?: WaitOptions): Promise<void> {
-  if (!Array.isArray(states)) throw new TypeError(`machine ${core.id}: whenTime() expects an array of states`)
+  const where = `machine ${core.id}: whenTime()`
+  if (!Array.isArray(states)) throw new InvalidArgumentError(where, 'states', 'an array of state names', states)
   const idx = core.parse(states, 'whenTime()')
-  if (!Array.isArray(ticks) || ticks.length !== states.length || idx.length !== states.length) {
-    throw new TypeError(`machine ${core.id}: whenTime() needs one tick per state (${states.length} states, ` +
-      `${Array.isArray(ticks) ? ticks.length : 'no'} ticks${idx.length !== states.length ? ', duplicated states' : ''})`)
+  if (idx.length !== states.length) throw new InvalidArgumentError(where, 'states', 'distinct state names', states)
+  if (!Array.isArray(ticks)) throw new InvalidArgumentError(where, 'ticks', 'an array of ticks', ticks)
+  // A copy read once: the array cannot change between the check and the wait.
+  const want = Array.from(ticks as readonly unknown[])
+  if (want.length !== states.length) {
+    throw new InvalidArgumentError(where, 'ticks', `one tick per state (${states.length})`, ticks)
   }
-  for (const t of ticks) {
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) {
-      throw new RangeError(`machine ${core.id}: whenTime() ticks must be integers ≥ 0, got ${String(t)}`)
-    }
+  for (const t of want) {
+    if (typeof t !== 'number') throw new InvalidArgumentError(where, 'ticks', 'numbers', t)
+    if (!Number.isInteger(t) || t < 0) throw new OutOfRangeError(where, 'ticks', 'integers ≥ 0', t)
   }
-  const want = ticks.slice()
   const what = `whenTime(${idx.map((i, k) => `${core.c.names[i]}:${want[k]}`).join(' ')})`
-  return core.waiters().start('state', what, idx, () => idx.every((i, k) => (core.clock[i] as number) >= (want[k] as number)), opts)
+  return core.waiters().start('state', what, idx,
+    () => idx.every((i, k) => (core.clock[i] as number) >= (want[k] as number)), opts)
 }
 
 export function whenTicks(core: Core, state: unknown, n: number, opts?: WaitOptions): Promise<void> {
-  if (typeof state !== 'string') throw new TypeError(`machine ${core.id}: whenTicks() expects one state name`)
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new RangeError(`machine ${core.id}: whenTicks() n must be an integer ≥ 0, got ${String(n)}`)
-  }
+  const where = `machine ${core.id}: whenTicks()`
+  if (typeof state !== 'string') throw new InvalidArgumentError(where, 'state', 'a state name', state)
+  if (typeof n !== 'number') throw new InvalidArgumentError(where, 'n', 'a number', n)
+  if (!Number.isInteger(n) || n < 0) throw new OutOfRangeError(where, 'n', 'an integer ≥ 0', n)
   const [i] = core.parse(state, 'whenTicks()') as [number]
   const target = (core.clock[i] as number) + n
   return core.waiters().start('state', `whenTicks(${state} +${n})`, [i], () => (core.clock[i] as number) >= target, opts)
 }
 
 export function whenArgs(core: Core, state: unknown, args: Args, opts?: WaitOptions): Promise<void> {
-  if (typeof state !== 'string') throw new TypeError(`machine ${core.id}: whenArgs() expects one state name`)
-  if (typeof args !== 'object' || args === null) throw new TypeError(`machine ${core.id}: whenArgs() args must be an object`)
+  const where = `machine ${core.id}: whenArgs()`
+  if (typeof state !== 'string') throw new InvalidArgumentError(where, 'state', 'a state name', state)
+  if (typeof args !== 'object' || args === null) throw new InvalidArgumentError(where, 'args', 'an object', args)
   const idx = core.parse(state, 'whenArgs()')
-  const what = `whenArgs(${state} ${Object.keys(args).join(',')})`
-  return core.waiters().start('args', what, idx, () => false, opts, { args: { ...args } })
+  let want: Args
+  try {
+    want = { ...args }
+  } catch (err) {
+    throw new InvalidArgumentError(where, 'args', `readable (copying it threw: ${safeString(err)})`, args)
+  }
+  const what = `whenArgs(${state} ${Object.keys(want).join(',')})`
+  return core.waiters().start('args', what, idx, () => false, opts, { args: want })
 }
 
 export function whenQueue(core: Core, tick: number, opts?: WaitOptions): Promise<void> {
-  if (typeof tick !== 'number' || !Number.isInteger(tick) || tick < 0) {
-    throw new RangeError(`machine ${core.id}: whenQueue() tick must be an integer ≥ 0, got ${String(tick)}`)
-  }
+  const where = `machine ${core.id}: whenQueue()`
+  if (typeof tick !== 'number') throw new InvalidArgumentError(where, 'tick', 'a queue tick (number)', tick)
+  if (!Number.isInteger(tick) || tick < 0) throw new OutOfRangeError(where, 'tick', 'an integer ≥ 0', tick)
   return core.waiters().start('queue', `whenQueue(${tick})`, [], () => core.queueTick >= tick, opts, { tick })
 }
 

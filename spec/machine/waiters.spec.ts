@@ -228,7 +228,7 @@ describe('whenTime', () => {
   it('throws TypeError on a length mismatch and RangeError on a negative tick', () => {
     const m = mk()
     expect(() => m.whenTime(['A', 'C'], [1])).toThrow(TypeError)
-    expect(() => m.whenTime(['A'], [1, 2])).toThrow('machine w: whenTime() needs one tick per state (1 states, 2 ticks)')
+    expect(() => m.whenTime(['A'], [1, 2])).toThrow('machine w: whenTime(): ticks must be one tick per state (1), got array(2)')
     expect(() => m.whenTime(['A'], [-1])).toThrow(RangeError)
     expect(pendingWaiters(m)).toBe(0)
   })
@@ -584,7 +584,7 @@ describe('waiters: timeout', () => {
     expect(() => m.when('A', { timeout: -1 })).toThrow(RangeError)
     expect(() => m.whenNot('A', { timeout: Number.NaN })).toThrow(RangeError)
     expect(() => m.whenErr({ timeout: '5' as unknown as number })).toThrow(RangeError)
-    expect(() => m.whenQueueEnds({ timeout: -5 })).toThrow('machine w: whenQueueEnds(): timeout must be a number ≥ 0, got -5')
+    expect(() => m.whenQueueEnds({ timeout: -5 })).toThrow('machine w: whenQueueEnds(): timeout must be a number ≥ 0, got number -5')
     expect(vi.getTimerCount()).toBe(0)
     expect(pendingWaiters(m)).toBe(0)
   })
