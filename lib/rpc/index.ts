@@ -6,7 +6,8 @@
  */
 export { serve, RpcServer, type ServeOptions } from './server.js'
 export { connect, type ConnectOptions } from './client.js'
-export { RemoteMachine, type CallOptions } from './remote.js'
+export { RemoteMachine } from './remote.js'
+export type { CallOptions } from './requests.js'
 export { ServerSchema, type ServerStateNames } from './server.schema.js'
 export { ClientSchema, type ClientStateNames } from './client.schema.js'
 export { RpcError, RemoteError, isRpcErrorCode, type RpcErrorCode } from './errors.js'

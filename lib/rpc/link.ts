@@ -140,11 +140,8 @@ export class SocketLink extends Link {
   }
 
   protected release(): void {
-    // end() flushes what is queued (a final ERROR or BYE), then the timer destroys a peer that never closes its side
-    this.socket.end()
-    const t = setTimeout(() => this.socket.destroy(), 1000)
-    t.unref()
-    this.socket.once('close', () => clearTimeout(t))
+    // flushes what is queued (a final ERROR or BYE), then closes without waiting for the peer
+    this.socket.destroySoon()
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Observable } from 'rxjs'
 import {
-  InvalidArgumentError, TimeoutError, UnknownStateError,
+  InvalidArgumentError, UnknownStateError,
   type Args, type Machine, type Result, type Snapshot, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
@@ -12,21 +12,8 @@ import { applyPairs, checksum } from './clock.js'
 import type { ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
 import type { Link } from './link.js'
+import { Requests, type CallOptions } from './requests.js'
 import { Msg, MutationKind, plainDataProblem, type Message } from './protocol.js'
-
-/** Options of one remote call. */
-export interface CallOptions {
-  /** Milliseconds before the call rejects with `TimeoutError` (default: the client's `timeout`). */
-  timeout?: number
-  signal?: AbortSignal
-}
-
-interface Pending {
-  resolve(r: Result): void
-  reject(e: unknown): void
-  timer: ReturnType<typeof setTimeout>
-  off: () => void
-}
 
 /** What a mirror is built from (see `connect()`). */
 export interface MirrorInit<N extends string> {
@@ -63,10 +50,10 @@ export class RemoteMachine<N extends string = string> {
   readonly #link: Link
   readonly #index: Map<string, number>
   readonly #timeout: number
-  readonly #pending = new Map<number, Pending>()
+  readonly #requests: Requests
+  readonly #pings: Requests
   #time: number[]
   #queueTick: number
-  #nextId = 1
   #resyncing = false
   #closing: Promise<void> | null = null
   /** Full-clock resyncs done after a checksum mismatch. */
@@ -82,6 +69,8 @@ export class RemoteMachine<N extends string = string> {
     this.#time = init.time
     this.#queueTick = init.queueTick
     this.#timeout = init.timeout
+    this.#requests = new Requests(init.client.id, init.timeout)
+    this.#pings = new Requests(init.client.id, init.timeout)
     this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
     this.#link.onMessage = (m) => this.#receive(m)
     this.#link.onClose = (err) => this.#lost(err)
@@ -194,6 +183,21 @@ export class RemoteMachine<N extends string = string> {
     return this.#call(MutationKind.AddErr, 'addErrState()', [state], args, errorInfo(err), opts)
   }
 
+  /**
+   * Round trip to the server (`PING` → `PONG`); resolves with the time it took in ms. Every diff the server sent
+   * before answering has been applied by then, so with `pushInterval: 0` it also settles the mirror.
+   *
+   * ```ts
+   * const ms = await remote.ping()
+   * ```
+   */
+  ping(opts?: CallOptions): Promise<number> {
+    if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ping(): not connected`))
+    const t0 = performance.now()
+    return this.#pings.open<void>(`ping() to ${this.id}`, opts, (n) => this.#link.send({ type: Msg.Ping, n }))
+      .then(() => performance.now() - t0)
+  }
+
   /** Asks the source for its full clock now; resolves when the mirror has it. */
   sync(opts?: CallOptions): Promise<void> {
     this.#requestResync()
@@ -243,37 +247,10 @@ export class RemoteMachine<N extends string = string> {
       }
       if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'args', `plain data (${why})`, args)
     }
-    const timeout = opts?.timeout ?? this.#timeout
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
-    const signal = opts?.signal
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    const id = this.#nextId++
-    return new Promise<Result>((resolve, reject) => {
-      const drop = (): void => {
-        const p = this.#pending.get(id)
-        if (!p) return
-        this.#pending.delete(id)
-        clearTimeout(p.timer)
-        p.off()
-      }
-      const onAbort = (): void => {
-        drop()
-        reject(signal?.reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const timer = setTimeout(() => {
-        drop()
-        reject(new TimeoutError(this.client.id, `${where} on ${this.id}`, timeout))
-      }, timeout)
-      this.#pending.set(id, {
-        resolve: (r) => (drop(), resolve(r)),
-        reject: (e) => (drop(), reject(e)),
-        timer,
-        off: () => signal?.removeEventListener('abort', onAbort),
-      })
-      this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null,
-        error })
-    })
+    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => this.#link.send({
+      type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error,
+    }))
   }
 
   #receive(m: Message): void {
@@ -282,21 +259,21 @@ export class RemoteMachine<N extends string = string> {
       case Msg.Reply: {
         // a late reply (its call timed out) still carries the diff: apply it so the clocks stay in step
         this.#apply(m.pairs, m.queueTick, m.checksum)
-        this.#pending.get(m.id)?.resolve(m.result)
+        this.#requests.resolve(m.id, m.result)
         return
       }
       case Msg.Clock: return this.#full(m.time, m.queueTick)
       case Msg.Error: {
         const code = m.code as RpcErrorCode
         if (m.id !== null) {
-          this.#pending.get(m.id)?.reject(new RpcError(code, `remote ${this.id}: ${m.message}`))
+          this.#requests.reject(m.id, new RpcError(code, `remote ${this.id}: ${m.message}`))
           return
         }
         this.#serverError = new RpcError(code, `remote ${this.id}: server closed the connection: ${m.message}`)
         return
       }
       case Msg.Ping: return this.#link.send({ type: Msg.Pong, n: m.n })
-      case Msg.Pong: return
+      case Msg.Pong: return this.#pings.resolve(m.n, undefined)
       case Msg.Bye: return this.#link.bye('bye')
       default: throw new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} after the handshake`)
     }
@@ -344,7 +321,8 @@ export class RemoteMachine<N extends string = string> {
   #lost(err: RpcError | null): void {
     const cause = this.#serverError ?? err
     const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
-    for (const p of [...this.#pending.values()]) p.reject(closed)
+    this.#requests.rejectAll(closed)
+    this.#pings.rejectAll(closed)
     this.#resyncing = false
     this.client.add('Disconnected')
     if (cause && cause.code !== 'ERR_RPC_CLOSED') {
