@@ -2,7 +2,9 @@
  * Internal plumbing of the helpers: option and state checks that throw synchronously, and `guarded()`, a promise
  * with a timeout, an abort signal and a cleanup signal that are all released when it settles.
  */
-import { DisposedError, type Machine, type States, TimeoutError, UnknownStateError } from '../machine/index.js'
+import {
+  DisposedError, InvalidArgumentError, Machine, OutOfRangeError, type States, TimeoutError, UnknownStateError,
+} from '../machine/index.js'
 
 /** Options of every waiting helper: the same as the core waiters'. */
 export interface HelperOptions {
@@ -16,36 +18,49 @@ export interface HelperOptions {
 const MAX_DELAY = 0x7fffffff
 
 /**
- * Validates `opts`; returns its signal.
- * @throws RangeError for a negative or NaN timeout; TypeError for a signal that is not an AbortSignal.
+ * Validates `opts` (each field read once); returns its signal.
+ * @throws OutOfRangeError (a RangeError) for a negative or NaN timeout; InvalidArgumentError (a TypeError) for
+ * options that are not an object, a timeout that is not a number, a signal that is not an AbortSignal.
  */
 export function checkOptions(what: string, opts: HelperOptions | undefined): AbortSignal | undefined {
   if (opts === undefined) return undefined
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${what}: options must be an object`)
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(what, 'options', 'an object', opts)
   const { timeout, signal } = opts
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-    throw new RangeError(`${what}: timeout must be a number ≥ 0, got ${String(timeout)}`)
+    throw new OutOfRangeError(what, 'options.timeout', 'a number ≥ 0 (ms)', timeout)
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${what}: signal must be an AbortSignal`)
+    throw new InvalidArgumentError(what, 'options.signal', 'an AbortSignal', signal)
   }
   return signal
 }
 
-/** @throws UnknownStateError naming every state `mach` does not define. */
-export function checkStates(mach: Machine<string>, states: States<string>, where: string): readonly string[] {
-  const list = typeof states === 'string' ? [states] : states
-  if (!Array.isArray(list)) throw new TypeError(`machine ${mach.id}: ${where} expects a state name or an array of them`)
-  const unknown = list.filter((s) => typeof s !== 'string' || !mach.has(s))
-  if (unknown.length > 0) throw new UnknownStateError(mach.id, unknown.map(String), where)
-  return list
+/** @throws InvalidArgumentError unless `mach` is a Machine. */
+export function checkMachine(where: string, mach: unknown, name = 'mach'): asserts mach is Machine<string> {
+  if (!(mach instanceof Machine)) throw new InvalidArgumentError(where, name, 'a Machine', mach)
 }
 
-/** A non-negative number, or RangeError. */
+/** @throws UnknownStateError naming every state `mach` does not define; InvalidArgumentError for non-names. */
+export function checkStates(mach: Machine<string>, states: States<string>, where: string): readonly string[] {
+  checkMachine(where, mach)
+  const list: unknown = typeof states === 'string' ? [states] : states
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(`machine ${mach.id}: ${where}`, 'states', 'a state name or an array of them', states)
+  }
+  const bad = (list as unknown[]).find((s) => typeof s !== 'string')
+  if (bad !== undefined || list.includes(undefined)) {
+    throw new InvalidArgumentError(`machine ${mach.id}: ${where}`, 'states', 'state names', bad)
+  }
+  const unknown = (list as string[]).filter((s) => !mach.has(s))
+  if (unknown.length > 0) throw new UnknownStateError(mach.id, unknown, where)
+  return list as string[]
+}
+
+/** A non-negative number (or ≥ `min`, an integer when asked), else OutOfRangeError (a RangeError). */
 export function checkNumber(what: string, name: string, n: unknown, opts: { integer?: boolean; min?: number } = {}): number {
   const min = opts.min ?? 0
   if (typeof n !== 'number' || Number.isNaN(n) || n < min || (opts.integer && !Number.isInteger(n))) {
-    throw new RangeError(`${what}: ${name} must be ${opts.integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(n)}`)
+    throw new OutOfRangeError(what, name, `${opts.integer ? 'an integer' : 'a number'} ≥ ${min}`, n)
   }
   return n
 }

@@ -2,8 +2,8 @@
  * Retrying mutations (asyncmachine-go `MutRequest`): repeat a mutation while it is canceled, with a delay, an
  * optional backoff and a cap on the delay.
  */
-import { type Args, DisposedError, type Machine, Result, type States } from '../machine/index.js'
-import { checkNumber, checkStates, guarded, type HelperOptions, ignore } from './guard.js'
+import { type Args, DisposedError, InvalidArgumentError, type Machine, Result, type States } from '../machine/index.js'
+import { checkMachine, checkNumber, checkStates, guarded, type HelperOptions, ignore } from './guard.js'
 
 export type MutationKind = 'add' | 'remove' | 'set'
 
@@ -75,7 +75,13 @@ export class MutationRequest<N extends string> {
       let timer: ReturnType<typeof setTimeout> | undefined
       const attemptOnce = (): void => {
         if (mach.disposed) return g.reject(new DisposedError(mach.id, what))
-        const r = mach[this.#type](this.#states, this.#args)
+        let r: Result
+        try {
+          r = mach[this.#type](this.#states, this.#args)
+        } catch (err) {
+          // From a timer, nothing may escape: the request fails with what the mutation threw.
+          return g.reject(err)
+        }
         if (r !== Result.Canceled) return g.resolve(r)
         if (mach.disposed) return g.reject(new DisposedError(mach.id, what))
         if (attempt++ >= cfg.retries) return g.resolve(Result.Canceled)
@@ -103,13 +109,19 @@ export class MutationRequest<N extends string> {
  * const r = await mutationRequest(mach, 'add', 'Connected').retries(5).delay(50).backoff(2, 1_000).run()
  * if (r === Result.Canceled) console.log('gave up')
  * ```
- * @throws UnknownStateError for states the machine lacks; TypeError for another kind of mutation.
+ * @throws UnknownStateError for states the machine lacks; InvalidArgumentError (a TypeError) for another kind of
+ * mutation, args that are not an object, or something that is not a machine.
  */
 export function mutationRequest<N extends string>(mach: Machine<N>, type: MutationKind, states: States<N>,
   args?: Args): MutationRequest<N> {
+  checkMachine('mutationRequest()', mach)
+  const where = `machine ${mach.id}: mutationRequest()`
   if (type !== 'add' && type !== 'remove' && type !== 'set') {
-    throw new TypeError(`machine ${mach.id}: mutationRequest() type must be 'add', 'remove' or 'set', got ${String(type)}`)
+    throw new InvalidArgumentError(where, 'type', "'add', 'remove' or 'set'", type)
   }
   checkStates(mach as Machine<string>, states, 'mutationRequest()')
+  if (args !== undefined && (typeof args !== 'object' || args === null)) {
+    throw new InvalidArgumentError(where, 'args', 'an object or undefined', args)
+  }
   return new MutationRequest(mach, type, states, args)
 }

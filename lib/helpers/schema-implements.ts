@@ -2,7 +2,7 @@
  * Contract checks between schemas (asyncmachine-go `SchemaImplements`): does a schema (or a machine's) provide the
  * states, flags and relations that another one requires?
  */
-import { isSchema, Machine, type Schema, type StateDef } from '../machine/index.js'
+import { InvalidArgumentError, isSchema, Machine, type Schema, type StateDef } from '../machine/index.js'
 import { ContractError, type ContractMismatch } from './errors.js'
 
 const RELATIONS = ['require', 'add', 'remove', 'after'] as const
@@ -22,10 +22,13 @@ const RELATIONS = ['require', 'add', 'remove', 'after'] as const
  */
 export function schemaImplements(subject: Schema<string> | Machine<string>,
   required: Schema<string> | readonly string[]): ContractError | undefined {
+  const where = 'schemaImplements()'
   const [s, name] = subject instanceof Machine ? [subject.schema, `machine ${subject.id}`] : [subject, 'schema']
-  if (!isSchema(s)) throw new TypeError('schemaImplements(): the subject must be a schema or a machine')
-  const names = isSchema(required) ? required.names : required
-  if (!Array.isArray(names)) throw new TypeError('schemaImplements(): required must be a schema or a list of names')
+  if (!isSchema(s)) throw new InvalidArgumentError(where, 'subject', 'a schema or a machine', subject)
+  const names: unknown = isSchema(required) ? required.names : required
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
+    throw new InvalidArgumentError(where, 'required', 'a schema or an array of state names', required)
+  }
   const have = s.states as Readonly<Record<string, StateDef<string>>>
   const missing = names.filter((n) => !Object.hasOwn(have, n))
   const mismatches: ContractMismatch[] = []

@@ -3,9 +3,9 @@
  * handler re-adding its own state, two states bouncing off each other — and stops it with an error.
  */
 import type { Subscription } from 'rxjs'
-import { DisposedError, type Machine } from '../machine/index.js'
+import { DisposedError, InvalidArgumentError, type Machine, OutOfRangeError } from '../machine/index.js'
 import { StateLoopError } from './errors.js'
-import { checkNumber, checkStates } from './guard.js'
+import { checkMachine, checkNumber, checkStates } from './guard.js'
 
 export interface StateLoopOptions<N extends string = string> {
   /** Activations allowed within `window`; one more breaks the loop. Default 500. */
@@ -86,16 +86,26 @@ export class StateLoop implements Disposable {
  * const loop = stateLoop(mach, 'Poll', { maxIterations: 100, window: 1_000 })
  * mach.bind({ PollState: (e) => { if (loop.ok()) e.machine.add('Poll') } })
  * ```
- * @throws UnknownStateError, DisposedError; RangeError for `maxIterations` < 1 or a `window` that is not > 0.
+ * @throws UnknownStateError, DisposedError; OutOfRangeError (a RangeError) for `maxIterations` < 1 or a `window`
+ * that is not > 0; InvalidArgumentError for other bad arguments.
  */
 export function stateLoop<N extends string>(mach: Machine<N>, state: N, opts: StateLoopOptions<N> = {}): StateLoop {
   const what = 'stateLoop()'
+  checkMachine(what, mach)
   const m = mach as Machine<string>
+  const where = `machine ${m.id}: ${what}`
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'options', 'an object', opts)
   checkStates(m, state, what)
-  if (opts.errState !== undefined) checkStates(m, opts.errState, what)
-  const max = checkNumber(`machine ${m.id}: ${what}`, 'maxIterations', opts.maxIterations ?? 500, { integer: true, min: 1 })
-  const window = checkNumber(`machine ${m.id}: ${what}`, 'window', opts.window ?? 1_000)
-  if (window === 0) throw new RangeError(`machine ${m.id}: ${what}: window must be > 0, got 0`)
+  if (typeof state !== 'string') throw new InvalidArgumentError(where, 'state', 'a state name', state)
+  // Each option read once.
+  const { errState, maxIterations, window: win } = opts
+  if (errState !== undefined) {
+    checkStates(m, errState, what)
+    if (typeof errState !== 'string') throw new InvalidArgumentError(where, 'options.errState', 'a state name', errState)
+  }
+  const max = checkNumber(where, 'options.maxIterations', maxIterations ?? 500, { integer: true, min: 1 })
+  const window = checkNumber(where, 'options.window', win ?? 1_000)
+  if (window === 0) throw new OutOfRangeError(where, 'options.window', 'a number > 0', 0)
   if (m.disposed) throw new DisposedError(m.id, what)
-  return new StateLoop(m, state, max, window, opts.errState)
+  return new StateLoop(m, state, max, window, errState)
 }

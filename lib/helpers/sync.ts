@@ -3,7 +3,7 @@
  * and `addAsync` (start something, wait for the state that says it is done).
  */
 import { type Args, isQueued, type Machine, Result, type States } from '../machine/index.js'
-import { checkOptions, checkStates, disposedError, type HelperOptions } from './guard.js'
+import { checkMachine, checkOptions, checkStates, disposedError, type HelperOptions } from './guard.js'
 
 /**
  * Adds `states`; when the mutation is queued (called from a handler), waits for its queue tick. Resolves true when
@@ -35,6 +35,7 @@ export function removeSync<N extends string>(mach: Machine<N>, states: States<N>
 function mutateSync(type: 'add' | 'remove', mach: Machine<string>, states: States<string>, args: Args | undefined,
   opts: HelperOptions | undefined): Promise<boolean> {
   const what = `${type}Sync()`
+  checkMachine(what, mach)
   const signal = checkOptions(`machine ${mach.id}: ${what}`, opts)
   checkStates(mach, states, what)
   if (signal?.aborted) return Promise.reject(signal.reason)
@@ -60,6 +61,7 @@ function mutateSync(type: 'add' | 'remove', mach: Machine<string>, states: State
 export function addAsync<N extends string>(mach: Machine<N>, addState: States<N>, doneState: N, args?: Args,
   opts?: HelperOptions): Promise<Result> {
   const what = 'addAsync()'
+  checkMachine(what, mach)
   const signal = checkOptions(`machine ${mach.id}: ${what}`, opts)
   checkStates(mach as Machine<string>, addState, what)
   checkStates(mach as Machine<string>, doneState, what)

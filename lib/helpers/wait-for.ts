@@ -2,7 +2,9 @@
  * Waiting for several waiters at once (asyncmachine-go `WaitForAll`, `WaitForAny`, `WaitForErrAll`,
  * `WaitForErrAny`), with a timeout and an abort signal; the Err variants also fail when a machine gets `Exception`.
  */
-import { DisposedError, Machine } from '../machine/index.js'
+import { DisposedError, InvalidArgumentError, Machine } from '../machine/index.js'
+import { thenOf } from '../machine/internals.js'
+import { InExceptionError } from './errors.js'
 import { guarded, type Guard, type HelperOptions, ignore } from './guard.js'
 
 /**
@@ -49,7 +51,7 @@ export function waitForAny(waiters: readonly Waiter[], opts?: HelperOptions): Pr
  * @throws RangeError for a negative or NaN timeout; TypeError for something that is not a waiter or a machine.
  */
 export function waitForErrAll(machines: Machines, waiters: readonly Waiter[], opts?: HelperOptions): Promise<void> {
-  return waitFor('waitForErrAll()', 'all', list(machines), waiters, opts).then(ignore)
+  return waitFor('waitForErrAll()', 'all', list('waitForErrAll()', machines), waiters, opts).then(ignore)
 }
 
 /**
@@ -61,41 +63,61 @@ export function waitForErrAll(machines: Machines, waiters: readonly Waiter[], op
  * @throws RangeError for a negative or NaN timeout; TypeError for no waiters, or not a waiter / machine.
  */
 export function waitForErrAny(machines: Machines, waiters: readonly Waiter[], opts?: HelperOptions): Promise<number> {
-  return waitFor('waitForErrAny()', 'any', list(machines), waiters, opts)
+  return waitFor('waitForErrAny()', 'any', list('waitForErrAny()', machines), waiters, opts)
 }
 
-function list(machines: Machines): readonly Machine<string>[] {
-  const ms = machines instanceof Machine ? [machines] : machines
-  if (!Array.isArray(ms) || ms.some((m) => !(m instanceof Machine))) {
-    throw new TypeError('waitForErr*(): machines must be a Machine or an array of them')
-  }
-  return ms
+function list(what: string, machines: Machines): readonly Machine<string>[] {
+  const ms: unknown = machines instanceof Machine ? [machines] : machines
+  if (!Array.isArray(ms)) throw new InvalidArgumentError(what, 'machines', 'a Machine or an array of them', machines)
+  const bad = (ms as unknown[]).findIndex((m) => !(m instanceof Machine))
+  if (bad >= 0) throw new InvalidArgumentError(what, `machines[${bad}]`, 'a Machine', (ms as unknown[])[bad])
+  return [...(ms as Machine<string>[])]
 }
 
-/** The error of a machine in `Exception`: its `err` when that is an Error. */
+/** The error of a machine in `Exception`: its `err` when that is an Error, else an `InExceptionError` wrapping it. */
 export function errorOf(mach: Machine<string>): Error {
   const err = mach.err
   if (err instanceof Error) return err
-  return new Error(`machine ${mach.id} is in Exception${err === undefined ? '' : `: ${String(err)}`}`, { cause: err })
+  return new InExceptionError(mach.id, err)
 }
+
+/** A waiter's `then`, read once and guarded (a throwing getter is the waiter's failure, not ours). */
+type Then = NonNullable<ReturnType<typeof thenOf>['then']>
 
 function waitFor(what: string, mode: 'all' | 'any', machines: readonly Machine<string>[], waiters: readonly Waiter[],
   opts: HelperOptions | undefined): Promise<number> {
-  if (!Array.isArray(waiters)) throw new TypeError(`${what}: waiters must be an array`)
-  const bad = waiters.findIndex((w) => typeof w !== 'function' && typeof (w as PromiseLike<unknown>)?.then !== 'function')
-  if (bad >= 0) throw new TypeError(`${what}: waiter #${bad} is neither a promise nor a function`)
-  if (mode === 'any' && waiters.length === 0) throw new TypeError(`${what}: needs at least one waiter`)
+  if (!Array.isArray(waiters)) throw new InvalidArgumentError(what, 'waiters', 'an array of promises or functions', waiters)
+  const list = [...waiters] as unknown[]
+  // Promises are checked (and their `then` read) once, here; functions are called when the wait starts.
+  const thens = list.map((w, i): Then | null => {
+    if (typeof w === 'function') return null
+    const { then } = thenOf(w)
+    if (!then) throw new InvalidArgumentError(what, `waiters[${i}]`, 'a promise or a function that returns one', w)
+    return then
+  })
+  if (mode === 'any' && list.length === 0) {
+    throw new InvalidArgumentError(what, 'waiters', 'a non-empty array (needs at least one waiter)', waiters)
+  }
   return guarded<number>(what, machines.map((m) => m.id), opts, (g) => {
     if (watchErrors(what, machines, g)) return
-    let left = waiters.length
+    let left = list.length
     if (left === 0) return g.resolve(-1)
-    waiters.forEach((w, i) => {
-      const p = typeof w === 'function' ? w({ signal: g.signal }) : w
-      if (typeof p?.then !== 'function') throw new TypeError(`${what}: waiter #${i} did not return a promise`)
-      p.then(() => {
-        if (mode === 'any' || --left === 0) g.resolve(mode === 'any' ? i : -1)
-      }, g.reject)
-    })
+    const done = (i: number) => (): void => {
+      if (mode === 'any' || --left === 0) g.resolve(mode === 'any' ? i : -1)
+    }
+    // A waiter function that throws or returns no promise, or a `then` that throws: thrown synchronously (guarded()
+    // releases the waiters already started first).
+    for (let i = 0; i < list.length && !g.signal.aborted; i++) {
+      let then = thens[i]
+      if (!then) {
+        const p = (list[i] as (o: { signal: AbortSignal }) => unknown)({ signal: g.signal })
+        const t = thenOf(p)
+        if (t.error !== undefined) throw t.error
+        if (!t.then) throw new InvalidArgumentError(what, `waiters[${i}]`, 'a function that returns a promise', p)
+        then = t.then
+      }
+      then(done(i), g.reject)
+    }
   })
 }
 

@@ -5,7 +5,7 @@
  */
 import { safeString } from './describe.js'
 import { InvalidArgumentError, OutOfRangeError } from './errors.js'
-import { type Args, type LogArgs, type LogFn, LogLevel, type MachineOptions, type Tracer } from './types.js'
+import { type Args, type LogArgs, type LogFn, LogLevel, type Tracer } from './types.js'
 
 /** `MachineOptions` after reading and checking: every field a plain, validated value. */
 export interface ReadOptions {

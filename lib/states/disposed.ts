@@ -2,7 +2,7 @@
  * Handlers of {@link DisposedSchema}, and two helpers that use it when a machine has it: `registerDisposal` and
  * `dispose`.
  */
-import { DisposedError, type Event, type Machine, type WaitOptions } from '../machine/index.js'
+import { DisposedError, type Event, InvalidArgumentError, Machine, type WaitOptions } from '../machine/index.js'
 
 /** A disposal function: `signal` aborts when `Disposing` ends early (e.g. the machine was disposed meanwhile). */
 export type DisposalFn = (machineId: string, signal: AbortSignal) => void | PromiseLike<void>
@@ -36,7 +36,14 @@ export class DisposedHandlers {
   readonly #fns: DisposalFn[] = []
   readonly #onError: (err: unknown, machineId: string) => void
 
+  /** @throws InvalidArgumentError for options that are not an object, or an `onError` that is not a function. */
   constructor(opts: DisposedHandlersOptions = {}) {
+    if (typeof opts !== 'object' || opts === null) {
+      throw new InvalidArgumentError('new DisposedHandlers()', 'options', 'an object', opts)
+    }
+    if (opts.onError !== undefined && typeof opts.onError !== 'function') {
+      throw new InvalidArgumentError('new DisposedHandlers()', 'options.onError', 'a function', opts.onError)
+    }
     this.#onError = opts.onError ?? ((err, id) => console.error(`polymachine [${id}] disposal function threw:`, err))
   }
 
@@ -50,8 +57,8 @@ export class DisposedHandlers {
     if (typeof fn === 'function') return true
     // A dry run only asks; a real mutation with a bad argument is a bug worth an Exception.
     if (!e.transition.isCheck) {
-      e.machine.addErr(new TypeError(`machine ${e.machine.id}: RegisterDisposal needs a function in args.disposal, ` +
-        `got ${fn === null ? 'null' : typeof fn}`))
+      e.machine.addErr(new InvalidArgumentError(`machine ${e.machine.id}: RegisterDisposal`, 'args.disposal',
+        'a function', fn))
     }
     return false
   }
@@ -92,7 +99,8 @@ export class DisposedHandlers {
  * @throws DisposedError when `mach` is disposed.
  */
 export function registerDisposal(mach: Machine<string>, fn: DisposalFn): void {
-  if (typeof fn !== 'function') throw new TypeError(`machine ${mach.id}: registerDisposal() needs a function`)
+  if (!(mach instanceof Machine)) throw new InvalidArgumentError('registerDisposal()', 'mach', 'a Machine', mach)
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${mach.id}: registerDisposal()`, 'fn', 'a function', fn)
   if (mach.disposed) throw new DisposedError(mach.id, 'registerDisposal()')
   if (mach.has('RegisterDisposal')) {
     mach.add('RegisterDisposal', { disposal: fn } satisfies DisposedArgs)
@@ -115,6 +123,7 @@ export function registerDisposal(mach: Machine<string>, fn: DisposalFn): void {
  * ```
  */
 export function dispose(mach: Machine<string>, opts?: WaitOptions): Promise<void> {
+  if (!(mach instanceof Machine)) throw new InvalidArgumentError('dispose()', 'mach', 'a Machine', mach)
   const done = mach.whenDisposed(opts)
   if (mach.disposed) return done
   if (mach.has('Disposing') && mach.has('Disposed')) {

@@ -9,5 +9,6 @@ export { DisposedSchema, type DisposedStateNames } from './disposed.schema.js'
 export {
   DisposedHandlers, dispose, registerDisposal, type DisposalFn, type DisposedArgs, type DisposedHandlersOptions,
 } from './disposed.js'
+export { PipeError } from './errors.js'
 export * as pipe from './pipes.js'
 export type { ConnectedTargets, Pipe, StateMap } from './pipes.js'

@@ -4,8 +4,10 @@
  * handlers never run on the source's stack. A pipe unbinds itself when either machine is disposed.
  */
 import {
-  type Args, DisposedError, type Event, type Machine, type TransitionInfo, UnknownStateError,
+  type Args, DisposedError, type Event, InvalidArgumentError, Machine, type TransitionInfo, UnknownStateError,
 } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
+import { PipeError } from './errors.js'
 
 /** A live pipe between two machines. */
 export interface Pipe extends Disposable {
@@ -98,10 +100,27 @@ class PipeImpl implements Pipe {
     for (const [from, , op, target] of rules) batch.ops.push({ op, target, from, idx, tick })
   }
 
-  /** Replays one source transition on the target: removals first, then additions, with a copy of its args. */
+  /**
+   * Replays one source transition on the target: removals first, then additions, with a copy of its args. Runs in
+   * a microtask, so nothing may escape it: unreadable args or a throwing replay become a `PipeError` on the target.
+   */
   #flush(batch: Batch): void {
     if (this.#batch === batch) this.#batch = null
     if (!this.#active || this.target.disposed) return
+    try {
+      const { args, error } = copyArgs(batch.args)
+      this.#replay(batch, args)
+      if (error !== undefined) {
+        this.#fail(new PipeError(this.id, `the source's args could not be read, states were piped without them: ${
+          safeString(error)}`, { cause: error }))
+      }
+    } catch (err) {
+      this.#fail(new PipeError(this.id, `replaying a transition of ${this.source.id} on ${this.target.id} threw: ${
+        safeString(err)}`, { cause: err }))
+    }
+  }
+
+  #replay(batch: Batch, args: Args): void {
     // A State/End handler after ours threw and the source rolled the state back: that change never happened.
     const after = batch.tx.timeAfter
     const ops = batch.ops.filter((o) => after[o.idx] === o.tick)
@@ -109,13 +128,36 @@ class PipeImpl implements Pipe {
     const adds = ops.filter((o) => o.op === 'add')
     const plain = [...new Set(adds.filter((o) => !isErrState(o.target)).map((o) => o.target))]
     const t = this.target
-    if (removes.length > 0) t.remove(removes, { ...batch.args })
+    // Each mutation gets its own copy of the (already plain) args, as handlers may change theirs.
+    if (removes.length > 0) t.remove(removes, { ...args })
     for (const o of adds) {
       if (!isErrState(o.target)) continue
-      const err = batch.args['err'] ?? new Error(`machine ${this.source.id}: ${o.from} piped to ${o.target}`)
-      t.addErrState(o.target, err, { ...batch.args })
+      const err = args['err'] ?? new PipeError(this.id, `machine ${this.source.id}: ${o.from} piped to ${o.target}`)
+      t.addErrState(o.target, err, { ...args })
     }
-    if (plain.length > 0) t.add(plain, { ...batch.args })
+    if (plain.length > 0) t.add(plain, { ...args })
+  }
+
+  /** Reports a failed replay on the target, or on stderr when even that fails. */
+  #fail(err: PipeError): void {
+    try {
+      if (!this.target.disposed) {
+        this.target.addErr(err, { pipe: this.id })
+        return
+      }
+    } catch {
+      // fall through to stderr
+    }
+    console.error(`polymachine ${err.message}`)
+  }
+}
+
+/** A plain copy of a transition's args, read once; `{}` and the error when reading them throws. */
+function copyArgs(args: Args): { args: Args; error?: unknown } {
+  try {
+    return { args: { ...args } }
+  } catch (error) {
+    return { args: {}, error: error ?? new Error('reading args threw undefined') }
   }
 }
 
@@ -124,13 +166,28 @@ class PipeImpl implements Pipe {
  * @throws DisposedError when either machine is disposed; UnknownStateError for a state a machine lacks.
  */
 export function checkRules(where: string, source: Machine<string>, target: Machine<string>, rules: readonly Rule[]): void {
+  checkMachines(where, source, target)
   for (const m of [source, target]) if (m.disposed) throw new DisposedError(m.id, where)
-  const missing = (m: Machine<string>, names: string[]): void => {
-    const unknown = [...new Set(names.filter((n) => typeof n !== 'string' || !m.has(n)))]
-    if (unknown.length > 0) throw new UnknownStateError(m.id, unknown.map(String), where)
+  const missing = (m: Machine<string>, side: string, names: string[]): void => {
+    const bad = names.find((n) => typeof n !== 'string')
+    if (bad !== undefined) throw new InvalidArgumentError(where, `${side} state`, 'a state name', bad)
+    const unknown = [...new Set(names.filter((n) => !m.has(n)))]
+    if (unknown.length > 0) throw new UnknownStateError(m.id, unknown, where)
   }
-  missing(source, rules.map((r) => r[0]))
-  missing(target, rules.map((r) => r[3]))
+  missing(source, 'source', rules.map((r) => r[0]))
+  missing(target, 'target', rules.map((r) => r[3]))
+}
+
+/** @throws InvalidArgumentError unless both are machines. */
+export function checkMachines(where: string, source: unknown, target: unknown): void {
+  if (!(source instanceof Machine)) throw new InvalidArgumentError(where, 'source', 'a Machine', source)
+  if (!(target instanceof Machine)) throw new InvalidArgumentError(where, 'target', 'a Machine', target)
+}
+
+/** @throws InvalidArgumentError unless `v` is a string (or undefined, when optional). */
+export function checkName(where: string, name: string, v: unknown, optional = false): void {
+  if (typeof v === 'string' || (optional && v === undefined)) return
+  throw new InvalidArgumentError(where, name, optional ? 'a state name or undefined' : 'a state name', v)
 }
 
 /**

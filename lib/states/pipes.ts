@@ -6,19 +6,42 @@
  *
  * Use it as a namespace: `import { pipe } from 'polymachine/states'`, then `pipe.bind(a, b, 'Ready')`.
  */
-import type { Machine } from '../machine/index.js'
+import { InvalidArgumentError, type Machine, PolymachineError } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
 import { ConnectedGroup } from './connected.schema.js'
-import { checkRules, link, type Pipe, type Rule } from './pipe-link.js'
+import { checkMachines, checkName, checkRules, link, type Pipe, type Rule } from './pipe-link.js'
 
 export type { Pipe } from './pipe-link.js'
 
 /** Source states mapped to target states: a list (same names) or a `source → target` record. */
 export type StateMap<S extends string, T extends string> = readonly (S & T)[] | { readonly [K in S]?: T }
 
-function entries(map: StateMap<string, string>): Array<[string, string]> {
-  if (Array.isArray(map)) return (map as readonly string[]).map((s) => [s, s])
-  if (typeof map !== 'object' || map === null) throw new TypeError('pipe: states must be an array or a record')
-  return Object.entries(map).filter((e): e is [string, string] => e[1] !== undefined)
+/**
+ * The `[source, target]` pairs of a state map, read once (a getter or proxy cannot change them later).
+ * @throws InvalidArgumentError for anything but an array of names or a record of target names.
+ */
+function entries(where: string, map: unknown): Array<[string, string]> {
+  const expected = 'an array of state names or a { source: target } record'
+  if (typeof map !== 'object' || map === null) throw new InvalidArgumentError(where, 'states', expected, map)
+  try {
+    if (Array.isArray(map)) {
+      return Array.from(map as unknown[], (s, i) => {
+        if (typeof s !== 'string') throw new InvalidArgumentError(where, `states[${i}]`, 'a state name', s)
+        return [s, s]
+      })
+    }
+    const out: Array<[string, string]> = []
+    for (const key of Object.keys(map)) {
+      const to = (map as Record<string, unknown>)[key]
+      if (to === undefined) continue
+      if (typeof to !== 'string') throw new InvalidArgumentError(where, `states.${key}`, 'a target state name', to)
+      out.push([key, to])
+    }
+    return out
+  } catch (err) {
+    if (err instanceof PolymachineError) throw err
+    throw new InvalidArgumentError(where, 'states', `${expected} that can be read (reading it threw: ${safeString(err)})`, map)
+  }
 }
 
 /** Both directions of one state: activation adds `to`, deactivation removes it. */
@@ -41,6 +64,8 @@ export function add<S extends string, T extends string>(source: Machine<S>, targ
 export function add<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   sourceState: NoInfer<S>, targetState: NoInfer<T>): Pipe
 export function add(source: Machine<string>, target: Machine<string>, sourceState: string, targetState = sourceState): Pipe {
+  checkName('pipe.add()', 'sourceState', sourceState)
+  checkName('pipe.add()', 'targetState', targetState)
   return link('add', source, target, [[sourceState, 'state', 'add', targetState]])
 }
 
@@ -58,6 +83,8 @@ export function remove<S extends string, T extends string>(source: Machine<S>, t
   sourceState: NoInfer<S>, targetState: NoInfer<T>): Pipe
 export function remove(source: Machine<string>, target: Machine<string>, sourceState: string,
   targetState = sourceState): Pipe {
+  checkName('pipe.remove()', 'sourceState', sourceState)
+  checkName('pipe.remove()', 'targetState', targetState)
   return link('remove', source, target, [[sourceState, 'end', 'remove', targetState]])
 }
 
@@ -76,6 +103,9 @@ export function bind<S extends string, T extends string>(source: Machine<S>, tar
   state: NoInfer<S>, active: NoInfer<T>, inactive?: NoInfer<T>): Pipe
 export function bind(source: Machine<string>, target: Machine<string>, state: string, active = state,
   inactive?: string): Pipe {
+  checkName('pipe.bind()', 'state', state)
+  checkName('pipe.bind()', 'active', active)
+  checkName('pipe.bind()', 'inactive', inactive, true)
   const rules = mirror(state, active)
   if (inactive !== undefined) rules.push([state, 'state', 'remove', inactive], [state, 'end', 'add', inactive])
   return link('bind', source, target, rules)
@@ -92,7 +122,7 @@ export function bind(source: Machine<string>, target: Machine<string>, state: st
  */
 export function bindMany<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   states: StateMap<NoInfer<S>, NoInfer<T>>): Pipe {
-  return link('bindMany', source, target, entries(states).flatMap(([from, to]) => mirror(from, to)))
+  return link('bindMany', source, target, entries('pipe.bindMany()', states).flatMap(([from, to]) => mirror(from, to)))
 }
 
 /**
@@ -105,7 +135,14 @@ export function bindMany<S extends string, T extends string>(source: Machine<S>,
  */
 export function bindAny<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   opts: { except?: readonly NoInfer<S>[] } = {}): Pipe {
-  const skip = new Set<string>(['Exception', ...(opts.except ?? [])])
+  const where = 'pipe.bindAny()'
+  checkMachines(where, source, target)
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'options', 'an object', opts)
+  const except: unknown = opts.except
+  if (except !== undefined && (!Array.isArray(except) || except.some((s) => typeof s !== 'string'))) {
+    throw new InvalidArgumentError(where, 'options.except', 'an array of state names', except)
+  }
+  const skip = new Set<string>(['Exception', ...((except as string[] | undefined) ?? [])])
   const shared = source.names.filter((s) => !skip.has(s) && target.has(s))
   return link('bindAny', source, target, shared.flatMap((s) => mirror(s, s)))
 }
@@ -121,10 +158,14 @@ export function bindAny<S extends string, T extends string>(source: Machine<S>, 
  */
 export function bindErr<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   targetErr?: NoInfer<T>): Pipe {
+  checkName('pipe.bindErr()', 'targetErr', targetErr, true)
   return link('bindErr', source, target, [['Exception', 'state', 'add', targetErr ?? 'Exception']])
 }
 
 /** Target states for the four states of `ConnectedSchema`; each is optional. */
+/** The keys of `ConnectedTargets`, in `ConnectedGroup` order. */
+const CONNECTED_KEYS = ['connecting', 'connected', 'disconnecting', 'disconnected'] as const
+
 export interface ConnectedTargets<T extends string> {
   connecting?: T
   connected?: T
@@ -142,9 +183,20 @@ export interface ConnectedTargets<T extends string> {
  */
 export function bindConnected<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   states: ConnectedTargets<NoInfer<T>>): Pipe {
-  const keys = { Connecting: states.connecting, Connected: states.connected, Disconnecting: states.disconnecting,
-    Disconnected: states.disconnected }
-  const rules = ConnectedGroup.flatMap((s) => (keys[s] === undefined ? [] : mirror(s, keys[s])))
+  const where = 'pipe.bindConnected()'
+  const expected = `a { ${CONNECTED_KEYS.join(', ')} } record of target state names`
+  if (typeof states !== 'object' || states === null || Array.isArray(states)) {
+    throw new InvalidArgumentError(where, 'states', expected, states)
+  }
+  const pairs = entries(where, states)
+  const unknown = pairs.find(([k]) => !(CONNECTED_KEYS as readonly string[]).includes(k))
+  if (unknown) throw new InvalidArgumentError(where, `states.${unknown[0]}`, `one of ${CONNECTED_KEYS.join(', ')}`, unknown[1])
+  if (pairs.length === 0) throw new InvalidArgumentError(where, 'states', `${expected}, at least one`, states)
+  const keys: Record<string, string | undefined> = Object.fromEntries(pairs)
+  const rules = ConnectedGroup.flatMap((s, i) => {
+    const to = keys[CONNECTED_KEYS[i] as string]
+    return to === undefined ? [] : mirror(s, to)
+  })
   return link('bindConnected', source, target, rules)
 }
 
@@ -154,6 +206,8 @@ export function bindConnected<S extends string, T extends string>(source: Machin
  */
 export function bindStart<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   active?: NoInfer<T>, inactive?: NoInfer<T>): Pipe {
+  checkName('pipe.bindStart()', 'active', active, true)
+  checkName('pipe.bindStart()', 'inactive', inactive, true)
   return bind(source as Machine<string>, target as Machine<string>, 'Start', active ?? 'Start', inactive)
 }
 
@@ -163,6 +217,8 @@ export function bindStart<S extends string, T extends string>(source: Machine<S>
  */
 export function bindReady<S extends string, T extends string>(source: Machine<S>, target: Machine<T>,
   active?: NoInfer<T>, inactive?: NoInfer<T>): Pipe {
+  checkName('pipe.bindReady()', 'active', active, true)
+  checkName('pipe.bindReady()', 'inactive', inactive, true)
   return bind(source as Machine<string>, target as Machine<string>, 'Ready', active ?? 'Ready', inactive)
 }
 
@@ -180,7 +236,7 @@ export function sync<S extends string, T extends string>(source: Machine<S>, tar
   states: StateMap<NoInfer<S>, NoInfer<T>>): void {
   const src = source as Machine<string>
   const dst = target as Machine<string>
-  const pairs = entries(states)
+  const pairs = entries('pipe.sync()', states)
   checkRules('pipe.sync()', src, dst, pairs.map(([f, t]) => [f, 'state', 'add', t]))
   const on = [...new Set(pairs.filter(([f]) => src.is(f)).map(([, t]) => t))]
   const off = pairs.filter(([f, t]) => !src.is(f) && !on.includes(t) && dst.is(t)).map(([, t]) => t)

@@ -170,6 +170,6 @@ describe('waitForErrAll / waitForErrAny', () => {
     expect(pendingWaiters(a)).toBe(0)
     expect(() => waitForErrAll([{} as Machine<string>], [])).toThrow(TypeError)
     expect(() => waitForErrAny(a, [Promise.resolve()], { timeout: -5 })).toThrow(RangeError)
-    expect(() => waitForErrAny(a, [])).toThrow('waitForErrAny(): needs at least one waiter')
+    expect(() => waitForErrAny(a, [])).toThrow('needs at least one waiter')
   })
 })

@@ -73,7 +73,7 @@ describe('DisposedHandlers', () => {
     expect(m.add('RegisterDisposal', { disposal: 42 })).toBe(Result.Canceled)
     expect(m.is('Exception')).toBe(true)
     expect(m.err).toBeInstanceOf(TypeError)
-    expect((m.err as Error).message).toBe('machine disp: RegisterDisposal needs a function in args.disposal, got number')
+    expect((m.err as Error).message).toBe('machine disp: RegisterDisposal: args.disposal must be a function, got number 42')
     expect(h.pending).toBe(0)
   })
 
