@@ -3,10 +3,14 @@
  * append-only context log, and a crash policy that says what a participant crash means for the exchange.
  */
 import { randomUUID } from 'node:crypto'
-import { Machine, TimeoutError, type Args } from '../machine/index.js'
+import { InvalidArgumentError, Machine, TimeoutError, type Args } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
 import { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 import { ConversationStateError, ParticipantCrashedError } from './errors.js'
+import { cancelLater, later, type Later } from './later.js'
+import {
+  checkFunction, checkId, checkMs, checkOneOf, checkSystem, isObject, readOptions,
+} from './supervision-check.js'
 import type { ActorSystem } from './system.js'
 import type { AskOptions } from './types.js'
 
@@ -66,25 +70,29 @@ export class Conversation {
   private readonly unsubscribe: Array<() => void> = []
   private nextId = 0
   private cursor = 0
-  private deadline: ReturnType<typeof setTimeout> | undefined
+  private deadline: Later
+  private readonly opts: ConversationOptions
 
   constructor(
     readonly system: ActorSystem,
-    private readonly opts: ConversationOptions,
+    options: ConversationOptions,
   ) {
-    if (!['fail', 'route-to-next', 'compensate'].includes(opts.onCrash)) {
-      throw new TypeError(`conversation needs onCrash: 'fail' | 'route-to-next' | 'compensate', got ${String(opts.onCrash)}`)
-    }
-    if (opts.onCrash === 'compensate' && !opts.compensate) throw new TypeError(`onCrash 'compensate' needs a compensate function`)
-    if (opts.participants.length === 0) throw new TypeError('a conversation needs at least one participant')
+    const where = 'new Conversation()'
+    checkSystem(where, system)
+    const opts = (this.opts = readOptions(where, 'options', options))
+    checkOneOf(where, 'options.onCrash', opts.onCrash, ['fail', 'route-to-next', 'compensate'], false)
+    checkFunction(where, 'options.compensate', opts.compensate, opts.onCrash !== 'compensate')
+    this.participants = checkParticipants(where, opts.participants)
+    checkMs(where, 'options.timeout', opts.timeout, { infinite: true })
+    if (opts.id !== undefined) checkId(where, 'options.id', opts.id)
+    if (opts.traceId !== undefined) checkId(where, 'options.traceId', opts.traceId)
     this.id = opts.id ?? `conv-${randomUUID().slice(0, 8)}`
     this.traceId = opts.traceId ?? randomUUID().replaceAll('-', '')
-    this.participants = opts.participants
     this.machine = new Machine(ConversationSchema, { id: this.id, parent: system.machine, tags: ['conversation'] })
     this.machine.add('Created')
     for (const p of this.participants) this.link(p)
     if (opts.timeout !== undefined) {
-      this.deadline = setTimeout(() => void this.fail(new TimeoutError(this.id, 'conversation', opts.timeout as number)), opts.timeout)
+      this.deadline = later(opts.timeout, () => void this.fail(new TimeoutError(this.id, 'conversation', opts.timeout as number)))
     }
   }
 
@@ -104,6 +112,8 @@ export class Conversation {
 
   /** Sends a request to the current participant; its reply (or error) is what the next `receive()` returns. */
   send(msg: string, args?: Args): void {
+    checkId(`conversation ${this.id}: send()`, 'msg', msg)
+    if (args !== undefined && !isObject(args)) throw new InvalidArgumentError(`conversation ${this.id}: send()`, 'args', 'an object or undefined', args)
     if (this.phase === 'Created') this.activate()
     if (this.phase !== 'Active') throw new ConversationStateError(this.id, this.phase, `send '${msg}'`)
     const req: Request = { id: ++this.nextId, msg, args, to: -1, attempt: 0 }
@@ -113,25 +123,29 @@ export class Conversation {
 
   /** The next reply, in arrival order; rejects with the reply's error, a crash, or `TimeoutError`. */
   receive(opts: { timeout?: number } = {}): Promise<unknown> {
+    const where = `conversation ${this.id}: receive()`
+    if (!isObject(opts)) throw new InvalidArgumentError(where, 'options', 'an object { timeout? }', opts)
+    const timeout = opts.timeout
+    checkMs(where, 'options.timeout', timeout, { infinite: true })
     const ready = this.inbox.shift()
     if (ready) return ready.ok ? Promise.resolve(ready.value) : Promise.reject(ready.error as Error)
     if (this.phase === 'Failed' || this.phase === 'Closed') {
       return Promise.reject(new ConversationStateError(this.id, this.phase, 'receive'))
     }
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
+      let timer: Later
       const take = (o: Outcome): void => {
-        if (timer) clearTimeout(timer)
+        cancelLater(timer)
         if (o.ok) resolve(o.value)
         else reject(o.error as Error)
       }
       this.receivers.push(take)
-      if (opts.timeout !== undefined) {
-        timer = setTimeout(() => {
+      if (timeout !== undefined) {
+        timer = later(timeout, () => {
           const i = this.receivers.indexOf(take)
           if (i >= 0) this.receivers.splice(i, 1)
-          reject(new TimeoutError(this.id, 'receive()', opts.timeout as number))
-        }, opts.timeout)
+          reject(new TimeoutError(this.id, 'receive()', timeout))
+        })
       }
     })
   }
@@ -155,7 +169,9 @@ export class Conversation {
 
   /** Resolves when participant `id` crashes; at once (replayed) if it already has. */
   whenParticipantExits(id: string): Promise<{ at: number; error: unknown }> {
-    if (!this.participants.some((p) => p.id === id)) return Promise.reject(new TypeError(`${id} is not a participant of ${this.id}`))
+    if (!this.participants.some((p) => p.id === id)) {
+      return Promise.reject(new InvalidArgumentError(`conversation ${this.id}: whenParticipantExits()`, 'id', 'the id of a participant', id))
+    }
     const exit = this.dead.get(id)
     if (exit) return Promise.resolve(exit)
     return new Promise((resolve) => {
@@ -167,7 +183,7 @@ export class Conversation {
 
   /** A child conversation sharing this one's trace id. */
   child(opts: Omit<ConversationOptions, 'traceId'>): Conversation {
-    return new Conversation(this.system, { ...opts, traceId: this.traceId })
+    return new Conversation(this.system, { ...readOptions(`conversation ${this.id}: child()`, 'options', opts), traceId: this.traceId })
   }
 
   // --- internals -----------------------------------------------------------------------------------------------
@@ -183,7 +199,13 @@ export class Conversation {
     const attempt = ++req.attempt
     this.log.push({ kind: 'sent', id: req.id, msg: req.msg, args: req.args, to: p.id, at: Date.now() })
     this.machine.add('Sent', { id: req.id, msg: req.msg, to: p.id })
-    p.ask(req.msg, req.args).then(
+    let reply: Promise<unknown>
+    try {
+      reply = Promise.resolve(p.ask(req.msg, req.args)) // a re-send runs in a microtask: a throw must not escape
+    } catch (err) {
+      reply = Promise.reject(err as Error)
+    }
+    reply.then(
       (value) => this.replied(req, attempt, { ok: true, value }),
       (error: unknown) => {
         // A crash of the participant is handled by its policy (the request may be re-sent); other errors are replies.
@@ -245,7 +267,7 @@ export class Conversation {
   }
 
   private finish(error: unknown): void {
-    if (this.deadline) clearTimeout(this.deadline)
+    cancelLater(this.deadline)
     for (const u of this.unsubscribe.splice(0)) u()
     this.inFlight.clear()
     for (const r of this.receivers.splice(0)) r({ ok: false, error })
@@ -262,6 +284,13 @@ export async function conversationAsk(
   request: { msg: string; args?: Args },
   opts: { timeout?: number } = {},
 ): Promise<unknown> {
+  const where = 'conversationAsk()'
+  checkSystem(where, system)
+  if (!isObject(behaviour)) throw new InvalidArgumentError(where, 'behaviour', 'an object { schema, handlers }', behaviour)
+  if (!isObject(request)) throw new InvalidArgumentError(where, 'request', 'an object { msg, args? }', request)
+  checkId(where, 'request.msg', request.msg)
+  if (!isObject(opts)) throw new InvalidArgumentError(where, 'options', 'an object { timeout? }', opts)
+  checkMs(where, 'options.timeout', opts.timeout, { infinite: true })
   const actor = system.spawnActor(behaviour.schema, behaviour.handlers, { id: `ask-${randomUUID().slice(0, 8)}` })
   const conv = new Conversation(system, { participants: [actor.ref as unknown as Participant], onCrash: 'fail' })
   try {
@@ -271,4 +300,17 @@ export async function conversationAsk(
     if (conv.phase !== 'Failed') conv.close()
     await system.stop(actor.ref)
   }
+}
+
+/** A non-empty array of participants (each with an id, a machine and `ask`), copied. */
+function checkParticipants(where: string, list: unknown): readonly Participant[] {
+  const expected = 'a non-empty array of actor refs'
+  if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError(where, 'options.participants', expected, list)
+  const out = [...(list as unknown[])]
+  out.forEach((p, i) => {
+    if (!isObject(p) || typeof p.id !== 'string' || typeof p.ask !== 'function' || !isObject(p.machine)) {
+      throw new InvalidArgumentError(where, `options.participants[${i}]`, 'an actor ref (id, machine, ask)', p)
+    }
+  })
+  return out as Participant[]
 }
