@@ -6,6 +6,7 @@ export default defineConfig({
     states: 'lib/states/index.ts',
     helpers: 'lib/helpers/index.ts',
     actor: 'lib/actor/index.ts',
+    rpc: 'lib/rpc/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
