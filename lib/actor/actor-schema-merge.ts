@@ -1,8 +1,8 @@
 /**
  * Merging a user's actor schema with the actor lifecycle (ActorSchema), once per schema.
  */
-import { SchemaError, schema as makeSchema, type Schema } from '../machine/index.js'
-import { ActorSchema } from './actor.schema.js'
+import { SchemaError, schema as makeSchema, type Schema, type Snapshot } from '../machine/index.js'
+import { ACTOR_STATES, ActorSchema } from './actor.schema.js'
 
 const merged = new WeakMap<Schema<string>, Schema<string>>()
 
@@ -22,3 +22,17 @@ export function actorSchema(user: Schema<string>): Schema<string> {
   return s
 }
 
+const messageSets = new WeakMap<Schema<string>, ReadonlySet<string>>()
+
+/** The message names of a (merged) actor schema, computed once per schema. */
+export function messageStates(schema: Schema<string>): ReadonlySet<string> {
+  let set = messageSets.get(schema)
+  if (!set) messageSets.set(schema, (set = new Set(schema.names.filter((n) => schema.states[n]?.multi && !ACTOR_STATES.has(n)))))
+  return set
+}
+
+/** A saved snapshot with the lifecycle states (and errors) made inactive: a new incarnation starts them afresh. */
+export function withoutLifecycle(snap: Snapshot): Snapshot {
+  const time = snap.time.map((t, i) => (ACTOR_STATES.has(snap.names[i] as string) && t % 2 === 1 ? t + 1 : t))
+  return { ...snap, time }
+}

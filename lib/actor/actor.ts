@@ -6,7 +6,7 @@ import {
   InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type Event, type LogFn, type LogLevel,
   type Schema,
 } from '../machine/index.js'
-import { ACTOR_STATES } from './actor.schema.js'
+import { messageStates, withoutLifecycle } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import { blockingSend } from './block.js'
 import { checkArgs } from './check.js'
@@ -20,7 +20,10 @@ import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'
 import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
-import { wrapHandlers } from './wrap.js'
+import { PER_DRAIN, nextTurn, spend } from './turns.js'
+import { adopt, wrapHandlers, type Then } from './wrap.js'
+
+export { messageStates }
 
 /** What an actor needs from its system. */
 export interface ActorHost {
@@ -49,18 +52,6 @@ export interface ActorOptions {
 /** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
 const STATE_NAMES = new Map<string, string>()
 
-/**
- * Deliveries (over all actors) between two turns of the event loop. Past it, delivery goes on in a macrotask
- * (`setImmediate`), so a flood, an actor telling itself forever or two actors ping-ponging cannot starve timers and
- * I/O. The budget is refilled by one `setImmediate`, armed by the first delivery after a refill.
- */
-const BATCH = 4096
-let budget = BATCH
-let refillArmed = false
-const refill = (): void => {
-  budget = BATCH
-  refillArmed = false
-}
 const RESOLVED: Promise<void> = Promise.resolve()
 
 /** The outcome of the final handler of the message being delivered (one per actor: deliveries never nest). */
@@ -273,16 +264,7 @@ export class Actor {
       cur.result = value
       return value
     }
-    const id = this.id
-    const msg = cur.msg
-    const p = new Promise((resolve, reject) => {
-      const fail = (err: unknown): void => reject(asError(id, msg, err))
-      try {
-        (then as (ok: (v: unknown) => void, no: (e: unknown) => void) => unknown).call(value, resolve, fail)
-      } catch (err) {
-        fail(err)
-      }
-    })
+    const p = adopt(then as Then, value, this.id, cur.msg)
     cur.async = true
     cur.result = p
     return p
@@ -321,12 +303,11 @@ export class Actor {
     return blockingSend(this, env, opts)
   }
 
-  /** Arranges a drain: in a microtask, or in a macrotask once the delivery budget of this turn is spent. */
+  /** Arranges a drain: in a microtask, or in a macrotask once this turn's delivery budget is spent (turns.ts). */
   schedule(): void {
     if (this.scheduled || !this.ready) return
     this.scheduled = true
-    if (budget > 0) queueMicrotask(this.drainFn)
-    else setImmediate(this.drainFn)
+    nextTurn(this.drainFn)
   }
 
   /** Supervised actors pause delivery while failed (in Exception), until their supervisor decides. */
@@ -341,23 +322,20 @@ export class Actor {
   }
 
   /**
-   * Delivers queued messages while the actor may take more. `scheduled` stays true meanwhile, so messages told by the
-   * handlers are taken by this loop rather than by a new microtask; past the budget the rest waits for a macrotask.
+   * Delivers queued messages while the actor may take more, up to `PER_DRAIN` per call. `scheduled` stays true
+   * meanwhile, so messages told by the handlers are taken by this loop rather than by a new microtask.
    */
   private drain(): void {
+    let n = PER_DRAIN
     while (this.ready && this.inFlight < this.concurrency && !this.suspended) {
-      if (budget <= 0) {
-        setImmediate(this.drainFn)
-        return
-      }
       const env = this.mailbox.take()
       if (!env) break
-      if (!refillArmed) {
-        refillArmed = true
-        setImmediate(refill)
-      }
-      budget--
+      spend()
       this.deliver(env)
+      if (--n === 0) {
+        nextTurn(this.drainFn) // more may be queued: after the other actors' turn
+        return
+      }
     }
     this.scheduled = false
   }
@@ -453,20 +431,3 @@ export class Actor {
     throw new UnknownMessageError(this.id, msg, detail)
   }
 }
-
-const messageSets = new WeakMap<Schema<string>, ReadonlySet<string>>()
-
-/** The message names of a (merged) actor schema, computed once per schema. */
-export function messageStates(schema: Schema<string>): ReadonlySet<string> {
-  let set = messageSets.get(schema)
-  if (!set) messageSets.set(schema, (set = new Set(schema.names.filter((n) => schema.states[n]?.multi && !ACTOR_STATES.has(n)))))
-  return set
-}
-
-/** A saved snapshot with the lifecycle states (and errors) made inactive: a new incarnation starts them afresh. */
-function withoutLifecycle(snap: Snapshot): Snapshot {
-  const time = snap.time.map((t, i) => (ACTOR_STATES.has(snap.names[i] as string) && t % 2 === 1 ? t + 1 : t))
-  return { ...snap, time }
-}
-
-

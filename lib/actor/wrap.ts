@@ -10,6 +10,7 @@
 import type { Event } from '../machine/index.js'
 import { handlerClass, handlerMembers } from '../machine/internals.js'
 import type { Actor } from './actor.js'
+import { asError } from './errors.js'
 import { ActorEventImpl } from './event.js'
 
 type Handler = (e: unknown) => unknown
@@ -69,4 +70,22 @@ function invoke(actor: Actor, target: object, call: Handler, name: string, isFin
     throw actor.threw(err)
   }
   return actor.captured(r)
+}
+
+export type Then = (ok: (v: unknown) => void, no: (e: unknown) => void) => unknown
+
+/**
+ * A native Promise of a thenable reply, whose `then` the caller read once: the machine and the actor only ever touch
+ * this one. A `then` that throws, or calls back more than once, settles it once; a rejection with a non-Error becomes
+ * an `ActorFailedError` carrying it.
+ */
+export function adopt(then: Then, value: unknown, actorId: string, msg: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown): void => reject(asError(actorId, msg, err))
+    try {
+      then.call(value, resolve, fail)
+    } catch (err) {
+      fail(err)
+    }
+  })
 }
