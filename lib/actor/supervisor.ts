@@ -12,6 +12,7 @@ import { RestartWindow, type BackoffOptions } from './backoff.js'
 import { Child, type ChildContext, type ChildSpec } from './child.js'
 import { ActorTerminatedError, DuplicateActorError, RestartLimitError } from './errors.js'
 import type { Envelope } from './mailbox.js'
+import { SpawnFailure, whenStarted } from './incarnation.js'
 import { Pause } from './pause.js'
 import {
   checkChildSpec, checkSupervisorOptions, checkSystem, DIRECTIVES, readOptions,
@@ -396,26 +397,3 @@ export class Supervisor<D = unknown> {
   }
 }
 
-/** A first incarnation that could not be spawned: `supervise()` throws `error`. */
-class SpawnFailure {
-  constructor(readonly error: unknown) {}
-}
-
-/** Resolves when `actor` is Ready (true), or failed or stopped first (false). */
-function whenStarted(actor: Actor): Promise<boolean> {
-  if (actor.mach.disposed) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const subs: Array<() => void> = []
-    let done = false
-    const watch = (state: string): void => {
-      subs.push(onActivity(actor.mach, state, (active) => {
-        if (!active || done) return
-        done = true
-        for (const u of subs) u()
-        resolve(state === 'Ready')
-      }))
-    }
-    for (const state of ['Ready', 'Exception', 'Stopped']) if (!done) watch(state)
-    if (done) for (const u of subs) u()
-  })
-}
