@@ -30,8 +30,12 @@ export class Mutation implements MutationInfo<string> {
 
 function argless(args: Args | undefined): boolean {
   if (args === undefined) return true
-  for (const _ in args) return false
-  return Object.getOwnPropertySymbols(args).length === 0
+  try {
+    for (const _ in args) return false
+    return Object.getOwnPropertySymbols(args).length === 0
+  } catch {
+    return false // a proxy whose traps throw: never a duplicate of anything
+  }
 }
 
 /**

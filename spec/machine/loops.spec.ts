@@ -4,52 +4,127 @@
  * after one drain budget, a timer still fires while the cycle goes on in macrotasks, and dispose() ends it. Exception
  * storms end with a LoopError and Exception active.
  */
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DisposedError, Machine, OutOfRangeError, Result, schema, type Event } from '../../lib/machine/index.js'
 import { pendingWaiters } from '../../lib/machine/internals.js'
-import { runChild } from '../support/child.js'
+import { type ChildRun, runChild } from '../support/child.js'
 
-/** Runs `body` in a child; it prints one JSON line `RESULT {...}` that is returned. */
-async function child(body: string): Promise<Record<string, unknown>> {
-  const run = await runChild(`
+/**
+ * Every endless scenario, run one after the other in ONE child process (a child costs seconds to start on a busy
+ * machine). Each scenario fills `out[name]`; the child prints `RESULT <json>` and exits.
+ */
+const SCENARIOS = `
 import { Machine, schema, LoopError, Result } from 'polymachine-src'
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const out = {}
-${body}
-console.log('RESULT ' + JSON.stringify(out))
-process.exit(0)
-`, 20_000)
-  expect(run.timedOut, run.stderr).toBe(false)
-  expect(run.code, run.stderr).toBe(0)
-  expect(run.faults, run.stderr).toBe(0)
-  const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '))
-  expect(line, run.stdout + run.stderr).toBeDefined()
-  return JSON.parse((line as string).slice('RESULT '.length)) as Record<string, unknown>
+
+/** The common shape of an endless cycle: bounded first run, a timer fires meanwhile, dispose() stops it. */
+async function cycle(name, m, start, count) {
+  const o = (out[name] = {})
+  let fired = false
+  setTimeout(() => { fired = true }, 1)
+  o.result = m.add(start)
+  o.first = count()
+  await sleep(30)
+  o.fired = fired
+  o.later = count()
+  m.dispose()
+  const atDispose = count()
+  await sleep(20)
+  o.stopped = count() === atDispose
 }
 
-/** The common shape of an endless cycle: bounded first run, a timer fires meanwhile, dispose stops it. */
-const CYCLE = `
-let fired = false
-setTimeout(() => { fired = true }, 1)
-out.result = m.add(start)
-out.first = n
-await sleep(30)
-out.fired = fired
-out.later = n
-m.dispose()
-const atDispose = n
-await sleep(20)
-out.stopped = n === atDispose
+{
+  let n = 0
+  const m = new Machine(schema({ A: { multi: true } }), { drainBudget: 1000, handlers: { AState() { n++; m.add('A') } } })
+  await cycle('multi', m, 'A', () => n)
+}
+{
+  let n = 0
+  const m = new Machine(schema({ A: {}, B: {} }), { drainBudget: 1000, handlers: {
+    AState() { n++; m.remove('A'); m.add('B') },
+    BState() { n++; m.remove('B'); m.add('A') },
+  } })
+  await cycle('toggle', m, 'A', () => n)
+}
+{
+  let n = 0
+  const m = new Machine(schema({ Auto: { auto: true }, Go: {} }), { handlers: { AutoState() { n++; m.remove('Auto') } } })
+  await cycle('auto', m, 'Go', () => n)
+}
+{
+  const m = new Machine(schema({ A: { multi: true } }), { id: 'cyc', drainBudget: 100, handlers: { AState() { m.add('A') } } })
+  m.add('A')
+  await sleep(100)
+  m.dispose()
+}
+{
+  const o = (out.excState = {})
+  let calls = 0
+  const m = new Machine(schema({ A: {} }), { handlers: { async ExceptionState() { calls++; throw new Error('again') } } })
+  let fired = false
+  setTimeout(() => { fired = true }, 1)
+  m.addErr(new Error('first'))
+  await sleep(50)
+  const calls1 = calls
+  await sleep(20)
+  Object.assign(o, { fired, ended: calls === calls1, calls, loop: m.err instanceof LoopError, code: m.err.code,
+    cause: m.err.cause?.message, exception: m.is('Exception') })
+}
+{
+  const m = new Machine(schema({ A: {} }), { id: 'storm', handlers: { async AnyState() { throw undefined } } })
+  m.add('A')
+  await sleep(50)
+  const t = m.tick('Exception')
+  await sleep(20)
+  out.anyState = { loop: m.err instanceof LoopError, exception: m.is('Exception'), ended: t === m.tick('Exception'),
+    cause: m.err.cause?.code }
+}
+{
+  let calls = 0
+  const m = new Machine(schema({ A: {}, Auto: { auto: true } }), { handlers: {
+    AnyEnter() { calls++; throw new Error('any enter') },
+  } })
+  const result = m.add('A')
+  out.anyEnter = { result, calls, loop: m.err instanceof LoopError, exception: m.is('Exception'), queueLen: m.queueLen }
+}
+{
+  let reject = true
+  const m = new Machine(schema({ A: { multi: true } }), { handlers: {
+    async ExceptionState() { if (reject) throw new Error('storm') },
+    AState(e) { if (e.args.fail) throw new Error('later') },
+  } })
+  m.addErr(new Error('go'))
+  await sleep(50)
+  const loop = m.err instanceof LoopError
+  reject = false
+  m.remove('Exception')
+  await sleep(1100)
+  m.add('A', { fail: true })
+  out.over = { loop, after: m.err.message, exception: m.is('Exception') }
+}
+console.log('RESULT ' + JSON.stringify(out))
+process.exit(0)
 `
 
-describe.concurrent('drain budget: handler-driven cycles', () => {
-  it('a multi state re-adding itself in its State handler', async () => {
-    const r = await child(`
-const m = new Machine(schema({ A: { multi: true } }), { drainBudget: 1000,
-  handlers: { AState() { n++; m.add('A') } } })
-let n = 0
-const start = 'A'
-${CYCLE}`)
+let run: ChildRun
+let out: Record<string, Record<string, unknown>>
+
+beforeAll(async () => {
+  run = await runChild(SCENARIOS, 60_000)
+  const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '))
+  out = line ? (JSON.parse(line.slice('RESULT '.length)) as typeof out) : {}
+}, 70_000)
+
+describe('drain budget: handler-driven cycles (in a child process)', () => {
+  it('the child survives every scenario: exit 0, no uncaught exception or unhandled rejection', () => {
+    expect(run.timedOut, run.stderr).toBe(false)
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.faults, run.stderr).toBe(0)
+  })
+
+  it('a multi state re-adding itself in its State handler', () => {
+    const r = out.multi ?? {}
     expect(r.result).toBe(Result.Executed)
     // the caller's own transition, then one budget of queued re-adds
     expect(r.first).toBe(1001)
@@ -58,15 +133,8 @@ ${CYCLE}`)
     expect(r.stopped).toBe(true)
   })
 
-  it('two handlers toggling each other', async () => {
-    const r = await child(`
-const m = new Machine(schema({ A: {}, B: {} }), { drainBudget: 1000, handlers: {
-  AState() { n++; m.remove('A'); m.add('B') },
-  BState() { n++; m.remove('B'); m.add('A') },
-} })
-let n = 0
-const start = 'A'
-${CYCLE}`)
+  it('two handlers toggling each other', () => {
+    const r = out.toggle ?? {}
     expect(r.result).toBe(Result.Executed)
     expect(r.first).toBeLessThanOrEqual(1001)
     expect(r.fired).toBe(true)
@@ -74,14 +142,8 @@ ${CYCLE}`)
     expect(r.stopped).toBe(true)
   })
 
-  it('an auto state removing itself (default budget)', async () => {
-    const r = await child(`
-const m = new Machine(schema({ Auto: { auto: true }, Go: {} }), { handlers: {
-  AutoState() { n++; m.remove('Auto') },
-} })
-let n = 0
-const start = 'Go'
-${CYCLE}`)
+  it('an auto state removing itself (default budget)', () => {
+    const r = out.auto ?? {}
     expect(r.result).toBe(Result.Executed)
     // 2 transitions per round (the auto add, the remove): half the default budget of 10 000, plus the first
     expect(r.first).toBeLessThanOrEqual(5001)
@@ -90,17 +152,7 @@ ${CYCLE}`)
     expect(r.stopped).toBe(true)
   })
 
-  it('a cycle that goes on is reported once, in one line', async () => {
-    const run = await runChild(`
-import { Machine, schema } from 'polymachine-src'
-const m = new Machine(schema({ A: { multi: true } }), { id: 'cyc', drainBudget: 100,
-  handlers: { AState() { m.add('A') } } })
-m.add('A')
-await new Promise((r) => setTimeout(r, 200))
-m.dispose()
-`, 20_000)
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.faults).toBe(0)
+  it('a cycle that goes on is reported once, in one line', () => {
     const lines = run.stderr.split('\n').filter((l) => l.includes('handler-driven cycle'))
     expect(lines).toHaveLength(1)
     expect(lines[0]).toContain('[cyc')
@@ -108,25 +160,9 @@ m.dispose()
   })
 })
 
-describe.concurrent('Exception storms', () => {
-  it('an async ExceptionState that always rejects: LoopError, Exception active, the storm ends', async () => {
-    const r = await child(`
-let calls = 0
-const m = new Machine(schema({ A: {} }), { handlers: { async ExceptionState() { calls++; throw new Error('again') } } })
-let fired = false
-setTimeout(() => { fired = true }, 1)
-m.addErr(new Error('first'))
-await sleep(50)
-const calls1 = calls
-await sleep(20)
-out.fired = fired
-out.ended = calls === calls1
-out.calls = calls
-out.loop = m.err instanceof LoopError
-out.code = m.err.code
-out.cause = m.err.cause?.message
-out.exception = m.is('Exception')
-`)
+describe('Exception storms (in a child process)', () => {
+  it('an async ExceptionState that always rejects: LoopError, Exception active, the storm ends', () => {
+    const r = out.excState ?? {}
     expect(r.fired).toBe(true)
     expect(r.ended).toBe(true)
     expect(r.calls).toBeGreaterThan(100)
@@ -137,36 +173,13 @@ out.exception = m.is('Exception')
     expect(r.exception).toBe(true)
   })
 
-  it('an async AnyState that always rejects (with undefined): the storm ends, said in one line', async () => {
-    const run = await runChild(`
-import { Machine, schema, LoopError } from 'polymachine-src'
-const m = new Machine(schema({ A: {} }), { id: 'storm', handlers: { async AnyState() { throw undefined } } })
-m.add('A')
-await new Promise((r) => setTimeout(r, 80))
-const t = m.tick('Exception')
-await new Promise((r) => setTimeout(r, 20))
-console.log(JSON.stringify({ loop: m.err instanceof LoopError, exc: m.is('Exception'), ended: t === m.tick('Exception'),
-  cause: m.err.cause?.code }))
-`, 20_000)
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.faults).toBe(0)
-    expect(JSON.parse(run.stdout.trim().split('\n').at(-1) as string)).toEqual(
-      { loop: true, exc: true, ended: true, cause: 'ERR_HANDLER' })
-    expect(run.stderr.split('\n').filter((l) => l.includes('Exception storm'))).toHaveLength(1)
+  it('an async AnyState that always rejects (with undefined): the storm ends, said in one line', () => {
+    expect(out.anyState).toEqual({ loop: true, exception: true, ended: true, cause: 'ERR_HANDLER' })
+    expect(run.stderr.split('\n').filter((l) => l.includes('[storm') && l.includes('Exception storm'))).toHaveLength(1)
   })
 
-  it('a throwing AnyEnter with an auto state (Exception, auto round, Exception …) ends inside one add()', async () => {
-    const r = await child(`
-let calls = 0
-const m = new Machine(schema({ A: {}, Auto: { auto: true } }), { handlers: {
-  AnyEnter() { calls++; throw new Error('any enter') },
-} })
-out.result = m.add('A')
-out.calls = calls
-out.loop = m.err instanceof LoopError
-out.exception = m.is('Exception')
-out.queueLen = m.queueLen
-`)
+  it('a throwing AnyEnter with an auto state (Exception, auto round, Exception …) ends inside one add()', () => {
+    const r = out.anyEnter ?? {}
     expect(r.result).toBe(Result.Canceled)
     expect(r.calls).toBeGreaterThan(100)
     expect(r.calls).toBeLessThan(200)
@@ -175,26 +188,8 @@ out.queueLen = m.queueLen
     expect(r.queueLen).toBe(0)
   })
 
-  it('a storm is over once failures stop for the window: the next failure is an ordinary Exception again', async () => {
-    const r = await child(`
-let reject = true
-const m = new Machine(schema({ A: { multi: true } }), { handlers: {
-  async ExceptionState() { if (reject) throw new Error('storm') },
-  AState(e) { if (e.args.fail) throw new Error('later') },
-} })
-m.addErr(new Error('go'))
-await sleep(50)
-out.loop = m.err instanceof LoopError
-reject = false
-m.remove('Exception')
-await sleep(1100)
-m.add('A', { fail: true })
-out.after = m.err.message
-out.exception = m.is('Exception')
-`)
-    expect(r.loop).toBe(true)
-    expect(r.after).toBe('later')
-    expect(r.exception).toBe(true)
+  it('a storm is over once failures stop for the window: the next failure is an ordinary Exception again', () => {
+    expect(out.over).toEqual({ loop: true, after: 'later', exception: true })
   })
 })
 
@@ -234,7 +229,8 @@ describe('drain budget: the run continues later', () => {
 
   it('dispose() during a suspended run ends it: whenQueueEnds rejects with DisposedError, nothing runs later', async () => {
     let n = 0
-    const m = new Machine(ss, { drainBudget: 5, handlers: { AState: () => void (n++, m.add('A')) } })
+    // bounded, so that without the budget the cycle ends (and the test fails) instead of hanging the runner
+    const m = new Machine(ss, { drainBudget: 5, handlers: { AState: () => void (n++ < 200 && m.add('A')) } })
     m.add('A')
     const ends = m.whenQueueEnds()
     m.dispose()
@@ -253,7 +249,7 @@ describe('drain budget: the run continues later', () => {
         AState() {
           n++
           if (n === 5) m.dispose()
-          m.add('A')
+          if (n < 200) m.add('A')
         },
       },
     })
