@@ -9,7 +9,7 @@ import { schema } from '../machine/index.js'
  * ```ts
  * const server = await serve(source, { url: 'tcp://127.0.0.1:0' })
  * await server.machine.when('Ready')
- * server.machine.tick('ClientConnected') // 2 × the number of clients that completed a handshake
+ * server.machine.bind({ ClientConnectedState: (e) => console.log(e.args['clientId']) })
  * ```
  */
 export const ServerSchema = schema({
@@ -19,7 +19,7 @@ export const ServerSchema = schema({
   Listening: { require: ['Start'] },
   /** Accepting clients. */
   Ready: { require: ['Start'] },
-  /** A client completed its handshake (multi: ticks once per client). */
+  /** A client completed its handshake (multi: re-entered once per client; args: `clientId`). */
   ClientConnected: { multi: true },
   /** A client left, on purpose or not (multi). */
   ClientDisconnected: { multi: true },
