@@ -40,7 +40,18 @@ export class Backoff {
     if (now - this.lastFailure >= this.resetAfter) this.attempts = 0
     this.lastFailure = now
     const base = Math.min(this.max, this.min * 2 ** this.attempts++)
-    return Math.round(base * (1 + this.jitter * this.random()))
+    return Math.round(base * (1 + this.jitter * this.draw()))
+  }
+
+  /** `random()` within 0..1; a user function that throws or strays gives 0 (no jitter), never a broken delay. */
+  private draw(): number {
+    if (this.jitter === 0) return 0
+    try {
+      const r = this.random()
+      return typeof r === 'number' && r >= 0 && r <= 1 ? r : 0
+    } catch {
+      return 0
+    }
   }
 }
 

@@ -145,7 +145,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       return this.supervisor.deliverTo(this.childId(e.key), env, opts)
     }
     e.waiting.push({ env, opts })
-    if (e.phase === 'inactive') void this.activate(e)
+    if (e.phase === 'inactive') this.activate(e).catch(this.report)
   }
 
   private async activate(e: Entry): Promise<void> {
@@ -224,7 +224,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.phase = 'inactive'
     this.releaseSlot(e)
     if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
-    if (e.waiting.length > 0) void this.activate(e)
+    if (e.waiting.length > 0) this.activate(e).catch(this.report)
     else if (this.entries.get(e.key) === e) this.entries.delete(e.key)
   }
 
@@ -298,7 +298,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       if (x.phase !== 'active' || this.gone(x)) continue
       need--
       this.evicting++
-      void this.doPassivate(x).finally(() => this.evicting--)
+      this.doPassivate(x).catch(this.report).finally(() => this.evicting--)
     }
   }
 
@@ -323,6 +323,11 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     await Promise.all(passivations)
   }
 
+  /** A fault of the keyed machinery itself: an Exception of its supervisor, never an unhandled rejection. */
+  private readonly report = (err: unknown): void => {
+    if (!this.supervisor.machine.disposed) this.supervisor.machine.addErr(err)
+  }
+
   private childId(key: string): string {
     return `${this.opts.id}/${key}`
   }
@@ -336,7 +341,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       if (e.phase !== 'active' || this.gone(e)) return
       const stats = this.supervisor.child(this.childId(e.key))?.stats
       if (stats && stats.queued + stats.inFlight > 0) return this.armIdle(e)
-      void this.doPassivate(e)
+      this.doPassivate(e).catch(this.report)
     })
   }
 }

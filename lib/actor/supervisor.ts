@@ -210,13 +210,13 @@ export class Supervisor<D = unknown> {
         })
         return
       case 'stop':
-        void this.retire(child)
+        void this.retire(child).catch(this.report)
         return
       case 'escalate':
         this.escalate(err, child.id)
         return
       default:
-        void this.restart(child, err)
+        void this.restart(child, err).catch(this.report)
     }
   }
 
@@ -263,7 +263,7 @@ export class Supervisor<D = unknown> {
   private escalate(err: unknown, childId: string): void {
     const parent = this.opts.parent
     if (parent && !parent.stopping) {
-      void this.stopChildrenOnly().then(() => parent.subFailed(this as Supervisor<unknown>, err))
+      void this.stopChildrenOnly().then(() => parent.subFailed(this as Supervisor<unknown>, err)).catch(this.report)
       return
     }
     this.machine.addErrState('ErrRestartLimit', err, { id: childId })
@@ -306,17 +306,17 @@ export class Supervisor<D = unknown> {
    */
   private startChild(child: Child, preload: ReturnType<Child['takeMail']>, first = false): Promise<void> {
     const incarnation = ++child.incarnation
-    const ctx: ChildContext<D> = {
-      id: child.id,
-      incarnation,
-      deps: (this.opts.project && this.opts.deps !== undefined
-        ? this.opts.project(this.opts.deps, child.id)
-        : this.opts.deps) as D,
-    }
     this.machine.add('ChildStarting', { id: child.id, incarnation })
     let actor: Actor
     try {
-      const handlers = child.spec.handlers(ctx) // a factory that throws fails this incarnation (retried)
+      // user code (`project`, the factory) fails this incarnation (retried), never the restart loop
+      const { project, deps } = this.opts
+      const ctx: ChildContext<D> = {
+        id: child.id,
+        incarnation,
+        deps: (project && deps !== undefined ? project(deps, child.id) : deps) as D,
+      }
+      const handlers = child.spec.handlers(ctx)
       try {
         actor = this.system.spawnActor(child.spec.schema as Schema<string>, handlers, {
           id: child.id,
@@ -386,6 +386,11 @@ export class Supervisor<D = unknown> {
     for (const sub of [...this.subs].reverse()) await sub.stop()
     for (const c of [...this.children.values()].reverse()) await this.retire(c)
     this.machine.add('Stopped')
+  }
+
+  /** A fault of the supervision machinery itself: an Exception of this supervisor, never an unhandled rejection. */
+  private readonly report = (err: unknown): void => {
+    if (!this.machine.disposed) this.machine.addErr(err)
   }
 
   private begin(): void {

@@ -240,3 +240,30 @@ await system.shutdown()
     expect(r.restarts).toBe(0)
   }, 25_000)
 })
+
+describe('hostile user functions (child process)', () => {
+  it('a throwing project(), backoff random() or decide() fails an incarnation or escalates; the process survives', async () => {
+    const r = await run(`
+const system = new ActorSystem()
+let calls = 0
+const sup = new Supervisor(system, {
+  id: 'sup', maxRestarts: 100, deps: {},
+  project: () => { if (++calls > 1) throw new Error('project'); return {} }, // fails every restart
+  backoff: { min: 0, max: 1, jitter: 1, random: () => { throw new Error('random') } },
+})
+const ref = sup.supervise({ id: 'w', schema: ss, handlers })
+const crash = await settle(ref.ask('Crash'))
+await sup.machine.when('ErrRestartLimit', { timeout: 5000 })
+const later = await settle(ref.ask('Work'))
+const esc = new Supervisor(system, { id: 'esc', decide: () => { throw null } })
+const ref2 = esc.supervise({ id: 'w2', schema: ss, handlers })
+await settle(ref2.ask('Crash'))
+await esc.machine.when('Stopped', { timeout: 1000 })
+out({ crash, later, restarts: sup.restarts, escErr: String(esc.machine.err), esc: esc.machine.is('ErrRestartLimit') })
+await system.shutdown()
+`)
+    expect(r.crash).toBe('Error: crash')
+    expect(r.later).toBe('ERR_ACTOR_TERMINATED')
+    expect(r.esc, String(r.escErr)).toBe(true)
+  })
+})
