@@ -5,7 +5,7 @@
  * Use it as a namespace: `import { cond } from 'polymachine/helpers'`, then `cond.is('Ready')(mach)`.
  */
 import { DisposedError, InvalidArgumentError, type Machine, type States } from '../machine/index.js'
-import { checkMachine, guarded, type HelperOptions } from './guard.js'
+import { checkMachine, guarded, type HelperOptions, readArg } from './guard.js'
 
 type Missing<S extends string, N extends string> = [S] extends [N] ? unknown : { readonly 'missing states': Exclude<S, N> }
 
@@ -18,9 +18,8 @@ export type Cond<S extends string = string> = <N extends string>(mach: Machine<N
 /** @throws InvalidArgumentError unless `states` is a state name or an array of them (checked when built). */
 function checkStateList(where: string, name: string, states: unknown): void {
   if (typeof states === 'string') return
-  if (!Array.isArray(states) || states.some((s) => typeof s !== 'string')) {
-    throw new InvalidArgumentError(where, name, 'a state name or an array of them', states)
-  }
+  const ok = readArg(where, name, states, () => Array.isArray(states) && states.every((s) => typeof s === 'string'))
+  if (!ok) throw new InvalidArgumentError(where, name, 'a state name or an array of them', states)
 }
 
 /** @throws InvalidArgumentError unless every condition is a function. */
@@ -63,10 +62,10 @@ export function any<const S extends string>(...groups: Array<States<S>>): Cond<S
 
 /** Every listed tick equals the machine's (asyncmachine-go `Cond.Clock`): `cond.ticks({ Ready: 3 })`. */
 export function ticks<const S extends string>(clock: { readonly [K in S]: number }): Cond<S> {
-  if (typeof clock !== 'object' || clock === null || Array.isArray(clock)) {
+  if (typeof clock !== 'object' || clock === null) {
     throw new InvalidArgumentError('cond.ticks()', 'clock', 'a { state: tick } record', clock)
   }
-  const entries = Object.entries(clock) as Array<[S, number]>
+  const entries = readArg('cond.ticks()', 'clock', clock, () => Object.entries(clock)) as Array<[S, number]>
   for (const [s, t] of entries) {
     if (typeof t !== 'number') throw new InvalidArgumentError('cond.ticks()', `clock.${s}`, 'a tick (number)', t)
   }
@@ -108,7 +107,7 @@ export interface CondSpec<S extends string> {
  */
 export function of<const S extends string>(spec: CondSpec<S>): Cond<S> {
   if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError('cond.of()', 'spec', 'a CondSpec object', spec)
-  const { is: on, not: off, any: groups, ticks: clock } = spec // each read once
+  const { is: on, not: off, any: groups, ticks: clock } = readArg('cond.of()', 'spec', spec, () => ({ ...spec }))
   const parts: Array<Cond<S>> = []
   if (on !== undefined) parts.push(is(on))
   if (off !== undefined) parts.push(not(off))

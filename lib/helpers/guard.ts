@@ -3,8 +3,10 @@
  * with a timeout, an abort signal and a cleanup signal that are all released when it settles.
  */
 import {
-  DisposedError, InvalidArgumentError, Machine, OutOfRangeError, type States, TimeoutError, UnknownStateError,
+  DisposedError, InvalidArgumentError, type Machine, OutOfRangeError, PolymachineError, type States, TimeoutError,
+  UnknownStateError,
 } from '../machine/index.js'
+import { isMachine, safeString } from '../machine/internals.js'
 
 /** Options of every waiting helper: the same as the core waiters'. */
 export interface HelperOptions {
@@ -18,6 +20,21 @@ export interface HelperOptions {
 const MAX_DELAY = 0x7fffffff
 
 /**
+ * Runs `read` (which reads the user value `value`): a throwing getter or proxy trap becomes an InvalidArgumentError
+ * naming the argument, with the original as `cause`; library errors pass through.
+ */
+export function readArg<T>(where: string, name: string, value: unknown, read: () => T): T {
+  try {
+    return read()
+  } catch (err) {
+    if (err instanceof PolymachineError) throw err
+    const e = new InvalidArgumentError(where, name, `readable (reading it threw: ${safeString(err)})`, value)
+    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
+    throw e
+  }
+}
+
+/**
  * Validates `opts` (each field read once); returns its signal.
  * @throws OutOfRangeError (a RangeError) for a negative or NaN timeout; InvalidArgumentError (a TypeError) for
  * options that are not an object, a timeout that is not a number, a signal that is not an AbortSignal.
@@ -25,7 +42,7 @@ const MAX_DELAY = 0x7fffffff
 export function checkOptions(what: string, opts: HelperOptions | undefined): AbortSignal | undefined {
   if (opts === undefined) return undefined
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(what, 'options', 'an object', opts)
-  const { timeout, signal } = opts
+  const { timeout, signal } = readArg(what, 'options', opts, () => ({ timeout: opts.timeout, signal: opts.signal }))
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
     throw new OutOfRangeError(what, 'options.timeout', 'a number ≥ 0 (ms)', timeout)
   }
@@ -37,20 +54,18 @@ export function checkOptions(what: string, opts: HelperOptions | undefined): Abo
 
 /** @throws InvalidArgumentError unless `mach` is a Machine. */
 export function checkMachine(where: string, mach: unknown, name = 'mach'): asserts mach is Machine<string> {
-  if (!(mach instanceof Machine)) throw new InvalidArgumentError(where, name, 'a Machine', mach)
+  if (!isMachine(mach)) throw new InvalidArgumentError(where, name, 'a Machine', mach)
 }
 
 /** @throws UnknownStateError naming every state `mach` does not define; InvalidArgumentError for non-names. */
 export function checkStates(mach: Machine<string>, states: States<string>, where: string): readonly string[] {
   checkMachine(where, mach)
-  const list: unknown = typeof states === 'string' ? [states] : states
-  if (!Array.isArray(list)) {
-    throw new InvalidArgumentError(`machine ${mach.id}: ${where}`, 'states', 'a state name or an array of them', states)
-  }
-  const bad = (list as unknown[]).find((s) => typeof s !== 'string')
-  if (bad !== undefined || list.includes(undefined)) {
-    throw new InvalidArgumentError(`machine ${mach.id}: ${where}`, 'states', 'state names', bad)
-  }
+  const at = `machine ${mach.id}: ${where}`
+  const list = readArg(at, 'states', states, (): unknown[] | null =>
+    typeof states === 'string' ? [states] : Array.isArray(states) ? [...(states as unknown[])] : null)
+  if (list === null) throw new InvalidArgumentError(at, 'states', 'a state name or an array of them', states)
+  const bad = list.findIndex((s) => typeof s !== 'string')
+  if (bad >= 0) throw new InvalidArgumentError(at, 'states', 'state names', list[bad])
   const unknown = (list as string[]).filter((s) => !mach.has(s))
   if (unknown.length > 0) throw new UnknownStateError(mach.id, unknown, where)
   return list as string[]

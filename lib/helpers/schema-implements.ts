@@ -2,7 +2,8 @@
  * Contract checks between schemas (asyncmachine-go `SchemaImplements`): does a schema (or a machine's) provide the
  * states, flags and relations that another one requires?
  */
-import { InvalidArgumentError, isSchema, Machine, type Schema, type StateDef } from '../machine/index.js'
+import { InvalidArgumentError, isSchema, type Machine, type Schema, type StateDef } from '../machine/index.js'
+import { isMachine } from '../machine/internals.js'
 import { ContractError, type ContractMismatch } from './errors.js'
 
 const RELATIONS = ['require', 'add', 'remove', 'after'] as const
@@ -23,9 +24,14 @@ const RELATIONS = ['require', 'add', 'remove', 'after'] as const
 export function schemaImplements(subject: Schema<string> | Machine<string>,
   required: Schema<string> | readonly string[]): ContractError | undefined {
   const where = 'schemaImplements()'
-  const [s, name] = subject instanceof Machine ? [subject.schema, `machine ${subject.id}`] : [subject, 'schema']
+  const [s, name] = isMachine(subject) ? [subject.schema, `machine ${subject.id}`] : [subject, 'schema']
   if (!isSchema(s)) throw new InvalidArgumentError(where, 'subject', 'a schema or a machine', subject)
-  const names: unknown = isSchema(required) ? required.names : required
+  let names: unknown
+  try {
+    names = isSchema(required) ? required.names : Array.isArray(required) ? [...(required as unknown[])] : required
+  } catch {
+    names = undefined // a revoked proxy or a throwing trap: reported below
+  }
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
     throw new InvalidArgumentError(where, 'required', 'a schema or an array of state names', required)
   }

@@ -5,7 +5,7 @@
 import type { Subscription } from 'rxjs'
 import { DisposedError, InvalidArgumentError, type Machine, OutOfRangeError } from '../machine/index.js'
 import { StateLoopError } from './errors.js'
-import { checkMachine, checkNumber, checkStates } from './guard.js'
+import { checkMachine, checkNumber, checkStates, readArg } from './guard.js'
 
 export interface StateLoopOptions<N extends string = string> {
   /** Activations allowed within `window`; one more breaks the loop. Default 500. */
@@ -98,7 +98,7 @@ export function stateLoop<N extends string>(mach: Machine<N>, state: N, opts: St
   checkStates(m, state, what)
   if (typeof state !== 'string') throw new InvalidArgumentError(where, 'state', 'a state name', state)
   // Each option read once.
-  const { errState, maxIterations, window: win } = opts
+  const { errState, maxIterations, window: win } = readArg(where, 'options', opts, () => ({ ...opts }))
   if (errState !== undefined) {
     checkStates(m, errState, what)
     if (typeof errState !== 'string') throw new InvalidArgumentError(where, 'options.errState', 'a state name', errState)

@@ -2,10 +2,10 @@
  * Waiting for several waiters at once (asyncmachine-go `WaitForAll`, `WaitForAny`, `WaitForErrAll`,
  * `WaitForErrAny`), with a timeout and an abort signal; the Err variants also fail when a machine gets `Exception`.
  */
-import { DisposedError, InvalidArgumentError, Machine } from '../machine/index.js'
-import { thenOf } from '../machine/internals.js'
+import { DisposedError, InvalidArgumentError, type Machine } from '../machine/index.js'
+import { isMachine, thenOf } from '../machine/internals.js'
 import { InExceptionError } from './errors.js'
-import { guarded, type Guard, type HelperOptions, ignore } from './guard.js'
+import { guarded, type Guard, type HelperOptions, ignore, readArg } from './guard.js'
 
 /**
  * A waiter: a promise (e.g. `mach.when('Ready')`), or a function that starts one with the signal it is given.
@@ -67,9 +67,10 @@ export function waitForErrAny(machines: Machines, waiters: readonly Waiter[], op
 }
 
 function list(what: string, machines: Machines): readonly Machine<string>[] {
-  const ms: unknown = machines instanceof Machine ? [machines] : machines
-  if (!Array.isArray(ms)) throw new InvalidArgumentError(what, 'machines', 'a Machine or an array of them', machines)
-  const bad = (ms as unknown[]).findIndex((m) => !(m instanceof Machine))
+  const ms = readArg(what, 'machines', machines, (): unknown[] | null =>
+    isMachine(machines) ? [machines] : Array.isArray(machines) ? [...(machines as unknown[])] : null)
+  if (!ms) throw new InvalidArgumentError(what, 'machines', 'a Machine or an array of them', machines)
+  const bad = ms.findIndex((m) => !isMachine(m))
   if (bad >= 0) throw new InvalidArgumentError(what, `machines[${bad}]`, 'a Machine', (ms as unknown[])[bad])
   return [...(ms as Machine<string>[])]
 }
@@ -86,8 +87,8 @@ type Then = NonNullable<ReturnType<typeof thenOf>['then']>
 
 function waitFor(what: string, mode: 'all' | 'any', machines: readonly Machine<string>[], waiters: readonly Waiter[],
   opts: HelperOptions | undefined): Promise<number> {
-  if (!Array.isArray(waiters)) throw new InvalidArgumentError(what, 'waiters', 'an array of promises or functions', waiters)
-  const list = [...waiters] as unknown[]
+  const list = readArg(what, 'waiters', waiters, () => (Array.isArray(waiters) ? [...(waiters as unknown[])] : null))
+  if (!list) throw new InvalidArgumentError(what, 'waiters', 'an array of promises or functions', waiters)
   // Promises are checked (and their `then` read) once, here; functions are called when the wait starts.
   const thens = list.map((w, i): Then | null => {
     if (typeof w === 'function') return null

@@ -6,6 +6,7 @@ import type { Core } from './core.js'
 export { describe, safeGet, safeJson, safeString, thenOf } from './describe.js'
 export { memberNames as handlerMembers, sharedProto as handlerClass } from './handlers.js'
 import { coreOf, type Machine } from './machine.js'
+export { isMachine } from './machine.js'
 import { followState } from './waiters.js'
 
 export function internals(m: Machine<string>): Core {

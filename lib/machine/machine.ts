@@ -23,6 +23,12 @@ import * as wait from './when.js'
 export let coreOf: (m: Machine<string>) => Core
 
 /**
+ * Internal: true for a real machine (a brand check: no getter or proxy trap runs, so it never throws, and neither
+ * a look-alike object nor a proxy of a machine passes).
+ */
+export let isMachine: (v: unknown) => v is Machine<string>
+
+/**
  * A machine over a schema: any set of states can be active at once, relations decide what a mutation really does,
  * each state has a clock (odd tick = active), and handler methods found by name react to transitions.
  *
@@ -35,6 +41,7 @@ export let coreOf: (m: Machine<string>) => Core
 export class Machine<N extends string = string> implements Disposable {
   static {
     coreOf = (m) => m.#core
+    isMachine = (v): v is Machine<string> => typeof v === 'object' && v !== null && #core in v
   }
 
   readonly #core: Core
@@ -49,7 +56,7 @@ export class Machine<N extends string = string> implements Disposable {
     if (!isSchema(schema)) throw new InvalidArgumentError('new Machine()', 'schema', 'a schema made by schema()', schema)
     const o = readOptions(opts)
     const parent = o.parent
-    if (parent !== undefined && !(typeof parent === 'object' && parent !== null && #core in parent)) {
+    if (parent !== undefined && !isMachine(parent)) {
       throw new InvalidArgumentError('new Machine()', 'options.parent', 'a Machine', parent)
     }
     // The checked copy has every field, undefined for defaults: what Core reads with `??`.

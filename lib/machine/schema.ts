@@ -185,17 +185,8 @@ function copyDef(name: string, def: unknown): StateDef<string> {
  * only ever switched on. Use it to change an inherited state in a merged schema.
  */
 export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>): StateDef<N> {
-  for (const [arg, v] of [['def', def], ['overlay', overlay]] as const) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
-    }
-    for (const rel of [...RELATIONS, 'tags'] as const) {
-      const list: unknown = v[rel]
-      if (list !== undefined && !Array.isArray(list)) {
-        throw new InvalidArgumentError('extend()', `${arg}.${rel}`, 'an array of state names', list)
-      }
-    }
-  }
+  def = readForExtend('def', def)
+  overlay = readForExtend('overlay', overlay)
   const out: { -readonly [K in keyof StateDef<N>]: StateDef<N>[K] } = {}
   if (def.auto || overlay.auto) out.auto = true
   if (def.multi || overlay.multi) out.multi = true
@@ -206,6 +197,29 @@ export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>)
   const tags = union(def.tags, overlay.tags)
   if (tags) out.tags = tags
   return out
+}
+
+/** A plain copy of an `extend()` argument, each field read once; lists must be arrays. */
+function readForExtend<N extends string>(arg: string, v: StateDef<N>): StateDef<N> {
+  if (v === null || typeof v !== 'object') throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
+  const out: Record<string, unknown> = {}
+  try {
+    if (Array.isArray(v)) throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
+    for (const key of ['auto', 'multi', ...RELATIONS, 'tags'] as const) {
+      const x: unknown = v[key]
+      if (x === undefined) continue
+      if (key !== 'auto' && key !== 'multi') {
+        if (!Array.isArray(x)) throw new InvalidArgumentError('extend()', `${arg}.${key}`, 'an array of state names', x)
+        out[key] = [...(x as unknown[])]
+      } else out[key] = x
+    }
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err
+    const e = new InvalidArgumentError('extend()', arg, `readable (reading it threw: ${safeString(err)})`, v)
+    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
+    throw e
+  }
+  return out as StateDef<N>
 }
 
 /** True for the output of `schema()`. */
@@ -278,7 +292,7 @@ function sanitise(name: string, def: StateDef<string>, index: Map<string, number
     if (!Array.isArray(list)) throw new SchemaError(`state '${name}': '${r}' must be an array of state names`, name)
     for (const target of list) {
       if (typeof target !== 'string' || !index.has(target)) {
-        throw new SchemaError(`state '${name}': ${r} relation names unknown state '${String(target)}'`, name)
+        throw new SchemaError(`state '${name}': ${r} relation names unknown state '${safeString(target)}'`, name)
       }
     }
     rel[r] = [...new Set(list as string[])]

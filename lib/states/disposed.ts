@@ -2,7 +2,8 @@
  * Handlers of {@link DisposedSchema}, and two helpers that use it when a machine has it: `registerDisposal` and
  * `dispose`.
  */
-import { DisposedError, type Event, InvalidArgumentError, Machine, type WaitOptions } from '../machine/index.js'
+import { DisposedError, type Event, InvalidArgumentError, type Machine, type WaitOptions } from '../machine/index.js'
+import { isMachine, thenOf } from '../machine/internals.js'
 
 /** A disposal function: `signal` aborts when `Disposing` ends early (e.g. the machine was disposed meanwhile). */
 export type DisposalFn = (machineId: string, signal: AbortSignal) => void | PromiseLike<void>
@@ -99,7 +100,7 @@ export class DisposedHandlers {
  * @throws DisposedError when `mach` is disposed.
  */
 export function registerDisposal(mach: Machine<string>, fn: DisposalFn): void {
-  if (!(mach instanceof Machine)) throw new InvalidArgumentError('registerDisposal()', 'mach', 'a Machine', mach)
+  if (!isMachine(mach)) throw new InvalidArgumentError('registerDisposal()', 'mach', 'a Machine', mach)
   if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${mach.id}: registerDisposal()`, 'fn', 'a function', fn)
   if (mach.disposed) throw new DisposedError(mach.id, 'registerDisposal()')
   if (mach.has('RegisterDisposal')) {
@@ -108,9 +109,11 @@ export function registerDisposal(mach: Machine<string>, fn: DisposalFn): void {
   }
   mach.onDispose(() => {
     const ret = fn(mach.id, new AbortController().signal)
-    if (ret && typeof ret.then === 'function') {
-      ret.then(undefined, (err: unknown) => console.error(`polymachine [${mach.id}] disposal function rejected:`, err))
-    }
+    // The result is the user's: its `then` read once, guarded (a throwing getter is reported like a rejection).
+    const { then, error } = thenOf(ret)
+    const report = (err: unknown): void => console.error(`polymachine [${mach.id}] disposal function rejected:`, err)
+    if (error !== undefined) report(error)
+    else then?.(() => undefined, report)
   })
 }
 
@@ -123,7 +126,7 @@ export function registerDisposal(mach: Machine<string>, fn: DisposalFn): void {
  * ```
  */
 export function dispose(mach: Machine<string>, opts?: WaitOptions): Promise<void> {
-  if (!(mach instanceof Machine)) throw new InvalidArgumentError('dispose()', 'mach', 'a Machine', mach)
+  if (!isMachine(mach)) throw new InvalidArgumentError('dispose()', 'mach', 'a Machine', mach)
   const done = mach.whenDisposed(opts)
   if (mach.disposed) return done
   if (mach.has('Disposing') && mach.has('Disposed')) {

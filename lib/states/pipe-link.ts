@@ -4,9 +4,9 @@
  * handlers never run on the source's stack. A pipe unbinds itself when either machine is disposed.
  */
 import {
-  type Args, DisposedError, type Event, InvalidArgumentError, Machine, type TransitionInfo, UnknownStateError,
+  type Args, DisposedError, type Event, InvalidArgumentError, type Machine, type TransitionInfo, UnknownStateError,
 } from '../machine/index.js'
-import { safeString } from '../machine/internals.js'
+import { isMachine, safeString } from '../machine/internals.js'
 import { PipeError } from './errors.js'
 
 /** A live pipe between two machines. */
@@ -180,8 +180,8 @@ export function checkRules(where: string, source: Machine<string>, target: Machi
 
 /** @throws InvalidArgumentError unless both are machines. */
 export function checkMachines(where: string, source: unknown, target: unknown): void {
-  if (!(source instanceof Machine)) throw new InvalidArgumentError(where, 'source', 'a Machine', source)
-  if (!(target instanceof Machine)) throw new InvalidArgumentError(where, 'target', 'a Machine', target)
+  if (!isMachine(source)) throw new InvalidArgumentError(where, 'source', 'a Machine', source)
+  if (!isMachine(target)) throw new InvalidArgumentError(where, 'target', 'a Machine', target)
 }
 
 /** @throws InvalidArgumentError unless `v` is a string (or undefined, when optional). */

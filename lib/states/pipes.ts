@@ -44,6 +44,15 @@ function entries(where: string, map: unknown): Array<[string, string]> {
   }
 }
 
+/** `Array.isArray` that is false, not a throw, for a revoked proxy (which `entries` then reports). */
+function isArray(v: unknown): boolean {
+  try {
+    return Array.isArray(v)
+  } catch {
+    return false
+  }
+}
+
 /** Both directions of one state: activation adds `to`, deactivation removes it. */
 function mirror(from: string, to: string): Rule[] {
   return [[from, 'state', 'add', to], [from, 'end', 'remove', to]]
@@ -138,10 +147,16 @@ export function bindAny<S extends string, T extends string>(source: Machine<S>, 
   const where = 'pipe.bindAny()'
   checkMachines(where, source, target)
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'options', 'an object', opts)
-  const except: unknown = opts.except
-  if (except !== undefined && (!Array.isArray(except) || except.some((s) => typeof s !== 'string'))) {
-    throw new InvalidArgumentError(where, 'options.except', 'an array of state names', except)
+  let except: unknown
+  let ok = false
+  try {
+    except = opts.except
+    if (Array.isArray(except)) except = [...(except as unknown[])]
+    ok = except === undefined || (Array.isArray(except) && except.every((s) => typeof s === 'string'))
+  } catch {
+    // a throwing getter or proxy trap: reported as a bad option below
   }
+  if (!ok) throw new InvalidArgumentError(where, 'options.except', 'an array of state names', except)
   const skip = new Set<string>(['Exception', ...((except as string[] | undefined) ?? [])])
   const shared = source.names.filter((s) => !skip.has(s) && target.has(s))
   return link('bindAny', source, target, shared.flatMap((s) => mirror(s, s)))
@@ -185,7 +200,7 @@ export function bindConnected<S extends string, T extends string>(source: Machin
   states: ConnectedTargets<NoInfer<T>>): Pipe {
   const where = 'pipe.bindConnected()'
   const expected = `a { ${CONNECTED_KEYS.join(', ')} } record of target state names`
-  if (typeof states !== 'object' || states === null || Array.isArray(states)) {
+  if (typeof states !== 'object' || states === null || isArray(states)) {
     throw new InvalidArgumentError(where, 'states', expected, states)
   }
   const pairs = entries(where, states)
