@@ -16,7 +16,7 @@ export const SupervisorSchema = schema({
   ChildFailed: { multi: true },
   /** A child stopped for good (args: `id`). */
   ChildStopped: { multi: true },
-  /** At least one restart is pending (waiting for its backoff or restarting). */
+  /** At least one restart is pending: waiting for its backoff, or its next incarnation is starting (until Ready). */
   Restarting: { require: ['Start'] },
   Stopping: { remove: ['Ready', 'Restarting'] },
   Stopped: { remove: ['Start', 'Ready', 'Stopping', 'Restarting'] },
