@@ -305,3 +305,61 @@ describe('log level Everything', () => {
     expect(ops.some((l) => l.includes('[handle:'))).toBe(false)
   })
 })
+
+describe('hostile values in log lines (child process: a regression must not kill the runner)', () => {
+  it('args, errors, custom mappers and loggers that throw never fail a mutation', async () => {
+    const { runChild } = await import('../support/child.js')
+    const run = await runChild(`
+import { LogLevel, Machine, argsMapper, schema } from 'polymachine-src'
+const lines = []
+const ss = schema({ A: { multi: true }, B: {} })
+const revoked = Proxy.revocable({}, {}); revoked.revoke()
+const throwing = (msg) => ({ get() { throw new Error(msg) }, enumerable: true })
+const args = Object.defineProperties({}, {
+  name: throwing('name getter'),
+  id: { value: Object.create(null), enumerable: true },
+  err: { value: { toString() { throw new Error('toString') }, toJSON() { throw new Error('toJSON') } }, enumerable: true },
+  url: { value: revoked.proxy, enumerable: true },
+  path: { value: new Proxy({}, { getPrototypeOf() { throw new Error('proto trap') } }), enumerable: true },
+  port: { value: 10n, enumerable: true },
+  addr: { value: Symbol('s'), enumerable: true },
+})
+const m = new Machine(ss, { id: 'hostile', logLevel: LogLevel.Everything, logger: (_, l) => lines.push(l),
+  handlers: { AState() {} } })
+const results = []
+results.push(m.add('A', args))
+results.push(m.add('A', revoked.proxy))
+results.push(m.addErr({ toString() { throw new Error('err toString') } }))
+results.push(m.addErr(Object.create(null)))
+results.push(m.addErr(revoked.proxy))
+// a mapper that throws, a mapper returning a hostile record
+const m2 = new Machine(ss, { id: 'mapper', logLevel: LogLevel.Ops, logger: (_, l) => lines.push(l),
+  logArgs: () => { throw new Error('mapper boom') } })
+results.push(m2.add('A', { x: 1 }))
+const m3 = new Machine(ss, { id: 'record', logLevel: LogLevel.Ops, logger: (_, l) => lines.push(l),
+  logArgs: () => Object.defineProperty({}, 'k', throwing('record getter')) })
+results.push(m3.add('A', { x: 1 }))
+// a logger that throws: the machine goes on, the failure goes to stderr
+const m4 = new Machine(ss, { id: 'logger', logLevel: LogLevel.Everything, logger: () => { throw new Error('logger boom') } })
+results.push(m4.add('B'))
+results.push(m4.is('B'))
+// argsMapper used directly
+const mapped = argsMapper(['name', 'id', 'err', 'url', 'path'])(args)
+await new Promise((r) => setTimeout(r, 10))
+console.log(JSON.stringify({ results, lines, mapped }))
+`)
+    expect(run.faults).toBe(0)
+    expect(run.code).toBe(0)
+    const out = JSON.parse(run.stdout.trim().split('\n').pop() as string) as { results: unknown[]; lines: string[]; mapped: Record<string, string> }
+    expect(out.results).toEqual([0, 0, 0, 0, 0, 0, 0, 0, true])
+    const text = out.lines.join('\n')
+    expect(text).toContain('[hosti] [add] A (addr=Symbol(s) err=[object Object] id={} name=? path={} port=10 url=[unprintable])')
+    expect(text).toContain('[hosti] [add] A (addr=? err=? id=? name=? path=? port=? uri=? url=?)') // revoked args
+    expect(text).toContain('[hosti] [error] [object Object]') // a throwing toString
+    expect(text).toContain('[hosti] [error] [unprintable]') // null prototype, revoked proxy
+    expect(text).toContain('[mappe] [add] A (args unprintable: mapper boom)')
+    expect(text).toContain('[recor] [add] A (k=?)')
+    expect(out.mapped['name']).toBe('?')
+    expect(run.stderr).toContain('logger threw: logger boom')
+  }, 30_000)
+})
