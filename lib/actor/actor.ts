@@ -162,7 +162,12 @@ export class Actor {
   private tellFromTimer(msg: string, args: Args | undefined): void {
     const env: Envelope = { msg, args, reply: undefined }
     if (this.stopping) return this.terminated(env, 'stopped')
-    const r = this.mailbox.offer(env)
+    let r
+    try {
+      r = this.mailbox.offer(env)
+    } catch {
+      r = 'full' // a `red` mailbox's own random() threw: there is no caller to tell, so the message is refused
+    }
     if (r === 'accepted') this.schedule()
     else if (r === 'full') this.host.deadLetter(this.id, env, 'rejected')
   }

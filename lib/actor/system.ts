@@ -6,7 +6,7 @@ import { Subject, type Observable } from 'rxjs'
 import {
   InvalidArgumentError, LogLevel, Machine, isSchema, type Args, type LogFn, type Schema, type Snapshot,
 } from '../machine/index.js'
-import { onActivity } from '../machine/internals.js'
+import { onActivity, safeString } from '../machine/internals.js'
 import { Actor, type ActorHost } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
@@ -250,7 +250,7 @@ export class ActorSystem {
     this.deadLetterCount++
     this.deadLetters.next({ actorId, msg, args, reason, at: Date.now() })
     if ((this.opts.logLevel ?? 0) >= LogLevel.Changes) {
-      const line = `[${this.machine.id.slice(0, 5)}] [dead-letter] ${actorId} ${msg} (${reason})`
+      const line = `[${this.machine.id.slice(0, 5)}] [dead-letter] ${actorId} ${safeString(msg)} (${reason})`
       if (this.opts.logger) this.opts.logger(LogLevel.Changes, line)
       else console.log(line)
     }

@@ -104,6 +104,20 @@ const cases: Record<string, (out: Record<string, unknown>) => Promise<void>> = {
     }
     out.after = await settle(ref.ask('M'))
   },
+  t7: async (out: Record<string, unknown>) => {
+    let calls = 0
+    const random = () => { if (calls++ > 0) throw new Error('random'); return 1 } // lets the first message in
+    const ref = system.spawn(s, { MState: (e: any) => { e.timers.once('t', 'N', 1) }, NState: () => undefined },
+      { id: 'a', mailbox: { overflow: 'red', capacity: 4, red: { low: 0, high: 4 }, random } })
+    const dead: string[] = []
+    system.deadLetters$.subscribe((d) => dead.push(d.msg + ':' + d.reason))
+    await ref.machine.when('Ready')
+    ref.tell('M') // arms the timer
+    try { ref.tell('M'); out.tell = 'no throw' } catch (e) { out.tell = (e as Error).message }
+    out.ask = await settle(ref.ask('M'))
+    await new Promise((r) => setTimeout(r, 20))
+    out.dead = dead
+  },
 }
 const results: Record<string, unknown> = {}
 for (const [name, fn] of Object.entries(cases)) {
@@ -127,7 +141,7 @@ console.log(JSON.stringify(results))
 describe('hostile values in delivery (one child process)', () => {
   it('the child saw no uncaught exception or unhandled rejection', () => {
     expect(run.stderr).not.toContain('uncaughtException')
-    expect(Object.keys(results)).toHaveLength(7)
+    expect(Object.keys(results)).toHaveLength(8)
     expect(run.faults).toBe(0)
   })
 
@@ -179,5 +193,10 @@ describe('hostile values in delivery (one child process)', () => {
       symbolMsg: 'InvalidArgumentError', objMsg: 'InvalidArgumentError', primitiveArgs: 'InvalidArgumentError',
       badOpts: 'InvalidArgumentError', badSignal: 'InvalidArgumentError', getterOpts: 'Error', after: 'ok:1',
     })
+  })
+
+  it("a red mailbox whose random() throws: tell throws it, ask rejects, a timer's message becomes a dead letter", () => {
+    const out = (results['t7'] ?? {}) as Record<string, unknown>
+    expect(out).toMatchObject({ tell: 'random', ask: 'err:Error:undefined', dead: ['N:rejected'] })
   })
 })
