@@ -54,6 +54,8 @@ interface Entry {
   /** Messages waiting for activation or passivation to finish. */
   waiting: Array<{ env: Envelope; opts: AskOptions | undefined }>
   idle: Later
+  /** While passivating: settles when the passivation (its `save` included) is over. */
+  passivated: Promise<void> | undefined
 }
 
 export class Keyed<N extends string, H extends object, D = unknown, M extends N = N> {
@@ -138,7 +140,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       this.entries.delete(key)
       this.entries.set(key, e)
     } else {
-      this.entries.set(key, (e = { key, phase: 'inactive', slot: false, waiting: [], idle: undefined }))
+      this.entries.set(key, (e = { key, phase: 'inactive', slot: false, waiting: [], idle: undefined, passivated: undefined }))
     }
     if (e.phase === 'active' && !this.gone(e)) {
       this.armIdle(e)
@@ -200,9 +202,20 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     return snap as Snapshot
   }
 
-  private async doPassivate(e: Entry): Promise<void> {
-    if (e.phase !== 'active') return // already passivating (an idle timer and LRU may both pick it)
+  private doPassivate(e: Entry): Promise<void> {
+    if (e.phase === 'passivating') return e.passivated ?? Promise.resolve() // an idle timer and LRU may both pick it
+    if (e.phase !== 'active') return Promise.resolve()
     e.phase = 'passivating'
+    const p = this.passivateNow(e)
+    e.passivated = p
+    const clear = (): void => {
+      if (e.passivated === p) e.passivated = undefined
+    }
+    p.then(clear, clear)
+    return p
+  }
+
+  private async passivateNow(e: Entry): Promise<void> {
     cancelLater(e.idle)
     e.idle = undefined
     let mail: Envelope[] = []
@@ -312,7 +325,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     for (const e of [...this.entries.values()]) {
       cancelLater(e.idle)
       e.idle = undefined
-      if (e.phase === 'active' && !this.gone(e)) passivations.push(this.doPassivate(e))
+      if ((e.phase === 'active' && !this.gone(e)) || e.phase === 'passivating') passivations.push(this.doPassivate(e))
       else if (e.phase === 'activating' || e.phase === 'inactive') {
         // messages waiting on an activation (its load may never settle) fail now; the activation ends quietly
         const waiting = e.waiting

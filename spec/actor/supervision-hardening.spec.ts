@@ -258,4 +258,25 @@ describe('keyed maxActive under concurrency', () => {
     expect(keyed.activeKeys.length).toBeLessThanOrEqual(3)
     expect(keyed.activations).toBeGreaterThanOrEqual(30)
   })
+
+  it('shutdown waits for a passivation already in flight (its save included)', async () => {
+    const sys = (system = new ActorSystem())
+    const saved: string[] = []
+    const keyed = new Keyed(sys, {
+      id: 'k',
+      schema: ss,
+      handlers,
+      save: async (key) => {
+        await new Promise((r) => setTimeout(r, 30))
+        saved.push(key)
+      },
+    })
+    await keyed.ref('a').ask('Work', { n: 1 })
+    await keyed.ref('b').ask('Work', { n: 1 })
+    const passivating = keyed.passivate('a')
+    await sys.shutdown()
+    expect(saved.sort()).toEqual(['a', 'b'])
+    expect(await passivating).toBe(true)
+    system = undefined
+  })
 })
