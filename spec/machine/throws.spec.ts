@@ -66,6 +66,8 @@ describe('throws in handlers', () => {
     m.addErr(new Error('original'))
     expect(calls).toBe(1)
     expect((m.err as Error).message).toBe('handler of errors fails')
+    // nor does it roll Exception back: the error is not lost behind an inactive Exception
+    expect(m.is('Exception')).toBe(true)
   })
 
   it('addErr: stores err, adds Exception (multi: +2 each time) with args.err', () => {
