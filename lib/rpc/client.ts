@@ -1,8 +1,8 @@
 /**
- * `connect(target, opts)`: dials a server (TCP URL or MessagePort), runs the handshake and returns the mirror.
+ * `connect(target, opts)`: dials a server (`tcp://`, `ws://` or a MessagePort), runs the handshake and returns the
+ * mirror.
  */
 import { randomBytes } from 'node:crypto'
-import { connect as netConnect } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import {
   InvalidArgumentError, Machine, OutOfRangeError, TimeoutError,
@@ -10,11 +10,12 @@ import {
 } from '../machine/index.js'
 import { ClientSchema, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
-import { PortLink, SocketLink, type Link, type LinkOptions } from './link.js'
+import { dial } from './dial.js'
+import { PortLink, type Link, type LinkOptions } from './link.js'
 import { Msg, PROTOCOL_VERSION, type Welcome } from './protocol.js'
 import { errState, mirrorSnapshot, RemoteMachine } from './remote.js'
 import { hashWire, mirrorSchema, schemaFromWire, schemaHash } from './schema-wire.js'
-import { parseTcpUrl } from './url.js'
+import { parseUrl } from './url.js'
 
 /** Options of {@link connect}. */
 export interface ConnectOptions<S extends Schema<string> = Schema<string>> extends LinkOptions {
@@ -36,6 +37,7 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
  *
  * ```ts
  * const remote = await connect('tcp://127.0.0.1:7000', { token: 'secret', schema: mySchema })
+ * const viaWs = await connect('ws://127.0.0.1:7001/rpc')
  * await remote.add('Start')
  * ```
  */
@@ -51,7 +53,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     throw new InvalidArgumentError(where, 'token', 'a string', opts.token)
   }
   const isPort = typeof target === 'object' && target !== null && typeof (target as Partial<MessagePort>).postMessage === 'function'
-  const addr = isPort ? null : parseTcpUrl(target, where)
+  const addr = isPort ? null : parseUrl(target, where)
   const client = new Machine(ClientSchema, {
     id: opts.id ?? `rc-${randomBytes(6).toString('hex')}`,
     ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
@@ -65,7 +67,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
   let link: Link | null = null
   const deadline = Date.now() + timeout
   try {
-    link = isPort ? new PortLink(target as MessagePort, linkOpts) : await dial(addr!.host, addr!.port, linkOpts, timeout, client.id)
+    link = isPort ? new PortLink(target as MessagePort, linkOpts) : await dial(addr!, linkOpts, timeout, client.id)
     client.add(['Connected', 'Handshaking'])
     const expected = opts.schema
     const welcome = await handshake(link, client, {
@@ -100,25 +102,6 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     client.addErrState(e instanceof TimeoutError ? 'ErrNetwork' : errState(e.code), e)
     throw e
   }
-}
-
-function dial(host: string, port: number, opts: LinkOptions, timeout: number, id: string): Promise<SocketLink> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port })
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new TimeoutError(id, `connecting to tcp://${host}:${port}`, timeout))
-    }, timeout)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      socket.removeAllListeners('error')
-      resolve(new SocketLink(socket, opts))
-    })
-    socket.once('error', (err) => {
-      clearTimeout(timer)
-      reject(new RpcError('ERR_RPC_NETWORK', `cannot connect to tcp://${host}:${port}: ${err.message}`, { cause: err }))
-    })
-  })
 }
 
 function handshake(link: Link, client: Machine<ClientStateNames>, hello: { token: string | null; schemaHash: string | null },

@@ -1,11 +1,12 @@
 /**
- * A `Link` is one connection carrying messages, whatever the transport: a TCP socket (length-prefixed frames) or a
- * worker_threads `MessagePort` (one msgpack `Uint8Array` per `postMessage`). It decodes and checks what arrives;
+ * A `Link` is one connection carrying messages, whatever the transport: a TCP socket (length-prefixed frames), a
+ * WebSocket (one binary message each) or a worker_threads `MessagePort` (one msgpack `Uint8Array` per `postMessage`). It decodes and checks what arrives;
  * bad bytes never throw out of it: the link sends an `ERROR` (best effort), closes, and reports the error once
  * through `onClose`.
  */
 import type { Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
+import type { WebSocket } from 'ws'
 import { decode, DEFAULT_MAX_FRAME, encode, encodeFrame, FrameReader } from './codec.js'
 import { RpcError } from './errors.js'
 import { Msg, parseMessage, toWire, type Message } from './protocol.js'
@@ -173,5 +174,49 @@ export class PortLink extends Link {
 
   protected release(): void {
     this.port.close()
+  }
+}
+
+/** A link over a WebSocket (`ws`): one binary message per protocol message, no length prefix. */
+export class WsLink extends Link {
+  constructor(readonly ws: WebSocket, opts: LinkOptions = {}) {
+    super(opts)
+    ws.binaryType = 'nodebuffer'
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.fail(new RpcError('ERR_RPC_PROTOCOL', 'a WebSocket message must be binary msgpack'))
+        return
+      }
+      if (data.length > this.maxFrame) {
+        this.fail(new RpcError('ERR_RPC_FRAME_TOO_LARGE',
+          `message of ${data.length} bytes exceeds the maximum of ${this.maxFrame}`))
+        return
+      }
+      this.receive(data)
+    })
+    ws.on('error', (err: Error) => {
+      const tooLarge = /max payload|too big|1009/i.test(err.message)
+      this.finish(new RpcError(tooLarge ? 'ERR_RPC_FRAME_TOO_LARGE' : 'ERR_RPC_NETWORK', `WebSocket error: ${err.message}`,
+        { cause: err }))
+    })
+    ws.on('close', () => {
+      this.finish(new RpcError('ERR_RPC_CLOSED', 'connection closed by the peer'))
+      this.settled()
+    })
+  }
+
+  protected write(wire: unknown[]): void {
+    this.ws.send(encode(wire), { binary: true })
+    if (this.ws.bufferedAmount > this.maxBuffered) {
+      this.fail(new RpcError('ERR_RPC_SLOW_CONSUMER', `peer stalled with ${this.ws.bufferedAmount} bytes queued`))
+    }
+  }
+
+  protected release(): void {
+    // the closing handshake flushes what is queued; a peer that never answers it is cut off after a second
+    this.ws.close(1000)
+    const t = setTimeout(() => this.ws.terminate(), 1000)
+    t.unref()
+    this.ws.once('close', () => clearTimeout(t))
   }
 }

@@ -3,21 +3,23 @@
  * only through its public API (`transitions$`, `time()`, mutations) and pushes coalesced clock diffs to every
  * client.
  */
-import { createServer, type Server as NetServer } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
 import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
 import { RpcError } from './errors.js'
-import { PortLink, SocketLink, type Link, type LinkOptions } from './link.js'
+import { PortLink, type Link, type LinkOptions } from './link.js'
+import { listen, type Listener } from './listeners.js'
 import type { WireState } from './protocol.js'
 import { hashWire, schemaToWire } from './schema-wire.js'
 import { ServerSchema, type ServerStateNames } from './server.schema.js'
 import { Session, type SessionHost } from './session.js'
-import { formatTcpUrl, parseTcpUrl } from './url.js'
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends LinkOptions {
-  /** `tcp://host:port` to listen on (port 0 = any free port). Without it, only `accept(port)` serves clients. */
+  /**
+   * `tcp://host:port` or `ws://host:port/path` to listen on (port 0 = any free port). Without it, only
+   * `accept(port)` serves clients.
+   */
   url?: string
   /** Shared secret every client's `HELLO` must carry. */
   token?: string
@@ -57,8 +59,7 @@ export class RpcServer implements SessionHost {
   readonly token: string | undefined
   readonly handshakeTimeout: number
   readonly pushInterval: number
-  #url: string | undefined
-  #net: NetServer | null = null
+  #listener: Listener | null = null
   readonly #sessions = new Set<Session>()
   readonly #linkOpts: LinkOptions
   readonly #sub: Subscription
@@ -92,9 +93,9 @@ export class RpcServer implements SessionHost {
     return this.machine.id
   }
 
-  /** The bound `tcp://host:port` (port filled in), or undefined for a server without a listener. */
+  /** The bound `tcp://host:port` or `ws://host:port/path` (port filled in); undefined without a listener. */
   get url(): string | undefined {
-    return this.#url
+    return this.#listener?.url
   }
 
   /** Clients that completed the handshake and are still connected. */
@@ -104,27 +105,17 @@ export class RpcServer implements SessionHost {
     return n
   }
 
-  /** @internal Binds the TCP listener (called by `serve`). */
-  listen(url: string): Promise<void> {
-    const { host, port } = parseTcpUrl(url, 'serve()')
-    const net = createServer((socket) => this.#accept(new SocketLink(socket, this.#linkOpts)))
-    this.#net = net
-    return new Promise((resolve, reject) => {
-      net.once('error', (err) => {
-        const e = new RpcError('ERR_RPC_NETWORK', `serve(): cannot listen on ${url}: ${err.message}`, { cause: err })
-        this.machine.addErrState('ErrNetwork', e)
-        this.#net = null
-        this.#sub.unsubscribe()
-        reject(e)
-      })
-      net.listen(port, host, () => {
-        const addr = net.address()
-        this.#url = typeof addr === 'object' && addr !== null ? formatTcpUrl(addr.address, addr.port) : url
-        net.on('error', (err) => this.machine.addErrState('ErrNetwork', err))
-        this.machine.add('Listening')
-        resolve()
-      })
-    })
+  /** @internal Binds the listener (called by `serve`). */
+  async listen(url: string): Promise<void> {
+    try {
+      this.#listener = await listen(url, this.#linkOpts, (l) => this.#accept(l),
+        (err) => this.machine.addErrState('ErrNetwork', err))
+    } catch (err) {
+      this.machine.addErrState('ErrNetwork', err)
+      this.#sub.unsubscribe()
+      throw err
+    }
+    this.machine.add('Listening')
   }
 
   /**
@@ -194,10 +185,9 @@ export class RpcServer implements SessionHost {
     this.#sub.unsubscribe()
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
-    for (const s of [...this.#sessions]) s.link.bye('server closing')
-    const net = this.#net
-    this.#net = null
-    if (net) await new Promise<void>((resolve) => net.close(() => resolve()))
+    const sessions = [...this.#sessions]
+    for (const s of sessions) s.link.bye('server closing')
+    await Promise.all([this.#listener?.close(), ...sessions.map((s) => s.link.done)])
     this.machine.add('Closed')
   }
 

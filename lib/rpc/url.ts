@@ -1,24 +1,27 @@
 /**
- * RPC addresses: `tcp://host:port` (port 0 = any free port).
+ * RPC addresses: `tcp://host:port` and `ws://host:port/path` (port 0 = any free port, when serving).
  */
 import { InvalidArgumentError } from '../machine/index.js'
 
-/** A parsed `tcp://` address. */
-export interface TcpAddress {
+/** A parsed address. `path` is `/…` for WebSocket, empty for TCP. */
+export interface RpcAddress {
+  scheme: 'tcp' | 'ws'
   host: string
   port: number
+  path: string
 }
 
 /**
- * Parses `tcp://host:port`; throws `InvalidArgumentError` for anything else.
+ * Parses `tcp://host:port` or `ws://host:port[/path]`; throws `InvalidArgumentError` for anything else.
  *
  * ```ts
- * parseTcpUrl('tcp://127.0.0.1:0', 'serve()') // { host: '127.0.0.1', port: 0 }
+ * parseUrl('tcp://127.0.0.1:0', 'serve()')   // { scheme: 'tcp', host: '127.0.0.1', port: 0, path: '' }
+ * parseUrl('ws://localhost:80/rpc', 'x')    // { scheme: 'ws', host: 'localhost', port: 80, path: '/rpc' }
  * ```
  */
-export function parseTcpUrl(url: unknown, where: string): TcpAddress {
+export function parseUrl(url: unknown, where: string): RpcAddress {
   const bad = (): never => {
-    throw new InvalidArgumentError(where, 'url', "a 'tcp://host:port' address", url)
+    throw new InvalidArgumentError(where, 'url', "a 'tcp://host:port' or 'ws://host:port/path' address", url)
   }
   if (typeof url !== 'string') return bad()
   let u: URL
@@ -27,12 +30,20 @@ export function parseTcpUrl(url: unknown, where: string): TcpAddress {
   } catch {
     return bad()
   }
-  if (u.protocol !== 'tcp:' || u.hostname === '' || u.port === '') return bad()
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
-  return { host, port: Number(u.port) }
+  if (host === '' || u.search !== '' || u.hash !== '' || u.username !== '') return bad()
+  if (u.protocol === 'tcp:') {
+    if (u.port === '' || (u.pathname !== '' && u.pathname !== '/')) return bad()
+    return { scheme: 'tcp', host, port: Number(u.port), path: '' }
+  }
+  if (u.protocol === 'ws:') {
+    // the WHATWG URL drops the default port (80)
+    return { scheme: 'ws', host, port: u.port === '' ? 80 : Number(u.port), path: u.pathname === '' ? '/' : u.pathname }
+  }
+  return bad()
 }
 
-/** Formats a bound address as a `tcp://` URL. */
-export function formatTcpUrl(host: string, port: number): string {
-  return `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`
+/** Formats a bound address as a URL. */
+export function formatUrl(a: RpcAddress): string {
+  return `${a.scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}${a.path}`
 }

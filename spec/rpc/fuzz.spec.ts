@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { Result } from '../../lib/index.js'
 import {
   connect, encode, FrameReader, Msg, PROTOCOL_VERSION, serve, toWire, type RemoteMachine, type RpcServer,
@@ -76,6 +77,34 @@ describe('rpc fuzz: hostile frames at the server', () => {
     expect(server.clients).toBe(1)
     expect(server.machine.is('Ready')).toBe(true)
     expect(lines.some((l) => l.includes('ERR_RPC_PROTOCOL'))).toBe(true)
+  })
+
+  it('WebSocket: random binary and text messages never affect the good client', async () => {
+    const wsServer = await serve(src, { url: 'ws://127.0.0.1:0/rpc', handshakeTimeout: 200, maxFrame: 4096 })
+    try {
+      const body: fc.Arbitrary<Buffer | string> = fc.oneof(
+        fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        fc.anything({ maxDepth: 3 }).map(safeEncode),
+        fc.string({ maxLength: 30 }),
+        fc.constant(Buffer.alloc(5000)), // over maxFrame
+      )
+      await fc.assert(fc.asyncProperty(fc.boolean(), fc.array(body, { minLength: 1, maxLength: 5 }), async (withHello, bodies) => {
+        const ws = new WebSocket(wsServer.url!)
+        ws.on('error', () => undefined)
+        await new Promise((r) => ws.once('open', r))
+        const closed = new Promise((r) => ws.once('close', r))
+        if (withHello) ws.send(hello.subarray(4))
+        for (const b of bodies) ws.send(b)
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 15))])
+        ws.terminate()
+        await closed
+        expect(await good.toggle('Job')).toBe(Result.Executed)
+        expect(good.time()).toEqual(src.time())
+      }), { numRuns: 60 })
+    } finally {
+      await wsServer.close()
+    }
+    expect(wsServer.clients).toBe(0)
   })
 
   it('FrameReader reassembles any chunking of valid frames', () => {

@@ -1,22 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Result, TimeoutError, UnknownStateError } from '../../lib/index.js'
-import { connect, serve } from '../../lib/rpc/index.js'
-import type { SourceSchema } from './support.js';
-import { Cleanup, newSource } from './support.js'
+import { DisposedError, Result, TimeoutError, UnknownStateError } from '../../lib/index.js'
+import { Cleanup, newSource, pair, TRANSPORTS, type SourceSchema } from './support.js'
 
 const c = new Cleanup()
 afterEach(() => c.run())
 
-describe('rpc over TCP: the mirror', () => {
+describe.each(TRANSPORTS)('rpc mirror over %s', (transport) => {
   it('mirrors the clock at connect and after source mutations (pushes)', async () => {
     const src = newSource()
     src.add(['Start', 'Busy'])
-    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0' }))
-    expect(server.url).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/)
-    expect(server.url).not.toMatch(/:0$/)
-    const remote = c.add(await connect(server.url!))
+    const { server, remote } = await pair<typeof SourceSchema>(c, src, transport)
+    if (transport === 'port') expect(server.url).toBeUndefined()
+    else expect(server.url).toMatch(transport === 'tcp' ? /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/ : /^ws:\/\/127\.0\.0\.1:[1-9]\d*\/rpc$/)
     expect(remote.id).toBe('src')
     expect(remote.names).toEqual(src.names)
+    expect(remote.has('Busy')).toBe(true)
+    expect(remote.has('Nope')).toBe(false)
     expect(remote.is(['Start', 'Busy'])).toBe(true)
     expect(remote.time()).toEqual(src.time())
     expect(remote.client.is('Ready')).toBe(true)
@@ -30,22 +29,24 @@ describe('rpc over TCP: the mirror', () => {
     src.add('Idle')
     await remote.when('Idle')
     expect(remote.not('Busy')).toBe(true)
+    expect(remote.any(['Busy', 'Start'], 'Idle')).toBe(true)
     expect(remote.activeStates).toEqual(['Start', 'Ready', 'Idle'])
     expect(remote.clock(['Start', 'Idle'])).toEqual({ Start: 1, Idle: 1 })
+    expect(remote.time(['Idle', 'Start'])).toEqual([1, 1])
     expect(remote.toString()).toBe(src.toString())
+    expect(remote.queueTick).toBe(src.queueTick)
   })
 
   it('forwards mutations and resolves with the real result, the mirror already updated', async () => {
     const src = newSource()
     src.bind({ BusyEnter: (e: { args: Record<string, unknown> }) => e.args['ok'] !== false })
-    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0', pushInterval: 1000 }))
-    const remote = c.add(await connect<typeof SourceSchema>(server.url!))
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport, { pushInterval: 1000 })
     expect(await remote.add('Start')).toBe(Result.Executed)
     expect(remote.is('Start')).toBe(true) // from the reply's diff, not a push (pushInterval 1 s)
     expect(await remote.add('Ready')).toBe(Result.Executed)
     expect(await remote.add('Busy', { ok: false })).toBe(Result.Canceled)
     expect(src.is('Busy')).toBe(false)
-    expect(await remote.add('Busy', { ok: true })).toBe(Result.Executed)
+    expect(await remote.add('Busy', { ok: true, nested: { list: [1, 'a', null, new Uint8Array([1])] } })).toBe(Result.Executed)
     expect(await remote.toggle('Busy')).toBe(Result.Executed)
     expect(src.is('Busy')).toBe(false)
     expect(await remote.set(['Start', 'Idle'])).toBe(Result.Executed)
@@ -58,12 +59,21 @@ describe('rpc over TCP: the mirror', () => {
     expect(await remote.addErrState('Err', 'str')).toBe(Result.Executed)
     expect(remote.is(['Err', 'Exception'])).toBe(true)
     expect(remote.tick('Exception')).toBe(src.tick('Exception'))
+    expect(remote.mirror.is('Exception')).toBe(true)
   })
 
-  it('whenTicks and state$ resolve from pushes', async () => {
+  it('passes args to the source handlers', async () => {
     const src = newSource()
-    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0', pushInterval: 0 }))
-    const remote = c.add(await connect<typeof SourceSchema>(server.url!))
+    const seen: unknown[] = []
+    src.bind({ JobState: (e: { args: Record<string, unknown> }) => void seen.push(e.args) })
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport)
+    await remote.add('Job', { id: 7, tags: ['a'], meta: { ok: true }, gone: undefined })
+    expect(seen).toEqual([{ id: 7, tags: ['a'], meta: { ok: true }, gone: null }])
+  })
+
+  it('whenTicks, whenTime and state$ resolve from pushes', async () => {
+    const src = newSource()
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport, { pushInterval: 0 })
     const seen: boolean[] = []
     const sub = remote.state$('Start').subscribe((v) => seen.push(v))
     c.defer(() => sub.unsubscribe())
@@ -73,20 +83,27 @@ describe('rpc over TCP: the mirror', () => {
     src.add('Start')
     src.add('Job')
     await ticks
+    await remote.ping() // with pushInterval 0, every diff sent before the PONG has been applied
     expect(remote.tick('Job')).toBe(src.tick('Job'))
+    const time = remote.whenTime(['Job', 'Start'], [7, 2])
+    src.add('Job')
     src.remove('Start')
+    await time
     await remote.whenNot('Start')
     expect(seen).toEqual([false, true, false])
   })
 
-  it('throws on unknown states and non-plain args; rejects with TimeoutError at the deadline', async () => {
+  it('throws on unknown states and non-plain args; rejects with TimeoutError at the deadline; honours signals', async () => {
     const src = newSource()
-    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0' }))
-    const remote = c.add(await connect(server.url!, { timeout: 300 }))
-    expect(() => remote.is('Nope')).toThrow(UnknownStateError)
-    expect(() => remote.add('Nope')).toThrow(UnknownStateError)
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport, {}, { timeout: 300 })
+    expect(() => remote.is('Nope' as never)).toThrow(UnknownStateError)
+    expect(() => remote.add('Nope' as never)).toThrow(UnknownStateError)
     expect(() => remote.add('Start', { d: new Date() })).toThrow(TypeError)
     expect(() => remote.add('Start', { f: () => 1 })).toThrow(TypeError)
+    expect(() => remote.add('Start', { big: 1n })).toThrow(TypeError)
+    await expect(remote.add('Start', undefined, { signal: AbortSignal.abort(new Error('no')) })).rejects.toThrow('no')
+    // a same-thread MessagePort cannot show a deadline: the source blocks the client too (see port.spec.ts)
+    if (transport === 'port') return
     // the source's handler takes longer than the call's deadline
     src.bind({ StartEnter: () => { const end = Date.now() + 150; while (Date.now() < end); } })
     const t0 = Date.now()
@@ -95,5 +112,31 @@ describe('rpc over TCP: the mirror', () => {
     // the late reply's diff is still applied
     await remote.when('Start', { timeout: 1000 })
     expect(remote.time()).toEqual(src.time())
+  })
+
+  it('close(): pending calls reject with ERR_RPC_CLOSED, mirror waiters with DisposedError; the server sees it', async () => {
+    const src = newSource()
+    const { server, remote } = await pair<typeof SourceSchema>(c, src, transport)
+    await server.machine.when('ClientConnected')
+    const waiting = remote.when('Ready')
+    await remote.close()
+    await expect(waiting).rejects.toBeInstanceOf(DisposedError)
+    expect(remote.client.is('Disconnected')).toBe(true)
+    expect(remote.client.is('Exception')).toBe(false)
+    await expect(remote.add('Start')).rejects.toMatchObject({ code: 'ERR_RPC_CLOSED' })
+    await expect(remote.ping()).rejects.toMatchObject({ code: 'ERR_RPC_CLOSED' })
+    await server.machine.when('ClientDisconnected')
+    expect(server.clients).toBe(0)
+    expect(server.machine.is('Exception')).toBe(false)
+  })
+
+  it('server.close(): the client goes Disconnected, its calls reject', async () => {
+    const src = newSource()
+    const { server, remote } = await pair<typeof SourceSchema>(c, src, transport)
+    await server.close()
+    await remote.client.when('Disconnected', { timeout: 2000 })
+    expect(remote.connected).toBe(false)
+    await expect(remote.add('Start')).rejects.toMatchObject({ code: 'ERR_RPC_CLOSED' })
+    expect(server.machine.is('Closed')).toBe(true)
   })
 })

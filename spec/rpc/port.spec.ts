@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Result } from '../../lib/index.js'
+import { Result, TimeoutError } from '../../lib/index.js'
 import { connect, serve } from '../../lib/rpc/index.js'
 import type { SourceSchema } from './support.js';
 import { Cleanup, newSource } from './support.js'
@@ -36,6 +36,16 @@ describe('rpc over MessagePort', () => {
     const [done] = (await once(worker, 'message')) as [{ time: number[] }]
     await remote.whenTime(['Job'], [1])
     expect(remote.time()).toEqual(done.time)
+
+    // a deadline: the worker's event loop is blocked, the call times out, its late reply is still applied
+    worker.postMessage({ op: 'block', ms: 300 })
+    const t0 = Date.now()
+    const job = remote.tick('Job')
+    await expect(remote.add('Job', undefined, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError)
+    expect(Date.now() - t0).toBeLessThan(250)
+    await remote.ping({ timeout: 2000 })
+    expect(remote.tick('Job')).toBe(job + 2)
+    expect(await remote.toggle('Busy')).toBe(Result.Executed)
 
     worker.postMessage({ op: 'stop' })
     await remote.client.when('Disconnected', { timeout: 2000 })

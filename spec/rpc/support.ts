@@ -3,8 +3,27 @@
  * speaks frames directly (for fake servers and hostile clients).
  */
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net'
-import { Machine, schema } from '../../lib/index.js'
-import { decode, encodeFrame, FrameReader, parseMessage, toWire, type Message } from '../../lib/rpc/index.js'
+import { MessageChannel } from 'node:worker_threads'
+import { Machine, schema, type Schema, type StateNames } from '../../lib/index.js'
+import {
+  connect, decode, encodeFrame, FrameReader, parseMessage, serve, toWire,
+  type ConnectOptions, type Message, type RemoteMachine, type RpcServer, type ServeOptions,
+} from '../../lib/rpc/index.js'
+
+/** The transports every mirror test runs on. */
+export const TRANSPORTS = ['tcp', 'ws', 'port'] as const
+export type Transport = (typeof TRANSPORTS)[number]
+
+/** Serves `src` and connects one client over `transport` (MessagePort: a channel in this thread). */
+export async function pair<S extends Schema<string>>(c: Cleanup, src: Machine<StateNames<S>>, transport: Transport,
+  sopts: Omit<ServeOptions, 'url'> = {}, copts: ConnectOptions<S> = {}): Promise<{ server: RpcServer; remote: RemoteMachine<StateNames<S>> }> {
+  const url = transport === 'tcp' ? 'tcp://127.0.0.1:0' : transport === 'ws' ? 'ws://127.0.0.1:0/rpc' : undefined
+  const server = c.add(await serve(src as unknown as Machine<string>, { ...sopts, ...(url ? { url } : {}) }))
+  if (transport !== 'port') return { server, remote: c.add(await connect<S>(server.url!, copts)) }
+  const { port1, port2 } = new MessageChannel()
+  server.accept(port1)
+  return { server, remote: c.add(await connect<S>(port2, copts)) }
+}
 
 export const SourceSchema = schema({
   Start: {},

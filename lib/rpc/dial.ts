@@ -1,0 +1,45 @@
+/**
+ * Opening a client's transport by URL scheme: a TCP socket for `tcp://`, a WebSocket for `ws://`. Resolves with a
+ * ready {@link Link}, or rejects with `RpcError` `ERR_RPC_NETWORK` / `TimeoutError` (the attempt then aborted).
+ */
+import { connect as netConnect } from 'node:net'
+import { WebSocket } from 'ws'
+import { TimeoutError } from '../machine/index.js'
+import { RpcError } from './errors.js'
+import { SocketLink, WsLink, type Link, type LinkOptions } from './link.js'
+import { formatUrl, type RpcAddress } from './url.js'
+
+/** Dials `addr` within `timeout` ms; `owner` names the client in a `TimeoutError`. */
+export function dial(addr: RpcAddress, opts: LinkOptions, timeout: number, owner: string): Promise<Link> {
+  const url = formatUrl(addr)
+  return new Promise((resolve, reject) => {
+    let abort: () => void = () => undefined
+    const timer = setTimeout(() => {
+      abort()
+      reject(new TimeoutError(owner, `connecting to ${url}`, timeout))
+    }, timeout)
+    const failed = (err: Error): void => {
+      clearTimeout(timer)
+      reject(new RpcError('ERR_RPC_NETWORK', `cannot connect to ${url}: ${err.message}`, { cause: err }))
+    }
+    if (addr.scheme === 'tcp') {
+      const socket = netConnect({ host: addr.host, port: addr.port })
+      abort = () => socket.destroy()
+      socket.once('error', failed)
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        socket.off('error', failed)
+        resolve(new SocketLink(socket, opts))
+      })
+      return
+    }
+    const ws = new WebSocket(url, { maxPayload: opts.maxFrame ?? 1024 * 1024, perMessageDeflate: false })
+    abort = () => ws.terminate()
+    ws.once('error', failed)
+    ws.once('open', () => {
+      clearTimeout(timer)
+      ws.off('error', failed)
+      resolve(new WsLink(ws, opts))
+    })
+  })
+}
