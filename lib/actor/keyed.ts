@@ -142,9 +142,12 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     } else {
       this.entries.set(key, (e = { key, phase: 'inactive', slot: false, waiting: [], idle: undefined, passivated: undefined }))
     }
-    if (e.phase === 'active' && !this.gone(e)) {
-      this.armIdle(e)
-      return this.supervisor.deliverTo(this.childId(e.key), env, opts)
+    if (e.phase === 'active') {
+      if (!this.gone(e)) {
+        this.armIdle(e)
+        return this.supervisor.deliverTo(this.childId(e.key), env, opts)
+      }
+      this.entries.set(key, e) // its actor was stopped for good: this message activates it again
     }
     e.waiting.push({ env, opts })
     if (e.phase === 'inactive') this.activate(e).catch(this.report)
@@ -186,7 +189,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     if (!load) return undefined
     let snap: unknown
     try {
-      snap = await load(key)
+      snap = await load.call(this.opts, key)
     } catch (err) {
       throw new ActivationError(this.opts.id, key, `load() failed (${describe(err)})`, { cause: err })
     }
@@ -241,13 +244,17 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     else if (this.entries.get(e.key) === e) this.entries.delete(e.key)
   }
 
-  /** True (and the entry reset) when its actor was stopped for good by the supervisor (a `stop` directive…). */
+  /**
+   * True when the entry's actor was stopped for good by the supervisor (a `stop` directive, `temporary`…): the entry
+   * is reset, and forgotten unless messages wait (the caller then activates it again).
+   */
   private gone(e: Entry): boolean {
     if (this.supervisor.child(this.childId(e.key))) return false
     cancelLater(e.idle)
     e.idle = undefined
     e.phase = 'inactive'
     this.releaseSlot(e)
+    if (e.waiting.length === 0 && this.entries.get(e.key) === e) this.entries.delete(e.key)
     return true
   }
 

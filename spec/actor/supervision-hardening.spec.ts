@@ -280,3 +280,17 @@ describe('keyed maxActive under concurrency', () => {
     system = undefined
   })
 })
+
+describe('keyed actors stopped for good by their supervisor', () => {
+  it('a keyed actor stopped by a stop directive is activated again by the next message', async () => {
+    const sys = (system = new ActorSystem())
+    const keyed = new Keyed(sys, { id: 'k', schema: ss, handlers, decide: () => 'stop' })
+    expect(await keyed.ref('a').ask('Work', { n: 1 })).toBe('#1:1')
+    await expect(keyed.ref('a').ask('Crash')).rejects.toThrow('crash')
+    await keyed.supervisor.machine.when('ChildStopped', { timeout: 1000 })
+    expect(await keyed.passivate('a')).toBe(false)
+    expect(keyed.tracked.entries).toBe(0)
+    expect(await keyed.ref('a').ask('Work', { n: 2 }, { timeout: 1000 })).toBe('#1:2')
+    expect(keyed.activations).toBe(2)
+  })
+})
