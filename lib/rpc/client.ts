@@ -25,6 +25,11 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
   schema?: S
   /** Deadline in ms for connecting + handshake and the default for every call (default 5000). */
   timeout?: number
+  /**
+   * Keep-alive period in ms (default 10 000; 0 = off): a `PING` after a quiet period, and the connection fails with
+   * `ERR_RPC_NETWORK` when nothing arrives for twice the period.
+   */
+  keepAlive?: number
   /** Id of the client machine (default `rc-<random>`). */
   id?: string
   logLevel?: LogLevel
@@ -48,6 +53,10 @@ export async function connect<S extends Schema<string> = Schema<string>>(
   const timeout = opts.timeout ?? 5000
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
     throw new OutOfRangeError(where, 'timeout', 'a finite number > 0', timeout)
+  }
+  const keepAlive = opts.keepAlive ?? 10_000
+  if (typeof keepAlive !== 'number' || !(keepAlive >= 0) || !Number.isFinite(keepAlive)) {
+    throw new OutOfRangeError(where, 'keepAlive', 'a finite number ≥ 0', keepAlive)
   }
   if (opts.token !== undefined && typeof opts.token !== 'string') {
     throw new InvalidArgumentError(where, 'token', 'a string', opts.token)
@@ -86,7 +95,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick))
     const remote = new RemoteMachine<StateNames<S>>({
       client, link, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
-      sourceId: welcome.sourceId, time: welcome.time, queueTick: welcome.queueTick, timeout,
+      sourceId: welcome.sourceId, time: welcome.time, queueTick: welcome.queueTick, timeout, keepAlive,
     })
     client.add('Ready')
     return remote

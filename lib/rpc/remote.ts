@@ -25,6 +25,8 @@ export interface MirrorInit<N extends string> {
   time: number[]
   queueTick: number
   timeout: number
+  /** Ms between keep-alive pings; 0 = off. */
+  keepAlive: number
 }
 
 /**
@@ -72,8 +74,12 @@ export class RemoteMachine<N extends string = string> {
     this.#requests = new Requests(init.client.id, init.timeout)
     this.#pings = new Requests(init.client.id, init.timeout)
     this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
-    this.#link.onMessage = (m) => this.#receive(m)
+    this.#link.onMessage = (m) => {
+      this.#seen = Date.now()
+      this.#receive(m)
+    }
     this.#link.onClose = (err) => this.#lost(err)
+    if (init.keepAlive > 0) this.#startKeepAlive(init.keepAlive)
   }
 
   get names(): readonly N[] {
@@ -280,6 +286,25 @@ export class RemoteMachine<N extends string = string> {
   }
 
   #serverError: RpcError | null = null
+  #seen = Date.now()
+  #keepAlive: ReturnType<typeof setInterval> | null = null
+
+  /**
+   * Every `ms`: a `PING` when the link was quiet; the link fails (`ERR_RPC_NETWORK`) when nothing at all arrived for
+   * 2 × `ms` — a server that vanished without closing the connection.
+   */
+  #startKeepAlive(ms: number): void {
+    let n = 0
+    this.#keepAlive = setInterval(() => {
+      const quiet = Date.now() - this.#seen
+      if (quiet >= 2 * ms) {
+        this.#link.fail(new RpcError('ERR_RPC_NETWORK', `remote ${this.id}: keep-alive: nothing received for ${quiet} ms`))
+      } else if (quiet >= ms / 2) {
+        this.#link.send({ type: Msg.Ping, n: n++ })
+      }
+    }, ms)
+    this.#keepAlive.unref?.()
+  }
 
   #apply(pairs: readonly number[], queueTick: number, sum: number): void {
     if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
@@ -319,6 +344,7 @@ export class RemoteMachine<N extends string = string> {
   }
 
   #lost(err: RpcError | null): void {
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive)
     const cause = this.#serverError ?? err
     const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
     this.#requests.rejectAll(closed)

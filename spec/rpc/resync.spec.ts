@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checksum, connect, Msg, PROTOCOL_VERSION, schemaHash, schemaToWire, type Message } from '../../lib/rpc/index.js'
-import { Cleanup, RawPeer, rawServer, SourceSchema } from './support.js'
+import {
+  checksum, connect, Msg, PROTOCOL_VERSION, schemaHash, schemaToWire, serve, type Message,
+} from '../../lib/rpc/index.js'
+import { Cleanup, newSource, RawPeer, rawServer, SourceSchema } from './support.js'
 
 const c = new Cleanup()
 afterEach(() => c.run())
@@ -95,5 +97,37 @@ describe('rpc clock sync', () => {
         schema: wire as never, time: [], queueTick: 1 })
       expect(await remoteP).toMatchObject({ code: 'ERR_RPC_SCHEMA' })
     }
+  })
+})
+
+describe('rpc keep-alive', () => {
+  it('pings a quiet server and fails the link (ErrNetwork) when nothing comes back', async () => {
+    const fake = await fakeServer()
+    const remoteP = connect<typeof SourceSchema>(fake.url, { keepAlive: 40 })
+    const peer = await fake.peer
+    await peer.until((m) => m.length >= 1)
+    peer.send({ type: Msg.Welcome, version: PROTOCOL_VERSION, serverId: 'fake', sourceId: 'fake-src',
+      schemaHash: schemaHash(SourceSchema), schema: schemaToWire(SourceSchema), time: new Array<number>(n).fill(0),
+      queueTick: 1 })
+    const remote = c.add(await remoteP)
+    // answer the first ping, then go silent
+    await peer.until((m) => m.some((x) => (x as unknown[])[0] === Msg.Ping))
+    const ping = peer.parsed().find((m) => m?.type === Msg.Ping) as { n: number }
+    peer.send({ type: Msg.Pong, n: ping.n })
+    const t0 = Date.now()
+    await remote.client.when('ErrNetwork', { timeout: 2000 })
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(40)
+    expect(remote.client.is('Disconnected')).toBe(true)
+    expect(remote.client.err).toMatchObject({ code: 'ERR_RPC_NETWORK' })
+    expect(String((remote.client.err as Error).message)).toContain('keep-alive')
+  })
+
+  it('a live server keeps the link up', async () => {
+    const src = newSource()
+    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0' }))
+    const remote = c.add(await connect(server.url!, { keepAlive: 20 }))
+    await new Promise((r) => setTimeout(r, 150))
+    expect(remote.connected).toBe(true)
+    expect(remote.client.is('Ready')).toBe(true)
   })
 })
