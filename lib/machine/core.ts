@@ -216,9 +216,10 @@ export class Core {
   /** Calls one tracer hook on every tracer; a throwing tracer is reported, never propagated. */
   trace<K extends keyof Tracer>(hook: K, ...args: Parameters<NonNullable<Tracer[K]>>): void {
     for (const t of this.tracers) {
-      const fn = t[hook] as ((...a: unknown[]) => void) | undefined
-      if (!fn) continue
       try {
+        // Read inside the try: a tracer is user code, its getter or proxy trap may throw too.
+        const fn = t[hook] as ((...a: unknown[]) => void) | undefined
+        if (!fn) continue
         fn.apply(t, args)
       } catch (err) {
         this.report(`tracer ${hook} threw: ${safeString(err)}`)

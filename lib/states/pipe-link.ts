@@ -108,9 +108,9 @@ class PipeImpl implements Pipe {
     if (this.#batch === batch) this.#batch = null
     if (!this.#active || this.target.disposed) return
     try {
-      const { args, error } = copyArgs(batch.args)
+      const { args, failed, error } = copyArgs(batch.args)
       this.#replay(batch, args)
-      if (error !== undefined) {
+      if (failed) {
         this.#fail(new PipeError(this.id, `the source's args could not be read, states were piped without them: ${
           safeString(error)}`, { cause: error }))
       }
@@ -152,12 +152,12 @@ class PipeImpl implements Pipe {
   }
 }
 
-/** A plain copy of a transition's args, read once; `{}` and the error when reading them throws. */
-function copyArgs(args: Args): { args: Args; error?: unknown } {
+/** A plain copy of a transition's args, read once; `{}`, `failed` and the error when reading them throws. */
+function copyArgs(args: Args): { args: Args; failed: boolean; error?: unknown } {
   try {
-    return { args: { ...args } }
+    return { args: { ...args }, failed: false }
   } catch (error) {
-    return { args: {}, error: error ?? new Error('reading args threw undefined') }
+    return { args: {}, failed: true, error }
   }
 }
 

@@ -142,6 +142,16 @@ describe('Machine methods', () => {
     expect(m.detachTracer(t)).toBe(true)
   })
 
+  it('a tracer whose hooks cannot be read is reported, never fails a mutation', () => {
+    const lines: string[] = []
+    const m = new Machine(ss, { id: 'tr', logLevel: LogLevel.Changes, logger: (_, l) => lines.push(l) })
+    m.bindTracer(any(new Proxy({}, { get: () => { throw new Error('hook trap') } })))
+    m.bindTracer(any(revoked()))
+    expect(m.add('A')).toBe(0)
+    expect(m.is('A')).toBe(true)
+    expect(lines.some((l) => l.includes('[error] tracer transitionEnd threw: hook trap'))).toBe(true)
+  })
+
   it('args: an object (also an array or null-prototype object) or undefined are accepted', () => {
     const m = mk()
     expect(m.add('A', Object.create(null) as never)).toBe(0)
