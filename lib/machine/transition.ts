@@ -349,9 +349,12 @@ function returned(core: Core, tx: Tx, name: string, state: number, tick: number,
   return THREW
 }
 
-/** The transition's called states include Exception (an `addErr`, or the add that a handler failure prepended). */
+/**
+ * The transition adds Exception: an add or set calling it (an `addErr`, or the add a handler failure prepended). A
+ * remove of Exception is not one: a failure there cancels it and adds Exception again, as anywhere else.
+ */
 function addsException(core: Core, tx: Tx): boolean {
-  return tx.calledIdx.includes(core.c.exception)
+  return tx.type !== 'remove' && tx.calledIdx.includes(core.c.exception)
 }
 
 /**
@@ -380,8 +383,7 @@ function handlerThrew(core: Core, tx: Tx, name: string, thrown: unknown): void {
   if (!failureMayReAdd(core, name, err)) return
   core.err = err
   if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${name}: ${safeString(err)}`)
-  const exc = core.c.exception
-  if (tx.calledIdx.includes(exc)) {
+  if (addsException(core, tx)) {
     if (firstFailure(core) || core.log.on(LogLevel.Changes)) {
       const handling = safeGet(tx.args, 'err')
       core.report(`${name} threw while adding Exception${handling === undefined ? '' : ` (for: ${safeString(handling)})`}` +
@@ -389,7 +391,7 @@ function handlerThrew(core: Core, tx: Tx, name: string, thrown: unknown): void {
     }
     return
   }
-  prepend(core, 'add', [exc], { err, handler: name })
+  prepend(core, 'add', [core.c.exception], { err, handler: name })
 }
 
 function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {

@@ -89,6 +89,16 @@ async function cycle(name, m, start, count) {
   out.anyEnter = { result, calls, loop: m.err instanceof LoopError, exception: m.is('Exception'), queueLen: m.queueLen }
 }
 {
+  // ExceptionState removes Exception; the remove fails in AnyEnter, which adds Exception again, and so on
+  let calls = 0
+  const m = new Machine(schema({ A: {} }), { handlers: {
+    AnyEnter() { if (++calls < 100000) throw new Error('any') },
+    ExceptionState() { m.remove('Exception') },
+  } })
+  const result = m.add('A')
+  out.removeLoop = { result, calls, loop: m.err instanceof LoopError, exception: m.is('Exception') }
+}
+{
   let reject = true
   const m = new Machine(schema({ A: { multi: true } }), { handlers: {
     async ExceptionState() { if (reject) throw new Error('storm') },
@@ -186,6 +196,15 @@ describe('Exception storms (in a child process)', () => {
     expect(r.loop).toBe(true)
     expect(r.exception).toBe(true)
     expect(r.queueLen).toBe(0)
+  })
+
+  it('ExceptionState removing Exception while the remove keeps failing: the storm ends with Exception active', () => {
+    const r = out.removeLoop ?? {}
+    expect(r.result).toBe(Result.Canceled)
+    expect(r.calls).toBeGreaterThan(100)
+    expect(r.calls).toBeLessThan(110)
+    expect(r.loop).toBe(true)
+    expect(r.exception).toBe(true)
   })
 
   it('a storm is over once failures stop for the window: the next failure is an ordinary Exception again', () => {
