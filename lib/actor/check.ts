@@ -7,8 +7,17 @@ import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/ind
 
 /** Message args: a plain object or undefined (as the core's `add()` takes them). */
 export function checkArgs(actorId: string, fn: string, args: unknown): asserts args is Args | undefined {
-  if (args === undefined || (typeof args === 'object' && args !== null && !Array.isArray(args))) return
+  if (args === undefined || (typeof args === 'object' && args !== null && !isArray(args))) return
   throw new InvalidArgumentError(`actor ${actorId}: ${fn}()`, 'args', 'an object or undefined', args)
+}
+
+/** `Array.isArray`, which throws for a revoked proxy: that is no usable object either (so: true). */
+export function isArray(v: unknown): boolean {
+  try {
+    return Array.isArray(v)
+  } catch {
+    return true
+  }
 }
 
 /** A timeout in ms: a number ≥ 0 or undefined (`Infinity` is allowed: no timeout). */
@@ -27,7 +36,7 @@ export function checkSignal(where: string, name: string, signal: unknown): asser
 
 /** An options argument: a (non-array) object or undefined. */
 export function checkOptions(where: string, opts: unknown, expected = 'an options object or undefined'): void {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || isArray(opts))) {
     throw new InvalidArgumentError(where, 'options', expected, opts)
   }
 }

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
+import { isArray } from './check.js'
 
 export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'reject' | 'red'
 
@@ -54,7 +55,7 @@ export function reply(env: Envelope, ok: boolean, value: unknown): void {
  */
 export function readMailboxOptions(where: string, opts: unknown, prefix = 'options.mailbox'): MailboxOptions {
   if (opts === undefined) return {}
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+  if (typeof opts !== 'object' || opts === null || isArray(opts)) {
     throw new InvalidArgumentError(where, prefix, 'a mailbox options object or undefined', opts)
   }
   const get = (key: string): unknown => {
@@ -99,10 +100,14 @@ export function readMailboxOptions(where: string, opts: unknown, prefix = 'optio
   }
   const prot = get('protected')
   if (prot !== undefined) {
-    if (!Array.isArray(prot) || !prot.every((m) => typeof m === 'string')) {
-      throw new InvalidArgumentError(where, `${prefix}.protected`, 'an array of message names', prot)
+    let names: string[] | null = null
+    try {
+      if (Array.isArray(prot) && prot.every((m) => typeof m === 'string')) names = [...prot] as string[]
+    } catch {
+      names = null // a revoked or trapping proxy
     }
-    out.protected = [...prot] as string[]
+    if (names === null) throw new InvalidArgumentError(where, `${prefix}.protected`, 'an array of message names', prot)
+    out.protected = names
   }
   // checked once merged with the defaults: the watermarks depend on the capacity
   const cap = out.capacity ?? 1000
