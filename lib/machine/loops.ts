@@ -4,7 +4,7 @@
  *   Exception adds count too); the rest of the queue continues in a macrotask, so timers and I/O run in between.
  *   The run is not over meanwhile: `processing` stays true (mutations are queued and return their queue tick),
  *   `whenQueueEnds()` waits for the real end.
- * - Exception storm: handler failures that keep (re-)adding `Exception` (a handler that throws in every
+ * - Exception storm: handler failures that keep re-adding an active `Exception` (a handler that throws in every
  *   transition, an async `ExceptionState`/`AnyState` that always rejects) stop adding it after STORM_LIMIT within
  *   STORM_WINDOW ms (see `failureMayReAdd`). `mach.err` becomes a `LoopError` (ERR_LOOP) whose cause is the last
  *   failure, `Exception` stays active, one line is reported.
@@ -15,7 +15,7 @@ import { LoopError, OutOfRangeError } from './errors.js'
 import { LogLevel } from './types.js'
 
 export const DEFAULT_DRAIN_BUDGET = 10_000
-/** Handler failures (re-)adding Exception within STORM_WINDOW ms that make a storm. */
+/** Handler failures re-adding an active Exception within STORM_WINDOW ms that make a storm. */
 export const STORM_LIMIT = 100
 export const STORM_WINDOW = 1000
 /** A run that yielded this many times is reported (once) as a probable cycle. */
@@ -64,14 +64,19 @@ function next(core: Core): string {
 }
 
 /**
- * Counts a handler failure that would (re-)add Exception: every synchronous throw, and the rejections of async
- * handlers that ran in a transition adding Exception. Returns true when Exception may be added for it; false during
- * an Exception storm: more than STORM_LIMIT such failures with less than STORM_WINDOW ms between the first and the
- * last. The failure that starts a storm leaves a LoopError (cause: that failure) as `mach.err`, makes sure Exception
- * is active and is reported in one line; later ones are only logged (`[error:loop]`) until STORM_WINDOW ms pass
- * without one.
+ * Counts a handler failure that would re-add an active Exception: a synchronous throw (any handler), or the rejection
+ * of an async handler that ran in a transition adding Exception. Returns true when Exception may be added for it;
+ * false during an Exception storm: more than STORM_LIMIT such failures with less than STORM_WINDOW ms between the
+ * first and the last. The failure that starts a storm leaves a LoopError (cause: that failure) as `mach.err` and is
+ * reported in one line; later ones are only logged (`[error:loop]`) until STORM_WINDOW ms pass without one, or until
+ * Exception is removed. Failures while Exception is inactive are ordinary errors and are not counted: an application
+ * that handles its errors (removes Exception) never trips this, however many it has.
  */
 export function failureMayReAdd(core: Core, handler: string, err: unknown): boolean {
+  if (!core.isActive(core.c.exception)) {
+    core.stormed = false
+    return true
+  }
   const now = Date.now()
   if (core.stormed) {
     if (now - core.stormStart <= STORM_WINDOW) {
@@ -97,13 +102,12 @@ export function failureMayReAdd(core: Core, handler: string, err: unknown): bool
   const loop = new LoopError(core.id, detail, { cause: err })
   core.err = loop
   core.report(detail)
-  if (!core.isActive(core.c.exception)) core.mach.addErr(loop, { handler })
   return false
 }
 
-/** The first failure of a storm window: worth a printed line; the others are logged only. */
+/** A failure worth a printed line: not one of many re-adding an active Exception (those are logged only). */
 export function firstFailure(core: Core): boolean {
-  return core.stormCount <= 1
+  return core.stormCount <= 1 || !core.isActive(core.c.exception)
 }
 
 function describeErr(err: unknown): string {

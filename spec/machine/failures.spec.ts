@@ -168,6 +168,18 @@ describe('errors never vanish: a throw in a handler of a transition adding Excep
       'Exception is not re-added: enter fails'))).toHaveLength(1)
   })
 
+  it('many failures of an application that handles its errors (removes Exception) are never a storm', () => {
+    const m = new Machine(schema({ Req: { multi: true } }), {
+      handlers: {
+        ReqEnter: (e: Event) => { throw new Error(`bad ${e.args.n as number}`) },
+        ExceptionState: () => void m.remove('Exception'),
+      },
+    })
+    for (let n = 0; n < 300; n++) m.add('Req', { n })
+    expect((m.err as Error).message).toBe('bad 299')
+    expect(m.tick('Exception')).toBe(600)
+  })
+
   it('ExceptionEnter returning false still keeps Exception out (a decision, not a failure)', () => {
     const m = new Machine(ss, { handlers: { ExceptionEnter: () => false } })
     m.addErr(new Error('x'))
