@@ -157,9 +157,9 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.phase = 'activating'
     try {
       e.slot = await this.acquire()
-      if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
       const snapshot = await this.load(e.key)
-      if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
       const spec: ChildSpec<N, H, D> = {
         id: this.childId(e.key),
         schema: this.opts.schema,
@@ -341,6 +341,11 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       }
     }
     await Promise.all(passivations)
+  }
+
+  /** No new activations: this keyed supervisor stops, or the system shuts down (its supervisors stop one by one). */
+  private get ending(): boolean {
+    return this.closed || !this.supervisor.system.machine.is('Running')
   }
 
   /** A fault of the keyed machinery itself: an Exception of its supervisor, never an unhandled rejection. */
