@@ -44,13 +44,18 @@ export abstract class Link {
     return this.#closed
   }
 
-  /** Sends one message; a no-op once closed. */
+  /** Sends one message; a no-op once closed. A peer with more than `maxBuffered` bytes unread fails the link. */
   send(m: Message): void {
     if (this.#closed) return
     try {
       this.write(toWire(m))
     } catch (err) {
       this.fail(err instanceof RpcError ? err : new RpcError('ERR_RPC_NETWORK', `send failed: ${String(err)}`))
+      return
+    }
+    const queued = this.backlog()
+    if (queued > this.maxBuffered) {
+      this.fail(new RpcError('ERR_RPC_SLOW_CONSUMER', `peer stalled with ${queued} bytes queued (limit ${this.maxBuffered})`))
     }
   }
 
@@ -104,6 +109,8 @@ export abstract class Link {
   }
 
   protected abstract write(wire: unknown[]): void
+  /** Bytes written but not yet taken by the peer (0 when the transport cannot tell). */
+  protected abstract backlog(): number
   protected abstract release(): void
 }
 
@@ -135,14 +142,23 @@ export class SocketLink extends Link {
 
   protected write(wire: unknown[]): void {
     this.socket.write(encodeFrame(wire))
-    if (this.socket.writableLength > this.maxBuffered) {
-      this.fail(new RpcError('ERR_RPC_SLOW_CONSUMER', `peer stalled with ${this.socket.writableLength} bytes queued`))
-    }
+  }
+
+  protected backlog(): number {
+    return this.socket.writableLength
   }
 
   protected release(): void {
-    // flushes what is queued (a final ERROR or BYE), then closes without waiting for the peer
+    // flushes what is queued (a final ERROR or BYE), then closes without waiting for the peer; a peer that does not
+    // read is cut off at once (stalled) or after a second
+    if (this.backlog() > this.maxBuffered) {
+      this.socket.destroy()
+      return
+    }
     this.socket.destroySoon()
+    const t = setTimeout(() => this.socket.destroy(), 1000)
+    t.unref()
+    this.socket.once('close', () => clearTimeout(t))
   }
 }
 
@@ -170,6 +186,10 @@ export class PortLink extends Link {
 
   protected write(wire: unknown[]): void {
     this.port.postMessage(encode(wire))
+  }
+
+  protected backlog(): number {
+    return 0
   }
 
   protected release(): void {
@@ -207,13 +227,18 @@ export class WsLink extends Link {
 
   protected write(wire: unknown[]): void {
     this.ws.send(encode(wire), { binary: true })
-    if (this.ws.bufferedAmount > this.maxBuffered) {
-      this.fail(new RpcError('ERR_RPC_SLOW_CONSUMER', `peer stalled with ${this.ws.bufferedAmount} bytes queued`))
-    }
+  }
+
+  protected backlog(): number {
+    return this.ws.bufferedAmount
   }
 
   protected release(): void {
     // the closing handshake flushes what is queued; a peer that never answers it is cut off after a second
+    if (this.backlog() > this.maxBuffered) {
+      this.ws.terminate()
+      return
+    }
     this.ws.close(1000)
     const t = setTimeout(() => this.ws.terminate(), 1000)
     t.unref()
