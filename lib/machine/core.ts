@@ -126,7 +126,7 @@ export class Core {
       throw new OutOfRangeError(`machine ${this.id}: new Machine()`, 'options.queueLimit', 'a positive integer', limit)
     }
     this.queueLimit = limit
-    this.drainBudget = drainBudgetOf(this.id, opts.drainBudget)
+    this.drainBudget = drainBudgetOf(opts.drainBudget)
     this.log = new Log(this.id, opts.logLevel ?? LogLevel.Nothing, opts.logger, opts.logArgs)
   }
 

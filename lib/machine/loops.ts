@@ -22,11 +22,11 @@ export const STORM_WINDOW = 1000
 const YIELDS_REPORTED = 10
 
 /** `opts.drainBudget`, validated: a positive integer (Infinity turns the budget off). */
-export function drainBudgetOf(id: string, budget: unknown): number {
+export function drainBudgetOf(budget: unknown): number {
   if (budget === undefined) return DEFAULT_DRAIN_BUDGET
   if (budget === Infinity) return Infinity
   if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1) {
-    throw new OutOfRangeError(`machine ${id}`, 'drainBudget', 'a positive integer or Infinity', budget)
+    throw new OutOfRangeError('new Machine()', 'options.drainBudget', 'a positive integer or Infinity', budget)
   }
   return budget
 }

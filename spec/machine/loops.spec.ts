@@ -282,7 +282,7 @@ describe('drain budget: the run continues later', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, '10', null]) {
       expect(() => new Machine(ss, { drainBudget: bad as number })).toThrow(OutOfRangeError)
     }
-    expect(() => new Machine(ss, { drainBudget: 0 })).toThrow('drainBudget must be a positive integer or Infinity, got number 0')
+    expect(() => new Machine(ss, { drainBudget: 0 })).toThrow('options.drainBudget must be a positive integer or Infinity, got number 0')
     let n = 0
     const m = new Machine(ss, { drainBudget: Infinity, handlers: { AState: (e: Event) => void (n++, e.args.go && n < 20_000 && m.add('A', { go: true })) } })
     expect(m.add('A', { go: true })).toBe(Result.Executed)
