@@ -6,6 +6,7 @@ import {
   InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type Event, type LogFn, type LogLevel,
   type Schema,
 } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
 import { messageStates, withoutLifecycle } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import { blockingSend } from './block.js'
@@ -216,7 +217,7 @@ export class Actor {
     this.ready = false
     this.timersObj?.close()
     this.life?.abort(new ActorTerminatedError(this.id))
-    this.mach.add('Stopping')
+    this.lifecycle('Stopping')
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const t = later(timeout, resolve)
@@ -229,7 +230,7 @@ export class Actor {
     if (reason === 'restart') this.leftover = this.mailbox.drain()
     else for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
     this.mailbox.wakeAll()
-    this.mach.add('Stopped')
+    this.lifecycle('Stopped')
     this.stopInfo = { actorId: this.id, reason, ...(error !== undefined && { error }) }
     this.host.stopped(this, this.stopInfo)
     this.mach.dispose()
@@ -237,6 +238,19 @@ export class Actor {
 
   get stopped(): boolean {
     return this.stopInfo !== null
+  }
+
+  /**
+   * Adds a lifecycle state during a stop, unless the machine is disposed already (a user may dispose `ref.machine`):
+   * the stop must still drain the mailbox, settle the asks and report the actor stopped.
+   */
+  private lifecycle(state: 'Stopping' | 'Stopped'): void {
+    if (this.mach.disposed) return
+    try {
+      this.mach.add(state)
+    } catch (err) {
+      this.mach.log(`[actor] adding ${state} threw: ${safeString(err)}`)
+    }
   }
 
   /**
@@ -351,8 +365,10 @@ export class Actor {
     if (!cur.handled) {
       // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
       if (cur.added === Result.Executed) return this.settle(env, true, undefined)
-      if (!env.reply) this.host.deadLetter(this.id, env, 'rejected')
-      return this.settle(env, false, new MessageRejectedError(this.id, env.msg))
+      // a machine disposed under the actor (by its user) takes nothing more: as if the actor had stopped
+      const gone = this.mach.disposed
+      if (!env.reply) this.host.deadLetter(this.id, env, gone ? 'stopped' : 'rejected')
+      return this.settle(env, false, gone ? new ActorTerminatedError(this.id, env.msg) : new MessageRejectedError(this.id, env.msg))
     }
     if (!cur.async) return this.settle(env, true, cur.result)
     this.inFlight++

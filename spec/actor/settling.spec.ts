@@ -88,6 +88,20 @@ describe('asks in flight at stop and shutdown', () => {
   })
 })
 
+describe('an actor whose machine the user disposed', () => {
+  it('fails its asks, and still stops: watch resolves, queued asks settle', async () => {
+    system = new ActorSystem()
+    const ref = system.spawn(ss, new Worker(), { id: 'w' })
+    await ref.machine.when('Ready')
+    ref.machine.dispose()
+    expect(await within(ref.ask('Job', { n: 1 }))).toMatchObject({ err: expect.any(ActorTerminatedError) })
+    const watched = system.watch(ref)
+    await system.stop(ref)
+    expect(await within(watched)).toMatchObject({ ok: { reason: 'stopped' } })
+    expect(await within(ref.ask('Job'))).toMatchObject({ err: expect.any(ActorTerminatedError) })
+  })
+})
+
 describe('block mailboxes', () => {
   it('tell returns a Promise even when there is room; to a stopped actor it rejects and writes a dead letter', async () => {
     system = new ActorSystem()
