@@ -123,6 +123,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
 
   /** Passivates `key` now (saving its clocks); false when it was not active. */
   async passivate(key: string): Promise<boolean> {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`keyed ${this.opts.id}: passivate()`, 'key', 'a string', key)
     const e = this.entries.get(key)
     if (e?.phase !== 'active' || this.gone(e)) return false
     await this.doPassivate(e)

@@ -113,6 +113,7 @@ describe('validation', () => {
     refused(() => new K(sys, { id: 'k', schema: null, handlers }), 'new Keyed()', 'options.schema')
     const keyed = new Keyed(sys, { id: 'k', schema: ss, handlers })
     refused(() => keyed.ref(42 as unknown as string), 'keyed k: ref()', 'key must be a non-empty string')
+    await expect(keyed.passivate(undefined as unknown as string)).rejects.toThrow(/keyed k: passivate\(\): key must be a string/)
   })
 
   it('conversations', async () => {
