@@ -23,8 +23,8 @@ export const Msg = {
   Pong: 11,
 } as const
 
-/** Mutation kinds of a `MUTATE` message. */
-export const MutationKind = { Add: 0, Remove: 1, Set: 2, Toggle: 3, AddErr: 4 } as const
+/** Mutation kinds of a `MUTATE` message; `CanAdd`/`CanRemove` are dry runs on the source (nothing changes). */
+export const MutationKind = { Add: 0, Remove: 1, Set: 2, Toggle: 3, AddErr: 4, CanAdd: 5, CanRemove: 6 } as const
 export type MutationKind = (typeof MutationKind)[keyof typeof MutationKind]
 
 /** One state of a transferred schema: name, flags (1 auto, 2 multi), relation lists as state indexes. */
@@ -157,7 +157,7 @@ function pairs(v: unknown): number[] {
 }
 
 function kind(v: unknown): MutationKind {
-  if (!isUint(v) || v > 4) fail('kind must be 0..4')
+  if (!isUint(v) || v > 6) fail('kind must be 0..6')
   return v as MutationKind
 }
 

@@ -179,6 +179,23 @@ export class RemoteMachine<N extends string = string> {
     return this.#call(MutationKind.Toggle, 'toggle()', states, args, null, opts)
   }
 
+  /**
+   * Dry run on the source: would `add(states, args)` be accepted (relations and negotiation handlers)? Nothing
+   * changes. Resolves `Result.Executed` or `Result.Canceled`.
+   *
+   * ```ts
+   * if (await remote.canAdd('Busy') === Result.Executed) await remote.add('Busy')
+   * ```
+   */
+  canAdd(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.CanAdd, 'canAdd()', states, args, null, opts)
+  }
+
+  /** Dry run of `remove(states, args)` on the source; see {@link canAdd}. */
+  canRemove(states: States<N>, args?: Args, opts?: CallOptions): Promise<Result> {
+    return this.#call(MutationKind.CanRemove, 'canRemove()', states, args, null, opts)
+  }
+
   /** Adds `Exception` on the source with a `RemoteError` carrying `err`'s name and message. */
   addErr(err: unknown, args?: Args, opts?: CallOptions): Promise<Result> {
     return this.#call(MutationKind.AddErr, 'addErr()', [], args, errorInfo(err), opts)

@@ -150,6 +150,8 @@ export class Session {
       case MutationKind.Remove: return source.remove(states, args)
       case MutationKind.Set: return source.set(states, args)
       case MutationKind.Toggle: return source.toggle(states, args)
+      case MutationKind.CanAdd: return source.canAdd(states, args)
+      case MutationKind.CanRemove: return source.canRemove(states, args)
       case MutationKind.AddErr: {
         const err = new RemoteError(m.error?.name ?? 'Error', m.error?.message ?? 'error from a remote client',
           this.clientId)

@@ -62,6 +62,19 @@ describe.each(TRANSPORTS)('rpc mirror over %s', (transport) => {
     expect(remote.mirror.is('Exception')).toBe(true)
   })
 
+  it('canAdd / canRemove run on the source (relations and negotiation handlers), changing nothing', async () => {
+    const src = newSource()
+    src.bind({ BusyEnter: (e: { args: Record<string, unknown> }) => e.args['ok'] !== false })
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport)
+    const before = src.time()
+    expect(await remote.canAdd('Busy')).toBe(Result.Executed)
+    expect(await remote.canAdd('Busy', { ok: false })).toBe(Result.Canceled)
+    expect(await remote.canAdd('Ready')).toBe(Result.Canceled) // requires Start
+    expect(await remote.canRemove('Busy')).toBe(Result.Executed)
+    expect(src.time()).toEqual(before)
+    expect(remote.time()).toEqual(before)
+  })
+
   it('passes args to the source handlers', async () => {
     const src = newSource()
     const seen: unknown[] = []

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isQueued } from '../../lib/index.js'
 import { connect, serve } from '../../lib/rpc/index.js'
-import { Cleanup, newSource, SourceSchema, type SourceNames } from './support.js'
+import { Cleanup, newSource, pair, SourceSchema, type SourceNames } from './support.js'
 
 const c = new Cleanup()
 afterEach(() => c.run())
@@ -25,11 +25,10 @@ async function eventually(f: () => boolean, ms = 2000): Promise<void> {
 }
 
 describe('rpc model: random mutations from both sides', () => {
-  for (const pushInterval of [0, 3]) {
-    it(`the mirror equals the source after every settle (pushInterval ${pushInterval})`, async () => {
+  for (const [transport, pushInterval] of [['tcp', 0], ['tcp', 3], ['ws', 0], ['port', 3]] as const) {
+    it(`the mirror equals the source after every settle (${transport}, pushInterval ${pushInterval})`, async () => {
       const src = newSource()
-      const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0', pushInterval }))
-      const remote = c.add(await connect<typeof SourceSchema>(server.url!))
+      const { remote } = await pair<typeof SourceSchema>(c, src, transport, { pushInterval })
       await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 15 }), async (ops) => {
         for (const o of ops) {
           if (o.side === 'source') {
@@ -49,7 +48,7 @@ describe('rpc model: random mutations from both sides', () => {
           expect(remote.queueTick).toBe(src.queueTick)
           expect(remote.mirror.time()).toEqual(src.time())
         }
-      }), { numRuns: 40 })
+      }), { numRuns: 30 })
       expect(remote.resyncs).toBe(0)
     })
   }
