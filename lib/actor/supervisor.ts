@@ -289,6 +289,7 @@ export class Supervisor<D = unknown> {
 
   private async restartAll(): Promise<void> {
     const started: Array<Promise<void>> = []
+    for (const sub of this.subs) if (!sub.stopping) started.push(sub.restartAll())
     for (const c of [...this.children.values()]) {
       if (c.stoppedForGood) continue
       this.restarts++
@@ -366,7 +367,9 @@ export class Supervisor<D = unknown> {
     child.end({ actorId: child.id, reason: 'stopped' })
   }
 
+  /** Stops the whole subtree for a restart by the parent (sub-supervisors first, as they started last). */
   private async stopChildrenOnly(): Promise<void> {
+    for (const sub of [...this.subs].reverse()) if (!sub.stopping) await sub.stopChildrenOnly()
     for (const c of [...this.children.values()].reverse()) {
       c.restarting = true
       await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)

@@ -295,3 +295,19 @@ describe('keyed actors stopped for good by their supervisor', () => {
     expect(keyed.activations).toBe(2)
   })
 })
+
+describe('escalation through two levels', () => {
+  it('a grandparent restarting its sub-supervisor restarts the whole subtree: asks buffered below settle', async () => {
+    const sys = (system = new ActorSystem())
+    const top = new Supervisor(sys, { id: 'top', backoff: fast })
+    const mid = new Supervisor(sys, { id: 'mid', parent: top, backoff: fast, maxRestarts: 0 })
+    const low = new Supervisor(sys, { id: 'low', parent: mid, backoff: fast, maxRestarts: 0 })
+    const ref = low.supervise({ id: 'w', schema: ss, handlers })
+    await ref.ask('Work', { n: 0 })
+    await ref.ask('Crash').catch(() => undefined) // low gives up → mid gives up (maxRestarts 0) → top restarts mid
+    const reply = ref.ask('Work', { n: 1 }, { timeout: 2000 })
+    await top.machine.when('ChildFailed', { timeout: 1000 })
+    expect(await reply).toMatch(/^#\d+:1$/)
+    expect(top.machine.is('Stopped')).toBe(false)
+  })
+})
