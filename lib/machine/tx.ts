@@ -109,6 +109,7 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     this.targetIdx = keep(res, res.targets)
     this.enterIdx = keep(res, res.enters)
     this.exitIdx = keep(res, res.exits)
+    this.after = null
   }
 
   get args(): Args {
@@ -140,17 +141,27 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   }
 
   /**
-   * The clock after the transition: `timeBefore` while negotiating, the applied clock in final handlers (as
-   * asyncmachine-go), the clock when it ended (after any roll-back) once it is over.
+   * The clock after the transition, as asyncmachine-go: while negotiating a provisional one (`timeBefore` plus the
+   * ticks the enters and exits would take; `timeBefore` for a check), the applied clock in final handlers, and the
+   * clock when it ended (after any roll-back; unchanged when canceled) once it is over.
    */
   get timeAfter(): readonly number[] {
-    if (this.afterPos < 0) return this.timeBefore
+    if (this.afterPos < 0) return this.isCheck ? this.timeBefore : (this.after ??= this.provisional())
     return (this.after ??= this.log.at(this.afterPos))
+  }
+
+  private provisional(): number[] {
+    const t = this.timeBefore.slice()
+    // an active (multi) state re-entering takes +2, as in apply()
+    for (const x of this.enterIdx) t[x] = (t[x] as number) + (((t[x] as number) & 1) === 1 ? 2 : 1)
+    for (const x of this.exitIdx) t[x] = (t[x] as number) + 1
+    return t
   }
 
   /** The clocks were applied (before the final handlers): `timeAfter` shows them from now on. */
   applied(): void {
     this.afterPos = this.log.position
+    this.after = null
   }
 
   /** Aborted when the transition ends. */
@@ -163,7 +174,7 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   finish(): void {
     const pos = this.log.position
     if (pos !== this.afterPos) {
-      // A roll-back wrote ticks after the final handlers read `timeAfter`.
+      // Not applied (canceled, a check: the provisional time is dropped), or a roll-back wrote ticks since.
       this.afterPos = pos
       this.after = null
     }

@@ -240,11 +240,36 @@ describe('the transition’s view of time', () => {
       },
     })
     m.add('A')
-    expect(inEnter).toEqual([0, 0, 0, 0]) // while negotiating: timeBefore
+    expect(inEnter).toEqual([1, 0, 0, 0]) // while negotiating: provisional (asyncmachine-go)
     expect(inState).toEqual([1, 0, 0, 0])
     m.add('C')
     // C applied (1), then rolled back (2): read after the end, timeAfter is the end clock
     expect(tx?.timeAfter).toEqual([1, 0, 2, 0])
     expect(tx?.timeBefore).toEqual([1, 0, 0, 0])
+  })
+
+  it('timeAfter while negotiating is provisional: +1 per enter and exit, +2 for a multi re-entry; a check or a cancel shows timeBefore', () => {
+    const ms = schema({ A: { remove: ['B'] }, B: {}, M: { multi: true }, C: {} })
+    const seen: Array<readonly number[]> = []
+    let tx: TransitionInfo | undefined
+    const m = new Machine(ms, {
+      handlers: {
+        AnyEnter: (e: Event) => {
+          seen.push(e.transition.timeAfter)
+          tx = e.transition
+          return !e.args.no
+        },
+      },
+    })
+    m.add(['B', 'M'])
+    m.add(['A', 'M'])
+    // [A, B, M, C, Exception]
+    expect(seen).toEqual([[0, 1, 1, 0, 0], [1, 2, 3, 0, 0]])
+    expect(m.canAdd('C')).toBe(0)
+    expect(seen).toHaveLength(3)
+    expect(seen.at(-1)).toEqual([1, 2, 3, 0, 0]) // a check: timeBefore
+    expect(m.add('C', { no: true })).toBe(1)
+    expect(seen.at(-1)).toEqual([1, 2, 3, 1, 0]) // provisional, read while negotiating
+    expect(tx?.timeAfter).toEqual(m.time()) // canceled: unchanged
   })
 })
