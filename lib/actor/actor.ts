@@ -3,7 +3,7 @@
  * machine one message at a time (or `concurrency` at a time, counting the async part of handlers).
  */
 import {
-  InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type Event, type LogFn, type LogLevel,
+  InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type LogFn, type LogLevel,
   type Schema,
 } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
@@ -22,7 +22,8 @@ import type { Observable } from 'rxjs'
 import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
 import { PER_DRAIN, nextTurn, spend } from './turns.js'
-import { adopt, wrapHandlers, type Then } from './wrap.js'
+import { wrapHandlers } from './wrap.js'
+import { Delivery } from './delivery.js'
 
 export { messageStates }
 
@@ -50,26 +51,7 @@ export interface ActorOptions {
   snapshot?: Snapshot
 }
 
-/** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
-const STATE_NAMES = new Map<string, string>()
-
 const RESOLVED: Promise<void> = Promise.resolve()
-
-/** The outcome of the final handler of the message being delivered (one per actor: deliveries never nest). */
-interface Current {
-  /** `${msg}State` of the message being delivered, or null between deliveries. */
-  name: string | null
-  /** The message being delivered, for error messages. */
-  msg: string
-  /** What `add` returned for the message state. */
-  added: Result
-  handled: boolean
-  /** The reply, or (when `async`) a native Promise of it. */
-  result: unknown
-  async: boolean
-  threw: boolean
-  error: unknown
-}
 
 export class Actor {
   readonly id: string
@@ -90,9 +72,8 @@ export class Actor {
   private scheduled = false
   private ready = false
   private stopping = false
-  private readonly cur: Current = {
-    name: null, msg: '', added: Result.Canceled, handled: false, result: undefined, async: false, threw: false, error: undefined,
-  }
+  /** What the handler of the message being delivered did (read it before the next delivery). */
+  readonly cur: Delivery
   /** Messages whose async handler is still running (made on first use): a stop fails their asks. */
   private running: Set<Envelope> | null = null
   /** Made when a handler first uses `e.timers`: most actors never do. */
@@ -109,6 +90,7 @@ export class Actor {
     opts: ActorOptions,
   ) {
     this.id = opts.id
+    this.cur = new Delivery(opts.id)
     const concurrency = opts.concurrency ?? 1
     const where = `actor ${opts.id}: spawn()`
     if (typeof concurrency !== 'number') throw new InvalidArgumentError(where, 'options.concurrency', 'an integer ≥ 1', concurrency)
@@ -253,52 +235,6 @@ export class Actor {
     }
   }
 
-  /**
-   * True when `e` is the State handler of the message (or Start) being delivered: the first `${msg}State` of the
-   * delivery (later ones come from mutations it queued).
-   */
-  isDelivered(e: Event): boolean {
-    return this.cur.name === e.name && !this.cur.handled
-  }
-
-  /**
-   * Records what the delivered message's State handler returned, and returns what the machine should see: the value
-   * itself, or for a thenable a native Promise of it (its `then` read once, guarded), rejecting with an Error.
-   * @throws the error to report when reading the value's `then` threw (the message then fails, not the process)
-   */
-  captured(value: unknown): unknown {
-    const cur = this.cur
-    cur.handled = true
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-      cur.result = value
-      return value
-    }
-    let then: unknown
-    try {
-      then = (value as { then?: unknown }).then
-    } catch (err) {
-      throw this.threw(err)
-    }
-    if (typeof then !== 'function') {
-      cur.result = value
-      return value
-    }
-    const p = adopt(then as Then, value, this.id, cur.msg)
-    cur.async = true
-    cur.result = p
-    return p
-  }
-
-  /** Records that the delivered message's State handler threw; returns the error to rethrow (an Error). */
-  threw(thrown: unknown): unknown {
-    const cur = this.cur
-    const err = asError(this.id, cur.msg, thrown)
-    cur.handled = true
-    cur.threw = true
-    cur.error = err
-    return err
-  }
-
   // --- delivery ---------------------------------------------------------------------------------------------
 
   /**
@@ -383,25 +319,13 @@ export class Actor {
    * Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). A throw
    * out of `add` itself (not the handler's: the machine turns those into `Exception`) fails the message.
    */
-  private run(msg: string, args: Args | undefined): Current {
+  private run(msg: string, args: Args | undefined): Delivery {
     const cur = this.cur
-    let name = STATE_NAMES.get(msg)
-    if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
-    cur.name = name
-    cur.msg = msg
-    cur.added = Result.Canceled
-    cur.handled = false
-    cur.result = undefined
-    cur.async = false
-    cur.threw = false
-    cur.error = undefined
+    cur.begin(msg)
     try {
       cur.added = this.mach.add(msg, args)
     } catch (err) {
-      // the handler's Promise (if any) is no longer awaited by anyone: keep its rejection from going unhandled
-      if (cur.async) (cur.result as Promise<unknown>).catch(() => undefined)
-      if (!cur.threw) this.threw(err)
-      cur.async = false
+      cur.addThrew(err)
     } finally {
       cur.name = null
     }

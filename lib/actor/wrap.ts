@@ -10,7 +10,6 @@
 import type { Event } from '../machine/index.js'
 import { handlerClass, handlerMembers } from '../machine/internals.js'
 import type { Actor } from './actor.js'
-import { asError } from './errors.js'
 import { ActorEventImpl } from './event.js'
 
 type Handler = (e: unknown) => unknown
@@ -59,7 +58,7 @@ function wrappers(handlers: object,
  * records it and gives the machine what it may safely touch (an Error for any throw, a native Promise for a thenable).
  */
 function invoke(actor: Actor, target: object, call: Handler, name: string, isFinal: boolean, e: Event): unknown {
-  const own = isFinal && actor.isDelivered(e)
+  const own = isFinal && actor.cur.isDelivered(e)
   // a message's State handler gets the actor's signal; Start and every other handler the machine's
   const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
   if (!own) return call.call(target, ae)
@@ -67,25 +66,7 @@ function invoke(actor: Actor, target: object, call: Handler, name: string, isFin
   try {
     r = call.call(target, ae)
   } catch (err) {
-    throw actor.threw(err)
+    throw actor.cur.failed(err)
   }
-  return actor.captured(r)
-}
-
-export type Then = (ok: (v: unknown) => void, no: (e: unknown) => void) => unknown
-
-/**
- * A native Promise of a thenable reply, whose `then` the caller read once: the machine and the actor only ever touch
- * this one. A `then` that throws, or calls back more than once, settles it once; a rejection with a non-Error becomes
- * an `ActorFailedError` carrying it.
- */
-export function adopt(then: Then, value: unknown, actorId: string, msg: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const fail = (err: unknown): void => reject(asError(actorId, msg, err))
-    try {
-      then.call(value, resolve, fail)
-    } catch (err) {
-      fail(err)
-    }
-  })
+  return actor.cur.captured(r)
 }
