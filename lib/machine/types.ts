@@ -126,7 +126,11 @@ export interface TransitionInfo<N extends string = string> {
   readonly args: Args
   /** Ticks in index order before the transition. */
   readonly timeBefore: readonly number[]
-  /** Ticks in index order after the transition (equal to `timeBefore` until applied, or when canceled). */
+  /**
+   * Ticks in index order after the transition: provisional while negotiating (`timeBefore` plus the ticks the enters
+   * and exits take; `timeBefore` for a check), the applied clock in final handlers, the end clock once over
+   * (`timeBefore` when canceled).
+   */
   readonly timeAfter: readonly number[]
   /** Accepted and applied. False while negotiating, when canceled or rejected. */
   readonly accepted: boolean
