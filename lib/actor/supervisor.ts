@@ -72,6 +72,8 @@ export class Supervisor<D = unknown> {
   /** Backoff sleeps and deferred resumes: cut short when the supervisor stops. */
   private readonly pause = new Pause()
   private readonly stopHooks: Array<() => Promise<void>> = []
+  /** Ends the system's (or the parent's) hold on this supervisor once it stopped. */
+  private unadopt: (() => void) | undefined
   private readonly opts: SupervisorOptions<D>
 
   constructor(
@@ -94,7 +96,7 @@ export class Supervisor<D = unknown> {
       ...(opts.logger && { logger: opts.logger }),
     })
     if (opts.parent) opts.parent.subs.push(this as Supervisor<unknown>)
-    else system.adopt(this)
+    else this.unadopt = system.adopt(this)
     this.machine.add(['Start', 'Ready'])
   }
 
@@ -389,6 +391,10 @@ export class Supervisor<D = unknown> {
     for (const sub of [...this.subs].reverse()) await sub.stop()
     for (const c of [...this.children.values()].reverse()) await this.retire(c)
     this.machine.add('Stopped')
+    // A stopped supervisor is not kept by its system or parent (pools and keyed sets made and stopped at run time).
+    if (typeof this.unadopt === 'function') this.unadopt()
+    const siblings = this.opts.parent?.subs
+    if (siblings?.includes(this as Supervisor<unknown>)) siblings.splice(siblings.indexOf(this as Supervisor<unknown>), 1)
   }
 
   /** A fault of the supervision machinery itself: an Exception of this supervisor, never an unhandled rejection. */

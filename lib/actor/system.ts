@@ -141,6 +141,7 @@ export class ActorSystem {
 
   /** The live actor with this id. */
   get(id: string): ActorRef | undefined {
+    if (typeof id !== 'string') throw new InvalidArgumentError('system.get()', 'id', 'an actor id (string)', id)
     return this.actors.get(id)?.ref
   }
 
@@ -210,12 +211,20 @@ export class ActorSystem {
   /** A ref that routes each message to one actor registered under `key`. */
   router<M extends string, H>(key: ServiceKey<M, H>, strategy: RoutingStrategy = 'round-robin'): Router<M, H> {
     checkKey('system.router()', 'key', key)
-    return new Router(this.receptionist, key, strategy, (msg, args) => this.deadLetter(`router:${key.name}`, msg, args, 'no-actors'))
+    const id = `router:${key.name}`
+    return new Router(this.receptionist, key, strategy, (msg, args) => this.deadLetter(id, msg, args, 'no-actors'))
   }
 
-  /** Internal: supervisors stop (top-down, newest first) before the remaining actors at shutdown. */
-  adopt(supervisor: { stop(): Promise<void> }): void {
+  /**
+   * Internal: supervisors stop (top-down, newest first) before the remaining actors at shutdown. Returns the function
+   * a supervisor calls once it stopped, so that the system does not keep it.
+   */
+  adopt(supervisor: { stop(): Promise<void> }): () => void {
     this.supervisors.push(supervisor)
+    return () => {
+      const i = this.supervisors.lastIndexOf(supervisor)
+      if (i >= 0) this.supervisors.splice(i, 1)
+    }
   }
 
   private async doShutdown(timeout: number): Promise<void> {

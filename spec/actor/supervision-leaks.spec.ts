@@ -86,6 +86,29 @@ await system.shutdown()
     expect(r.grown).toBeLessThan(6 * 1024 * 1024) // before the fix: ≈ 36 MB
   }, 70_000)
 
+  it('stopped supervisors (pools made and stopped at run time, sub-supervisors) are not kept', async () => {
+    const r = await run(`
+const system = new ActorSystem()
+const top = new Supervisor(system, { id: 'top' })
+async function cycles(from, n) {
+  for (let i = from; i < from + n; i++) {
+    const pool = new Pool(system, { id: 'p' + i, size: 1, schema: ss, handlers })
+    const sub = new Supervisor(system, { id: 's' + i, parent: top })
+    await pool.ask('Work')
+    await pool.supervisor.stop()
+    await sub.stop()
+  }
+}
+await cycles(0, 1000)
+const before = await heap()
+await cycles(1000, 10000)
+const grown = (await heap()) - before
+out({ grown })
+await system.shutdown()
+`, 60_000)
+    expect(r.grown).toBeLessThan(6 * 1024 * 1024) // before the fix: ≈ 70 MB
+  }, 70_000)
+
   it('keyed: passivated keys leave no entry, and refs nobody holds are collected', async () => {
     const r = await run(`
 const system = new ActorSystem()
