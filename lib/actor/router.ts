@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Args } from '../machine/index.js'
 import { NoActorsError } from './errors.js'
-import type { Receptionist } from './receptionist.js'
+import { Receptionist } from './receptionist.js'
 import type { ServiceKey } from './service-key.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
@@ -14,6 +14,7 @@ const STRATEGIES: readonly RoutingStrategy[] = ['round-robin', 'random', 'least-
 
 export class Router<M extends string, H> implements Ref<M, H> {
   readonly id: string
+  private readonly keyName: string
   private refs: readonly ActorRef<M, H>[] = []
   private next = 0
   private readonly unsubscribe: () => void
@@ -29,7 +30,12 @@ export class Router<M extends string, H> implements Ref<M, H> {
       throw new InvalidArgumentError('system.router()', 'strategy', `one of ${STRATEGIES.map((x) => `'${x}'`).join(', ')}`, strategy)
     }
     if (typeof random !== 'function') throw new InvalidArgumentError('new Router()', 'random', 'a function () => number in [0, 1)', random)
-    this.id = `router:${key.name}`
+    if (typeof noActors !== 'function') throw new InvalidArgumentError('new Router()', 'noActors', 'a function', noActors)
+    if (!(receptionist instanceof Receptionist)) {
+      throw new InvalidArgumentError('new Router()', 'receptionist', 'a Receptionist', receptionist)
+    }
+    this.keyName = key.name // read once: checked by the caller (system.router())
+    this.id = `router:${this.keyName}`
     const sub = receptionist.subscribe(key).subscribe((refs) => (this.refs = refs))
     this.unsubscribe = () => sub.unsubscribe()
   }
@@ -63,7 +69,7 @@ export class Router<M extends string, H> implements Ref<M, H> {
     const refs = this.refs
     if (refs.length === 0) {
       this.noActors(msg, args)
-      throw new NoActorsError(this.key.name)
+      throw new NoActorsError(this.keyName)
     }
     switch (this.strategy) {
       case 'random':
