@@ -92,10 +92,11 @@ export async function connect<S extends Schema<string> = Schema<string>>(
       throw new RpcError('ERR_RPC_PROTOCOL', `WELCOME has ${welcome.time.length} ticks for ${s.names.length} states`)
     }
     const mirror = new Machine(mirrorSchema(s), { id: welcome.sourceId })
-    mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick))
+    mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick, welcome.err ?? undefined))
     const remote = new RemoteMachine<StateNames<S>>({
       client, link, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
       sourceId: welcome.sourceId, time: welcome.time, queueTick: welcome.queueTick, timeout, keepAlive,
+      err: welcome.err,
     })
     client.add('Ready')
     return remote

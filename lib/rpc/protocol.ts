@@ -35,21 +35,27 @@ export interface Hello { type: 1; version: number; clientId: string; token: stri
 /** server → client: handshake accepted; the full clock, and the schema when asked for. */
 export interface Welcome {
   type: 2; version: number; serverId: string; sourceId: string; schemaHash: string; schema: WireState[] | null
-  time: number[]; queueTick: number
+  time: number[]; queueTick: number; err?: string | null
 }
 /** client → server: send me the full clock (after a checksum mismatch). */
 export interface Sync { type: 3 }
+/**
+ * `err` (optional, trailing, on `WELCOME`, `CLOCK`, `DIFF`, `REPLY`): the source's error text, sent when the message
+ * leaves `Exception` active with a tick the client has not seen.
+ */
 /** server → client: the full clock. */
-export interface Clock { type: 4; time: number[]; queueTick: number }
+export interface Clock { type: 4; time: number[]; queueTick: number; err?: string | null }
 /** server → client: changed ticks as flat `[index, tick, index, tick…]` pairs, the queue tick and the checksum after. */
-export interface Diff { type: 5; pairs: number[]; queueTick: number; checksum: number }
+export interface Diff { type: 5; pairs: number[]; queueTick: number; checksum: number; err?: string | null }
 /** client → server: a mutation request. */
 export interface Mutate {
   type: 6; id: number; kind: MutationKind; states: number[]; args: Record<string, unknown> | null
   error: { name: string; message: string } | null
 }
 /** server → client: a mutation's result and the diff that made it. */
-export interface Reply { type: 7; id: number; result: number; pairs: number[]; queueTick: number; checksum: number }
+export interface Reply {
+  type: 7; id: number; result: number; pairs: number[]; queueTick: number; checksum: number; err?: string | null
+}
 /** either way: a failure; with `id`, the answer to that request; without, the connection closes after it. */
 export interface ErrorMsg { type: 8; code: string; message: string; id: number | null }
 /** either way: closing on purpose. */
@@ -67,12 +73,12 @@ const MAX_STRING = 4096
 export function toWire(m: Message): unknown[] {
   switch (m.type) {
     case 1: return [1, m.version, m.clientId, m.token, m.schemaHash, m.wantSchema]
-    case 2: return [2, m.version, m.serverId, m.sourceId, m.schemaHash, m.schema, m.time, m.queueTick]
+    case 2: return [2, m.version, m.serverId, m.sourceId, m.schemaHash, m.schema, m.time, m.queueTick, ...tail(m.err ?? null)]
     case 3: return [3]
-    case 4: return [4, m.time, m.queueTick]
-    case 5: return [5, m.pairs, m.queueTick, m.checksum]
+    case 4: return [4, m.time, m.queueTick, ...tail(m.err ?? null)]
+    case 5: return [5, m.pairs, m.queueTick, m.checksum, ...tail(m.err ?? null)]
     case 6: return [6, m.id, m.kind, m.states, m.args, m.error ? [m.error.name, m.error.message] : null]
-    case 7: return [7, m.id, m.result, m.pairs, m.queueTick, m.checksum]
+    case 7: return [7, m.id, m.result, m.pairs, m.queueTick, m.checksum, ...tail(m.err ?? null)]
     case 8: return [8, m.code, m.message, m.id]
     case 9: return [9, m.reason]
     case 10: return [10, m.n]
@@ -100,14 +106,15 @@ export function parseMessage(v: unknown): Message | null {
     case 2: return { type, version: uint(a[1], 'version'), serverId: str(a[2], 'serverId'),
       sourceId: str(a[3], 'sourceId'), schemaHash: str(a[4], 'schemaHash'),
       schema: a[5] === null || a[5] === undefined ? null : wireSchema(a[5]), time: uints(a[6], 'time'),
-      queueTick: uint(a[7], 'queueTick') }
+      queueTick: uint(a[7], 'queueTick'), err: optStr(a[8], 'err') }
     case 3: return { type }
-    case 4: return { type, time: uints(a[1], 'time'), queueTick: uint(a[2], 'queueTick') }
-    case 5: return { type, pairs: pairs(a[1]), queueTick: uint(a[2], 'queueTick'), checksum: uint(a[3], 'checksum') }
+    case 4: return { type, time: uints(a[1], 'time'), queueTick: uint(a[2], 'queueTick'), err: optStr(a[3], 'err') }
+    case 5: return { type, pairs: pairs(a[1]), queueTick: uint(a[2], 'queueTick'), checksum: uint(a[3], 'checksum'),
+      err: optStr(a[4], 'err') }
     case 6: return { type, id: uint(a[1], 'id'), kind: kind(a[2]), states: uints(a[3], 'states'), args: args(a[4]),
       error: errInfo(a[5]) }
     case 7: return { type, id: uint(a[1], 'id'), result: uint(a[2], 'result'), pairs: pairs(a[3]),
-      queueTick: uint(a[4], 'queueTick'), checksum: uint(a[5], 'checksum') }
+      queueTick: uint(a[4], 'queueTick'), checksum: uint(a[5], 'checksum'), err: optStr(a[6], 'err') }
     case 8: return { type, code: str(a[1], 'code'), message: str(a[2], 'message'),
       id: a[3] === null || a[3] === undefined ? null : uint(a[3], 'id') }
     case 9: return { type, reason: a[1] === undefined || a[1] === null ? '' : str(a[1], 'reason') }
@@ -115,6 +122,11 @@ export function parseMessage(v: unknown): Message | null {
     case 11: return { type, n: uint(a[1], 'n') }
     default: return null
   }
+}
+
+/** The optional trailing `err` field: sent only when set, so messages without it keep their version-1 bytes. */
+function tail(err: string | null): string[] {
+  return err === null ? [] : [err]
 }
 
 function fail(what: string): never {

@@ -25,6 +25,8 @@ export interface MirrorInit<N extends string> {
   time: number[]
   queueTick: number
   timeout: number
+  /** The source's error text from `WELCOME`. */
+  err: string | null | undefined
   /** Ms between keep-alive pings; 0 = off. */
   keepAlive: number
 }
@@ -70,6 +72,7 @@ export class RemoteMachine<N extends string = string> {
     this.#link = init.link
     this.#time = init.time
     this.#queueTick = init.queueTick
+    this.#err = excActive(init.schema.names, init.time) ? (init.err ?? undefined) : undefined
     this.#timeout = init.timeout
     this.#requests = new Requests(init.client.id, init.timeout)
     this.#pings = new Requests(init.client.id, init.timeout)
@@ -131,6 +134,11 @@ export class RemoteMachine<N extends string = string> {
 
   get queueTick(): number {
     return this.#queueTick
+  }
+
+  /** The source's error text while its `Exception` is active (as the server sent it), else undefined. */
+  get err(): string | undefined {
+    return this.#err
   }
 
   toString(): string {
@@ -278,14 +286,14 @@ export class RemoteMachine<N extends string = string> {
 
   #receive(m: Message): void {
     switch (m.type) {
-      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum)
+      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum, m.err)
       case Msg.Reply: {
         // a late reply (its call timed out) still carries the diff: apply it so the clocks stay in step
-        this.#apply(m.pairs, m.queueTick, m.checksum)
+        this.#apply(m.pairs, m.queueTick, m.checksum, m.err)
         this.#requests.resolve(m.id, m.result)
         return
       }
-      case Msg.Clock: return this.#full(m.time, m.queueTick)
+      case Msg.Clock: return this.#full(m.time, m.queueTick, m.err)
       case Msg.Error: {
         const code = m.code as RpcErrorCode
         if (m.id !== null) {
@@ -303,6 +311,7 @@ export class RemoteMachine<N extends string = string> {
   }
 
   #serverError: RpcError | null = null
+  #err: string | undefined
   #seen = Date.now()
   #keepAlive: ReturnType<typeof setInterval> | null = null
 
@@ -323,7 +332,7 @@ export class RemoteMachine<N extends string = string> {
     this.#keepAlive.unref?.()
   }
 
-  #apply(pairs: readonly number[], queueTick: number, sum: number): void {
+  #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined): void {
     if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
     const next = applyPairs(this.#time, pairs)
     if (next === null || queueTick < 1 || checksum(next, queueTick) !== sum) {
@@ -332,23 +341,24 @@ export class RemoteMachine<N extends string = string> {
       return
     }
     if (pairs.length === 0 && queueTick === this.#queueTick) return
-    this.#commit(next, queueTick)
+    this.#commit(next, queueTick, err)
   }
 
-  #full(time: number[], queueTick: number): void {
+  #full(time: number[], queueTick: number, err: string | null | undefined): void {
     if (time.length !== this.#time.length || queueTick < 1) {
       throw new RpcError('ERR_RPC_PROTOCOL', `CLOCK with ${time.length} ticks for ${this.#time.length} states`)
     }
     this.#resyncing = false
-    this.#commit(time, queueTick)
+    this.#commit(time, queueTick, err)
     this.client.remove('Resyncing')
   }
 
-  #commit(time: number[], queueTick: number): void {
+  #commit(time: number[], queueTick: number, err: string | null | undefined): void {
     this.#time = time
     this.#queueTick = queueTick
+    this.#err = excActive(this.schema.names, time) ? (err ?? this.#err) : undefined
     if (!this.mirror.disposed) {
-      this.mirror.import(mirrorSnapshot(this.mirror, this.schema.names, time, queueTick))
+      this.mirror.import(mirrorSnapshot(this.mirror, this.schema.names, time, queueTick, this.#err))
     }
   }
 
@@ -376,14 +386,19 @@ export class RemoteMachine<N extends string = string> {
 }
 
 /**
- * The snapshot that puts `time` into the mirror. `import()` wants the error text when `Exception` is active; the
- * protocol does not carry the source's error (yet), so the mirror's `err` names the source only.
+ * The snapshot that puts `time` into the mirror. `import()` wants an error text when `Exception` is active: the
+ * source's (`err`, as sent with the clock) or, from a server that did not send one, a text naming the source.
  */
-export function mirrorSnapshot(mirror: Machine<string>, names: readonly string[], time: number[], queueTick: number): Snapshot {
-  const exc = names.indexOf('Exception')
+export function mirrorSnapshot(mirror: Machine<string>, names: readonly string[], time: number[], queueTick: number,
+  err: string | undefined): Snapshot {
   const snap: Snapshot = { id: mirror.id, names: [...names], time, queueTick }
-  if (exc >= 0 && ((time[exc] as number) & 1) === 1) snap.err = `Exception on the source machine ${mirror.id}`
+  if (excActive(names, time)) snap.err = err ?? `Exception on the source machine ${mirror.id}`
   return snap
+}
+
+function excActive(names: readonly string[], time: readonly number[]): boolean {
+  const i = names.indexOf('Exception')
+  return i >= 0 && ((time[i] as number) & 1) === 1
 }
 
 /** The client error state for an error code. */

@@ -59,6 +59,7 @@ export class RpcServer implements SessionHost {
   readonly token: string | undefined
   readonly handshakeTimeout: number
   readonly pushInterval: number
+  readonly exception: number
   #listener: Listener | null = null
   readonly #sessions = new Set<Session>()
   readonly #linkOpts: LinkOptions
@@ -86,6 +87,7 @@ export class RpcServer implements SessionHost {
     this.machine.add('Start')
     this.wire = schemaToWire(source.schema)
     this.hash = hashWire(this.wire)
+    this.exception = source.names.indexOf('Exception')
     this.#sub = source.transitions$.subscribe(() => this.#changed())
   }
 

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Args, Machine } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
 import { checksum, diffPairs } from './clock.js'
 import { RemoteError, RpcError } from './errors.js'
 import type { Link } from './link.js'
@@ -17,6 +18,8 @@ export interface SessionHost {
   readonly hash: string
   readonly token: string | undefined
   readonly handshakeTimeout: number
+  /** Index of `Exception` in the source's schema. */
+  readonly exception: number
   /** The handshake completed. */
   ready(s: Session): void
   /** The session ended; `err` is null for a clean close; `wasReady` when its handshake had completed. */
@@ -54,9 +57,10 @@ export class Session {
     if (this.#phase !== 'ready' || this.#inCall) return
     const pairs = diffPairs(this.#sent, time)
     if (pairs.length === 0 && queueTick === this.#sentQ) return
+    const err = this.#err(time, this.#sent)
     this.#sent = time.slice()
     this.#sentQ = queueTick
-    this.link.send({ type: Msg.Diff, pairs, queueTick, checksum: checksum(time, queueTick) })
+    this.link.send({ type: Msg.Diff, pairs, queueTick, checksum: checksum(time, queueTick), err })
   }
 
   #receive(m: Message): void {
@@ -101,15 +105,24 @@ export class Session {
     this.link.send({
       type: Msg.Welcome, version: PROTOCOL_VERSION, serverId: host.serverId, sourceId: host.source.id,
       schemaHash: host.hash, schema: m.wantSchema ? host.wire.map((w) => w) : null, time, queueTick,
+      err: this.#err(time, null),
     })
     host.ready(this)
+  }
+
+  /** The source's error text when `time` has `Exception` active at a tick `prev` (the client's) has not. */
+  #err(time: readonly number[], prev: readonly number[] | null): string | null {
+    const i = this.host.exception
+    const t = time[i] as number
+    if ((t & 1) === 0 || (prev !== null && prev[i] === t)) return null
+    return safeString(this.host.source.err).slice(0, 4000)
   }
 
   #sync(): void {
     const time = this.host.source.time()
     this.#sent = time
     this.#sentQ = this.host.source.queueTick
-    this.link.send({ type: Msg.Clock, time, queueTick: this.#sentQ })
+    this.link.send({ type: Msg.Clock, time, queueTick: this.#sentQ, err: this.#err(time, null) })
   }
 
   #mutate(m: Mutate): void {
@@ -138,9 +151,10 @@ export class Session {
     const time = source.time()
     const queueTick = source.queueTick
     const pairs = diffPairs(this.#sent, time)
+    const err = this.#err(time, this.#sent)
     this.#sent = time
     this.#sentQ = queueTick
-    this.link.send({ type: Msg.Reply, id: m.id, result, pairs, queueTick, checksum: checksum(time, queueTick) })
+    this.link.send({ type: Msg.Reply, id: m.id, result, pairs, queueTick, checksum: checksum(time, queueTick), err })
   }
 
   #run(m: Mutate, states: string[], args: Args | undefined): number {

@@ -75,6 +75,23 @@ describe.each(TRANSPORTS)('rpc mirror over %s', (transport) => {
     expect(remote.time()).toEqual(before)
   })
 
+  it("carries the source's error text while Exception is active", async () => {
+    const src = newSource()
+    src.addErr(new Error('disk full'))
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport, { pushInterval: 0 })
+    expect(remote.err).toContain('disk full') // from WELCOME
+    expect(String((remote.mirror.err as Error).message)).toContain('disk full')
+    src.remove('Exception')
+    await remote.whenNot('Exception')
+    expect(remote.err).toBeUndefined()
+    src.addErrState('Err', new Error('second'))
+    await remote.when('Err')
+    expect(remote.err).toContain('second') // from a DIFF
+    await remote.remove('Exception')
+    expect(await remote.addErr(new RangeError('third'))).toBe(Result.Executed)
+    expect(remote.err).toContain('third') // from a REPLY
+  })
+
   it('passes args to the source handlers', async () => {
     const src = newSource()
     const seen: unknown[] = []
