@@ -218,10 +218,14 @@ export interface Tracer {
 // ---------------------------------------------------------------------------------------------------------------
 // Machine options and snapshots
 
+/**
+ * Options of `new Machine()`. Each is read once and checked: a wrong type throws `InvalidArgumentError`, a number out
+ * of range `OutOfRangeError`; `undefined` means the default.
+ */
 export interface MachineOptions<N extends string = string> {
   /** Default: 16 random hex characters. */
   id?: string
-  /** Bound at construction, as `mach.bind(handlers)`. */
+  /** Bound at construction, as `mach.bind(handlers)`: an object or a function (not null). */
   handlers?: Handlers<N> | object
   /** The parent's tracers get `newSubmachine(parent, child)`. */
   parent?: Machine<string>
