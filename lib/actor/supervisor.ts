@@ -202,6 +202,8 @@ export class Supervisor<D = unknown> {
         directive = 'escalate'
       }
     }
+    // An incarnation that failed to start has nothing to resume (no handlers, or never Ready): it restarts instead.
+    if (directive === 'resume' && (!child.actor || child.actor.mach.is('ErrStart'))) directive = 'restart'
     this.machine.add('ChildFailed', { id: child.id, err, directive })
     switch (directive as Directive) {
       case 'resume':

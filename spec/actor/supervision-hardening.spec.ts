@@ -311,3 +311,25 @@ describe('escalation through two levels', () => {
     expect(top.machine.is('Stopped')).toBe(false)
   })
 })
+
+describe('resume of a start failure', () => {
+  it('an incarnation that failed to start is restarted, not resumed: asks waiting on it are answered', async () => {
+    const sys = (system = new ActorSystem())
+    const sup = new Supervisor(sys, { id: 'sup', backoff: fast, decide: () => 'resume' })
+    const ref = sup.supervise({
+      id: 'w',
+      schema: ss,
+      handlers: ({ incarnation }) => {
+        if (incarnation === 1) throw new Error('no handlers')
+        return {
+          ...handlers({ incarnation }),
+          StartState: () => {
+            if (incarnation === 2) throw new Error('no start')
+          },
+        }
+      },
+    })
+    expect(await ref.ask('Work', { n: 1 }, { timeout: 1000 })).toBe('#3:1')
+    expect(sup.restarts).toBe(2)
+  })
+})
