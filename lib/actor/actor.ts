@@ -286,7 +286,11 @@ export class Actor {
       const env = this.mailbox.take()
       if (!env) break
       spend()
-      this.deliver(env)
+      try {
+        this.deliver(env)
+      } catch (err) {
+        this.settle(env, false, err) // not the handler (run() catches that): reporting it threw, e.g. a dead letter
+      }
       if (--n === 0) {
         nextTurn(this.drainFn) // more may be queued: after the other actors' turn
         return

@@ -260,8 +260,16 @@ export class ActorSystem {
     this.deadLetters.next({ actorId, msg, args, reason, at: Date.now() })
     if ((this.opts.logLevel ?? 0) >= LogLevel.Changes) {
       const line = `[${this.machine.id.slice(0, 5)}] [dead-letter] ${actorId} ${safeString(msg)} (${reason})`
-      if (this.opts.logger) this.opts.logger(LogLevel.Changes, line)
-      else console.log(line)
+      const logger = this.opts.logger
+      if (!logger) console.log(line)
+      else {
+        try {
+          logger(LogLevel.Changes, line)
+        } catch (err) {
+          // a dead letter is reported from deliveries and timers: a throwing logger must not fail them
+          console.error(`polymachine [${this.machine.id}] logger threw: ${safeString(err)}; the line was: ${line}`)
+        }
+      }
     }
     if (!this.machine.disposed) this.machine.add('DeadLetter', { id: actorId, msg, reason })
   }

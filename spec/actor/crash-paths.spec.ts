@@ -118,6 +118,14 @@ const cases: Record<string, (out: Record<string, unknown>) => Promise<void>> = {
     await new Promise((r) => setTimeout(r, 20))
     out.dead = dead
   },
+  t8: async (out: Record<string, unknown>) => {
+    await system.shutdown()
+    system = new ActorSystem({ logLevel: LogLevel.Changes, logger: () => { throw new Error('logger') } })
+    const ref = system.spawn(s, { MEnter: () => false, NState: () => 'next' }, { id: 'a' })
+    ref.tell('M') // refused by MEnter: a 'rejected' dead letter, reported from the delivery microtask
+    out.after = await settle(ref.ask('N'))
+    out.count = system.deadLetterCount
+  },
 }
 const results: Record<string, unknown> = {}
 for (const [name, fn] of Object.entries(cases)) {
@@ -141,7 +149,7 @@ console.log(JSON.stringify(results))
 describe('hostile values in delivery (one child process)', () => {
   it('the child saw no uncaught exception or unhandled rejection', () => {
     expect(run.stderr).not.toContain('uncaughtException')
-    expect(Object.keys(results)).toHaveLength(8)
+    expect(Object.keys(results)).toHaveLength(9)
     expect(run.faults).toBe(0)
   })
 
@@ -198,5 +206,10 @@ describe('hostile values in delivery (one child process)', () => {
   it("a red mailbox whose random() throws: tell throws it, ask rejects, a timer's message becomes a dead letter", () => {
     const out = (results['t7'] ?? {}) as Record<string, unknown>
     expect(out).toMatchObject({ tell: 'random', ask: 'err:Error:undefined', dead: ['N:rejected'] })
+  })
+
+  it('a system logger that throws while a dead letter is reported from a delivery fails nothing', () => {
+    const out = (results['t8'] ?? {}) as Record<string, unknown>
+    expect(out).toMatchObject({ after: 'ok:next', count: 1 })
   })
 })
