@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { InvalidArgumentError, OutOfRangeError, PolymachineError, schema } from '../../lib/machine/index.js'
 import {
-  ActorSystem, Mailbox, Receptionist, seededRandom, serviceKey, type ActorEvent, type ActorTimers,
+  ActorSystem, Mailbox, Receptionist, Router, seededRandom, serviceKey, type ActorEvent, type ActorTimers,
 } from '../../lib/actor/index.js'
 
 const ss = schema({ Job: { multi: true } })
@@ -128,6 +128,8 @@ describe('routers, keys, the receptionist, timers and seededRandom', () => {
     argError(() => system.router(Jobs, 'fastest' as 'random'),
       /system\.router\(\): strategy must be one of 'round-robin', 'random', 'least-queued', got string 'fastest'/)
     argError(() => system.router(undefined as never), /system\.router\(\): key must be a service key/)
+    argError(() => new Router({} as never, Jobs, 'random', () => undefined), /new Router\(\): receptionist must be a Receptionist/)
+    argError(() => system.get(7 as never), /system\.get\(\): id must be an actor id \(string\), got number 7/)
   })
 
   it('serviceKey and the receptionist', () => {
