@@ -295,7 +295,8 @@ export class Machine<N extends string = string> implements Disposable {
     const where = `machine ${c.id}: bind()`
     if (!isObject(obj)) throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
     if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(where, 'options', 'an object', opts)
-    const given = safeGet(opts, 'id')
+    const given = safeGet(opts, 'id', BAD_READ)
+    if (given === BAD_READ) throw new InvalidArgumentError(where, 'options.id', 'readable', opts)
     if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
       throw new InvalidArgumentError(where, 'options.id', 'a non-empty string', given)
     }
@@ -481,6 +482,9 @@ export class Machine<N extends string = string> implements Disposable {
     this.dispose()
   }
 }
+
+/** `safeGet`'s fallback when a read threw. */
+const BAD_READ = Symbol('unreadable')
 
 /** The class name of a handler object, for default binding ids; '' when there is none or it cannot be read. */
 function className(obj: object): string {

@@ -103,6 +103,7 @@ describe('Machine methods', () => {
       ['bind(42)', () => m.bind(any(42)), ...ARG, 'machine v: bind(): handlers must be a handler object, got number 42'],
       ['bind opts null', () => m.bind({}, any(null)), ...ARG, 'bind(): options must be an object, got null'],
       ['bind id 5', () => m.bind({}, { id: any(5) }), ...ARG, 'bind(): options.id must be a non-empty string, got number 5'],
+      ['bind id getter', () => m.bind({}, any(throwing('id'))), ...ARG, 'bind(): options.id must be readable'],
       ['bind id twice', () => m.bind({}, { id: 'x' }), InvalidOperationError, 'ERR_INVALID_OPERATION', "bind(): a binding with id 'x' exists"],
       ['bind revoked', () => m.bind(any(revoked())), ...ARG, 'bind(): handlers must be an object whose members can be listed'],
       ['bind proxy', () => m.bind(any(prox)), ...ARG, 'reading it threw: trap boom'],
