@@ -22,6 +22,8 @@ export const ClientSchema = schema({
   Handshaking: { require: ['Connected'], remove: ['Ready'] },
   /** The mirror is synced and calls are served. */
   Ready: { require: ['Connected'], remove: ['Handshaking'] },
+  /** A lost connection is being re-established (see `connect()`'s `reconnect`). */
+  Reconnecting: {},
   /** The full clock was requested after a checksum mismatch, not yet received. */
   Resyncing: { require: ['Ready'] },
   /** The link is closed (by `close()`, by the server or by a failure). */
@@ -39,3 +41,11 @@ export const ClientSchema = schema({
 
 /** The state names of {@link ClientSchema}. */
 export type ClientStateNames = (typeof ClientSchema.names)[number]
+
+/** The client error state for an RPC error code. */
+export function errStateOf(code: unknown): 'ErrNetwork' | 'ErrRpc' | 'ErrAuth' | 'ErrSchema' {
+  if (code === 'ERR_RPC_AUTH') return 'ErrAuth'
+  if (code === 'ERR_RPC_SCHEMA') return 'ErrSchema'
+  if (code === 'ERR_RPC_NETWORK' || code === 'ERR_TIMEOUT') return 'ErrNetwork'
+  return 'ErrRpc'
+}

@@ -8,12 +8,13 @@ import {
   InvalidArgumentError, Machine, OutOfRangeError, TimeoutError,
   type LogFn, type LogLevel, type Schema, type StateNames,
 } from '../machine/index.js'
-import { ClientSchema, type ClientStateNames } from './client.schema.js'
-import { RpcError, type RpcErrorCode } from './errors.js'
-import { dial } from './dial.js'
-import { PortLink, type Link, type LinkOptions } from './link.js'
-import { Msg, PROTOCOL_VERSION, type Welcome } from './protocol.js'
-import { errState, mirrorSnapshot, RemoteMachine } from './remote.js'
+import { ClientSchema, errStateOf } from './client.schema.js'
+import { RpcError } from './errors.js'
+import { open, type Opened } from './handshake.js'
+import type { LinkOptions } from './link.js'
+import { mirrorSnapshot } from './mirror-clock.js'
+import { RemoteMachine } from './remote.js'
+import type { Backoff } from './reconnect.js'
 import { hashWire, mirrorSchema, schemaFromWire, schemaHash } from './schema-wire.js'
 import { parseUrl } from './url.js'
 
@@ -30,6 +31,11 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
    * `ERR_RPC_NETWORK` when nothing arrives for twice the period.
    */
   keepAlive?: number
+  /**
+   * Reconnect after the connection is lost (not after `close()`; not for a MessagePort): `true` for the defaults
+   * (10 retries, 50 ms doubling up to 5 s, with jitter) or the numbers. The mirror resyncs from the new `WELCOME`.
+   */
+  reconnect?: boolean | Partial<Backoff>
   /** Id of the client machine (default `rc-<random>`). */
   id?: string
   logLevel?: LogLevel
@@ -72,17 +78,13 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     ...(opts.maxFrame !== undefined ? { maxFrame: opts.maxFrame } : {}),
     ...(opts.maxBuffered !== undefined ? { maxBuffered: opts.maxBuffered } : {}),
   }
-  client.add(['Start', 'Connecting'])
-  let link: Link | null = null
-  const deadline = Date.now() + timeout
+  const expected = opts.schema
+  const hello = { token: opts.token ?? null, schemaHash: expected ? schemaHash(expected) : null }
+  const reconnect = backoffOf(opts.reconnect, isPort)
+  let opened: Opened | null = null
   try {
-    link = isPort ? new PortLink(target as MessagePort, linkOpts) : await dial(addr!, linkOpts, timeout, client.id)
-    client.add(['Connected', 'Handshaking'])
-    const expected = opts.schema
-    const welcome = await handshake(link, client, {
-      token: opts.token ?? null,
-      schemaHash: expected ? schemaHash(expected) : null,
-    }, deadline - Date.now())
+    opened = await open(isPort ? target as MessagePort : addr!, linkOpts, client, hello, timeout)
+    const { welcome } = opened
     const s = expected ?? (welcome.schema ? schemaFromWire(welcome.schema) : null)
     if (s === null) throw new RpcError('ERR_RPC_SCHEMA', 'the server sent no schema')
     if (welcome.schema && hashWire(welcome.schema) !== welcome.schemaHash) {
@@ -93,51 +95,39 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     }
     const mirror = new Machine(mirrorSchema(s), { id: welcome.sourceId })
     mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick, welcome.err ?? undefined))
+    // reconnections ask for the same schema by hash
+    const again = { token: hello.token, schemaHash: schemaHash(s) }
     const remote = new RemoteMachine<StateNames<S>>({
-      client, link, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
-      sourceId: welcome.sourceId, time: welcome.time, queueTick: welcome.queueTick, timeout, keepAlive,
-      err: welcome.err,
+      client, opened, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
+      timeout, keepAlive, reconnect,
+      redial: reconnect ? () => open(addr!, linkOpts, client, again, timeout) : null,
     })
     client.add('Ready')
     return remote
   } catch (err) {
     const e = err instanceof RpcError || err instanceof TimeoutError ? err
       : new RpcError('ERR_RPC_PROTOCOL', `${where}: ${String(err)}`, { cause: err })
-    if (link) {
-      if (e instanceof RpcError && e.code !== 'ERR_RPC_CLOSED' && !link.closed) link.fail(e)
-      else link.bye('handshake failed')
-      await link.done
+    if (opened && !opened.link.closed) {
+      opened.link.fail(e instanceof RpcError ? e : new RpcError('ERR_RPC_PROTOCOL', e.message))
+      await opened.link.done
     }
     client.add('Disconnected')
-    client.addErrState(e instanceof TimeoutError ? 'ErrNetwork' : errState(e.code), e)
+    client.addErrState(errStateOf(e.code), e)
     throw e
   }
 }
 
-function handshake(link: Link, client: Machine<ClientStateNames>, hello: { token: string | null; schemaHash: string | null },
-  timeout: number): Promise<Welcome> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(client.id, 'handshake', timeout)), Math.max(0, timeout))
-    let refused: RpcError | null = null
-    link.onMessage = (m) => {
-      if (m.type === Msg.Welcome) {
-        clearTimeout(timer)
-        if (m.version !== PROTOCOL_VERSION) {
-          reject(new RpcError('ERR_RPC_VERSION', `server speaks protocol version ${m.version}, not ${PROTOCOL_VERSION}`))
-        } else resolve(m)
-      } else if (m.type === Msg.Error) {
-        refused = new RpcError(m.code as RpcErrorCode, `server refused the handshake: ${m.message}`)
-      } else if (m.type === Msg.Ping) {
-        link.send({ type: Msg.Pong, n: m.n })
-      } else if (m.type !== Msg.Pong) {
-        throw new RpcError('ERR_RPC_PROTOCOL', `message type ${m.type} before WELCOME`)
-      }
+/** Reconnection settings: `reconnect: true` or explicit numbers; null when off (or for a MessagePort). */
+function backoffOf(r: ConnectOptions['reconnect'], isPort: boolean): Backoff | null {
+  if (r === undefined || r === false || isPort) return null
+  const o = r === true ? {} : r
+  const pick = (v: unknown, dflt: number, name: string): number => {
+    if (v === undefined) return dflt
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
+      throw new OutOfRangeError('connect()', `reconnect.${name}`, 'a finite number ≥ 0', v)
     }
-    link.onClose = (err) => {
-      clearTimeout(timer)
-      reject(refused ?? err ?? new RpcError('ERR_RPC_CLOSED', 'the server closed the connection during the handshake'))
-    }
-    link.send({ type: Msg.Hello, version: PROTOCOL_VERSION, clientId: client.id, token: hello.token,
-      schemaHash: hello.schemaHash, wantSchema: hello.schemaHash === null })
-  })
+    return v
+  }
+  return { retries: pick(o.retries, 10, 'retries'), minDelay: pick(o.minDelay, 50, 'minDelay'),
+    maxDelay: pick(o.maxDelay, 5000, 'maxDelay') }
 }

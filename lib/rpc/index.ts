@@ -6,6 +6,7 @@
  */
 export { serve, RpcServer, type ServeOptions } from './server.js'
 export { connect, type ConnectOptions } from './client.js'
+export { backoffDelay, type Backoff } from './reconnect.js'
 export { RemoteMachine } from './remote.js'
 export type { CallOptions } from './requests.js'
 export { ServerSchema, type ServerStateNames } from './server.schema.js'

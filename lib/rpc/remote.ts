@@ -5,30 +5,33 @@
 import type { Observable } from 'rxjs'
 import {
   InvalidArgumentError, UnknownStateError,
-  type Args, type Machine, type Result, type Snapshot, type Schema, type States, type WaitOptions,
+  type Args, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
-import { applyPairs, checksum } from './clock.js'
-import type { ClientStateNames } from './client.schema.js'
+import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
+import type { Opened } from './handshake.js'
+import { KeepAlive } from './keep-alive.js'
+import { MirrorClock } from './mirror-clock.js'
 import type { Link } from './link.js'
+import { startReconnect, type Backoff, type ReconnectHost } from './reconnect.js'
 import { Requests, type CallOptions } from './requests.js'
 import { Msg, MutationKind, plainDataProblem, type Message } from './protocol.js'
 
 /** What a mirror is built from (see `connect()`). */
 export interface MirrorInit<N extends string> {
   client: Machine<ClientStateNames>
-  link: Link
+  /** The session `connect()` opened. */
+  opened: Opened
   schema: Schema<N>
   mirror: Machine<N>
-  sourceId: string
-  time: number[]
-  queueTick: number
   timeout: number
-  /** The source's error text from `WELCOME`. */
-  err: string | null | undefined
   /** Ms between keep-alive pings; 0 = off. */
   keepAlive: number
+  /** Reconnection settings, null when off. */
+  reconnect: Backoff | null
+  /** Opens a new session (dial + handshake), for reconnection. */
+  redial: (() => Promise<Opened>) | null
 }
 
 /**
@@ -51,13 +54,12 @@ export class RemoteMachine<N extends string = string> {
   readonly id: string
   /** Local machine holding the mirrored clocks (no relations): waiters and streams run on it. */
   readonly mirror: Machine<N>
-  readonly #link: Link
+  #link: Link
   readonly #index: Map<string, number>
   readonly #timeout: number
   readonly #requests: Requests
   readonly #pings: Requests
-  #time: number[]
-  #queueTick: number
+  readonly #clock: MirrorClock
   #resyncing = false
   #closing: Promise<void> | null = null
   /** Full-clock resyncs done after a checksum mismatch. */
@@ -67,22 +69,59 @@ export class RemoteMachine<N extends string = string> {
   constructor(init: MirrorInit<N>) {
     this.client = init.client
     this.schema = init.schema
-    this.id = init.sourceId
+    const { welcome } = init.opened
+    this.id = welcome.sourceId
     this.mirror = init.mirror
-    this.#link = init.link
-    this.#time = init.time
-    this.#queueTick = init.queueTick
-    this.#err = excActive(init.schema.names, init.time) ? (init.err ?? undefined) : undefined
+    this.#link = init.opened.link
+    this.#clock = new MirrorClock(init.schema.names, init.mirror, welcome.time, welcome.queueTick, welcome.err)
     this.#timeout = init.timeout
+    this.#keepAliveMs = init.keepAlive
+    this.#backoff = init.reconnect
+    this.#redial = init.redial
     this.#requests = new Requests(init.client.id, init.timeout)
     this.#pings = new Requests(init.client.id, init.timeout)
     this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
-    this.#link.onMessage = (m) => {
-      this.#seen = Date.now()
+    this.#attach(init.opened)
+  }
+
+  /** Successful reconnections. */
+  reconnects = 0
+  readonly #keepAliveMs: number
+  readonly #backoff: Backoff | null
+  readonly #redial: (() => Promise<Opened>) | null
+  #stopReconnect: (() => Promise<void>) | null = null
+
+  /** Takes `o.link` over: handlers, keep-alive, then the messages that came right behind its `WELCOME`. */
+  #attach(o: Opened): void {
+    this.#link = o.link
+    const link = o.link
+    const ka = this.#keepAliveMs > 0
+      ? new KeepAlive(this.#keepAliveMs, () => link.send({ type: Msg.Ping, n: 0 }), (quiet) => link.fail(
+        new RpcError('ERR_RPC_NETWORK', `remote ${this.id}: keep-alive: nothing received for ${quiet} ms`)))
+      : null
+    this.#keepAlive = ka
+    link.onMessage = (m) => {
+      ka?.seen()
       this.#receive(m)
     }
-    this.#link.onClose = (err) => this.#lost(err)
-    if (init.keepAlive > 0) this.#startKeepAlive(init.keepAlive)
+    link.onClose = (err) => this.#lost(err)
+    for (const m of o.early) {
+      if (o.link.closed) break
+      this.#receive(m)
+    }
+    if (o.link.closed) this.#lost(new RpcError('ERR_RPC_CLOSED', 'closed right after the handshake'))
+  }
+
+  /** A reconnection's session: the mirror takes the source's clock from its `WELCOME`. */
+  #adopt(o: Opened): void {
+    const w = o.welcome
+    this.#clock.full(w.time, w.queueTick, w.err)
+    if (w.sourceId !== this.id) this.client.log(`reconnected to source ${w.sourceId} (was ${this.id})`)
+    this.#resyncing = false
+    this.reconnects++
+    this.client.remove('Reconnecting')
+    this.client.add('Ready')
+    this.#attach(o)
   }
 
   get names(): readonly N[] {
@@ -100,15 +139,15 @@ export class RemoteMachine<N extends string = string> {
   }
 
   tick(state: N): number {
-    return this.#time[this.#ix([state], 'tick()')[0] as number] as number
+    return this.#clock.time[this.#ix([state], 'tick()')[0] as number] as number
   }
 
   is(states: States<N>): boolean {
-    return this.#ix(states, 'is()').every((i) => ((this.#time[i] as number) & 1) === 1)
+    return this.#ix(states, 'is()').every((i) => this.#clock.isActive(i))
   }
 
   not(states: States<N>): boolean {
-    return this.#ix(states, 'not()').every((i) => ((this.#time[i] as number) & 1) === 0)
+    return this.#ix(states, 'not()').every((i) => !this.#clock.isActive(i))
   }
 
   any(...groups: States<N>[]): boolean {
@@ -116,12 +155,13 @@ export class RemoteMachine<N extends string = string> {
   }
 
   get activeStates(): readonly N[] {
-    return this.schema.names.filter((_, i) => ((this.#time[i] as number) & 1) === 1)
+    return this.schema.names.filter((_, i) => this.#clock.isActive(i))
   }
 
   /** Ticks in index order, or in the order of `states`. */
   time(states?: readonly N[]): number[] {
-    return states === undefined ? this.#time.slice() : this.#ix(states, 'time()').map((i) => this.#time[i] as number)
+    const { time } = this.#clock
+    return states === undefined ? time.slice() : this.#ix(states, 'time()').map((i) => time[i] as number)
   }
 
   clock(states?: readonly N[]): Record<N, number> {
@@ -133,16 +173,16 @@ export class RemoteMachine<N extends string = string> {
   }
 
   get queueTick(): number {
-    return this.#queueTick
+    return this.#clock.queueTick
   }
 
   /** The source's error text while its `Exception` is active (as the server sent it), else undefined. */
   get err(): string | undefined {
-    return this.#err
+    return this.#clock.err
   }
 
   toString(): string {
-    return `(${this.schema.names.flatMap((n, i) => ((this.#time[i] as number) & 1) ? [`${n}:${this.#time[i]}`] : [])
+    return `(${this.schema.names.flatMap((n, i) => this.#clock.isActive(i) ? [`${n}:${this.#clock.time[i]}`] : [])
       .join(' ')})`
   }
 
@@ -240,6 +280,7 @@ export class RemoteMachine<N extends string = string> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#link.bye('client closing')
+      await this.#stopReconnect?.()
       await this.#link.done
       this.mirror.dispose()
     })()
@@ -311,55 +352,20 @@ export class RemoteMachine<N extends string = string> {
   }
 
   #serverError: RpcError | null = null
-  #err: string | undefined
-  #seen = Date.now()
-  #keepAlive: ReturnType<typeof setInterval> | null = null
-
-  /**
-   * Every `ms`: a `PING` when the link was quiet; the link fails (`ERR_RPC_NETWORK`) when nothing at all arrived for
-   * 2 × `ms` — a server that vanished without closing the connection.
-   */
-  #startKeepAlive(ms: number): void {
-    let n = 0
-    this.#keepAlive = setInterval(() => {
-      const quiet = Date.now() - this.#seen
-      if (quiet >= 2 * ms) {
-        this.#link.fail(new RpcError('ERR_RPC_NETWORK', `remote ${this.id}: keep-alive: nothing received for ${quiet} ms`))
-      } else if (quiet >= ms / 2) {
-        this.#link.send({ type: Msg.Ping, n: n++ })
-      }
-    }, ms)
-    this.#keepAlive.unref?.()
-  }
+  #keepAlive: KeepAlive | null = null
 
   #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined): void {
     if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
-    const next = applyPairs(this.#time, pairs)
-    if (next === null || queueTick < 1 || checksum(next, queueTick) !== sum) {
+    if (!this.#clock.apply(pairs, queueTick, sum, err)) {
       this.client.log(`checksum mismatch (${sum}); requesting the full clock`)
       this.#requestResync()
-      return
     }
-    if (pairs.length === 0 && queueTick === this.#queueTick) return
-    this.#commit(next, queueTick, err)
   }
 
   #full(time: number[], queueTick: number, err: string | null | undefined): void {
-    if (time.length !== this.#time.length || queueTick < 1) {
-      throw new RpcError('ERR_RPC_PROTOCOL', `CLOCK with ${time.length} ticks for ${this.#time.length} states`)
-    }
+    this.#clock.full(time, queueTick, err)
     this.#resyncing = false
-    this.#commit(time, queueTick, err)
     this.client.remove('Resyncing')
-  }
-
-  #commit(time: number[], queueTick: number, err: string | null | undefined): void {
-    this.#time = time
-    this.#queueTick = queueTick
-    this.#err = excActive(this.schema.names, time) ? (err ?? this.#err) : undefined
-    if (!this.mirror.disposed) {
-      this.mirror.import(mirrorSnapshot(this.mirror, this.schema.names, time, queueTick, this.#err))
-    }
   }
 
   #requestResync(): void {
@@ -371,7 +377,8 @@ export class RemoteMachine<N extends string = string> {
   }
 
   #lost(err: RpcError | null): void {
-    if (this.#keepAlive !== null) clearInterval(this.#keepAlive)
+    this.#keepAlive?.stop()
+    this.#keepAlive = null
     const cause = this.#serverError ?? err
     const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
     this.#requests.rejectAll(closed)
@@ -380,35 +387,26 @@ export class RemoteMachine<N extends string = string> {
     this.client.add('Disconnected')
     if (cause && cause.code !== 'ERR_RPC_CLOSED') {
       this.client.log(`connection lost: ${cause.code} ${cause.message}`)
-      this.client.addErrState(errState(cause.code), cause)
+      this.client.addErrState(errStateOf(cause.code), cause)
+    }
+    const redial = this.#redial
+    if (this.#backoff && redial && this.#closing === null) {
+      this.client.add('Reconnecting')
+      const isClosing = (): boolean => this.#closing !== null
+      const host: ReconnectHost = {
+        client: this.client,
+        get closing(): boolean {
+          return isClosing()
+        },
+        redial,
+        adopt: (o) => this.#adopt(o),
+      }
+      this.#stopReconnect = startReconnect(host, this.#backoff)
     }
   }
 }
 
-/**
- * The snapshot that puts `time` into the mirror. `import()` wants an error text when `Exception` is active: the
- * source's (`err`, as sent with the clock) or, from a server that did not send one, a text naming the source.
- */
-export function mirrorSnapshot(mirror: Machine<string>, names: readonly string[], time: number[], queueTick: number,
-  err: string | undefined): Snapshot {
-  const snap: Snapshot = { id: mirror.id, names: [...names], time, queueTick }
-  if (excActive(names, time)) snap.err = err ?? `Exception on the source machine ${mirror.id}`
-  return snap
-}
-
-function excActive(names: readonly string[], time: readonly number[]): boolean {
-  const i = names.indexOf('Exception')
-  return i >= 0 && ((time[i] as number) & 1) === 1
-}
-
-/** The client error state for an error code. */
-export function errState(code: string): 'ErrNetwork' | 'ErrRpc' | 'ErrAuth' | 'ErrSchema' {
-  if (code === 'ERR_RPC_AUTH') return 'ErrAuth'
-  if (code === 'ERR_RPC_SCHEMA') return 'ErrSchema'
-  if (code === 'ERR_RPC_NETWORK') return 'ErrNetwork'
-  return 'ErrRpc'
-}
-
+/** An error's name and message for `addErr` over the wire (hostile objects give their description). */
 function errorInfo(err: unknown): { name: string; message: string } {
   try {
     if (err instanceof Error) return { name: safeString(err.name).slice(0, 200), message: safeString(err.message).slice(0, 4000) }
