@@ -155,7 +155,7 @@ export class Actor {
     else if (r === 'full') this.host.deadLetter(this.id, env, 'rejected')
   }
 
-  ask(msg: string, args: Args | undefined, opts: AskOptions = {}): Promise<unknown> {
+  ask(msg: string, args: Args | undefined, opts?: AskOptions): Promise<unknown> {
     this.checkMessage(msg)
     return ask(this.id, msg, args, opts, (env) => this.enqueue(env, opts))
   }
