@@ -3,26 +3,14 @@
  * precompute the relation tables every machine of the schema shares.
  */
 import { safeString } from './describe.js'
-import { InvalidArgumentError, SchemaError } from './errors.js'
-import { isArray } from './validate.js'
+import { SchemaError } from './errors.js'
+import {
+  checkName, type Def, type HANDLER_SUFFIXES, isArray, type PROTO_NAMES, readForExtend, readPart, type Relation, RELATIONS,
+} from './schema-input.js'
 import type { Schema, StateDef } from './types.js'
 
 export const EXCEPTION = 'Exception'
-const RELATIONS = ['require', 'add', 'remove', 'after'] as const
-type Relation = (typeof RELATIONS)[number]
-const KNOWN_FIELDS = new Set<string>(['auto', 'multi', 'tags', ...RELATIONS])
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
-const HANDLER_SUFFIXES = ['Enter', 'Exit', 'State', 'End'] as const
 const NO_STATES: Int32Array = new Int32Array(0)
-/**
- * Names of `Object.prototype`'s members: rejected as state names, so every record keyed by state names (`clock()`,
- * `schema.states`, pipe maps, users' own objects) stays an ordinary object where `rec[name]` means that state.
- */
-const PROTO_NAMES = [
-  '__proto__', 'constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf',
-  'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
-] as const
-const PROTO_NAME_SET: ReadonlySet<string> = new Set<string>([...PROTO_NAMES, ...Object.getOwnPropertyNames(Object.prototype)])
 
 /** Relation tables by state index, built once per schema. */
 export interface Compiled {
@@ -73,7 +61,6 @@ const COMPILED = new WeakMap<object, Compiled>()
 // --- Types of the `schema()` parameters --------------------------------------------------------------------------
 
 type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}` | (typeof PROTO_NAMES)[number]
-type Def = { readonly [name: string]: StateDef<string> }
 type Part = Schema<any> | Def // eslint-disable-line @typescript-eslint/no-explicit-any
 type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
 /** The state names of all parts, plus `Exception`. */
@@ -137,49 +124,6 @@ export function schema<const P extends readonly Part[]>(
   return build(merged) as unknown as Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>>
 }
 
-/** Copies the own definitions of one part into `into`, each read once; a throwing getter or trap is a SchemaError. */
-function readPart(part: Def, i: number, into: Map<string, StateDef<string>>): void {
-  let name = ''
-  try {
-    for (name of Object.keys(part)) {
-      checkName(name)
-      into.set(name, copyDef(name, part[name]))
-    }
-  } catch (err) {
-    if (err instanceof SchemaError) throw err
-    const where = name ? `state '${name}'` : `part #${i + 1}`
-    const e = new SchemaError(`schema(): reading ${where} threw: ${safeString(err)}`, name || undefined)
-    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
-    throw e
-  }
-}
-
-/** A plain copy of a definition's own fields; the values are checked by `sanitise`. */
-function copyDef(name: string, def: unknown): StateDef<string> {
-  if (def === null || typeof def !== 'object' || isArray(def)) {
-    throw new SchemaError(`state '${name}': the definition must be an object`, name)
-  }
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(def)) {
-    if (!KNOWN_FIELDS.has(key)) {
-      const known = [...KNOWN_FIELDS].join(', ')
-      throw new SchemaError(`state '${name}': unknown field '${key}' (known: ${known})`, name)
-    }
-    const v: unknown = (def as Record<string, unknown>)[key]
-    if (key === 'auto' || key === 'multi' || v === undefined) {
-      out[key] = v
-      continue
-    }
-    if (!Array.isArray(v)) {
-      const what = key === 'tags' ? 'an array of strings' : 'an array of state names'
-      throw new SchemaError(`state '${name}': '${key}' must be ${what}`, name)
-    }
-    // Lists are copied element by element now, so a proxy or getter is read exactly once.
-    out[key] = Array.from(v as unknown[])
-  }
-  return out as StateDef<string>
-}
-
 /**
  * Unions the relation lists and tags of `overlay` into `def` (order kept, duplicates dropped). `auto` and `multi` are
  * only ever switched on. Use it to change an inherited state in a merged schema.
@@ -197,29 +141,6 @@ export function extend<N extends string>(def: StateDef<N>, overlay: StateDef<N>)
   const tags = union(def.tags, overlay.tags)
   if (tags) out.tags = tags
   return out
-}
-
-/** A plain copy of an `extend()` argument, each field read once; lists must be arrays. */
-function readForExtend<N extends string>(arg: string, v: StateDef<N>): StateDef<N> {
-  if (v === null || typeof v !== 'object') throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
-  const out: Record<string, unknown> = {}
-  try {
-    if (Array.isArray(v)) throw new InvalidArgumentError('extend()', arg, 'a state definition object', v)
-    for (const key of ['auto', 'multi', ...RELATIONS, 'tags'] as const) {
-      const x: unknown = v[key]
-      if (x === undefined) continue
-      if (key !== 'auto' && key !== 'multi') {
-        if (!Array.isArray(x)) throw new InvalidArgumentError('extend()', `${arg}.${key}`, 'an array of state names', x)
-        out[key] = [...(x as unknown[])]
-      } else out[key] = x
-    }
-  } catch (err) {
-    if (err instanceof InvalidArgumentError) throw err
-    const e = new InvalidArgumentError('extend()', arg, `readable (reading it threw: ${safeString(err)})`, v)
-    Object.defineProperty(e, 'cause', { value: err, configurable: true, writable: true })
-    throw e
-  }
-  return out as StateDef<N>
 }
 
 /** True for the output of `schema()`. */
@@ -253,29 +174,9 @@ function build(defs: Map<string, StateDef<string>>): Schema<string> {
   return out as unknown as Schema<string>
 }
 
-function checkName(name: string): void {
-  if (!NAME_RE.test(name)) {
-    throw new SchemaError(`invalid state name '${name}': use letters, digits and '_', not starting with a digit`, name)
-  }
-  if (name === 'Any') throw new SchemaError(`'Any' is reserved for the AnyEnter/AnyState handlers`, name)
-  if (PROTO_NAME_SET.has(name)) {
-    throw new SchemaError(`state name '${name}' is reserved: it is a member of Object.prototype`, name)
-  }
-  const suffix = HANDLER_SUFFIXES.find((s) => name.endsWith(s))
-  if (suffix) {
-    throw new SchemaError(`state name '${name}' ends with '${suffix}', which is reserved for handler names`, name)
-  }
-}
-
 function sanitise(name: string, def: StateDef<string>, index: Map<string, number>): StateDef<string> {
   if (def === null || typeof def !== 'object' || Array.isArray(def)) {
     throw new SchemaError(`state '${name}': the definition must be an object`, name)
-  }
-  for (const key of Object.keys(def)) {
-    if (!KNOWN_FIELDS.has(key)) {
-      const known = [...KNOWN_FIELDS].join(', ')
-      throw new SchemaError(`state '${name}': unknown field '${key}' (known: ${known})`, name)
-    }
   }
   for (const flag of ['auto', 'multi'] as const) {
     if (def[flag] !== undefined && typeof def[flag] !== 'boolean') {
