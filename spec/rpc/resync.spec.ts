@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  checksum, connect, Msg, PROTOCOL_VERSION, schemaHash, schemaToWire, serve, type Message,
+  checksum, connect, encodeFrame, Msg, PROTOCOL_VERSION, schemaHash, schemaToWire, serve, toWire, type Message,
 } from '../../lib/rpc/index.js'
 import { Cleanup, newSource, RawPeer, rawServer, SourceSchema } from './support.js'
 
@@ -129,5 +129,26 @@ describe('rpc keep-alive', () => {
     await new Promise((r) => setTimeout(r, 150))
     expect(remote.connected).toBe(true)
     expect(remote.client.is('Ready')).toBe(true)
+  })
+})
+
+describe('rpc handshake framing', () => {
+  it('a DIFF in the same TCP read as the WELCOME is applied, not lost or taken for a protocol error', async () => {
+    const fake = await fakeServer()
+    const remoteP = connect<typeof SourceSchema>(fake.url)
+    const peer = await fake.peer
+    await peer.until((m) => m.length >= 1)
+    const time = new Array<number>(n).fill(0)
+    const t1 = time.slice()
+    t1[I('Start')] = 1
+    peer.write(Buffer.concat([
+      encodeFrame(toWire({ type: Msg.Welcome, version: PROTOCOL_VERSION, serverId: 'fake', sourceId: 'fake-src',
+        schemaHash: schemaHash(SourceSchema), schema: schemaToWire(SourceSchema), time, queueTick: 1 })),
+      encodeFrame(toWire({ type: Msg.Diff, pairs: [I('Start'), 1], queueTick: 2, checksum: checksum(t1, 2) })),
+    ]))
+    const remote = c.add(await remoteP)
+    expect(remote.is('Start')).toBe(true)
+    expect(remote.connected).toBe(true)
+    expect(remote.resyncs).toBe(0)
   })
 })
