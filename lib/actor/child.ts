@@ -44,6 +44,8 @@ export class Child {
   /** Between incarnations: new messages wait here. */
   restarting = false
   stoppedForGood = false
+  /** True once an incarnation was spawned (with `spec.snapshot`, when given): later ones start with fresh clocks. */
+  imported = false
   /** Set when the child is stopped for good by its supervisor: later stops wait for the same one. */
   retired: Promise<void> | null = null
   readonly backoff: Backoff

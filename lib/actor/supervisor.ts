@@ -330,8 +330,10 @@ export class Supervisor<D = unknown> {
           preload,
           parent: this.machine,
           supervised: true,
-          ...(incarnation === 1 && child.spec.snapshot && { snapshot: child.spec.snapshot }),
+          // until an incarnation was spawned with it (a first one whose factory threw must not lose saved state)
+          ...(!child.imported && child.spec.snapshot && { snapshot: child.spec.snapshot }),
         })
+        child.imported = true
       } catch (err) {
         if (first) throw new SpawnFailure(err)
         throw err

@@ -5,7 +5,7 @@
  * enforced when first messages for many keys arrive together.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { InvalidArgumentError, OutOfRangeError, PolymachineError, schema } from '../../lib/machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, PolymachineError, schema, type Snapshot } from '../../lib/machine/index.js'
 import {
   ActorSystem, Backoff, Conversation, InvalidDirectiveError, Keyed, Pool, RestartWindow, Supervisor,
   SupervisorStoppedError, conversationAsk, singleton, type ActorEvent, type Directive,
@@ -331,5 +331,31 @@ describe('resume of a start failure', () => {
     })
     expect(await ref.ask('Work', { n: 1 }, { timeout: 1000 })).toBe('#3:1')
     expect(sup.restarts).toBe(2)
+  })
+})
+
+describe('saved state survives a failed first start', () => {
+  it('a keyed actor whose first handler factory throws still starts from the loaded snapshot, and saves on top of it', async () => {
+    const sys = (system = new ActorSystem())
+    const store = new Map<string, Snapshot>()
+    let fail = false
+    const opts = {
+      id: 'k',
+      schema: ss,
+      backoff: fast,
+      load: (key: string) => store.get(key),
+      save: (key: string, snap: Snapshot) => void store.set(key, snap),
+      handlers: ({ incarnation }: { incarnation: number }) => {
+        if (fail && incarnation === 1) throw new Error('factory')
+        return { WorkState: (e: ActorEvent): number => e.machine.tick('Work') }
+      },
+    }
+    const keyed = new Keyed(sys, opts)
+    expect(await keyed.ref('a').ask('Work')).toBe(1)
+    expect(await keyed.ref('a').ask('Work')).toBe(3)
+    await keyed.passivate('a')
+    fail = true
+    // incarnation 1 fails in its factory; incarnation 2 must import the saved clocks (Work tick 3 → 5)
+    expect(await keyed.ref('a').ask('Work', undefined, { timeout: 1000 })).toBe(5)
   })
 })
