@@ -48,6 +48,8 @@ type Phase = 'inactive' | 'activating' | 'active' | 'passivating'
 
 interface Entry {
   readonly key: string
+  /** The child id under the supervisor: `<keyed id>/<key>`. */
+  readonly id: string
   phase: Phase
   /** Holds one of the `maxActive` slots (from activation until its passivation ends). */
   slot: boolean
@@ -141,12 +143,12 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       this.entries.delete(key)
       this.entries.set(key, e)
     } else {
-      this.entries.set(key, (e = { key, phase: 'inactive', slot: false, waiting: [], idle: undefined, passivated: undefined }))
+      this.entries.set(key, (e = { key, id: this.childId(key), phase: 'inactive', slot: false, waiting: [], idle: undefined, passivated: undefined }))
     }
     if (e.phase === 'active') {
       if (!this.gone(e)) {
         this.armIdle(e)
-        return this.supervisor.deliverTo(this.childId(e.key), env, opts)
+        return this.supervisor.deliverTo(e.id, env, opts)
       }
       this.entries.set(key, e) // its actor was stopped for good: this message activates it again
     }
@@ -158,11 +160,11 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.phase = 'activating'
     try {
       e.slot = await this.acquire()
-      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(e.id, env.msg), 'stopped')
       const snapshot = await this.load(e.key)
-      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+      if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(e.id, env.msg), 'stopped')
       const spec: ChildSpec<N, H, D> = {
-        id: this.childId(e.key),
+        id: e.id,
         schema: this.opts.schema,
         handlers: (ctx) => this.opts.handlers({ ...ctx, key: e.key }),
         ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
@@ -224,7 +226,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.idle = undefined
     let mail: Envelope[] = []
     try {
-      const released = await this.supervisor.release(this.childId(e.key))
+      const released = await this.supervisor.release(e.id)
       mail = released.mail
       this.passivations++
       if (released.snapshot && this.opts.save) await this.opts.save(e.key, released.snapshot)
@@ -240,7 +242,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
   private idleNow(e: Entry): void {
     e.phase = 'inactive'
     this.releaseSlot(e)
-    if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+    if (this.closed) return this.drop(e, (env) => new ActorTerminatedError(e.id, env.msg), 'stopped')
     if (e.waiting.length > 0) this.activate(e).catch(this.report)
     else if (this.entries.get(e.key) === e) this.entries.delete(e.key)
   }
@@ -250,7 +252,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
    * is reset, and forgotten unless messages wait (the caller then activates it again).
    */
   private gone(e: Entry): boolean {
-    if (this.supervisor.child(this.childId(e.key))) return false
+    if (this.supervisor.child(e.id)) return false
     cancelLater(e.idle)
     e.idle = undefined
     e.phase = 'inactive'
@@ -264,7 +266,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.waiting = []
     for (const { env, opts } of waiting) {
       try {
-        const sent = this.supervisor.deliverTo(this.childId(e.key), env, opts)
+        const sent = this.supervisor.deliverTo(e.id, env, opts)
         if (sent) sent.catch((err: unknown) => reply(env, false, err))
       } catch (err) {
         this.refuse(e.key, env, err, err instanceof ActorTerminatedError ? 'stopped' : 'rejected')
@@ -338,7 +340,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
         // messages waiting on an activation (its load may never settle) fail now; the activation ends quietly
         const waiting = e.waiting
         e.waiting = []
-        for (const { env } of waiting) this.refuse(e.key, env, new ActorTerminatedError(this.childId(e.key), env.msg), 'stopped')
+        for (const { env } of waiting) this.refuse(e.key, env, new ActorTerminatedError(e.id, env.msg), 'stopped')
       }
     }
     await Promise.all(passivations)
@@ -365,7 +367,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.idle = later(ms, () => {
       e.idle = undefined
       if (e.phase !== 'active' || this.gone(e)) return
-      const stats = this.supervisor.child(this.childId(e.key))?.stats
+      const stats = this.supervisor.child(e.id)?.stats
       if (stats && stats.queued + stats.inFlight > 0) return this.armIdle(e)
       this.doPassivate(e).catch(this.report)
     })
