@@ -125,8 +125,8 @@ describe('rpc keep-alive', () => {
   it('a live server keeps the link up', async () => {
     const src = newSource()
     const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0' }))
-    const remote = c.add(await connect(server.url!, { keepAlive: 20 }))
-    await new Promise((r) => setTimeout(r, 150))
+    const remote = c.add(await connect(server.url!, { keepAlive: 50 }))
+    await new Promise((r) => setTimeout(r, 300))
     expect(remote.connected).toBe(true)
     expect(remote.client.is('Ready')).toBe(true)
   })
