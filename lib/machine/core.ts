@@ -188,14 +188,22 @@ export class Core {
       return into
     }
     clear(into)
-    if (!Array.isArray(states)) {
-      throw new InvalidArgumentError(`machine ${this.id}: ${where}`, 'states', 'a state name or an array of them', states)
-    }
     let unknown: string[] | null = null
-    for (const s of states as unknown[]) {
-      const i = typeof s === 'string' ? index.get(s) : undefined
-      if (i === undefined) (unknown ??= []).push(typeof s === 'string' ? s : describe(s))
-      else if (!into.includes(i)) into.push(i)
+    try {
+      if (!Array.isArray(states)) {
+        throw new InvalidArgumentError(`machine ${this.id}: ${where}`, 'states', 'a state name or an array of them', states)
+      }
+      for (const s of states as unknown[]) {
+        const i = typeof s === 'string' ? index.get(s) : undefined
+        if (i === undefined) (unknown ??= []).push(typeof s === 'string' ? s : describe(s))
+        else if (!into.includes(i)) into.push(i)
+      }
+    } catch (err) {
+      // A proxy of an array whose traps throw (or a revoked one): the caller's bad argument, not a raw TypeError.
+      if (err instanceof InvalidArgumentError) throw err
+      clear(into)
+      throw new InvalidArgumentError(`machine ${this.id}: ${where}`, 'states',
+        `a readable state name or array of them (reading it threw: ${safeString(err)})`, states)
     }
     if (unknown) throw new UnknownStateError(this.id, unknown, where)
     return into

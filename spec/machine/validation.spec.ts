@@ -127,6 +127,8 @@ describe('Machine methods', () => {
       ['addErr args', () => m.addErr(new Error('x'), any(5)), ...ARG, 'machine v: addErrState(): args'],
       ['addErr throwing args', () => m.addErr(new Error('x'), any(throwing('a'))), ...ARG, 'args must be readable (copying it threw: getter boom)'],
       ['whenArgs 42', () => m.whenArgs('A', any(42)), ...ARG, 'machine v: whenArgs(): args must be an object'],
+      ['add revoked states', () => m.add(any(revoked())), ...ARG, 'machine v: add(): states must be a readable state name or array of them (reading it threw'],
+      ['is trap states', () => m.is(any(new Proxy(['A'], { get: () => { throw new Error('trap') } }))), ...ARG, 'machine v: is(): states must be a readable'],
       ['isTime 5', () => m.isTime(any(5)), ...ARG, 'machine v: isTime(): time must be an array of 7 ticks, got number 5'],
     ])
     // nothing above changed the machine or left a tracer behind that would throw later
@@ -325,6 +327,8 @@ const OPS: Array<(m: Machine<string>, v: unknown) => unknown> = [
   (m, v) => m.bind(any(v)),
   (m, v) => m.bindTracer(any(v)),
   (m, v) => m.add('A', any(v)),
+  (m, v) => m.add(any(v)),
+  (m, v) => m.time(any(v)),
   (m, v) => {
     m.logLevel = LogLevel.Everything
     m.bind({ AState: () => undefined })
