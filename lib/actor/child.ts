@@ -25,7 +25,10 @@ export interface ChildSpec<N extends string = string, H extends object = object,
   concurrency?: number
   /** `permanent` (default) restarts on failure; `temporary` is stopped instead. */
   restart?: 'permanent' | 'temporary'
-  /** Clocks for the first incarnation (a passivated actor's saved state). */
+  /**
+   * Clocks every incarnation starts from (a passivated actor's saved state): a restart goes back to it, as a virtual
+   * actor is re-activated from its storage; without it, restarts start with fresh clocks.
+   */
   snapshot?: Snapshot
 }
 
@@ -44,8 +47,6 @@ export class Child {
   /** Between incarnations: new messages wait here. */
   restarting = false
   stoppedForGood = false
-  /** True once an incarnation was spawned (with `spec.snapshot`, when given): later ones start with fresh clocks. */
-  imported = false
   /** Set when the child is stopped for good by its supervisor: later stops wait for the same one. */
   retired: Promise<void> | null = null
   readonly backoff: Backoff

@@ -330,10 +330,10 @@ export class Supervisor<D = unknown> {
           preload,
           parent: this.machine,
           supervised: true,
-          // until an incarnation was spawned with it (a first one whose factory threw must not lose saved state)
-          ...(!child.imported && child.spec.snapshot && { snapshot: child.spec.snapshot }),
+          // every incarnation starts from the persisted state: a restart must not turn a keyed actor's saved state
+          // into a fresh one that its next passivation would save over the good data
+          ...(child.spec.snapshot && { snapshot: child.spec.snapshot }),
         })
-        child.imported = true
       } catch (err) {
         if (first) throw new SpawnFailure(err)
         throw err

@@ -358,4 +358,37 @@ describe('saved state survives a failed first start', () => {
     // incarnation 1 fails in its factory; incarnation 2 must import the saved clocks (Work tick 3 → 5)
     expect(await keyed.ref('a').ask('Work', undefined, { timeout: 1000 })).toBe(5)
   })
+
+  it('a keyed actor that crashes after it started restarts from the loaded snapshot: passivation never saves a fresh state', async () => {
+    const sys = (system = new ActorSystem())
+    const store = new Map<string, Snapshot>()
+    const keyed = new Keyed(sys, {
+      id: 'k2',
+      schema: ss,
+      backoff: fast,
+      load: (key: string) => store.get(key),
+      save: (key: string, snap: Snapshot) => void store.set(key, snap),
+      handlers: () => ({
+        WorkState: (e: ActorEvent): number => e.machine.tick('Work'),
+        CrashState(): void {
+          throw new Error('crash')
+        },
+      }),
+    })
+    const ref = keyed.ref('a')
+    await ref.ask('Work')
+    await ref.ask('Work')
+    await keyed.passivate('a')
+    const work = (): number => {
+      const snap = store.get('a') as Snapshot
+      return snap.time[snap.names.indexOf('Work')] as number
+    }
+    expect(work()).toBe(3)
+    // activated from the store (Work tick 3 → 5), then a crash restarts it: back to the stored clocks, not fresh ones
+    expect(await ref.ask('Work')).toBe(5)
+    await expect(ref.ask('Crash')).rejects.toThrow('crash')
+    expect(await ref.ask('Work', undefined, { timeout: 1000 })).toBe(5)
+    await keyed.passivate('a')
+    expect(work()).toBe(5)
+  })
 })
