@@ -15,7 +15,7 @@ import {
   ActorFailedError, ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError,
   UnknownMessageError, asError,
 } from './errors.js'
-import { cancelLater, later } from './later.js'
+import { cancelLater, later } from '../machine/internals.js'
 import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
 import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'

@@ -4,7 +4,7 @@
  */
 import { TimeoutError, type Args } from '../machine/index.js'
 import { checkArgs, checkOptions, checkSignal, checkTimeout } from './check.js'
-import { cancelLater, later, type Later } from './later.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
 import type { Envelope } from './mailbox.js'
 import type { AskOptions } from './types.js'
 

@@ -6,7 +6,7 @@
 import { TimeoutError } from '../machine/index.js'
 import { checkOptions, checkSignal, checkTimeout } from './check.js'
 import { ActorTerminatedError } from './errors.js'
-import { cancelLater, later, type Later } from './later.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
 import type { Envelope, Mailbox } from './mailbox.js'
 import type { AskOptions } from './types.js'
 

@@ -7,7 +7,7 @@ import { InvalidArgumentError, Machine, TimeoutError, type Args } from '../machi
 import { onActivity } from '../machine/internals.js'
 import { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 import { ConversationStateError, ParticipantCrashedError } from './errors.js'
-import { cancelLater, later, type Later } from './later.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
 import {
   checkFunction, checkId, checkMs, checkOneOf, checkSystem, isObject, readOptions,
 } from './supervision-check.js'

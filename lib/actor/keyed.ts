@@ -13,7 +13,7 @@ import { ask } from './ask.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
-import { cancelLater, later, type Later } from './later.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
 import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {

@@ -2,7 +2,7 @@
  * A supervisor's waits: backoff sleeps and deferred work, always in a macrotask (so that a restart or resume storm
  * lets timers and I/O run between its steps), and all cut short at once when the supervisor stops.
  */
-import { cancelLater, later, type Later } from './later.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
 
 export class Pause {
   private readonly pending = new Set<{ cancel(): void; fire(): void }>()

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
 import { checkArgs } from './check.js'
 import { ActorTerminatedError } from './errors.js'
-import { cancelLater, later, MAX_DELAY, type Later } from './later.js'
+import { cancelLater, later, MAX_DELAY, type Later } from '../machine/internals.js'
 import type { ActorTimers } from './types.js'
 
 export class Timers<N extends string = string> implements ActorTimers<N> {

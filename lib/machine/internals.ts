@@ -3,6 +3,7 @@
  * debuggers). Not part of the public API: not exported from the package entry, and free to change.
  */
 import type { Core } from './core.js'
+export { cancelLater, later, MAX_DELAY, type Later } from './later.js'
 export { describe, safeGet, safeJson, safeString, thenOf } from './describe.js'
 export { memberNames as handlerMembers, sharedProto as handlerClass } from './handlers.js'
 import { coreOf, type Machine } from './machine.js'

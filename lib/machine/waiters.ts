@@ -6,6 +6,7 @@
 import { type Core, stateChanged } from './core.js'
 import { safeString } from './describe.js'
 import { DisposedError, InvalidArgumentError, OutOfRangeError, TimeoutError } from './errors.js'
+import { cancelLater, later, type Later } from './later.js'
 import type { Args } from './types.js'
 
 /** Options of every waiter. */
@@ -59,14 +60,12 @@ export function followState<T>(core: Core, i: number, read: () => T, emit: (v: T
 type Kind = 'state' | 'args' | 'queue' | 'queueEnd' | 'disposal'
 const RESOLVED: Promise<void> = Promise.resolve()
 const NO_ARGS: Args = Object.freeze({})
-/** The longest delay `setTimeout` honours; above it Node fires after 1 ms. */
-const MAX_DELAY = 0x7fffffff
 
 class Pending implements StateWatcher {
   resolve!: () => void
   reject!: (err: unknown) => void
   readonly promise: Promise<void>
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  timer: Later = undefined
   onAbort: (() => void) | undefined = undefined
   /** `whenArgs`: the args to match. `whenQueue`: the queue tick to reach. */
   want: Args | undefined = undefined
@@ -97,7 +96,7 @@ class Pending implements StateWatcher {
 
   settle(err: unknown): void {
     this.owner.remove(this)
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    cancelLater(this.timer)
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort)
     if (err === null) this.resolve()
     else this.reject(err)
@@ -246,15 +245,9 @@ export class Waiters {
       p.onAbort = () => p.settle(signal.reason)
       signal.addEventListener('abort', p.onAbort, { once: true })
     }
-    if (timeout !== undefined && timeout !== Infinity) arm(p, timeout, () => new TimeoutError(core.id, what, timeout))
+    if (timeout !== undefined) p.timer = later(timeout, () => p.settle(new TimeoutError(core.id, what, timeout)))
     return p.promise
   }
-}
-
-/** Rejects `p` with `err()` after `ms`; delays beyond `setTimeout`'s limit are waited out in steps. */
-function arm(p: Pending, ms: number, err: () => Error): void {
-  const step = Math.min(ms, MAX_DELAY)
-  p.timer = setTimeout(() => (ms > MAX_DELAY ? arm(p, ms - MAX_DELAY, err) : p.settle(err())), step)
 }
 
 /** Whether `args` has every key of `want` with an `===` value; false when reading `args` throws (hostile args). */

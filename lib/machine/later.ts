@@ -1,7 +1,7 @@
 /**
- * `setTimeout` for any delay. Node fires a delay above 2³¹−1 ms after 1 ms, so longer ones are waited out in steps
- * (as the core's waiters do); `Infinity` never fires. Delays up to the limit cost nothing extra: the handle is the
- * plain timer.
+ * `setTimeout` for any delay. Node fires a delay above 2³¹−1 ms after 1 ms, so longer ones are waited out in steps;
+ * `Infinity` never fires. Delays up to the limit cost nothing extra: the handle is the plain timer. The one copy for
+ * the waiters here and the layers above (through internals.ts).
  */
 
 /** The longest delay `setTimeout` honours. */
