@@ -21,6 +21,9 @@ export const Msg = {
   Bye: 9,
   Ping: 10,
   Pong: 11,
+  Watch: 12,
+  Matched: 13,
+  Unwatch: 14,
 } as const
 
 /** Mutation kinds of a `MUTATE` message; `CanAdd`/`CanRemove` are dry runs on the source (nothing changes). */
@@ -62,8 +65,14 @@ export interface ErrorMsg { type: 8; code: string; message: string; id: number |
 export interface Bye { type: 9; reason: string }
 export interface Ping { type: 10; n: number }
 export interface Pong { type: 11; n: number }
+/** client → server: tell me when `state` is activated with args containing every key of `args` (`===`). */
+export interface Watch { type: 12; id: number; state: number; args: Record<string, unknown> }
+/** server → client: watch `id` matched (sent after the diff that activated the state); the watch is gone. */
+export interface Matched { type: 13; id: number }
+/** client → server: forget watch `id`. */
+export interface Unwatch { type: 14; id: number }
 
-export type Message = Hello | Welcome | Sync | Clock | Diff | Mutate | Reply | ErrorMsg | Bye | Ping | Pong
+export type Message = Hello | Welcome | Sync | Clock | Diff | Mutate | Reply | ErrorMsg | Bye | Ping | Pong | Watch | Matched | Unwatch
 
 /** Largest number of states (and of relation entries per list) a message may carry. */
 export const MAX_STATES = 65_536
@@ -83,6 +92,9 @@ export function toWire(m: Message): unknown[] {
     case 9: return [9, m.reason]
     case 10: return [10, m.n]
     case 11: return [11, m.n]
+    case 12: return [12, m.id, m.state, m.args]
+    case 13: return [13, m.id]
+    case 14: return [14, m.id]
   }
 }
 
@@ -120,6 +132,9 @@ export function parseMessage(v: unknown): Message | null {
     case 9: return { type, reason: a[1] === undefined || a[1] === null ? '' : str(a[1], 'reason') }
     case 10: return { type, n: uint(a[1], 'n') }
     case 11: return { type, n: uint(a[1], 'n') }
+    case 12: return { type, id: uint(a[1], 'id'), state: uint(a[2], 'state'), args: args(a[3]) ?? {} }
+    case 13: return { type, id: uint(a[1], 'id') }
+    case 14: return { type, id: uint(a[1], 'id') }
     default: return null
   }
 }

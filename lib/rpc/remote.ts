@@ -7,7 +7,6 @@ import {
   InvalidArgumentError, UnknownStateError,
   type Args, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
-import { safeString } from '../machine/internals.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
 import type { Opened } from './handshake.js'
@@ -16,7 +15,9 @@ import { MirrorClock } from './mirror-clock.js'
 import type { Link } from './link.js'
 import { startReconnect, type Backoff, type ReconnectHost } from './reconnect.js'
 import { Requests, type CallOptions } from './requests.js'
-import { Msg, MutationKind, plainDataProblem, type Message } from './protocol.js'
+import { ArgWaiters } from './arg-waiters.js'
+import { errorInfo, safePlain } from './wire-values.js'
+import { Msg, MutationKind, type Message } from './protocol.js'
 
 /** What a mirror is built from (see `connect()`). */
 export interface MirrorInit<N extends string> {
@@ -58,6 +59,7 @@ export class RemoteMachine<N extends string = string> {
   readonly #index: Map<string, number>
   readonly #timeout: number
   readonly #requests: Requests
+  readonly #argWaiters: ArgWaiters
   readonly #pings: Requests
   readonly #clock: MirrorClock
   #resyncing = false
@@ -78,7 +80,10 @@ export class RemoteMachine<N extends string = string> {
     this.#keepAliveMs = init.keepAlive
     this.#backoff = init.reconnect
     this.#redial = init.redial
-    this.#requests = new Requests(init.client.id, init.timeout)
+    let nextId = 1
+    const next = (): number => nextId++
+    this.#requests = new Requests(init.client.id, init.timeout, next)
+    this.#argWaiters = new ArgWaiters(init.client.id, next, (m) => this.#link.send(m))
     this.#pings = new Requests(init.client.id, init.timeout)
     this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
     this.#attach(init.opened)
@@ -200,6 +205,30 @@ export class RemoteMachine<N extends string = string> {
     return this.mirror.whenTicks(state, n, opts)
   }
 
+  /**
+   * Resolves when the source activates `state` (or re-enters it) with args holding every key of `args` with an `===`
+   * value — so only primitive values can match. Asked of the server (a `WATCH`), which answers after the diff that
+   * activated the state, so `is(state)` holds when it resolves. Rejects with `ERR_RPC_CLOSED` when the connection
+   * is lost (a watch does not survive a reconnection), and as other waiters on timeout and abort. Only activations
+   * after the server received the watch count: a mutation this client sends afterwards always does; for one made
+   * elsewhere, `await remote.ping()` after calling `whenArgs` to be sure the server has it.
+   *
+   * ```ts
+   * const done = remote.whenArgs('Job', { id: 7 }, { timeout: 5000 })
+   * await remote.add('Job', { id: 7 })
+   * await done
+   * ```
+   */
+  whenArgs(state: N, args: Args, opts?: WaitOptions): Promise<void> {
+    const [i] = this.#ix([state], 'whenArgs()') as [number]
+    const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
+    if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: whenArgs()`, 'args', `plain data (${why})`, args)
+    if (this.#link.closed) {
+      return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: whenArgs(): not connected`))
+    }
+    return this.#argWaiters.wait(i, args, opts, `whenArgs(${state}) on ${this.id}`)
+  }
+
   whenTime(states: readonly N[], ticks: readonly number[], opts?: WaitOptions): Promise<void> {
     return this.mirror.whenTime(states, ticks, opts)
   }
@@ -311,12 +340,7 @@ export class RemoteMachine<N extends string = string> {
     error: { name: string; message: string } | null, opts: CallOptions | undefined): Promise<Result> {
     const ix = this.#ix(states, where)
     if (args !== undefined) {
-      let why: string | null
-      try {
-        why = typeof args === 'object' && args !== null && !Array.isArray(args) ? plainDataProblem(args, true) : 'not a map'
-      } catch {
-        why = 'unreadable'
-      }
+      const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
       if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'args', `plain data (${why})`, args)
     }
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
@@ -338,7 +362,9 @@ export class RemoteMachine<N extends string = string> {
       case Msg.Error: {
         const code = m.code as RpcErrorCode
         if (m.id !== null) {
-          this.#requests.reject(m.id, new RpcError(code, `remote ${this.id}: ${m.message}`))
+          const e = new RpcError(code, `remote ${this.id}: ${m.message}`)
+          this.#requests.reject(m.id, e)
+          this.#argWaiters.reject(m.id, e)
           return
         }
         this.#serverError = new RpcError(code, `remote ${this.id}: server closed the connection: ${m.message}`)
@@ -346,6 +372,7 @@ export class RemoteMachine<N extends string = string> {
       }
       case Msg.Ping: return this.#link.send({ type: Msg.Pong, n: m.n })
       case Msg.Pong: return this.#pings.resolve(m.n, undefined)
+      case Msg.Matched: return this.#argWaiters.matched(m.id)
       case Msg.Bye: return this.#link.bye('bye')
       default: throw new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} after the handshake`)
     }
@@ -382,6 +409,7 @@ export class RemoteMachine<N extends string = string> {
     const cause = this.#serverError ?? err
     const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
     this.#requests.rejectAll(closed)
+    this.#argWaiters.rejectAll(closed)
     this.#pings.rejectAll(closed)
     this.#resyncing = false
     this.client.add('Disconnected')
@@ -404,14 +432,4 @@ export class RemoteMachine<N extends string = string> {
       this.#stopReconnect = startReconnect(host, this.#backoff)
     }
   }
-}
-
-/** An error's name and message for `addErr` over the wire (hostile objects give their description). */
-function errorInfo(err: unknown): { name: string; message: string } {
-  try {
-    if (err instanceof Error) return { name: safeString(err.name).slice(0, 200), message: safeString(err.message).slice(0, 4000) }
-  } catch {
-    // a hostile error object: fall through to its description
-  }
-  return { name: 'Error', message: safeString(err).slice(0, 4000) }
 }

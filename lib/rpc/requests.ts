@@ -18,9 +18,13 @@ interface Entry {
 /** Pending requests by id. */
 export class Requests {
   readonly #pending = new Map<number, Entry>()
-  #next = 1
+  readonly #nextId: () => number
 
-  constructor(readonly owner: string, readonly defaultTimeout: number) {}
+  /** `nextId` gives request ids (a shared counter keeps ids unique across several `Requests`). */
+  constructor(readonly owner: string, readonly defaultTimeout: number, nextId?: () => number) {
+    let n = 1
+    this.#nextId = nextId ?? (() => n++)
+  }
 
   get size(): number {
     return this.#pending.size
@@ -34,7 +38,7 @@ export class Requests {
     const signal = opts?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     const timeout = opts?.timeout ?? this.defaultTimeout
-    const id = this.#next++
+    const id = this.#nextId()
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => entry.settle(signal?.reason, undefined)
       const timer = setTimeout(() => entry.settle(new TimeoutError(this.owner, what, timeout), undefined), timeout)

@@ -88,7 +88,10 @@ export class RpcServer implements SessionHost {
     this.wire = schemaToWire(source.schema)
     this.hash = hashWire(this.wire)
     this.exception = source.names.indexOf('Exception')
-    this.#sub = source.transitions$.subscribe(() => this.#changed())
+    this.#sub = source.transitions$.subscribe((tx) => {
+      this.#changed()
+      for (const s of this.#sessions) s.transition(tx)
+    })
   }
 
   get serverId(): string {

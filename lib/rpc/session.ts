@@ -3,7 +3,7 @@
  * clock syncs and the diffs pushed to it. It talks to its server through the narrow {@link SessionHost}.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { Args, Machine } from '../machine/index.js'
+import type { Args, Machine, TransitionInfo } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
 import { checksum, diffPairs } from './clock.js'
 import { RemoteError, RpcError } from './errors.js'
@@ -33,6 +33,8 @@ export class Session {
   #sent: number[] = []
   #sentQ = 0
   #inCall = false
+  readonly #watches = new Map<number, { state: string; args: Record<string, unknown> }>()
+  readonly #afterCall: number[] = []
   readonly #timer: ReturnType<typeof setTimeout>
 
   constructor(readonly host: SessionHost, readonly link: Link) {
@@ -76,6 +78,8 @@ export class Session {
       case Msg.Sync: return this.#sync()
       case Msg.Ping: return this.link.send({ type: Msg.Pong, n: m.n })
       case Msg.Pong: return
+      case Msg.Watch: return this.#watch(m.id, m.state, m.args)
+      case Msg.Unwatch: return void this.#watches.delete(m.id)
       case Msg.Bye: return this.link.bye('bye')
       case Msg.Error: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `client reported ${m.code}: ${m.message}`))
       default: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} from a client`))
@@ -118,6 +122,32 @@ export class Session {
     return safeString(this.host.source.err).slice(0, 4000)
   }
 
+  #watch(id: number, state: number, args: Record<string, unknown>): void {
+    if (state >= this.host.source.names.length) return this.#reject(id, `state index ${state} is out of range`)
+    if (this.#watches.size >= MAX_WATCHES) return this.#reject(id, `more than ${MAX_WATCHES} watches`)
+    this.#watches.set(id, { state: this.host.source.names[state] as string, args })
+  }
+
+  /**
+   * After every source transition: the watches it matched get `MATCHED`, each after the diff that activated the
+   * state (right after the reply when the transition came from this client's own request).
+   */
+  transition(tx: TransitionInfo): void {
+    if (this.#watches.size === 0 || this.#phase !== 'ready' || !tx.accepted) return
+    const matched: number[] = []
+    for (const [id, w] of this.#watches) {
+      if (tx.enters.includes(w.state) && argsMatch(tx.args, w.args)) matched.push(id)
+    }
+    if (matched.length === 0) return
+    for (const id of matched) this.#watches.delete(id)
+    if (this.#inCall) {
+      this.#afterCall.push(...matched)
+      return
+    }
+    this.push(this.host.source.time(), this.host.source.queueTick)
+    for (const id of matched) this.link.send({ type: Msg.Matched, id })
+  }
+
   #sync(): void {
     const time = this.host.source.time()
     this.#sent = time
@@ -155,6 +185,7 @@ export class Session {
     this.#sent = time
     this.#sentQ = queueTick
     this.link.send({ type: Msg.Reply, id: m.id, result, pairs, queueTick, checksum: checksum(time, queueTick), err })
+    for (const id of this.#afterCall.splice(0)) this.link.send({ type: Msg.Matched, id })
   }
 
   #run(m: Mutate, states: string[], args: Args | undefined): number {
@@ -178,6 +209,20 @@ export class Session {
     this.link.send({ type: Msg.Error, code: 'ERR_RPC_REQUEST', message, id })
   }
 }
+
+/** Every key of `want` is in `got` with an `===` value; a hostile `got` matches nothing. */
+function argsMatch(got: unknown, want: Record<string, unknown>): boolean {
+  try {
+    if (typeof got !== 'object' || got === null) return Object.keys(want).length === 0
+    return Object.keys(want).every((k) => Object.prototype.hasOwnProperty.call(got, k) &&
+      (got as Record<string, unknown>)[k] === want[k])
+  } catch {
+    return false
+  }
+}
+
+/** Watches one client may hold. */
+const MAX_WATCHES = 1000
 
 function sameToken(want: string, got: string | null): boolean {
   if (got === null) return false

@@ -92,6 +92,36 @@ describe.each(TRANSPORTS)('rpc mirror over %s', (transport) => {
     expect(remote.err).toContain('third') // from a REPLY
   })
 
+  it('whenArgs: resolved by the server after the diff that activated the state', async () => {
+    const src = newSource()
+    const { remote } = await pair<typeof SourceSchema>(c, src, transport, { pushInterval: 1000 })
+    const w7 = remote.whenArgs('Job', { id: 7 })
+    const any = remote.whenArgs('Start', {})
+    await remote.ping() // the server has the watches: only activations after it received them count
+    src.add('Job', { id: 1 })
+    src.add('Job', { id: 7, extra: true })
+    await w7
+    expect(remote.tick('Job')).toBe(src.tick('Job')) // pushInterval is 1 s: the diff came with the match
+    src.add('Start')
+    await any
+    // from this client's own mutation: the match follows the reply
+    const w8 = remote.whenArgs('Job', { id: 8 })
+    expect(await remote.add('Job', { id: 8 })).toBe(Result.Executed)
+    await w8
+    // timeout and abort: the watch is dropped on the server too
+    await expect(remote.whenArgs('Job', { id: 9 }, { timeout: 30 })).rejects.toBeInstanceOf(TimeoutError)
+    const ac = new AbortController()
+    const aborted = remote.whenArgs('Job', { id: 9 }, { signal: ac.signal })
+    ac.abort(new Error('stop'))
+    await expect(aborted).rejects.toThrow('stop')
+    src.add('Job', { id: 9 })
+    expect(() => remote.whenArgs('Nope' as never, {})).toThrow(UnknownStateError)
+    expect(() => remote.whenArgs('Job', { d: new Date() })).toThrow(TypeError)
+    const pending = remote.whenArgs('Job', { id: 10 }).catch((e: unknown) => e)
+    await remote.close()
+    expect(await pending).toMatchObject({ code: 'ERR_RPC_CLOSED' })
+  })
+
   it('passes args to the source handlers', async () => {
     const src = newSource()
     const seen: unknown[] = []
