@@ -4,6 +4,7 @@
  */
 import type { Core } from './core.js'
 export { cancelLater, later, MAX_DELAY, type Later } from './later.js'
+export { macrotask, TurnBudget } from './turns.js'
 export { describe, safeGet, safeJson, safeString, thenOf } from './describe.js'
 export { memberNames as handlerMembers, sharedProto as handlerClass } from './handlers.js'
 import { coreOf, type Machine } from './machine.js'

@@ -13,6 +13,7 @@ import type { Core } from './core.js'
 import { safeString } from './describe.js'
 import { LoopError, OutOfRangeError } from './errors.js'
 import { LogLevel } from './types.js'
+import { macrotask } from './turns.js'
 
 export const DEFAULT_DRAIN_BUDGET = 10_000
 /** Handler failures re-adding an active Exception within STORM_WINDOW ms that make a storm. */
@@ -31,9 +32,6 @@ export function drainBudgetOf(budget: unknown): number {
   return budget
 }
 
-const later: (fn: () => void) => void = typeof setImmediate === 'function'
-  ? (fn) => void setImmediate(fn)
-  : (fn) => void setTimeout(fn, 0)
 
 /**
  * Suspends the current run: the queue keeps its place and `resume` continues it in a macrotask. The dequeued slots
@@ -54,7 +52,7 @@ export function suspend(core: Core, resume: (core: Core) => void): void {
     core.report(`a queue run passed ${YIELDS_REPORTED * core.drainBudget} transitions: a handler-driven cycle? ` +
       `It goes on in macrotasks of ${core.drainBudget} transitions (next: ${next(core)})`)
   }
-  later(() => resume(core))
+  macrotask(() => resume(core))
 }
 
 function next(core: Core): string {

@@ -6,7 +6,7 @@
 import {
   type Args, DisposedError, type Event, InvalidArgumentError, type Machine, type TransitionInfo, UnknownStateError,
 } from '../machine/index.js'
-import { isMachine, safeString } from '../machine/internals.js'
+import { isMachine, safeString, TurnBudget } from '../machine/internals.js'
 import { PipeError } from './errors.js'
 
 /** A live pipe between two machines. */
@@ -41,6 +41,12 @@ interface Batch {
 
 let seq = 0
 const ignore = (): void => undefined
+/**
+ * Replays over all pipes between two turns of the event loop. Pipes that feed each other (a multi state piped both
+ * ways) would otherwise replay forever in microtasks; past the budget they go on in macrotasks, so timers and I/O
+ * still run and `dispose()` of either pipe or machine can end the cycle.
+ */
+const turns = new TurnBudget(4096)
 
 /** Error targets (`Exception`, `Err*`) are added with `addErrState`, so the target's `err` is set too. */
 function isErrState(name: string): boolean {
@@ -51,8 +57,11 @@ class PipeImpl implements Pipe {
   readonly id: string
   #active = true
   readonly #ctl = new AbortController()
-  /** The batch of the source transition being dispatched, until its microtask runs. */
+  /** The batch of the source transition being dispatched, until the drain runs. */
   #batch: Batch | null = null
+  /** Batches waiting for the drain, in source order. */
+  #pending: Batch[] = []
+  #scheduled = false
 
   constructor(readonly kind: string, readonly source: Machine<string>, readonly target: Machine<string>,
     rules: readonly Rule[]) {
@@ -80,6 +89,7 @@ class PipeImpl implements Pipe {
     if (!this.#active) return
     this.#active = false
     this.#batch = null
+    this.#pending = []
     this.#ctl.abort()
     if (!this.source.disposed) this.source.unbind(this.id)
   }
@@ -92,9 +102,12 @@ class PipeImpl implements Pipe {
     if (!this.#active) return // removed from one of this transition's own handlers
     let batch = this.#batch
     if (batch?.tx !== e.transition) {
-      const next: Batch = { tx: e.transition, args: e.args, ops: [] }
-      this.#batch = batch = next
-      queueMicrotask(() => this.#flush(next))
+      this.#batch = batch = { tx: e.transition, args: e.args, ops: [] }
+      this.#pending.push(batch)
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        turns.schedule(this.#drain)
+      }
     }
     const tick = this.source.tick(state)
     for (const [from, , op, target] of rules) batch.ops.push({ op, target, from, idx, tick })
@@ -104,9 +117,18 @@ class PipeImpl implements Pipe {
    * Replays one source transition on the target: removals first, then additions, with a copy of its args. Runs in
    * a microtask, so nothing may escape it: unreadable args or a throwing replay become a `PipeError` on the target.
    */
+  /** Replays the pending batches in order: one scheduled drain per pipe keeps them in order across macrotasks. */
+  readonly #drain = (): void => {
+    this.#scheduled = false
+    this.#batch = null
+    const list = this.#pending
+    this.#pending = []
+    for (const batch of list) this.#flush(batch)
+  }
+
   #flush(batch: Batch): void {
-    if (this.#batch === batch) this.#batch = null
     if (!this.#active || this.target.disposed) return
+    turns.spend()
     try {
       const { args, failed, error } = copyArgs(batch.args)
       this.#replay(batch, args)
