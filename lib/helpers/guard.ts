@@ -6,7 +6,7 @@ import {
   DisposedError, InvalidArgumentError, type Machine, OutOfRangeError, PolymachineError, type States, TimeoutError,
   UnknownStateError,
 } from '../machine/index.js'
-import { isMachine, safeString } from '../machine/internals.js'
+import { cancelLater, isMachine, later, type Later, safeString } from '../machine/internals.js'
 
 /** Options of every waiting helper: the same as the core waiters'. */
 export interface HelperOptions {
@@ -15,9 +15,6 @@ export interface HelperOptions {
   /** Rejects with `TimeoutError` after this many milliseconds. */
   timeout?: number
 }
-
-/** The longest delay `setTimeout` honours; longer timeouts are waited out in steps. */
-const MAX_DELAY = 0x7fffffff
 
 /**
  * Runs `read` (which reads the user value `value`): a throwing getter or proxy trap becomes an InvalidArgumentError
@@ -35,12 +32,12 @@ export function readArg<T>(where: string, name: string, value: unknown, read: ()
 }
 
 /**
- * Validates `opts` (each field read once); returns its signal.
+ * Validates `opts`, reading each option once, and returns them as read: pass these on, never `opts` again.
  * @throws OutOfRangeError (a RangeError) for a negative or NaN timeout; InvalidArgumentError (a TypeError) for
  * options that are not an object, a timeout that is not a number, a signal that is not an AbortSignal.
  */
-export function checkOptions(what: string, opts: HelperOptions | undefined): AbortSignal | undefined {
-  if (opts === undefined) return undefined
+export function readOptions(what: string, opts: HelperOptions | undefined): HelperOptions {
+  if (opts === undefined) return {}
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(what, 'options', 'an object', opts)
   const { timeout, signal } = readArg(what, 'options', opts, () => ({ timeout: opts.timeout, signal: opts.signal }))
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
@@ -49,7 +46,7 @@ export function checkOptions(what: string, opts: HelperOptions | undefined): Abo
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(what, 'options.signal', 'an AbortSignal', signal)
   }
-  return signal
+  return { ...(timeout !== undefined && { timeout }), ...(signal !== undefined && { signal }) }
 }
 
 /** @throws InvalidArgumentError unless `mach` is a Machine. */
@@ -102,11 +99,11 @@ export function timeoutError(ids: readonly string[], what: string, ms: number): 
  */
 export function guarded<T>(what: string, ids: readonly string[], opts: HelperOptions | undefined,
   body: (g: Guard<T>) => void): Promise<T> {
-  const signal = checkOptions(what, opts)
+  const { signal, timeout } = readOptions(what, opts)
   if (signal?.aborted) return Promise.reject(signal.reason)
   const ctl = new AbortController()
   let done = false
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: Later
   let resolveP!: (v: T) => void
   let rejectP!: (e: unknown) => void
   const promise = new Promise<T>((res, rej) => {
@@ -117,7 +114,7 @@ export function guarded<T>(what: string, ids: readonly string[], opts: HelperOpt
   function settle(ok: boolean, value: unknown): void {
     if (done) return
     done = true
-    if (timer !== undefined) clearTimeout(timer)
+    cancelLater(timer)
     signal?.removeEventListener('abort', onAbort)
     ctl.abort(new DOMException(`${what} settled`, 'AbortError'))
     if (ok) resolveP(value as T)
@@ -132,14 +129,7 @@ export function guarded<T>(what: string, ids: readonly string[], opts: HelperOpt
   }
   if (done) return promise
   signal?.addEventListener('abort', onAbort, { once: true })
-  const timeout = opts?.timeout
-  if (timeout !== undefined && timeout !== Infinity) {
-    const arm = (ms: number): void => {
-      timer = setTimeout(() => (ms > MAX_DELAY ? arm(ms - MAX_DELAY) : settle(false, timeoutError(ids, what, timeout))),
-        Math.min(ms, MAX_DELAY))
-    }
-    arm(timeout)
-  }
+  if (timeout !== undefined) timer = later(timeout, () => settle(false, timeoutError(ids, what, timeout)))
   return promise
 }
 

@@ -3,7 +3,7 @@
  * and `addAsync` (start something, wait for the state that says it is done).
  */
 import { type Args, isQueued, type Machine, Result, type States } from '../machine/index.js'
-import { checkMachine, checkOptions, checkStates, disposedError, type HelperOptions } from './guard.js'
+import { checkMachine, checkStates, disposedError, type HelperOptions, readOptions } from './guard.js'
 
 /**
  * Adds `states`; when the mutation is queued (called from a handler), waits for its queue tick. Resolves true when
@@ -36,7 +36,8 @@ function mutateSync(type: 'add' | 'remove', mach: Machine<string>, states: State
   opts: HelperOptions | undefined): Promise<boolean> {
   const what = `${type}Sync()`
   checkMachine(what, mach)
-  const signal = checkOptions(`machine ${mach.id}: ${what}`, opts)
+  const read = readOptions(`machine ${mach.id}: ${what}`, opts) // read once: passed on as read, never re-read
+  const { signal } = read
   checkStates(mach, states, what)
   if (signal?.aborted) return Promise.reject(signal.reason)
   const gone = disposedError(mach, what)
@@ -45,7 +46,7 @@ function mutateSync(type: 'add' | 'remove', mach: Machine<string>, states: State
   const took = (): boolean => (type === 'add' ? mach.is(states) : mach.not(states))
   if (r === Result.Canceled) return Promise.resolve(false)
   if (!isQueued(r)) return Promise.resolve(took())
-  return mach.whenQueue(r, opts).then(took)
+  return mach.whenQueue(r, read).then(took)
 }
 
 /**
@@ -62,7 +63,8 @@ export function addAsync<N extends string>(mach: Machine<N>, addState: States<N>
   opts?: HelperOptions): Promise<Result> {
   const what = 'addAsync()'
   checkMachine(what, mach)
-  const signal = checkOptions(`machine ${mach.id}: ${what}`, opts)
+  const read = readOptions(`machine ${mach.id}: ${what}`, opts)
+  const { signal } = read
   checkStates(mach as Machine<string>, addState, what)
   checkStates(mach as Machine<string>, doneState, what)
   if (signal?.aborted) return Promise.reject(signal.reason)
@@ -72,5 +74,5 @@ export function addAsync<N extends string>(mach: Machine<N>, addState: States<N>
   const tick = mach.tick(doneState)
   const next = tick % 2 === 1 ? tick + 2 : tick + 1
   if (mach.add(addState, args) === Result.Canceled) return Promise.resolve(Result.Canceled)
-  return mach.whenTime([doneState], [next], opts).then(() => Result.Executed)
+  return mach.whenTime([doneState], [next], read).then(() => Result.Executed)
 }
