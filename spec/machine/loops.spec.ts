@@ -163,10 +163,13 @@ describe('drain budget: handler-driven cycles (in a child process)', () => {
   })
 
   it('a cycle that goes on is reported once, in one line', () => {
-    const lines = run.stderr.split('\n').filter((l) => l.includes('handler-driven cycle'))
+    // Only the 'cyc' machine (budget 100) is sure to pass 10 slices; on a loaded host the other cycles of this child
+    // (default budget) may run long enough to be reported too, each once, on its own line.
+    const lines = run.stderr.split('\n').filter((l) => l.includes('handler-driven cycle') && l.includes('[cyc'))
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toContain('[cyc')
     expect(lines[0]).toContain('[add] A')
+    const all = run.stderr.split('\n').filter((l) => l.includes('handler-driven cycle'))
+    expect(new Set(all).size).toBe(all.length)
   })
 })
 
