@@ -5,15 +5,14 @@
  * activation or passivation: they wait and are delivered to the next incarnation. A failed `load()` fails the
  * activation and the messages waiting on it (the next message tries again); nothing is saved over the stored state.
  */
-import { InvalidArgumentError, type Args, type Schema, type Snapshot } from '../machine/index.js'
-import { describe } from '../machine/internals.js'
+import { InvalidArgumentError, TimeoutError, type Args, type Schema, type Snapshot } from '../machine/index.js'
+import { cancelLater, describe, later, type Later } from '../machine/internals.js'
 import { messageStates } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
-import { cancelLater, later, type Later } from '../machine/internals.js'
 import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
@@ -98,7 +97,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     }
     this.supervisor = new Supervisor(system, opts)
     this.messages = messageStates(actorSchema(opts.schema as Schema<string>))
-    this.supervisor.onStop(() => this.close())
+    this.supervisor.onStop((timeout) => this.close(timeout))
   }
 
   /** A ref for `key`, valid whether or not its actor is active (the same one while it is held). */
@@ -327,8 +326,11 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
 
   // --- shutdown ------------------------------------------------------------------------------------------------
 
-  /** The supervisor stops: passivate every active actor through `save` (awaited), fail activations, no timers. */
-  private async close(): Promise<void> {
+  /**
+   * The supervisor stops: passivate every active actor through `save` (awaited up to `timeout` ms: a save that
+   * outlives it is reported, not waited for), fail activations, no timers.
+   */
+  private async close(timeout: number): Promise<void> {
     this.closed = true
     for (const w of this.queue.splice(0)) w(false)
     const passivations: Array<Promise<void>> = []
@@ -343,7 +345,15 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
         for (const { env } of waiting) this.refuse(e.key, env, new ActorTerminatedError(e.id, env.msg), 'stopped')
       }
     }
-    await Promise.all(passivations)
+    if (passivations.length === 0) return
+    let timer: Later
+    const late = new Promise<boolean>((resolve) => (timer = later(timeout, () => resolve(false))))
+    const done = await Promise.race([Promise.all(passivations).then(() => true), late])
+    cancelLater(timer)
+    if (!done) {
+      this.report(new TimeoutError(this.supervisor.id, 'keyed passivations (save) at shutdown, not waited for any longer,',
+        timeout))
+    }
   }
 
   /** No new activations: this keyed supervisor stops, or the system shuts down (its supervisors stop one by one). */

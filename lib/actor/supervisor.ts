@@ -3,7 +3,7 @@
  * decides: restart (one-for-one, one-for-all, rest-for-one; paced by backoff, bounded by intensity), resume, stop,
  * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
  */
-import { InvalidArgumentError, Machine, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
+import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
@@ -71,7 +71,7 @@ export class Supervisor<D = unknown> {
   private stopping: Promise<void> | null = null
   /** Backoff sleeps and deferred resumes: cut short when the supervisor stops. */
   private readonly pause = new Pause()
-  private readonly stopHooks: Array<() => Promise<void>> = []
+  private readonly stopHooks: Array<(timeout: number) => Promise<void>> = []
   /** Ends the system's (or the parent's) hold on this supervisor once it stopped. */
   private unadopt: (() => void) | undefined
   private readonly opts: SupervisorOptions<D>
@@ -157,8 +157,11 @@ export class Supervisor<D = unknown> {
     await this.retire(child)
   }
 
-  /** @internal Runs `hook` first when this supervisor stops (keyed actors passivate there). Must not throw. */
-  onStop(hook: () => Promise<void>): void {
+  /**
+   * @internal Runs `hook(timeout)` first when this supervisor stops (keyed actors passivate there, waiting at most
+   * `timeout` ms). Must not throw.
+   */
+  onStop(hook: (timeout: number) => Promise<void>): void {
     this.stopHooks.push(hook)
   }
 
@@ -178,9 +181,20 @@ export class Supervisor<D = unknown> {
     return { mail: child.takeMail(), snapshot }
   }
 
-  /** Stops every child (reverse start order) and sub-supervisor, then this supervisor. */
-  stop(): Promise<void> {
-    return (this.stopping ??= this.doStop())
+  /**
+   * Stops every child (reverse start order) and sub-supervisor, then this supervisor. `timeout` bounds how long each
+   * child's handlers in flight (and keyed passivations) are waited for; default: this supervisor's `stopTimeout`.
+   */
+  stop(opts?: { timeout?: number }): Promise<void> {
+    const where = `supervisor ${this.id}: stop()`
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+      throw new InvalidArgumentError(where, 'options', 'an object { timeout? } or undefined', opts)
+    }
+    const timeout: unknown = opts?.timeout
+    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
+      throw new OutOfRangeError(where, 'options.timeout', 'a number ≥ 0 (ms) or Infinity', timeout)
+    }
+    return (this.stopping ??= this.doStop(timeout ?? this.opts.stopTimeout ?? 5000))
   }
 
   // --- failures ------------------------------------------------------------------------------------------------
@@ -356,15 +370,15 @@ export class Supervisor<D = unknown> {
   }
 
   /** Stops a child for good (once; later calls wait for the same stop). */
-  private retire(child: Child): Promise<void> {
+  private retire(child: Child, timeout = this.opts.stopTimeout ?? 5000): Promise<void> {
     if (child.retired) return child.retired
     if (child.stoppedForGood) return Promise.resolve() // released (passivated): nothing left to stop
-    return (child.retired = this.doRetire(child))
+    return (child.retired = this.doRetire(child, timeout))
   }
 
-  private async doRetire(child: Child): Promise<void> {
+  private async doRetire(child: Child, timeout: number): Promise<void> {
     child.stoppedForGood = true
-    await child.actor?.stop('stopped', this.opts.stopTimeout ?? 5000)
+    await child.actor?.stop('stopped', timeout)
     for (const env of child.takeMail()) void child.deliver(env, undefined) // stopped for good: dead letters
     this.system.receptionist.unregisterAll(child.ref)
     // Forgotten: a supervisor that outlives many children keeps none of them, and the id can be supervised again.
@@ -382,18 +396,18 @@ export class Supervisor<D = unknown> {
     }
   }
 
-  private async doStop(): Promise<void> {
+  private async doStop(timeout: number): Promise<void> {
     this.machine.add('Stopping')
     this.pause.close() // pending backoffs end now; their restarts see `stopping` and start nothing
     for (const hook of this.stopHooks) {
       try {
-        await hook()
+        await hook(timeout)
       } catch (err) {
         this.machine.addErr(err)
       }
     }
-    for (const sub of [...this.subs].reverse()) await sub.stop()
-    for (const c of [...this.children.values()].reverse()) await this.retire(c)
+    for (const sub of [...this.subs].reverse()) await sub.stop({ timeout })
+    for (const c of [...this.children.values()].reverse()) await this.retire(c, timeout)
     this.machine.add('Stopped')
     // A stopped supervisor is not kept by its system or parent (pools and keyed sets made and stopped at run time).
     if (typeof this.unadopt === 'function') this.unadopt()

@@ -54,7 +54,7 @@ export class ActorSystem {
   private readonly links = new Map<Actor, Set<() => void>>()
   private readonly host: ActorHost
   private shutdownPromise: Promise<void> | null = null
-  private readonly supervisors: Array<{ stop(): Promise<void> }> = []
+  private readonly supervisors: Array<{ stop(opts?: { timeout?: number }): Promise<void> }> = []
   private readonly opts: ActorSystemOptions
 
   /** @throws InvalidArgumentError / OutOfRangeError for bad options (a `block` default mailbox among them). */
@@ -163,7 +163,8 @@ export class ActorSystem {
    */
   shutdown(opts?: { timeout?: number }): Promise<void> {
     const timeout = this.timeoutOf('system.shutdown()', opts)
-    return (this.shutdownPromise ??= this.doShutdown(timeout))
+    // A timeout given here bounds the supervisors' stops too; without one, each supervisor uses its own stopTimeout.
+    return (this.shutdownPromise ??= this.doShutdown(timeout, opts?.timeout !== undefined))
   }
 
   /** `opts.timeout` checked, else the system's `stopTimeout`, else 5000. */
@@ -219,7 +220,7 @@ export class ActorSystem {
    * Internal: supervisors stop (top-down, newest first) before the remaining actors at shutdown. Returns the function
    * a supervisor calls once it stopped, so that the system does not keep it.
    */
-  adopt(supervisor: { stop(): Promise<void> }): () => void {
+  adopt(supervisor: { stop(opts?: { timeout?: number }): Promise<void> }): () => void {
     this.supervisors.push(supervisor)
     return () => {
       const i = this.supervisors.lastIndexOf(supervisor)
@@ -227,11 +228,11 @@ export class ActorSystem {
     }
   }
 
-  private async doShutdown(timeout: number): Promise<void> {
+  private async doShutdown(timeout: number, bounded: boolean): Promise<void> {
     this.machine.add('ShuttingDown')
     // one failing stop must not leave the actors after it running: it is recorded, the shutdown goes on
     const failed = (err: unknown): void => void this.machine.addErr(err, { during: 'shutdown' })
-    for (const s of [...this.supervisors].reverse()) await s.stop().catch(failed)
+    for (const s of [...this.supervisors].reverse()) await s.stop(bounded ? { timeout } : undefined).catch(failed)
     const order = [...this.actors.values()].reverse()
     for (const actor of order) await actor.stop('shutdown', timeout).catch(failed)
     this.receptionist.close()

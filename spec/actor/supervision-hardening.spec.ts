@@ -392,3 +392,35 @@ describe('saved state survives a failed first start', () => {
     expect(work()).toBe(5)
   })
 })
+
+describe('shutdown({ timeout }) bounds supervised work', () => {
+  it('a supervised handler whose reply never settles: shutdown resolves after the timeout, the ask fails', async () => {
+    const sys = new ActorSystem()
+    const sup = new Supervisor(sys, { id: 'never', stopTimeout: 60_000 })
+    const ref = sup.supervise({ id: 'c', schema: ss, handlers: () => ({ WorkState: () => new Promise(() => undefined) }) })
+    const ask = ref.ask('Work')
+    await new Promise((r) => setTimeout(r, 10))
+    const t0 = Date.now()
+    await sys.shutdown({ timeout: 50 })
+    expect(Date.now() - t0).toBeLessThan(5_000) // the supervisor's own 60 s stopTimeout did not apply
+    await expect(ask).rejects.toMatchObject({ code: 'ERR_ACTOR_TERMINATED' })
+  })
+
+  it('a keyed save that never settles: shutdown resolves after the timeout and reports it', async () => {
+    const sys = new ActorSystem()
+    const keyed = new Keyed(sys, {
+      id: 'stuck', schema: ss, handlers: () => ({ WorkState: (): number => 1 }),
+      save: () => new Promise<void>(() => undefined),
+    })
+    await keyed.ref('a').ask('Work')
+    await sys.shutdown({ timeout: 50 })
+    expect(keyed.supervisor.machine.err).toMatchObject({ code: 'ERR_TIMEOUT' })
+  })
+
+  it('supervisor.stop() checks its options', () => {
+    const sys = (system = new ActorSystem())
+    const sup = new Supervisor(sys, { id: 'opts' })
+    refused(() => sup.stop({ timeout: -1 }), 'stop()', 'options.timeout', RangeError)
+    refused(() => sup.stop(42 as never), 'stop()', 'options', TypeError)
+  })
+})

@@ -12,7 +12,7 @@
 import fc from 'fast-check'
 import { isPolymachineError, LogLevel, Machine, schema, type Event } from '../../lib/index.js'
 import { pipe } from '../../lib/states/index.js'
-import { ActorSystem, type ActorEvent } from '../../lib/actor/index.js'
+import { ActorSystem, Keyed, Supervisor, type ActorEvent, type Directive } from '../../lib/actor/index.js'
 
 type Kind = (typeof KINDS)[number]
 const KINDS = [
@@ -64,6 +64,11 @@ interface Plan {
   handlers: Array<{ state: number; kind: 'Enter' | 'State' | 'End' | 'Exit'; does: Behaviour; value: Kind; target: number }>
   steps: Array<{ op: 'add' | 'remove' | 'set' | 'toggle'; state: number; args: Kind; wait: Kind | null }>
   actor: Array<{ tell: boolean; msg: number; args: Kind; does: Behaviour; value: Kind }>
+  /** Supervision: what decide() returns, what keyed load()/save() give back, and the messages to both. */
+  decide: Kind | 'restart' | 'resume' | 'stop' | 'escalate'
+  load: Kind | 'snapshot'
+  save: Behaviour
+  supervised: Array<{ tell: boolean; msg: number; keyed: boolean; key: number }>
   logLevel: LogLevel
 }
 
@@ -80,6 +85,11 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
   }), { minLength: 1, maxLength: 12 }),
   actor: fc.array(fc.record({ tell: fc.boolean(), msg: fc.integer({ min: 0, max: 2 }), args: kindArb, does: behaviourArb, value: kindArb }),
     { maxLength: 8 }),
+  decide: fc.oneof(fc.constantFrom('restart' as const, 'resume' as const, 'stop' as const, 'escalate' as const), kindArb),
+  load: fc.oneof(fc.constant('snapshot' as const), kindArb),
+  save: behaviourArb,
+  supervised: fc.array(fc.record({ tell: fc.boolean(), msg: fc.integer({ min: 0, max: 2 }), keyed: fc.boolean(),
+    key: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 }),
   logLevel: fc.constantFrom(LogLevel.Nothing, LogLevel.Changes, LogLevel.Everything),
 })
 
@@ -187,11 +197,44 @@ async function runPlan(plan: Plan): Promise<void> {
       }
     }
   }
+  superviseHostile(system, plan, actorHandlers, waits, pending)
   await settles('shutdown', system.shutdown({ timeout: 500 }), pending)
   await Promise.all(waits)
   m.dispose()
   mirror.dispose()
   if (pending.length > 0) throw new Error(`promises that did not settle within ${BOUND} ms: ${pending.join(', ')}`)
+}
+
+/** A supervisor and a keyed set whose user functions (decide, load, save, handlers) misbehave as the plan says. */
+function superviseHostile(system: ActorSystem, plan: Plan, handlers: Record<string, (e: ActorEvent) => unknown>,
+  waits: Array<Promise<void>>, pending: string[]): void {
+  const sup = guarded('new Supervisor', () => new Supervisor(system, {
+    id: 'hostile-sup', maxRestarts: 3, period: 1000, backoff: { min: 0, max: 1, jitter: 0 },
+    decide: () => (typeof plan.decide === 'string' && ['restart', 'resume', 'stop', 'escalate'].includes(plan.decide)
+      ? plan.decide as Directive : make(plan.decide as Kind) as Directive),
+  }))
+  const child = sup && guarded('supervise', () => sup.supervise({ id: 'hostile-child', schema: messages,
+    handlers: () => handlers as never }))
+  const saved = new Map<string, unknown>()
+  const keyed = guarded('new Keyed', () => new Keyed(system, {
+    id: 'hostile-keyed', schema: messages, handlers: () => handlers as never, backoff: { min: 0, max: 1, jitter: 0 },
+    idleTimeout: 20, maxActive: 2,
+    load: (key: string) => (plan.load === 'snapshot' ? saved.get(key) : make(plan.load)) as never,
+    save: (key: string, snap: unknown) => {
+      saved.set(key, snap)
+      return behave(plan.save, 'throwingGetter', { machine: { add: () => undefined } }, 'M0') as never
+    },
+  }))
+  for (const s of plan.supervised) {
+    const msg = `M${s.msg}` as 'M0'
+    const ref = s.keyed ? keyed?.ref(`k${s.key}`) : child
+    if (!ref) continue
+    if (s.tell) guarded('supervised tell', () => ref.tell(msg))
+    else {
+      const p = guarded('supervised ask', () => ref.ask(msg, undefined, { timeout: 300 }))
+      if (p) waits.push(settles('supervised ask', p, pending))
+    }
+  }
 }
 
 export async function main(runs: number, seed?: number): Promise<void> {
