@@ -9,7 +9,7 @@ import { runChild } from '../support/child.js'
 const body = fileURLToPath(new URL('./hostile-run.ts', import.meta.url))
 
 it('machines, pipes and actors survive hostile values; every promise settles', async () => {
-  const runs = Number(process.env.HOSTILE_RUNS ?? 60)
+  const runs = Number(process.env.HOSTILE_RUNS ?? 100)
   const r = await runChild(`import { main } from ${JSON.stringify(body)}\nawait main(${runs})`, 110_000)
   expect(r.timedOut, r.stdout + r.stderr).toBe(false)
   // The only lines allowed on stderr are the library's own one-line reports (e.g. an Exception storm it stopped).
