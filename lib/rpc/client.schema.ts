@@ -37,6 +37,8 @@ export const ClientSchema = schema({
   ErrAuth: { require: ['Exception'] },
   /** The schema hash differs, or the transferred schema is invalid. */
   ErrSchema: { require: ['Exception'] },
+  /** A handler bound on the mirror (`remote.bind()`) threw or rejected (a `HandlerError`); the mirror goes on. */
+  ErrHandler: { require: ['Exception'] },
 })
 
 /** The state names of {@link ClientSchema}. */

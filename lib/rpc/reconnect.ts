@@ -34,7 +34,7 @@ export function backoffDelay(n: number, b: Backoff, random: () => number = Math.
 export interface ReconnectHost {
   readonly client: Machine<ClientStateNames>
   /** True once `close()` was called: stop. */
-  readonly closing: boolean
+  closing(): boolean
   redial(): Promise<Opened>
   /** Takes the new session over; throws when its `WELCOME` does not fit the mirror. */
   adopt(o: Opened): void
@@ -47,7 +47,7 @@ export function startReconnect(host: ReconnectHost, b: Backoff): () => Promise<v
   let stopped = false
   const { client } = host
   const failed = (n: number, err: unknown): void => {
-    if (stopped || host.closing) return
+    if (stopped || host.closing()) return
     const e = err instanceof RpcError ? err : new RpcError('ERR_RPC_NETWORK', String(err), { cause: err })
     client.log(`reconnect attempt ${n + 1} failed: ${e.message}`)
     client.add('Disconnected')
@@ -61,7 +61,7 @@ export function startReconnect(host: ReconnectHost, b: Backoff): () => Promise<v
     } catch (err) {
       return failed(n, err)
     }
-    if (stopped || host.closing) {
+    if (stopped || host.closing()) {
       o.link.bye('client closing')
       await o.link.done
       return

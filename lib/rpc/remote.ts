@@ -2,21 +2,21 @@
  * `RemoteMachine`: the mirror of a served machine. Reads and waiters are local (answered from the pushed clock);
  * mutations go to the source and resolve with its real result once the diff that made it is applied here.
  */
-import type { Observable } from 'rxjs'
 import {
-  InvalidArgumentError, UnknownStateError,
-  type Args, type Machine, type Result, type Schema, type States, type WaitOptions,
+  type Args, type FinalName, type HandlerError, type HandlerShaped, type NegotiationName, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
 import type { Opened } from './handshake.js'
 import { KeepAlive } from './keep-alive.js'
 import { MirrorClock } from './mirror-clock.js'
+import { MirrorHandlers, type MirrorEvent, type UpdateCause } from './mirror-handlers.js'
+import { MirrorView } from './mirror-view.js'
 import type { Link } from './link.js'
 import { startReconnect, type Backoff, type ReconnectHost } from './reconnect.js'
 import { Requests, type CallOptions } from './requests.js'
 import { ArgWaiters } from './arg-waiters.js'
-import { errorInfo, safePlain } from './wire-values.js'
+import { checkArgs, errorInfo } from './wire-values.js'
 import { Msg, MutationKind, type Message } from './protocol.js'
 
 /** What a mirror is built from (see `connect()`). */
@@ -36,6 +36,18 @@ export interface MirrorInit<N extends string> {
 }
 
 /**
+ * `remote.bind()`'s parameter check: `FooState`, `FooEnd`, `AnyState` get a {@link MirrorEvent}; negotiation handler
+ * names and handler-shaped names of no state are compile errors; other members (helpers, fields) pass.
+ */
+export type CheckMirrorHandlers<T, N extends string> = {
+  [K in keyof T]: K extends NegotiationName<N>
+    ? `'${K & string}' is a negotiation handler: a mirror runs final handlers only`
+    : K extends FinalName<N>
+      ? (e: MirrorEvent<N>) => unknown
+      : K extends HandlerShaped ? `'${K & string}' names no state of this schema` : T[K]
+}
+
+/**
  * A machine on the other side of a connection, with the machine's read, wait and mutate API.
  *
  * ```ts
@@ -46,22 +58,17 @@ export interface MirrorInit<N extends string> {
  * await remote.close()
  * ```
  */
-export class RemoteMachine<N extends string = string> {
+export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   /** The client's own machine ({@link ClientSchema}). */
   readonly client: Machine<ClientStateNames>
-  /** The source's schema, as transferred (relations included). */
-  readonly schema: Schema<N>
-  /** The source machine's id. */
-  readonly id: string
-  /** Local machine holding the mirrored clocks (no relations): waiters and streams run on it. */
-  readonly mirror: Machine<N>
   #link: Link
-  readonly #index: Map<string, number>
   readonly #timeout: number
   readonly #requests: Requests
   readonly #argWaiters: ArgWaiters
   readonly #pings: Requests
-  readonly #clock: MirrorClock
+  readonly #handlers: MirrorHandlers
+  /** Args of this client's mutations in flight, by request id (for the handlers of their replies). */
+  readonly #sentArgs = new Map<number, { states: number[]; args: Args }>()
   #resyncing = false
   #closing: Promise<void> | null = null
   /** Full-clock resyncs done after a checksum mismatch. */
@@ -69,13 +76,11 @@ export class RemoteMachine<N extends string = string> {
 
   /** @internal Made by `connect()`. */
   constructor(init: MirrorInit<N>) {
-    this.client = init.client
-    this.schema = init.schema
     const { welcome } = init.opened
-    this.id = welcome.sourceId
-    this.mirror = init.mirror
+    super(init.schema, welcome.sourceId, init.mirror,
+      new MirrorClock(init.schema.names, init.mirror, welcome.time, welcome.queueTick, welcome.err))
+    this.client = init.client
     this.#link = init.opened.link
-    this.#clock = new MirrorClock(init.schema.names, init.mirror, welcome.time, welcome.queueTick, welcome.err)
     this.#timeout = init.timeout
     this.#keepAliveMs = init.keepAlive
     this.#backoff = init.reconnect
@@ -85,7 +90,7 @@ export class RemoteMachine<N extends string = string> {
     this.#requests = new Requests(init.client.id, init.timeout, next)
     this.#argWaiters = new ArgWaiters(init.client.id, next, (m) => this.#link.send(m))
     this.#pings = new Requests(init.client.id, init.timeout)
-    this.#index = new Map(init.schema.names.map((n, i) => [n, i]))
+    this.#handlers = new MirrorHandlers(this.id, init.schema.names, (err) => this.#handlerFailed(err))
     this.#attach(init.opened)
   }
 
@@ -120,89 +125,61 @@ export class RemoteMachine<N extends string = string> {
   /** A reconnection's session: the mirror takes the source's clock from its `WELCOME`. */
   #adopt(o: Opened): void {
     const w = o.welcome
-    this.#clock.full(w.time, w.queueTick, w.err)
+    if (w.time.length !== this.names.length || w.queueTick < 1) {
+      throw new RpcError('ERR_RPC_PROTOCOL', `WELCOME has ${w.time.length} ticks for ${this.names.length} states`)
+    }
     if (w.sourceId !== this.id) this.client.log(`reconnected to source ${w.sourceId} (was ${this.id})`)
+    this.#link = o.link // handlers run by the new clock may mutate: over the new link
     this.#resyncing = false
     this.reconnects++
     this.client.remove('Reconnecting')
     this.client.add('Ready')
+    this.#handlers.connected()
+    this.#full(w.time, w.queueTick, w.err, false)
     this.#attach(o)
-  }
-
-  get names(): readonly N[] {
-    return this.schema.names
   }
 
   get connected(): boolean {
     return !this.#link.closed
   }
 
-  // --- reads (local) -------------------------------------------------------------------------------------------
+  // --- handlers and signals (local) ----------------------------------------------------------------------------
 
-  has(name: string): name is N {
-    return this.#index.has(name)
+  /**
+   * Binds final handlers run on the mirror's clock updates: `FooEnd` for each state the update deactivated,
+   * `FooState` for each it activated (or re-entered), then `AnyState`; once per update in which the tick changed
+   * (a burst coalesced by the server is one update). Returns a binding id for {@link unbind}. Negotiation handlers
+   * (`FooEnter`, `FooExit`, `FooBar`, `AnyEnter`) throw `HandlerNameError`: the source decides transitions. A handler
+   * that throws or rejects adds `ErrHandler` to `remote.client` (a `HandlerError`); the mirror goes on.
+   *
+   * ```ts
+   * remote.bind({
+   *   ReadyState: (e) => console.log('Ready on the source', e.args),
+   *   ReadyEnd: () => console.log('Ready ended'),
+   * })
+   * ```
+   */
+  bind<T extends object>(handlers: T & CheckMirrorHandlers<T, N>, opts?: { id?: string }): string {
+    return this.#handlers.bind(handlers, opts?.id)
   }
 
-  tick(state: N): number {
-    return this.#clock.time[this.#ix([state], 'tick()')[0] as number] as number
+  /** Removes a binding made by {@link bind}; false when there was none with that id. */
+  unbind(id: string): boolean {
+    return this.#handlers.unbind(id)
   }
 
-  is(states: States<N>): boolean {
-    return this.#ix(states, 'is()').every((i) => this.#clock.isActive(i))
-  }
-
-  not(states: States<N>): boolean {
-    return this.#ix(states, 'not()').every((i) => !this.#clock.isActive(i))
-  }
-
-  any(...groups: States<N>[]): boolean {
-    return groups.some((g) => this.is(g))
-  }
-
-  get activeStates(): readonly N[] {
-    return this.schema.names.filter((_, i) => this.#clock.isActive(i))
-  }
-
-  /** Ticks in index order, or in the order of `states`. */
-  time(states?: readonly N[]): number[] {
-    const { time } = this.#clock
-    return states === undefined ? time.slice() : this.#ix(states, 'time()').map((i) => time[i] as number)
-  }
-
-  clock(states?: readonly N[]): Record<N, number> {
-    const list = states ?? this.schema.names
-    const out = {} as Record<N, number>
-    const ticks = this.time(list)
-    list.forEach((n, i) => (out[n] = ticks[i] as number))
-    return out
-  }
-
-  get queueTick(): number {
-    return this.#clock.queueTick
-  }
-
-  /** The source's error text while its `Exception` is active (as the server sent it), else undefined. */
-  get err(): string | undefined {
-    return this.#clock.err
-  }
-
-  toString(): string {
-    return `(${this.schema.names.flatMap((n, i) => this.#clock.isActive(i) ? [`${n}:${this.#clock.time[i]}`] : [])
-      .join(' ')})`
-  }
-
-  // --- waiters (local, resolved by pushes) ---------------------------------------------------------------------
-
-  when(states: States<N>, opts?: WaitOptions): Promise<void> {
-    return this.mirror.when(states, opts)
-  }
-
-  whenNot(states: States<N>, opts?: WaitOptions): Promise<void> {
-    return this.mirror.whenNot(states, opts)
-  }
-
-  whenTicks(state: N, n: number, opts?: WaitOptions): Promise<void> {
-    return this.mirror.whenTicks(state, n, opts)
+  /**
+   * An `AbortSignal` aborted the next time `state`'s tick changes on the source (as the mirror learns it), or when
+   * the connection is lost (then, until a reconnection, the signal returned is already aborted). The same signal is
+   * returned until then; `e.signal` of `FooState` is Foo's.
+   *
+   * ```ts
+   * const signal = remote.stateSignal('Ready')
+   * await fetch(url, { signal }) // cancelled when Ready ends on the source
+   * ```
+   */
+  stateSignal(state: N): AbortSignal {
+    return this.#handlers.stateSignal(this.ix([state], 'stateSignal()')[0] as number)
   }
 
   /**
@@ -220,21 +197,12 @@ export class RemoteMachine<N extends string = string> {
    * ```
    */
   whenArgs(state: N, args: Args, opts?: WaitOptions): Promise<void> {
-    const [i] = this.#ix([state], 'whenArgs()') as [number]
-    const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
-    if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: whenArgs()`, 'args', `plain data (${why})`, args)
+    const [i] = this.ix([state], 'whenArgs()') as [number]
+    checkArgs(args, `remote ${this.id}: whenArgs()`)
     if (this.#link.closed) {
       return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: whenArgs(): not connected`))
     }
     return this.#argWaiters.wait(i, args, opts, `whenArgs(${state}) on ${this.id}`)
-  }
-
-  whenTime(states: readonly N[], ticks: readonly number[], opts?: WaitOptions): Promise<void> {
-    return this.mirror.whenTime(states, ticks, opts)
-  }
-
-  state$(state: N): Observable<boolean> {
-    return this.mirror.state$(state)
   }
 
   // --- mutations (remote) --------------------------------------------------------------------------------------
@@ -311,6 +279,7 @@ export class RemoteMachine<N extends string = string> {
       this.#link.bye('client closing')
       await this.#stopReconnect?.()
       await this.#link.done
+      this.#handlers.dispose(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
       this.mirror.dispose()
     })()
     return this.#closing
@@ -322,47 +291,34 @@ export class RemoteMachine<N extends string = string> {
 
   // --- internals -----------------------------------------------------------------------------------------------
 
-  #ix(states: States<N>, where: string): number[] {
-    const list: readonly unknown[] = typeof states === 'string' ? [states] : states
-    if (!Array.isArray(list)) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'states', 'a state name or list', states)
-    const out: number[] = []
-    const unknown: string[] = []
-    for (const n of list) {
-      const i = typeof n === 'string' ? this.#index.get(n) : undefined
-      if (i === undefined) unknown.push(String(n))
-      else out.push(i)
-    }
-    if (unknown.length) throw new UnknownStateError(this.id, unknown, where)
-    return out
-  }
-
   #call(kind: MutationKind, where: string, states: States<N>, args: Args | undefined,
     error: { name: string; message: string } | null, opts: CallOptions | undefined): Promise<Result> {
-    const ix = this.#ix(states, where)
-    if (args !== undefined) {
-      const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
-      if (why !== null) throw new InvalidArgumentError(`remote ${this.id}: ${where}`, 'args', `plain data (${why})`, args)
-    }
+    const ix = this.ix(states, where)
+    if (args !== undefined) checkArgs(args, `remote ${this.id}: ${where}`)
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
-    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => this.#link.send({
-      type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error,
-    }))
+    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => {
+      if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
+      this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error })
+    })
   }
 
   #receive(m: Message): void {
     switch (m.type) {
-      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum, m.err)
+      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum, m.err, 'push', null)
       case Msg.Reply: {
         // a late reply (its call timed out) still carries the diff: apply it so the clocks stay in step
-        this.#apply(m.pairs, m.queueTick, m.checksum, m.err)
+        const sent = this.#sentArgs.get(m.id) ?? null
+        this.#sentArgs.delete(m.id)
+        this.#apply(m.pairs, m.queueTick, m.checksum, m.err, 'reply', sent)
         this.#requests.resolve(m.id, m.result)
         return
       }
-      case Msg.Clock: return this.#full(m.time, m.queueTick, m.err)
+      case Msg.Clock: return this.#full(m.time, m.queueTick, m.err, true)
       case Msg.Error: {
         const code = m.code as RpcErrorCode
         if (m.id !== null) {
           const e = new RpcError(code, `remote ${this.id}: ${m.message}`)
+          this.#sentArgs.delete(m.id)
           this.#requests.reject(m.id, e)
           this.#argWaiters.reject(m.id, e)
           return
@@ -381,18 +337,38 @@ export class RemoteMachine<N extends string = string> {
   #serverError: RpcError | null = null
   #keepAlive: KeepAlive | null = null
 
-  #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined): void {
+  #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined, cause: UpdateCause,
+    sent: { states: number[]; args: Args } | null): void {
     if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
-    if (!this.#clock.apply(pairs, queueTick, sum, err)) {
+    const before = this.synced.time
+    if (!this.synced.apply(pairs, queueTick, sum, err)) {
       this.client.log(`checksum mismatch (${sum}); requesting the full clock`)
       this.#requestResync()
+      return
     }
+    this.#updated(before, cause, sent)
   }
 
-  #full(time: number[], queueTick: number, err: string | null | undefined): void {
-    this.#clock.full(time, queueTick, err)
-    this.#resyncing = false
-    this.client.remove('Resyncing')
+  #full(time: number[], queueTick: number, err: string | null | undefined, resync: boolean): void {
+    const before = this.synced.time
+    this.synced.full(time, queueTick, err)
+    if (resync) {
+      this.#resyncing = false
+      this.client.remove('Resyncing')
+    }
+    this.#updated(before, 'clock', null)
+  }
+
+  /** After a committed update: signals of changed states abort, bound handlers run. */
+  #updated(before: readonly number[], cause: UpdateCause, sent: { states: number[]; args: Args } | null): void {
+    const after = this.synced.time
+    if (after === before) return
+    this.#handlers.update(before, after, cause, (i) => sent !== null && sent.states.includes(i) ? sent.args : undefined)
+  }
+
+  #handlerFailed(err: HandlerError): void {
+    this.client.log(`handler failed: ${err.message}`)
+    this.client.addErrState('ErrHandler', err)
   }
 
   #requestResync(): void {
@@ -411,6 +387,8 @@ export class RemoteMachine<N extends string = string> {
     this.#requests.rejectAll(closed)
     this.#argWaiters.rejectAll(closed)
     this.#pings.rejectAll(closed)
+    this.#sentArgs.clear()
+    this.#handlers.lost(closed)
     this.#resyncing = false
     this.client.add('Disconnected')
     if (cause && cause.code !== 'ERR_RPC_CLOSED') {
@@ -420,14 +398,8 @@ export class RemoteMachine<N extends string = string> {
     const redial = this.#redial
     if (this.#backoff && redial && this.#closing === null) {
       this.client.add('Reconnecting')
-      const isClosing = (): boolean => this.#closing !== null
       const host: ReconnectHost = {
-        client: this.client,
-        get closing(): boolean {
-          return isClosing()
-        },
-        redial,
-        adopt: (o) => this.#adopt(o),
+        client: this.client, redial, closing: () => this.#closing !== null, adopt: (o) => this.#adopt(o),
       }
       this.#stopReconnect = startReconnect(host, this.#backoff)
     }

@@ -2,6 +2,7 @@
  * What a client's values become on the wire: args must be plain msgpack data; an error passed to `addErr` travels
  * as its name and message.
  */
+import { InvalidArgumentError } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
 import { plainDataProblem } from './protocol.js'
 
@@ -22,4 +23,10 @@ export function safePlain(args: object): string | null {
   } catch {
     return 'unreadable'
   }
+}
+
+/** Throws `InvalidArgumentError` when `args` is not a map of plain data (see `safePlain`). */
+export function checkArgs(args: unknown, where: string): void {
+  const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
+  if (why !== null) throw new InvalidArgumentError(where, 'args', `plain data (${why})`, args)
 }
