@@ -13,12 +13,13 @@ import { create } from './scenarios/create.js'
 import { handlers } from './scenarios/handlers.js'
 import { memo } from './scenarios/memo.js'
 import { relations } from './scenarios/relations.js'
+import { rpc } from './scenarios/rpc.js'
 import { scale } from './scenarios/scale.js'
 import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc]
 
 interface Args {
   quick: boolean
