@@ -5,6 +5,7 @@
  * @module polymachine/rpc
  */
 export { serve, RpcServer, type ServeOptions } from './server.js'
+export type { AccessOptions, Authenticate, HelloInfo } from './access.js'
 export { connect, type ConnectOptions } from './client.js'
 export { backoffDelay, type Backoff } from './reconnect.js'
 export { RemoteMachine, type CheckMirrorHandlers } from './remote.js'

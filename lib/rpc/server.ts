@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
 import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
+import { Access, type AccessOptions } from './access.js'
 import { RpcError } from './errors.js'
 import { PortLink, type Link, type LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
@@ -15,7 +16,7 @@ import { ServerSchema, type ServerStateNames } from './server.schema.js'
 import { Session, type SessionHost } from './session.js'
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends LinkOptions {
+export interface ServeOptions<S extends string = string> extends LinkOptions, AccessOptions<S> {
   /**
    * `tcp://host:port` or `ws://host:port/path` to listen on (port 0 = any free port). Without it, only
    * `accept(port)` serves clients.
@@ -42,9 +43,9 @@ export interface ServeOptions extends LinkOptions {
  * await server.close()
  * ```
  */
-export async function serve(source: Machine<string>, opts: ServeOptions = {}): Promise<RpcServer> {
+export async function serve<N extends string>(source: Machine<N>, opts: ServeOptions<N> = {}): Promise<RpcServer> {
   if (!(source instanceof Machine)) throw new InvalidArgumentError('serve()', 'machine', 'a Machine', source)
-  const server = new RpcServer(source, opts)
+  const server = new RpcServer(source as unknown as Machine<string>, opts as ServeOptions)
   if (opts.url !== undefined) await server.listen(opts.url)
   server.machine.add('Ready')
   return server
@@ -60,6 +61,7 @@ export class RpcServer implements SessionHost {
   readonly handshakeTimeout: number
   readonly pushInterval: number
   readonly exception: number
+  readonly access: Access
   #listener: Listener | null = null
   readonly #sessions = new Set<Session>()
   readonly #linkOpts: LinkOptions
@@ -88,6 +90,7 @@ export class RpcServer implements SessionHost {
     this.wire = schemaToWire(source.schema)
     this.hash = hashWire(this.wire)
     this.exception = source.names.indexOf('Exception')
+    this.access = new Access(source.names, opts, this.machine.id)
     this.#sub = source.transitions$.subscribe((tx) => {
       this.#changed()
       for (const s of this.#sessions) s.transition(tx)
@@ -145,6 +148,10 @@ export class RpcServer implements SessionHost {
       return
     }
     this.#sessions.add(new Session(this, link))
+  }
+
+  log(line: string): void {
+    this.machine.log(line)
   }
 
   ready(s: Session): void {

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Args, Machine, TransitionInfo } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
+import { runAuthenticate, type Access } from './access.js'
 import { checksum, diffPairs } from './clock.js'
 import { RemoteError, RpcError } from './errors.js'
 import type { Link } from './link.js'
@@ -18,6 +19,10 @@ export interface SessionHost {
   readonly hash: string
   readonly token: string | undefined
   readonly handshakeTimeout: number
+  /** `authenticate`, `mutable`, `argsKeys`. */
+  readonly access: Access
+  /** A line in the server's log. */
+  log(line: string): void
   /** Index of `Exception` in the source's schema. */
   readonly exception: number
   /** The handshake completed. */
@@ -29,7 +34,7 @@ export interface SessionHost {
 /** A connected client. */
 export class Session {
   clientId = ''
-  #phase: 'hello' | 'ready' | 'closed' = 'hello'
+  #phase: 'hello' | 'auth' | 'ready' | 'closed' = 'hello'
   #sent: number[] = []
   #sentQ = 0
   #inCall = false
@@ -66,6 +71,13 @@ export class Session {
   }
 
   #receive(m: Message): void {
+    if (this.#phase === 'auth') {
+      // waiting for authenticate(): only PING and BYE make sense
+      if (m.type === Msg.Ping) this.link.send({ type: Msg.Pong, n: m.n })
+      else if (m.type === Msg.Bye) this.link.bye('bye')
+      else this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `message type ${m.type} before WELCOME`))
+      return
+    }
     if (this.#phase === 'hello') {
       if (m.type === Msg.Hello) this.#hello(m)
       else if (m.type === Msg.Ping) this.link.send({ type: Msg.Pong, n: m.n })
@@ -97,6 +109,20 @@ export class Session {
     if (host.token !== undefined && !sameToken(host.token, m.token)) {
       return this.link.fail(new RpcError('ERR_RPC_AUTH', `client ${m.clientId}: authentication failed`))
     }
+    const hook = host.access.authenticate
+    if (hook === null) return this.#welcome(m)
+    this.#phase = 'auth'
+    const hello = { version: m.version, clientId: m.clientId, token: m.token, schemaHash: m.schemaHash }
+    void runAuthenticate(hook, hello, host.handshakeTimeout).then((why) => {
+      if (this.#phase !== 'auth') return // the connection closed meanwhile
+      if (why === null) return this.#welcome(m)
+      host.log(`client ${m.clientId}: refused: ${why}`)
+      this.link.fail(new RpcError('ERR_RPC_AUTH', `client ${m.clientId}: authentication failed`))
+    })
+  }
+
+  #welcome(m: Hello): void {
+    const { host } = this
     if (m.schemaHash !== null && m.schemaHash !== host.hash) {
       return this.link.fail(new RpcError('ERR_RPC_SCHEMA',
         `client ${m.clientId}: schema hash ${m.schemaHash} differs from the source's ${host.hash}`))
@@ -125,6 +151,8 @@ export class Session {
   #watch(id: number, state: number, args: Record<string, unknown>): void {
     if (state >= this.host.source.names.length) return this.#reject(id, `state index ${state} is out of range`)
     if (this.#watches.size >= MAX_WATCHES) return this.#reject(id, `more than ${MAX_WATCHES} watches`)
+    const forbidden = this.host.access.watch(args)
+    if (forbidden !== null) return this.#reject(id, forbidden, 'ERR_RPC_FORBIDDEN')
     this.#watches.set(id, { state: this.host.source.names[state] as string, args })
   }
 
@@ -167,6 +195,8 @@ export class Session {
     if (states.length === 0 && m.kind !== MutationKind.AddErr && m.kind !== MutationKind.Set) {
       return this.#reject(m.id, 'no states given')
     }
+    const forbidden = this.host.access.mutation(m.kind, m.states, (i) => source.is(names[i] as string))
+    if (forbidden !== null) return this.#reject(m.id, forbidden, 'ERR_RPC_FORBIDDEN')
     const args = (m.args ?? undefined) as Args | undefined
     let result: number
     this.#inCall = true
@@ -205,8 +235,8 @@ export class Session {
     }
   }
 
-  #reject(id: number, message: string): void {
-    this.link.send({ type: Msg.Error, code: 'ERR_RPC_REQUEST', message, id })
+  #reject(id: number, message: string, code: 'ERR_RPC_REQUEST' | 'ERR_RPC_FORBIDDEN' = 'ERR_RPC_REQUEST'): void {
+    this.link.send({ type: Msg.Error, code, message, id })
   }
 }
 
