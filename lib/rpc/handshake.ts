@@ -69,6 +69,9 @@ function handshake(link: Link, client: Machine<ClientStateNames>, hello: HelloFi
         refused = new RpcError(m.code as RpcErrorCode, `server refused the handshake: ${m.message}`)
       } else if (m.type === Msg.Ping) {
         link.send({ type: Msg.Pong, n: m.n })
+      } else if (m.type === Msg.Bye) {
+        refused ??= new RpcError('ERR_RPC_CLOSED', `the server closed the connection during the handshake: ${m.reason}`)
+        link.bye('bye')
       } else if (m.type !== Msg.Pong) {
         throw new RpcError('ERR_RPC_PROTOCOL', `message type ${m.type} before WELCOME`)
       }

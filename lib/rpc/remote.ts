@@ -304,13 +304,14 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
 
   #receive(m: Message): void {
     switch (m.type) {
-      case Msg.Diff: return this.#apply(m.pairs, m.queueTick, m.checksum, m.err, 'push', null)
+      case Msg.Diff: return this.#updated(this.#apply(m.pairs, m.queueTick, m.checksum, m.err), 'push', null)
       case Msg.Reply: {
         // a late reply (its call timed out) still carries the diff: apply it so the clocks stay in step
         const sent = this.#sentArgs.get(m.id) ?? null
         this.#sentArgs.delete(m.id)
-        this.#apply(m.pairs, m.queueTick, m.checksum, m.err, 'reply', sent)
-        this.#requests.resolve(m.id, m.result)
+        const before = this.#apply(m.pairs, m.queueTick, m.checksum, m.err)
+        this.#requests.resolve(m.id, m.result) // before the handlers: one may close the mirror, the call still ran
+        this.#updated(before, 'reply', sent)
         return
       }
       case Msg.Clock: return this.#full(m.time, m.queueTick, m.err, true)
@@ -337,16 +338,16 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   #serverError: RpcError | null = null
   #keepAlive: KeepAlive | null = null
 
-  #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined, cause: UpdateCause,
-    sent: { states: number[]; args: Args } | null): void {
-    if (this.#resyncing) return // the full clock is on its way; diffs until then are relative to a state we lost
+  /** Applies a diff; returns the time before it when it was applied (for {@link #updated}), else null. */
+  #apply(pairs: readonly number[], queueTick: number, sum: number, err: string | null | undefined): number[] | null {
+    if (this.#resyncing) return null // the full clock is on its way; diffs until then are relative to a state we lost
     const before = this.synced.time
     if (!this.synced.apply(pairs, queueTick, sum, err)) {
       this.client.log(`checksum mismatch (${sum}); requesting the full clock`)
       this.#requestResync()
-      return
+      return null
     }
-    this.#updated(before, cause, sent)
+    return before
   }
 
   #full(time: number[], queueTick: number, err: string | null | undefined, resync: boolean): void {
@@ -360,9 +361,9 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   }
 
   /** After a committed update: signals of changed states abort, bound handlers run. */
-  #updated(before: readonly number[], cause: UpdateCause, sent: { states: number[]; args: Args } | null): void {
+  #updated(before: readonly number[] | null, cause: UpdateCause, sent: { states: number[]; args: Args } | null): void {
     const after = this.synced.time
-    if (after === before) return
+    if (before === null || after === before) return
     this.#handlers.update(before, after, cause, (i) => sent !== null && sent.states.includes(i) ? sent.args : undefined)
   }
 

@@ -86,6 +86,28 @@ describe('rpc authenticate(hello)', () => {
     expect(peer.parsed().map((m) => m?.type)).toEqual([Msg.Pong, Msg.Error])
   })
 
+  it('a client gone, or the server closed, while authenticate() runs: its late answer is ignored', async () => {
+    const src = newSource()
+    const answers: ((v: boolean) => void)[] = []
+    const server = c.add(await serve(src, { url: 'tcp://127.0.0.1:0', authenticate: () =>
+      new Promise<boolean>((r) => answers.push(r)) }))
+    const peer = await RawPeer.open(server.url!)
+    peer.send({ type: Msg.Hello, version: 1, clientId: 'gone', token: null, schemaHash: null, wantSchema: false })
+    const end = Date.now() + 2000
+    while (answers.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5))
+    await peer.close()
+    await server.machine.when('ClientDisconnected', { timeout: 1000 })
+    answers[0]!(true)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(server.clients).toBe(0)
+    const pending = refused(connect(server.url!, { timeout: 2000 }))
+    while (answers.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 5))
+    await server.close()
+    answers[1]!(true)
+    expect((await pending).code).toBe('ERR_RPC_CLOSED')
+    expect(server.machine.is('Closed')).toBe(true)
+  })
+
   it('validates the options', async () => {
     const src = newSource()
     await expect(serve(src, { authenticate: 5 as never })).rejects.toBeInstanceOf(InvalidArgumentError)

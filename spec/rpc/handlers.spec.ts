@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { HandlerError, HandlerNameError } from '../../lib/index.js'
+import { HandlerError, HandlerNameError, Result } from '../../lib/index.js'
 import { connect, serve, type MirrorEvent } from '../../lib/rpc/index.js'
 import { Cleanup, newSource, pair, TRANSPORTS, type SourceNames, type SourceSchema } from './support.js'
 
@@ -136,6 +136,49 @@ describe('rpc mirror handlers', () => {
     fail(new Error('late'))
     await new Promise((r) => setTimeout(r, 20))
     expect(remote.client.is('ErrHandler')).toBe(false)
+  })
+})
+
+describe('rpc mirror handlers, hostile and reentrant', () => {
+  it('hostile handler objects fail the bind with a library error; hostile throws are reported', async () => {
+    const src = newSource()
+    const { remote } = await pair<typeof SourceSchema>(c, src, 'tcp', { pushInterval: 0 })
+    const trap = new Proxy({}, { ownKeys() {
+      throw new Error('trap')
+    } })
+    expect(() => remote.bind(trap)).toThrow(/members can be listed \(trap\)/)
+    expect(() => remote.bind({ get StartState() {
+      return () => undefined
+    } } as never)).toThrow(/must be a method, but is an accessor/)
+    const evil = { toString() {
+      throw new Error('no string')
+    } }
+    remote.bind({ StartState: () => {
+      throw evil
+    }, ReadyState: () => ({ get then(): never {
+      throw new Error('then trap')
+    } }) })
+    src.add(['Start', 'Ready'])
+    await remote.ping()
+    expect(remote.client.is('ErrHandler')).toBe(true)
+    expect(String((remote.client.err as Error).message)).toMatch(/ReadyState' threw: then trap/)
+    expect(remote.time()).toEqual(src.time())
+  })
+
+  it('handlers may mutate the remote and close it; the mirror stays consistent', async () => {
+    const src = newSource()
+    const { remote } = await pair<typeof SourceSchema>(c, src, 'tcp', { pushInterval: 0 })
+    const done: Promise<unknown>[] = []
+    remote.bind({
+      StartState: () => void done.push(remote.add('Ready').then((r) => expect(r).toBe(Result.Executed))),
+      ReadyState: () => void done.push(remote.close()),
+    })
+    src.add('Start')
+    await until(() => done.length === 2)
+    await Promise.all(done)
+    expect(src.is('Ready')).toBe(true)
+    expect(remote.mirror.disposed).toBe(true)
+    expect(remote.stateSignal('Start').aborted).toBe(true)
   })
 })
 
