@@ -1,16 +1,34 @@
 /**
- * The local half of a mirror: reads answered from the mirrored clock and waiters run on the local mirror machine.
+ * The local half of a mirror: reads answered from the mirrored clock, waiters run on the local mirror machine,
+ * handlers bound on the mirror and its state signals.
  * `RemoteMachine` adds the remote half (mutations, remote waiters, the connection).
  */
 import type { Observable } from 'rxjs'
 import {
-  InvalidArgumentError, UnknownStateError, type Machine, type Schema, type States, type WaitOptions,
+  InvalidArgumentError, UnknownStateError,
+  type FinalName, type HandlerError, type HandlerShaped, type Machine, type NegotiationName, type Schema, type States,
+  type WaitOptions,
 } from '../machine/index.js'
 import type { MirrorClock } from './mirror-clock.js'
+import { MirrorHandlers, type MirrorEvent } from './mirror-handlers.js'
+
+/**
+ * `remote.bind()`'s parameter check: `FooState`, `FooEnd`, `AnyState` get a {@link MirrorEvent}; negotiation handler
+ * names and handler-shaped names of no state are compile errors; other members (helpers, fields) pass.
+ */
+export type CheckMirrorHandlers<T, N extends string> = {
+  [K in keyof T]: K extends NegotiationName<N>
+    ? `'${K & string}' is a negotiation handler: a mirror runs final handlers only`
+    : K extends FinalName<N>
+      ? (e: MirrorEvent<N>) => unknown
+      : K extends HandlerShaped ? `'${K & string}' names no state of this schema` : T[K]
+}
 
 /** Reads and local waiters of a {@link RemoteMachine}. */
 export abstract class MirrorView<N extends string> {
   readonly #index: Map<string, number>
+  /** Bindings and state signals. */
+  protected readonly handlers: MirrorHandlers
 
   constructor(
     /** The source's schema, as transferred (relations included). */
@@ -22,11 +40,54 @@ export abstract class MirrorView<N extends string> {
     protected readonly synced: MirrorClock,
   ) {
     this.#index = new Map(schema.names.map((n, i) => [n, i]))
+    this.handlers = new MirrorHandlers(id, schema.names, (err) => this.handlerFailed(err))
   }
+
+  /** A bound handler threw or rejected. */
+  protected abstract handlerFailed(err: HandlerError): void
 
   get names(): readonly N[] {
     return this.schema.names
   }
+  // --- handlers and signals (local) ----------------------------------------------------------------------------
+
+  /**
+   * Binds final handlers run on the mirror's clock updates: `FooEnd` for each state the update deactivated,
+   * `FooState` for each it activated (or re-entered), then `AnyState`; once per update in which the tick changed
+   * (a burst coalesced by the server is one update). Returns a binding id for {@link unbind}. Negotiation handlers
+   * (`FooEnter`, `FooExit`, `FooBar`, `AnyEnter`) throw `HandlerNameError`: the source decides transitions. A handler
+   * that throws or rejects adds `ErrHandler` to `remote.client` (a `HandlerError`); the mirror goes on.
+   *
+   * ```ts
+   * remote.bind({
+   *   ReadyState: (e) => console.log('Ready on the source', e.args),
+   *   ReadyEnd: () => console.log('Ready ended'),
+   * })
+   * ```
+   */
+  bind<T extends object>(handlers: T & CheckMirrorHandlers<T, N>, opts?: { id?: string }): string {
+    return this.handlers.bind(handlers, opts?.id)
+  }
+
+  /** Removes a binding made by {@link bind}; false when there was none with that id. */
+  unbind(id: string): boolean {
+    return this.handlers.unbind(id)
+  }
+
+  /**
+   * An `AbortSignal` aborted the next time `state`'s tick changes on the source (as the mirror learns it), or when
+   * the connection is lost (then, until a reconnection, the signal returned is already aborted). The same signal is
+   * returned until then; `e.signal` of `FooState` is Foo's.
+   *
+   * ```ts
+   * const signal = remote.stateSignal('Ready')
+   * await fetch(url, { signal }) // cancelled when Ready ends on the source
+   * ```
+   */
+  stateSignal(state: N): AbortSignal {
+    return this.handlers.stateSignal(this.ix([state], 'stateSignal()')[0] as number)
+  }
+
 
   // --- reads (local) -------------------------------------------------------------------------------------------
 

@@ -3,14 +3,14 @@
  * mutations go to the source and resolve with its real result once the diff that made it is applied here.
  */
 import {
-  type Args, type FinalName, type HandlerError, type HandlerShaped, type NegotiationName, type Machine, type Result, type Schema, type States, type WaitOptions,
+  type Args, type HandlerError, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
 import type { Opened } from './handshake.js'
 import { KeepAlive } from './keep-alive.js'
 import { MirrorClock } from './mirror-clock.js'
-import { MirrorHandlers, type MirrorEvent, type UpdateCause } from './mirror-handlers.js'
+import type { UpdateCause } from './mirror-handlers.js'
 import { MirrorView } from './mirror-view.js'
 import type { Link } from './link.js'
 import { startReconnect, type Backoff, type ReconnectHost } from './reconnect.js'
@@ -36,18 +36,6 @@ export interface MirrorInit<N extends string> {
 }
 
 /**
- * `remote.bind()`'s parameter check: `FooState`, `FooEnd`, `AnyState` get a {@link MirrorEvent}; negotiation handler
- * names and handler-shaped names of no state are compile errors; other members (helpers, fields) pass.
- */
-export type CheckMirrorHandlers<T, N extends string> = {
-  [K in keyof T]: K extends NegotiationName<N>
-    ? `'${K & string}' is a negotiation handler: a mirror runs final handlers only`
-    : K extends FinalName<N>
-      ? (e: MirrorEvent<N>) => unknown
-      : K extends HandlerShaped ? `'${K & string}' names no state of this schema` : T[K]
-}
-
-/**
  * A machine on the other side of a connection, with the machine's read, wait and mutate API.
  *
  * ```ts
@@ -66,7 +54,6 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   readonly #requests: Requests
   readonly #argWaiters: ArgWaiters
   readonly #pings: Requests
-  readonly #handlers: MirrorHandlers
   /** Args of this client's mutations in flight, by request id (for the handlers of their replies). */
   readonly #sentArgs = new Map<number, { states: number[]; args: Args }>()
   #resyncing = false
@@ -90,7 +77,6 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.#requests = new Requests(init.client.id, init.timeout, next)
     this.#argWaiters = new ArgWaiters(init.client.id, next, (m) => this.#link.send(m))
     this.#pings = new Requests(init.client.id, init.timeout)
-    this.#handlers = new MirrorHandlers(this.id, init.schema.names, (err) => this.#handlerFailed(err))
     this.#attach(init.opened)
   }
 
@@ -134,52 +120,13 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.reconnects++
     this.client.remove('Reconnecting')
     this.client.add('Ready')
-    this.#handlers.connected()
+    this.handlers.connected()
     this.#full(w.time, w.queueTick, w.err, false)
     this.#attach(o)
   }
 
   get connected(): boolean {
     return !this.#link.closed
-  }
-
-  // --- handlers and signals (local) ----------------------------------------------------------------------------
-
-  /**
-   * Binds final handlers run on the mirror's clock updates: `FooEnd` for each state the update deactivated,
-   * `FooState` for each it activated (or re-entered), then `AnyState`; once per update in which the tick changed
-   * (a burst coalesced by the server is one update). Returns a binding id for {@link unbind}. Negotiation handlers
-   * (`FooEnter`, `FooExit`, `FooBar`, `AnyEnter`) throw `HandlerNameError`: the source decides transitions. A handler
-   * that throws or rejects adds `ErrHandler` to `remote.client` (a `HandlerError`); the mirror goes on.
-   *
-   * ```ts
-   * remote.bind({
-   *   ReadyState: (e) => console.log('Ready on the source', e.args),
-   *   ReadyEnd: () => console.log('Ready ended'),
-   * })
-   * ```
-   */
-  bind<T extends object>(handlers: T & CheckMirrorHandlers<T, N>, opts?: { id?: string }): string {
-    return this.#handlers.bind(handlers, opts?.id)
-  }
-
-  /** Removes a binding made by {@link bind}; false when there was none with that id. */
-  unbind(id: string): boolean {
-    return this.#handlers.unbind(id)
-  }
-
-  /**
-   * An `AbortSignal` aborted the next time `state`'s tick changes on the source (as the mirror learns it), or when
-   * the connection is lost (then, until a reconnection, the signal returned is already aborted). The same signal is
-   * returned until then; `e.signal` of `FooState` is Foo's.
-   *
-   * ```ts
-   * const signal = remote.stateSignal('Ready')
-   * await fetch(url, { signal }) // cancelled when Ready ends on the source
-   * ```
-   */
-  stateSignal(state: N): AbortSignal {
-    return this.#handlers.stateSignal(this.ix([state], 'stateSignal()')[0] as number)
   }
 
   /**
@@ -279,7 +226,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
       this.#link.bye('client closing')
       await this.#stopReconnect?.()
       await this.#link.done
-      this.#handlers.dispose(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
+      this.handlers.dispose(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
       this.mirror.dispose()
     })()
     return this.#closing
@@ -364,10 +311,10 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   #updated(before: readonly number[] | null, cause: UpdateCause, sent: { states: number[]; args: Args } | null): void {
     const after = this.synced.time
     if (before === null || after === before) return
-    this.#handlers.update(before, after, cause, (i) => sent !== null && sent.states.includes(i) ? sent.args : undefined)
+    this.handlers.update(before, after, cause, (i) => sent !== null && sent.states.includes(i) ? sent.args : undefined)
   }
 
-  #handlerFailed(err: HandlerError): void {
+  protected handlerFailed(err: HandlerError): void {
     this.client.log(`handler failed: ${err.message}`)
     this.client.addErrState('ErrHandler', err)
   }
@@ -389,7 +336,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.#argWaiters.rejectAll(closed)
     this.#pings.rejectAll(closed)
     this.#sentArgs.clear()
-    this.#handlers.lost(closed)
+    this.handlers.lost(closed)
     this.#resyncing = false
     this.client.add('Disconnected')
     if (cause && cause.code !== 'ERR_RPC_CLOSED') {
