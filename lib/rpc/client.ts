@@ -77,6 +77,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
   const linkOpts: LinkOptions = {
     ...(opts.maxFrame !== undefined ? { maxFrame: opts.maxFrame } : {}),
     ...(opts.maxBuffered !== undefined ? { maxBuffered: opts.maxBuffered } : {}),
+    ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
   }
   const expected = opts.schema
   const hello = { token: opts.token ?? null, schemaHash: expected ? schemaHash(expected) : null }

@@ -3,6 +3,7 @@
  * ready {@link Link}, or rejects with `RpcError` `ERR_RPC_NETWORK` / `TimeoutError` (the attempt then aborted).
  */
 import { connect as netConnect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { WebSocket } from 'ws'
 import { TimeoutError } from '../machine/index.js'
 import { RpcError } from './errors.js'
@@ -22,18 +23,20 @@ export function dial(addr: RpcAddress, opts: LinkOptions, timeout: number, owner
       clearTimeout(timer)
       reject(new RpcError('ERR_RPC_NETWORK', `cannot connect to ${url}: ${err.message}`, { cause: err }))
     }
-    if (addr.scheme === 'tcp') {
-      const socket = netConnect({ host: addr.host, port: addr.port })
+    if (addr.scheme === 'tcp' || addr.scheme === 'tls') {
+      const socket = addr.scheme === 'tcp' ? netConnect({ host: addr.host, port: addr.port })
+        : tlsConnect({ ...opts.tls, host: addr.host, port: addr.port })
       abort = () => socket.destroy()
       socket.once('error', failed)
-      socket.once('connect', () => {
+      socket.once(addr.scheme === 'tcp' ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer)
         socket.off('error', failed)
         resolve(new SocketLink(socket, opts))
       })
       return
     }
-    const ws = new WebSocket(url, { maxPayload: opts.maxFrame ?? 1024 * 1024, perMessageDeflate: false })
+    const ws = new WebSocket(url, { ...(addr.scheme === 'wss' ? opts.tls : {}), maxPayload: opts.maxFrame ?? 1024 * 1024,
+      perMessageDeflate: false })
     abort = () => ws.terminate()
     ws.once('error', failed)
     ws.once('open', () => {

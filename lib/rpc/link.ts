@@ -4,6 +4,7 @@
  * bad bytes never throw out of it: the link sends an `ERROR` (best effort), closes, and reports the error once
  * through `onClose`.
  */
+import type { ConnectionOptions, TlsOptions } from 'node:tls'
 import type { Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import type { WebSocket } from 'ws'
@@ -17,6 +18,11 @@ export interface LinkOptions {
   maxFrame?: number
   /** Bytes queued for writing above which the peer counts as stalled and the link closes (default 16 MiB). */
   maxBuffered?: number
+  /**
+   * TLS for `tls://` and `wss://` addresses (`node:tls` options). Server: `key` and `cert` (required for those
+   * schemes). Client: `ca` for a private CA or a self-signed certificate, `servername`, `rejectUnauthorized`…
+   */
+  tls?: TlsOptions & ConnectionOptions
 }
 
 type Handler = (m: Message) => void

@@ -80,6 +80,7 @@ export class RpcServer implements SessionHost {
     this.#linkOpts = {
       ...(opts.maxFrame !== undefined ? { maxFrame: num(opts.maxFrame, 0, where, 'maxFrame') } : {}),
       ...(opts.maxBuffered !== undefined ? { maxBuffered: num(opts.maxBuffered, 0, where, 'maxBuffered') } : {}),
+      ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     }
     this.machine = new Machine(ServerSchema, {
       id: opts.id ?? `rs-${source.id}`,

@@ -1,11 +1,12 @@
 /**
- * RPC addresses: `tcp://host:port` and `ws://host:port/path` (port 0 = any free port, when serving).
+ * RPC addresses: `tcp://host:port`, `ws://host:port/path` and their TLS forms `tls://host:port`,
+ * `wss://host:port/path` (port 0 = any free port, when serving).
  */
 import { InvalidArgumentError } from '../machine/index.js'
 
 /** A parsed address. `path` is `/…` for WebSocket, empty for TCP. */
 export interface RpcAddress {
-  scheme: 'tcp' | 'ws'
+  scheme: 'tcp' | 'ws' | 'tls' | 'wss'
   host: string
   port: number
   path: string
@@ -21,7 +22,7 @@ export interface RpcAddress {
  */
 export function parseUrl(url: unknown, where: string): RpcAddress {
   const bad = (): never => {
-    throw new InvalidArgumentError(where, 'url', "a 'tcp://host:port' or 'ws://host:port/path' address", url)
+    throw new InvalidArgumentError(where, 'url', "a 'tcp://host:port', 'tls://host:port', 'ws://host:port/path' or 'wss://host:port/path' address", url)
   }
   if (typeof url !== 'string') return bad()
   let u: URL
@@ -32,13 +33,15 @@ export function parseUrl(url: unknown, where: string): RpcAddress {
   }
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
   if (host === '' || u.search !== '' || u.hash !== '' || u.username !== '') return bad()
-  if (u.protocol === 'tcp:') {
+  if (u.protocol === 'tcp:' || u.protocol === 'tls:') {
     if (u.port === '' || (u.pathname !== '' && u.pathname !== '/')) return bad()
-    return { scheme: 'tcp', host, port: Number(u.port), path: '' }
+    return { scheme: u.protocol === 'tcp:' ? 'tcp' : 'tls', host, port: Number(u.port), path: '' }
   }
-  if (u.protocol === 'ws:') {
-    // the WHATWG URL drops the default port (80)
-    return { scheme: 'ws', host, port: u.port === '' ? 80 : Number(u.port), path: u.pathname === '' ? '/' : u.pathname }
+  if (u.protocol === 'ws:' || u.protocol === 'wss:') {
+    // the WHATWG URL drops the default port (80, 443)
+    const scheme = u.protocol === 'ws:' ? 'ws' : 'wss'
+    const port = u.port === '' ? (scheme === 'ws' ? 80 : 443) : Number(u.port)
+    return { scheme, host, port, path: u.pathname === '' ? '/' : u.pathname }
   }
   return bad()
 }
