@@ -6,6 +6,7 @@
  */
 export { serve, RpcServer, type ServeOptions } from './server.js'
 export type { AccessOptions, Authenticate, HelloInfo } from './access.js'
+export type { RateLimit } from './rate.js'
 export { connect, type ConnectOptions } from './client.js'
 export { backoffDelay, type Backoff } from './reconnect.js'
 export { RemoteMachine } from './remote.js'

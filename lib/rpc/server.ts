@@ -8,6 +8,7 @@ import type { Subscription } from 'rxjs'
 import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
 import { Access, type AccessOptions } from './access.js'
 import { RpcError } from './errors.js'
+import { rateLimitOf, type RateLimit } from './rate.js'
 import { PortLink, type Link, type LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
 import type { WireState } from './protocol.js'
@@ -26,6 +27,12 @@ export interface ServeOptions<S extends string = string> extends LinkOptions, Ac
   token?: string
   /** Milliseconds to coalesce a burst of source transitions into one diff (default 2); 0 pushes per transition. */
   pushInterval?: number
+  /**
+   * Per-client rate limit (off by default): a client may send `perSecond` messages a second on average, `burst` at
+   * once; mutations and watches above it are refused with `ERR_RPC_RATE_LIMIT` (the source never sees them), other
+   * messages dropped. The connection stays.
+   */
+  rateLimit?: RateLimit
   /** Milliseconds a new connection has to send `HELLO` (default 5000). */
   handshakeTimeout?: number
   /** Id of the server machine (default `rs-<source id>`). */
@@ -62,6 +69,7 @@ export class RpcServer implements SessionHost {
   readonly pushInterval: number
   readonly exception: number
   readonly access: Access
+  readonly rateLimit: { perSecond: number; burst: number } | null
   #listener: Listener | null = null
   readonly #sessions = new Set<Session>()
   readonly #linkOpts: LinkOptions
@@ -92,6 +100,7 @@ export class RpcServer implements SessionHost {
     this.hash = hashWire(this.wire)
     this.exception = source.names.indexOf('Exception')
     this.access = new Access(source.names, opts, this.machine.id)
+    this.rateLimit = rateLimitOf(opts.rateLimit)
     this.#sub = source.transitions$.subscribe((tx) => {
       this.#changed()
       for (const s of this.#sessions) s.transition(tx)

@@ -7,6 +7,7 @@ import type { Args, Machine, TransitionInfo } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
 import { runAuthenticate, type Access } from './access.js'
 import { checksum, diffPairs } from './clock.js'
+import { TokenBucket } from './rate.js'
 import { RemoteError, RpcError } from './errors.js'
 import type { Link } from './link.js'
 import { Msg, MutationKind, PROTOCOL_VERSION, type Hello, type Message, type Mutate, type WireState } from './protocol.js'
@@ -21,6 +22,8 @@ export interface SessionHost {
   readonly handshakeTimeout: number
   /** `authenticate`, `mutable`, `argsKeys`. */
   readonly access: Access
+  /** Per-client rate limit, null when off. */
+  readonly rateLimit: { perSecond: number; burst: number } | null
   /** A line in the server's log. */
   log(line: string): void
   /** Index of `Exception` in the source's schema. */
@@ -41,8 +44,11 @@ export class Session {
   readonly #watches = new Map<number, { state: string; args: Record<string, unknown> }>()
   readonly #afterCall: number[] = []
   readonly #timer: ReturnType<typeof setTimeout>
+  readonly #bucket: TokenBucket | null
+  #limited = false
 
   constructor(readonly host: SessionHost, readonly link: Link) {
+    this.#bucket = host.rateLimit ? new TokenBucket(host.rateLimit.perSecond, host.rateLimit.burst) : null
     link.onMessage = (m) => this.#receive(m)
     link.onClose = (err) => {
       clearTimeout(this.#timer)
@@ -85,6 +91,7 @@ export class Session {
       else this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `message type ${m.type} before HELLO`))
       return
     }
+    if (this.#bucket !== null && m.type !== Msg.Bye && !this.#bucket.take()) return this.#overLimit(m)
     switch (m.type) {
       case Msg.Mutate: return this.#mutate(m)
       case Msg.Sync: return this.#sync()
@@ -235,7 +242,18 @@ export class Session {
     }
   }
 
-  #reject(id: number, message: string, code: 'ERR_RPC_REQUEST' | 'ERR_RPC_FORBIDDEN' = 'ERR_RPC_REQUEST'): void {
+  /** A message over the rate limit: requests are refused (the source never sees them), the rest dropped. */
+  #overLimit(m: Message): void {
+    const limit = this.host.rateLimit!
+    if (!this.#limited) this.host.log(`client ${this.clientId}: over the rate limit (${limit.perSecond}/s)`)
+    this.#limited = true
+    if (m.type === Msg.Mutate || m.type === Msg.Watch) {
+      this.#reject(m.id, `over the rate limit of ${limit.perSecond} messages/s (burst ${limit.burst})`, 'ERR_RPC_RATE_LIMIT')
+    }
+  }
+
+  #reject(id: number, message: string,
+    code: 'ERR_RPC_REQUEST' | 'ERR_RPC_FORBIDDEN' | 'ERR_RPC_RATE_LIMIT' = 'ERR_RPC_REQUEST'): void {
     this.link.send({ type: Msg.Error, code, message, id })
   }
 }
