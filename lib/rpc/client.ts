@@ -36,6 +36,8 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
    * (10 retries, 50 ms doubling up to 5 s, with jitter) or the numbers. The mirror resyncs from the new `WELCOME`.
    */
   reconnect?: boolean | Partial<Backoff>
+  /** The id of the machine to mirror, when the address is a mux serving several (`serveMux`). */
+  machine?: string
   /** Id of the client machine (default `rc-<random>`). */
   id?: string
   logLevel?: LogLevel
@@ -80,7 +82,11 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
   }
   const expected = opts.schema
-  const hello = { token: opts.token ?? null, schemaHash: expected ? schemaHash(expected) : null }
+  if (opts.machine !== undefined && typeof opts.machine !== 'string') {
+    throw new InvalidArgumentError(where, 'machine', 'a machine id', opts.machine)
+  }
+  const hello = { token: opts.token ?? null, schemaHash: expected ? schemaHash(expected) : null,
+    machine: opts.machine ?? null }
   const reconnect = backoffOf(opts.reconnect, isPort)
   let opened: Opened | null = null
   try {
@@ -97,7 +103,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     const mirror = new Machine(mirrorSchema(s), { id: welcome.sourceId })
     mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick, welcome.err ?? undefined))
     // reconnections ask for the same schema by hash
-    const again = { token: hello.token, schemaHash: schemaHash(s) }
+    const again = { token: hello.token, schemaHash: schemaHash(s), machine: hello.machine }
     const remote = new RemoteMachine<StateNames<S>>({
       client, opened, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
       timeout, keepAlive, reconnect,

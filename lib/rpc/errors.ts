@@ -28,6 +28,8 @@ export type RpcErrorCode =
   | 'ERR_RPC_FORBIDDEN'
   /** The client sent more requests than the server's per-client rate limit allows. */
   | 'ERR_RPC_RATE_LIMIT'
+  /** A mux has no machine with the id the `HELLO` asked for (or none was named and several are served). */
+  | 'ERR_RPC_NO_MACHINE'
   /** The peer wrote faster than it reads: its outgoing buffer passed the limit. */
   | 'ERR_RPC_SLOW_CONSUMER'
   /** An error a mirror passed to `addErr()`, as the source receives it. */
@@ -50,7 +52,7 @@ export function isRpcErrorCode(code: unknown): code is RpcErrorCode {
 
 const RPC_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
   'ERR_RPC_PROTOCOL', 'ERR_RPC_FRAME_TOO_LARGE', 'ERR_RPC_VERSION', 'ERR_RPC_AUTH', 'ERR_RPC_SCHEMA', 'ERR_RPC_CLOSED',
-  'ERR_RPC_NETWORK', 'ERR_RPC_HANDSHAKE_TIMEOUT', 'ERR_RPC_REQUEST', 'ERR_RPC_FORBIDDEN', 'ERR_RPC_RATE_LIMIT', 'ERR_RPC_SLOW_CONSUMER', 'ERR_RPC_REMOTE',
+  'ERR_RPC_NETWORK', 'ERR_RPC_HANDSHAKE_TIMEOUT', 'ERR_RPC_REQUEST', 'ERR_RPC_FORBIDDEN', 'ERR_RPC_RATE_LIMIT', 'ERR_RPC_NO_MACHINE', 'ERR_RPC_SLOW_CONSUMER', 'ERR_RPC_REMOTE',
 ])
 
 /**

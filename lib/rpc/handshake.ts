@@ -25,6 +25,8 @@ export interface HelloFields {
   token: string | null
   /** The hash of the schema the client already has (no transfer), or null to ask for the schema. */
   schemaHash: string | null
+  /** The machine wanted from a mux (null: the server's only one). */
+  machine?: string | null
 }
 
 /**
@@ -82,6 +84,6 @@ function handshake(link: Link, client: Machine<ClientStateNames>, hello: HelloFi
       reject(refused ?? err ?? new RpcError('ERR_RPC_CLOSED', 'the server closed the connection during the handshake'))
     }
     link.send({ type: Msg.Hello, version: PROTOCOL_VERSION, clientId: client.id, token: hello.token,
-      schemaHash: hello.schemaHash, wantSchema: hello.schemaHash === null })
+      schemaHash: hello.schemaHash, wantSchema: hello.schemaHash === null, machine: hello.machine ?? null })
   })
 }

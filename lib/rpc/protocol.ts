@@ -34,7 +34,11 @@ export type MutationKind = (typeof MutationKind)[keyof typeof MutationKind]
 export type WireState = [name: string, flags: number, require: number[], add: number[], remove: number[], after: number[]]
 
 /** client → server: first message; `schemaHash` set when the client already has the schema. */
-export interface Hello { type: 1; version: number; clientId: string; token: string | null; schemaHash: string | null; wantSchema: boolean }
+export interface Hello {
+  type: 1; version: number; clientId: string; token: string | null; schemaHash: string | null; wantSchema: boolean
+  /** Optional, trailing: the id of the machine wanted from a mux serving several on one address. */
+  machine?: string | null
+}
 /** server → client: handshake accepted; the full clock, and the schema when asked for. */
 export interface Welcome {
   type: 2; version: number; serverId: string; sourceId: string; schemaHash: string; schema: WireState[] | null
@@ -81,7 +85,7 @@ const MAX_STRING = 4096
 /** Encodes a message as its wire array. */
 export function toWire(m: Message): unknown[] {
   switch (m.type) {
-    case 1: return [1, m.version, m.clientId, m.token, m.schemaHash, m.wantSchema]
+    case 1: return [1, m.version, m.clientId, m.token, m.schemaHash, m.wantSchema, ...tail(m.machine ?? null)]
     case 2: return [2, m.version, m.serverId, m.sourceId, m.schemaHash, m.schema, m.time, m.queueTick, ...tail(m.err ?? null)]
     case 3: return [3]
     case 4: return [4, m.time, m.queueTick, ...tail(m.err ?? null)]
@@ -114,7 +118,8 @@ export function parseMessage(v: unknown): Message | null {
   if (!isUint(type)) fail('the message type must be an unsigned integer')
   switch (type) {
     case 1: return { type, version: uint(a[1], 'version'), clientId: str(a[2], 'clientId'),
-      token: optStr(a[3], 'token'), schemaHash: optStr(a[4], 'schemaHash'), wantSchema: bool(a[5], 'wantSchema') }
+      token: optStr(a[3], 'token'), schemaHash: optStr(a[4], 'schemaHash'), wantSchema: bool(a[5], 'wantSchema'),
+      machine: optStr(a[6], 'machine') }
     case 2: return { type, version: uint(a[1], 'version'), serverId: str(a[2], 'serverId'),
       sourceId: str(a[3], 'sourceId'), schemaHash: str(a[4], 'schemaHash'),
       schema: a[5] === null || a[5] === undefined ? null : wireSchema(a[5]), time: uints(a[6], 'time'),

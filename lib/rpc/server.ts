@@ -11,7 +11,7 @@ import { RpcError } from './errors.js'
 import { rateLimitOf, type RateLimit } from './rate.js'
 import { PortLink, type Link, type LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
-import type { WireState } from './protocol.js'
+import type { Hello, WireState } from './protocol.js'
 import { hashWire, schemaToWire } from './schema-wire.js'
 import { ServerSchema, type ServerStateNames } from './server.schema.js'
 import { Session, type SessionHost } from './session.js'
@@ -152,12 +152,19 @@ export class RpcServer implements SessionHost {
     this.#accept(new PortLink(port, this.#linkOpts))
   }
 
-  #accept(link: Link): void {
+  #accept(link: Link): Session | null {
     if (this.#closing) {
       link.bye('server closing')
-      return
+      return null
     }
-    this.#sessions.add(new Session(this, link))
+    const s = new Session(this, link)
+    this.#sessions.add(s)
+    return s
+  }
+
+  /** @internal A mux hands over a connection whose `HELLO` it read (and chose this server for). */
+  adopt(link: Link, hello: Hello): void {
+    this.#accept(link)?.receive(hello)
   }
 
   log(line: string): void {

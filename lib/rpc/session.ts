@@ -49,7 +49,7 @@ export class Session {
 
   constructor(readonly host: SessionHost, readonly link: Link) {
     this.#bucket = host.rateLimit ? new TokenBucket(host.rateLimit.perSecond, host.rateLimit.burst) : null
-    link.onMessage = (m) => this.#receive(m)
+    link.onMessage = (m) => this.receive(m)
     link.onClose = (err) => {
       clearTimeout(this.#timer)
       const wasReady = this.#phase === 'ready'
@@ -76,7 +76,7 @@ export class Session {
     this.link.send({ type: Msg.Diff, pairs, queueTick, checksum: checksum(time, queueTick), err })
   }
 
-  #receive(m: Message): void {
+  receive(m: Message): void {
     if (this.#phase === 'auth') {
       // waiting for authenticate(): only PING and BYE make sense
       if (m.type === Msg.Ping) this.link.send({ type: Msg.Pong, n: m.n })
