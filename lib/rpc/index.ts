@@ -1,6 +1,7 @@
 /**
- * polymachine/rpc: remote machines. `serve(machine)` exposes a machine over TCP or MessagePorts; `connect(target)`
- * returns a `RemoteMachine` mirroring it (local reads and waiters, remote mutations with real results).
+ * polymachine/rpc: remote machines. `serve(machine)` exposes a machine over TCP, WebSocket (both optionally over TLS)
+ * or MessagePorts, `serveMux()` several on one address; `connect(target)` returns a `RemoteMachine` mirroring it
+ * (local reads, waiters and final handlers; remote mutations with real results).
  * The wire protocol is documented in docs/protocol-rpc.md.
  * @module polymachine/rpc
  */
