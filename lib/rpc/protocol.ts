@@ -24,6 +24,7 @@ export const Msg = {
   Watch: 12,
   Matched: 13,
   Unwatch: 14,
+  Payload: 15,
 } as const
 
 /** Mutation kinds of a `MUTATE` message; `CanAdd`/`CanRemove` are dry runs on the source (nothing changes). */
@@ -76,7 +77,11 @@ export interface Matched { type: 13; id: number }
 /** client → server: forget watch `id`. */
 export interface Unwatch { type: 14; id: number }
 
-export type Message = Hello | Welcome | Sync | Clock | Diff | Mutate | Reply | ErrorMsg | Bye | Ping | Pong | Watch | Matched | Unwatch
+/** server → client: data the server's owner sent (`server.send(name, data)`), plain msgpack. */
+export interface Payload { type: 15; name: string; data: unknown }
+
+export type Message = Hello | Welcome | Sync | Clock | Diff | Mutate | Reply | ErrorMsg | Bye | Ping | Pong | Watch | Matched
+  | Unwatch | Payload
 
 /** Largest number of states (and of relation entries per list) a message may carry. */
 export const MAX_STATES = 65_536
@@ -99,6 +104,7 @@ export function toWire(m: Message): unknown[] {
     case 12: return [12, m.id, m.state, m.args]
     case 13: return [13, m.id]
     case 14: return [14, m.id]
+    case 15: return [15, m.name, m.data]
   }
 }
 
@@ -140,6 +146,7 @@ export function parseMessage(v: unknown): Message | null {
     case 12: return { type, id: uint(a[1], 'id'), state: uint(a[2], 'state'), args: args(a[3]) ?? {} }
     case 13: return { type, id: uint(a[1], 'id') }
     case 14: return { type, id: uint(a[1], 'id') }
+    case 15: return { type, name: str(a[1], 'name'), data: plain(a[2]) }
     default: return null
   }
 }
@@ -228,6 +235,12 @@ export function plainDataProblem(v: unknown, allowUndefined: boolean, depth = 0)
     if (why !== null) return why
   }
   return null
+}
+
+function plain(v: unknown): unknown {
+  const why = plainDataProblem(v, true)
+  if (why !== null) fail(`data: ${why}`)
+  return v ?? null
 }
 
 function errInfo(v: unknown): { name: string; message: string } | null {

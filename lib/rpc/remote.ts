@@ -2,6 +2,7 @@
  * `RemoteMachine`: the mirror of a served machine. Reads and waiters are local (answered from the pushed clock);
  * mutations go to the source and resolve with its real result once the diff that made it is applied here.
  */
+import { Subject, type Observable } from 'rxjs'
 import {
   type Args, type HandlerError, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
@@ -58,6 +59,9 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   readonly #sentArgs = new Map<number, { states: number[]; args: Args }>()
   #resyncing = false
   #closing: Promise<void> | null = null
+  readonly #payloads = new Subject<{ name: string; data: unknown }>()
+  /** Data the server sent (`server.send(name, data)`), in order; completes on `close()`. */
+  readonly payloads$: Observable<{ name: string; data: unknown }> = this.#payloads.asObservable()
   /** Full-clock resyncs done after a checksum mismatch. */
   resyncs = 0
 
@@ -227,6 +231,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
       await this.#stopReconnect?.()
       await this.#link.done
       this.handlers.dispose(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
+      this.#payloads.complete()
       this.mirror.dispose()
     })()
     return this.#closing
@@ -277,6 +282,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
       case Msg.Ping: return this.#link.send({ type: Msg.Pong, n: m.n })
       case Msg.Pong: return this.#pings.resolve(m.n, undefined)
       case Msg.Matched: return this.#argWaiters.matched(m.id)
+      case Msg.Payload: return this.#payloads.next({ name: m.name, data: m.data })
       case Msg.Bye: return this.#link.bye('bye')
       default: throw new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} after the handshake`)
     }

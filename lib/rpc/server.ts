@@ -8,6 +8,7 @@ import type { Subscription } from 'rxjs'
 import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
 import { Access, type AccessOptions } from './access.js'
 import { RpcError } from './errors.js'
+import { safePlainData } from './wire-values.js'
 import { rateLimitOf, type RateLimit } from './rate.js'
 import { PortLink, type Link, type LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
@@ -165,6 +166,26 @@ export class RpcServer implements SessionHost {
   /** @internal A mux hands over a connection whose `HELLO` it read (and chose this server for). */
   adopt(link: Link, hello: Hello): void {
     this.#accept(link)?.receive(hello)
+  }
+
+  /**
+   * Sends `data` (plain msgpack data, as args) named `name` to every connected client, or to the one with
+   * `clientId`; returns how many it went to. Clients receive it on `remote.payloads$`.
+   *
+   * ```ts
+   * source.bind({ ReportState: () => server.send('report', { rows: 3 }) })
+   * ```
+   */
+  send(name: string, data: unknown, opts: { clientId?: string } = {}): number {
+    if (typeof name !== 'string' || name.length > 4096) {
+      throw new InvalidArgumentError('send()', 'name', 'a string of at most 4096 chars', name)
+    }
+    const why = safePlainData(data)
+    if (why !== null) throw new InvalidArgumentError('send()', 'data', `plain data (${why})`, data)
+    const to = opts.clientId
+    let n = 0
+    for (const s of this.#sessions) if ((to === undefined || s.clientId === to) && s.payload(name, data ?? null)) n++
+    return n
   }
 
   log(line: string): void {

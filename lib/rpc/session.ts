@@ -76,6 +76,13 @@ export class Session {
     this.link.send({ type: Msg.Diff, pairs, queueTick, checksum: checksum(time, queueTick), err })
   }
 
+  /** Sends a `PAYLOAD` when the handshake completed; false otherwise. */
+  payload(name: string, data: unknown): boolean {
+    if (this.#phase !== 'ready') return false
+    this.link.send({ type: Msg.Payload, name, data })
+    return true
+  }
+
   receive(m: Message): void {
     if (this.#phase === 'auth') {
       // waiting for authenticate(): only PING and BYE make sense

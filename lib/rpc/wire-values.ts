@@ -30,3 +30,12 @@ export function checkArgs(args: unknown, where: string): void {
   const why = typeof args === 'object' && args !== null && !Array.isArray(args) ? safePlain(args) : 'not a map'
   if (why !== null) throw new InvalidArgumentError(where, 'args', `plain data (${why})`, args)
 }
+
+/** Why `v` cannot travel as data (any plain msgpack value), or null; a value that throws when read is unreadable. */
+export function safePlainData(v: unknown): string | null {
+  try {
+    return plainDataProblem(v, true)
+  } catch {
+    return 'unreadable'
+  }
+}
