@@ -136,6 +136,7 @@ export class MirrorHandlers {
   /** Aborts the signals of the states whose tick changed, then runs the handlers of the update. */
   update(before: readonly number[], after: readonly number[], cause: UpdateCause, argsOf: (i: number) => Args | undefined,
   ): void {
+    if (this.#bindings.length === 0 && this.#signals.size === 0) return // nothing to tell: no cost per update
     const changed: number[] = []
     for (let i = 0; i < after.length; i++) if (before[i] !== after[i]) changed.push(i)
     if (changed.length === 0) return
