@@ -30,6 +30,14 @@ export function encode(msg: unknown): Buffer {
   return Buffer.from(packr.pack(msg))
 }
 
+/**
+ * Encodes one message into a `Uint8Array` that owns an exact-size ArrayBuffer, for `postMessage`: a Buffer from
+ * `encode` may be a view into Node's shared 8 KB pool, and structured clone copies the whole pool on every send.
+ */
+export function encodeOwned(msg: unknown): Uint8Array {
+  return new Uint8Array(packr.pack(msg))
+}
+
 /** Encodes one message with its 4-byte big-endian length prefix, ready for a stream. */
 export function encodeFrame(msg: unknown): Buffer {
   const body = packr.pack(msg)

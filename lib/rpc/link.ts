@@ -8,7 +8,7 @@ import type { ConnectionOptions, TlsOptions } from 'node:tls'
 import type { Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import type { WebSocket } from 'ws'
-import { decode, DEFAULT_MAX_FRAME, encode, encodeFrame, FrameReader } from './codec.js'
+import { decode, DEFAULT_MAX_FRAME, encode, encodeFrame, encodeOwned, FrameReader } from './codec.js'
 import { RpcError } from './errors.js'
 import { Msg, parseMessage, toWire, type Message } from './protocol.js'
 
@@ -191,7 +191,7 @@ export class PortLink extends Link {
   }
 
   protected write(wire: unknown[]): void {
-    this.port.postMessage(encode(wire))
+    this.port.postMessage(encodeOwned(wire))
   }
 
   protected backlog(): number {
