@@ -114,6 +114,22 @@ export abstract class Link {
     this.#settle()
   }
 
+  /** One whole message of a message-based transport (port, WebSocket): checked against `maxFrame`, then received. */
+  protected receiveWhole(data: Uint8Array): void {
+    if (data.length > this.maxFrame) {
+      this.fail(new RpcError('ERR_RPC_FRAME_TOO_LARGE',
+        `message of ${data.length} bytes exceeds the maximum of ${this.maxFrame}`))
+      return
+    }
+    this.receive(data)
+  }
+
+  /** The transport closed: the link ends (unless it already had) and settles. */
+  protected peerClosed(what: string): void {
+    this.finish(new RpcError('ERR_RPC_CLOSED', `${what} closed by the peer`))
+    this.settled()
+  }
+
   protected abstract write(wire: unknown[]): void
   /** Bytes written but not yet taken by the peer (0 when the transport cannot tell). */
   protected abstract backlog(): number
@@ -140,10 +156,7 @@ export class SocketLink extends Link {
     })
     socket.on('error', (err) => this.finish(new RpcError('ERR_RPC_NETWORK', `socket error: ${err.message}`,
       { cause: err })))
-    socket.on('close', () => {
-      this.finish(new RpcError('ERR_RPC_CLOSED', 'connection closed by the peer'))
-      this.settled()
-    })
+    socket.on('close', () => this.peerClosed('connection'))
   }
 
   protected write(wire: unknown[]): void {
@@ -177,17 +190,9 @@ export class PortLink extends Link {
         this.fail(new RpcError('ERR_RPC_PROTOCOL', 'a port message must be a Uint8Array of msgpack'))
         return
       }
-      if (data.length > this.maxFrame) {
-        this.fail(new RpcError('ERR_RPC_FRAME_TOO_LARGE',
-          `message of ${data.length} bytes exceeds the maximum of ${this.maxFrame}`))
-        return
-      }
-      this.receive(data)
+      this.receiveWhole(data)
     })
-    port.on('close', () => {
-      this.finish(new RpcError('ERR_RPC_CLOSED', 'port closed by the peer'))
-      this.settled()
-    })
+    port.on('close', () => this.peerClosed('port'))
   }
 
   protected write(wire: unknown[]): void {
@@ -213,22 +218,14 @@ export class WsLink extends Link {
         this.fail(new RpcError('ERR_RPC_PROTOCOL', 'a WebSocket message must be binary msgpack'))
         return
       }
-      if (data.length > this.maxFrame) {
-        this.fail(new RpcError('ERR_RPC_FRAME_TOO_LARGE',
-          `message of ${data.length} bytes exceeds the maximum of ${this.maxFrame}`))
-        return
-      }
-      this.receive(data)
+      this.receiveWhole(data)
     })
     ws.on('error', (err: Error) => {
       const tooLarge = /max payload|too big|1009/i.test(err.message)
       this.finish(new RpcError(tooLarge ? 'ERR_RPC_FRAME_TOO_LARGE' : 'ERR_RPC_NETWORK', `WebSocket error: ${err.message}`,
         { cause: err }))
     })
-    ws.on('close', () => {
-      this.finish(new RpcError('ERR_RPC_CLOSED', 'connection closed by the peer'))
-      this.settled()
-    })
+    ws.on('close', () => this.peerClosed('connection'))
   }
 
   protected write(wire: unknown[]): void {
