@@ -235,6 +235,39 @@ export class Core {
     }
   }
 
+  /**
+   * Disposes the machine: mutations return `Canceled`, waiters reject, signals abort, streams complete, `onDispose`
+   * callbacks run, `whenDisposed()` resolves. Idempotent; from a handler it runs when the queue run ends (a run
+   * suspended between drain slices ends here).
+   */
+  dispose(): void {
+    if (this.disposed) return
+    if (this.processing && !this.suspended) {
+      this.disposeRequested = true
+      return
+    }
+    this.disposed = true
+    this.processing = false
+    this.suspended = false
+    this.queue.length = 0
+    this.qHead = 0
+    this.pending = 0
+    this.activeNames = null
+    if (this.tracers.length > 0) this.trace('machineDispose', this.id)
+    this.w?.dispose()
+    this.obs?.complete()
+    for (const fn of this.disposeFns ?? []) {
+      try {
+        fn()
+      } catch (err) {
+        this.report(`onDispose callback threw: ${safeString(err)}`)
+      }
+    }
+    this.disposeFns = null
+    this.bindings = []
+    this.w?.disposalDone()
+  }
+
   /** An internal failure that must not change the machine's states: logged, or printed when logging is off. */
   report(msg: string): void {
     if (this.log.on(LogLevel.Changes)) this.log.emit(LogLevel.Changes, `[error] ${msg}`)

@@ -4,9 +4,9 @@
  */
 import type { Observable } from 'rxjs'
 import { Core } from './core.js'
-import { safeGet, safeString } from './describe.js'
-import { DisposedError, InvalidArgumentError, InvalidOperationError } from './errors.js'
-import { discover } from './handlers.js'
+import { safeString } from './describe.js'
+import { DisposedError, InvalidArgumentError } from './errors.js'
+import { bindObject, unbindId } from './bindings.js'
 import { observers, state$, ticks$ } from './observe.js'
 import { check, mutate } from './queue.js'
 import { isSchema } from './schema.js'
@@ -15,7 +15,7 @@ import {
   type Args, type CheckHandlers, LogLevel, type MachineOptions, Result, type Schema, type Snapshot, type States,
   type Tracer, type TransitionInfo,
 } from './types.js'
-import { argsInvalid, badArgs, checkLogLevel, checkTracer, isObject, readOptions, withCause } from './validate.js'
+import { argsInvalid, badArgs, checkLogLevel, checkTracer, readOptions, withCause } from './validate.js'
 import type { WaitOptions } from './waiters.js'
 import * as wait from './when.js'
 
@@ -290,37 +290,12 @@ export class Machine<N extends string = string> implements Disposable {
    * @throws HandlerNameError for a handler-shaped name that names no state.
    */
   bind<T extends object>(obj: T & CheckHandlers<T, N>, opts: { id?: string } = {}): string {
-    const c = this.#core
-    if (c.disposed) throw new DisposedError(c.id, 'bind()')
-    const where = `machine ${c.id}: bind()`
-    if (!isObject(obj)) throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
-    if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(where, 'options', 'an object', opts)
-    const given = safeGet(opts, 'id', BAD_READ)
-    if (given === BAD_READ) throw new InvalidArgumentError(where, 'options.id', 'readable', opts)
-    if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
-      throw new InvalidArgumentError(where, 'options.id', 'a non-empty string', given)
-    }
-    const num = ++c.bindSeq
-    const id = given ?? `${className(obj) || 'handlers'}-${num}`
-    if (c.bindings.some((b) => b.id === id)) {
-      throw new InvalidOperationError(`${where}: a binding with id '${id}' exists`)
-    }
-    const binding = discover(obj, c.c, c.id, id, num)
-    c.bindings = [...c.bindings, binding]
-    c.bindingsChanged()
-    if (c.log.on(LogLevel.Ops)) c.log.emit(LogLevel.Ops, `[handlers] bind ${num}:${id}`)
-    return id
+    return bindObject(this.#core, obj, opts)
   }
 
   /** Removes a binding; false when no binding has this id. */
   unbind(id: string): boolean {
-    const c = this.#core
-    if (typeof id !== 'string') throw new InvalidArgumentError(`machine ${c.id}: unbind()`, 'id', 'a binding id (string)', id)
-    const left = c.bindings.filter((b) => b.id !== id)
-    if (left.length === c.bindings.length) return false
-    c.bindings = left
-    c.bindingsChanged()
-    return true
+    return unbindId(this.#core, id)
   }
 
   bindTracer(t: Tracer): void {
@@ -449,45 +424,10 @@ export class Machine<N extends string = string> implements Disposable {
    * callbacks run, `whenDisposed()` resolves. Idempotent; from a handler it runs when the queue run ends.
    */
   dispose(): void {
-    const c = this.#core
-    if (c.disposed) return
-    // From a handler it waits for the run to end; a run suspended between slices (drain budget) ends here.
-    if (c.processing && !c.suspended) {
-      c.disposeRequested = true
-      return
-    }
-    c.disposed = true
-    c.processing = false
-    c.suspended = false
-    c.queue.length = 0
-    c.qHead = 0
-    c.pending = 0
-    c.activeNames = null
-    if (c.tracers.length > 0) c.trace('machineDispose', c.id)
-    c.w?.dispose()
-    c.obs?.complete()
-    for (const fn of c.disposeFns ?? []) {
-      try {
-        fn()
-      } catch (err) {
-        c.report(`onDispose callback threw: ${safeString(err)}`)
-      }
-    }
-    c.disposeFns = null
-    c.bindings = []
-    c.w?.disposalDone()
+    this.#core.dispose()
   }
 
   [Symbol.dispose](): void {
     this.dispose()
   }
-}
-
-/** `safeGet`'s fallback when a read threw. */
-const BAD_READ = Symbol('unreadable')
-
-/** The class name of a handler object, for default binding ids; '' when there is none or it cannot be read. */
-function className(obj: object): string {
-  const name = safeGet(safeGet(obj, 'constructor'), 'name')
-  return typeof name === 'string' ? name : ''
 }

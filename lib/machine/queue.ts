@@ -184,7 +184,7 @@ function endRun(core: Core): void {
   }
   if (core.tracers.length > 0) core.trace('queueEnd', core.mach)
   core.w?.queueEnded()
-  if (core.disposeRequested) core.mach.dispose()
+  if (core.disposeRequested) core.dispose()
 }
 
 /**
