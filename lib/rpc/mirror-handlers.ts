@@ -1,9 +1,11 @@
 /**
  * Final handlers bound on a mirror (`remote.bind()`) and the mirror's state signals. Handlers run on clock updates
- * (a pushed `DIFF`, a `REPLY`, a full `CLOCK` or a reconnection's `WELCOME`): `FooEnd` for each state active before
- * and inactive after, `FooState` for each state active after at a new tick, then `AnyState` once — the core's
- * order. Negotiation handlers cannot apply to a mirror (the source decides), so binding one throws. A handler that
- * throws or rejects is reported (`ErrHandler` on the client machine) and never breaks the mirror.
+ * (a pushed `DIFF`, a `REPLY`, a full `CLOCK` or a reconnection's `WELCOME`). An update may stand for several source
+ * transitions (a coalesced burst), so each changed state replays the shortest history its two ticks allow (see
+ * {@link replay}): `FooEnd` of states that were active, then `FooState` of states activated in it, then `FooEnd` of
+ * those activated and ended in it, then `AnyState` once — the core's order when the update is one transition.
+ * Negotiation handlers cannot apply to a mirror (the source decides), so binding one throws. A handler that throws
+ * or rejects is reported (`ErrHandler` on the client machine) and never breaks the mirror.
  */
 import { HandlerError, HandlerNameError, InvalidArgumentError, type Args } from '../machine/index.js'
 import { handlerMembers, safeString, thenOf } from '../machine/internals.js'
@@ -56,7 +58,8 @@ export class MirrorHandlers {
   /** Set while disconnected (or disposed): every state signal is this aborted one. */
   #lost: AbortController | null = null
 
-  constructor(readonly owner: string, readonly names: readonly string[],
+  /** `multi[i]`: state `i` is multi (an active-to-active step is a re-entry, as in the core). */
+  constructor(readonly owner: string, readonly names: readonly string[], readonly multi: readonly boolean[],
     readonly report: (err: HandlerError) => void) {}
 
   get size(): number {
@@ -153,19 +156,26 @@ export class MirrorHandlers {
       name, state: i === null ? null : this.names[i] as string, args: (i === null ? undefined : argsOf(i)) ?? EMPTY_ARGS,
       signal, timeBefore: before, timeAfter: after, cause,
     })
-    for (const i of changed) {
-      if (((before[i] as number) & 1) === 1 && ((after[i] as number) & 1) === 0) {
-        for (const b of bindings) this.#run(b, b.end.get(i), event(`${this.names[i]}End`, i, done.signal))
-      }
-    }
-    for (const i of changed) {
-      if (((after[i] as number) & 1) === 1) {
-        for (const b of bindings) {
-          const fn = b.state.get(i)
-          if (fn) this.#run(b, fn, event(`${this.names[i]}State`, i, this.stateSignal(i)))
+    const steps = changed.map((i) => replay(before[i] as number, after[i] as number, this.multi[i] === true))
+    const ends = (late: boolean): void => {
+      changed.forEach((i, k) => {
+        if ((late ? steps[k]!.endLast : steps[k]!.endFirst)) {
+          for (const b of bindings) this.#run(b, b.end.get(i), event(`${this.names[i]}End`, i, done.signal))
         }
-      }
+      })
     }
+    ends(false)
+    changed.forEach((i, k) => {
+      const step = steps[k]!
+      if (!step.state) return
+      // a state that also ended in this update gets a signal already aborted: its work is stale
+      const signal = step.endLast ? ended(this.owner, this.names[i]) : this.stateSignal(i)
+      for (const b of bindings) {
+        const fn = b.state.get(i)
+        if (fn) this.#run(b, fn, event(`${this.names[i]}State`, i, signal))
+      }
+    })
+    ends(true)
     for (const b of bindings) this.#run(b, b.any ?? undefined, event('AnyState', null, done.signal))
     done.abort(new RpcError('ERR_RPC_CLOSED', `remote ${this.owner}: the update's handlers ran`))
   }
@@ -173,8 +183,11 @@ export class MirrorHandlers {
   #run(b: Binding, fn: Fn | undefined, e: MirrorEvent): void {
     if (!fn) return
     const fail = (err: unknown): void => {
-      if (e.state !== null && e.name.endsWith('State') && e.signal.aborted) return // stale work, as in the core
       this.report(new HandlerError(this.owner, e.name, `threw: ${safeString(err)}`, { cause: err }))
+    }
+    const rejected = (err: unknown): void => {
+      if (e.state !== null && e.name.endsWith('State') && e.signal.aborted) return // stale work, as in the core
+      fail(err)
     }
     let ret: unknown
     try {
@@ -186,11 +199,43 @@ export class MirrorHandlers {
     if (t.error !== undefined) return fail(t.error)
     if (!t.then) return
     try {
-      t.then(() => undefined, fail)
+      t.then(() => undefined, rejected)
     } catch (err) {
       fail(err)
     }
   }
+}
+
+/** Which handlers one state's tick change from `b` to `a` (`a > b`) runs, in the order End, State, End. */
+export interface Replay {
+  /** `FooEnd` before the `FooState` handlers: the state was active and ended. */
+  readonly endFirst: boolean
+  /** `FooState`: the state was activated (or a multi state re-entered) at least once. */
+  readonly state: boolean
+  /** `FooEnd` after the `FooState` handlers: activated in this update and inactive after it. */
+  readonly endLast: boolean
+}
+
+/**
+ * The shortest history between two ticks of one state, once per kind: `0 → 1` State; `1 → 2` End; `0 → 2` State,
+ * End (on and off in one burst); `1 → 3` End, State (off and on again) — for a multi state a re-entry, State only,
+ * as the core runs it; `1 → 4` End, State, End (multi: State, End).
+ *
+ * ```ts
+ * replay(0, 2, false) // { endFirst: false, state: true, endLast: true }
+ * ```
+ */
+export function replay(b: number, a: number, multi: boolean): Replay {
+  const wasOn = (b & 1) === 1
+  const isOn = (a & 1) === 1
+  const state = isOn || a - b >= 2
+  const endFirst = wasOn && !(multi && state)
+  return { endFirst, state, endLast: state && !isOn }
+}
+
+/** The signal given to `FooState` when Foo also ended in the same update: already aborted. */
+function ended(owner: string, name: string | undefined): AbortSignal {
+  return AbortSignal.abort(new RpcError('ERR_RPC_CLOSED', `remote ${owner}: ${name} ended in the same update`))
 }
 
 function method(obj: object, name: string, owner: string): Fn {

@@ -40,7 +40,8 @@ export abstract class MirrorView<N extends string> {
     protected readonly synced: MirrorClock,
   ) {
     this.#index = new Map(schema.names.map((n, i) => [n, i]))
-    this.handlers = new MirrorHandlers(id, schema.names, (err) => this.handlerFailed(err))
+    this.handlers = new MirrorHandlers(id, schema.names, schema.names.map((n) => schema.states[n]?.multi === true),
+      (err) => this.handlerFailed(err))
   }
 
   /** A bound handler threw or rejected. */

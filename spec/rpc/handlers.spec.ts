@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { HandlerError, HandlerNameError, Result } from '../../lib/index.js'
 import { connect, serve, type MirrorEvent } from '../../lib/rpc/index.js'
+import { replay } from '../../lib/rpc/mirror-handlers.js'
 import { Cleanup, newSource, pair, TRANSPORTS, type SourceNames, type SourceSchema } from './support.js'
 
 const c = new Cleanup()
@@ -122,6 +123,56 @@ describe('rpc mirror handlers', () => {
     src.add('Job')
     await remote.when('Job', { timeout: 1000 })
     expect(ran).toEqual(['second binding', 'any', 'any', 'any'])
+  })
+
+  it('a coalesced update replays each state: on and off runs FooState then FooEnd; off and on FooEnd then FooState', async () => {
+    const src = newSource()
+    src.add(['Busy', 'Job'])
+    // pushInterval 1 s: nothing is pushed; sync() brings each burst as one update (a full clock)
+    const { remote } = await pair<typeof SourceSchema>(c, src, 'tcp', { pushInterval: 1000 })
+    const log: string[] = []
+    const signals: Record<string, AbortSignal> = {}
+    const rec = (e: Ev): void => {
+      log.push(e.name)
+      signals[e.name] = e.signal
+    }
+    remote.bind({ StartState: rec, StartEnd: rec, BusyState: rec, BusyEnd: rec, JobState: rec, JobEnd: rec, AnyState: rec })
+    src.add('Start')
+    src.remove('Start') // Start 0 → 2: on and off
+    src.remove('Busy')
+    src.add('Busy') // Busy 1 → 3: off and on
+    src.add('Job') // Job (multi) 1 → 3: a re-entry, as the core runs it: JobState only
+    await remote.sync()
+    expect(remote.time()).toEqual(src.time())
+    expect(log).toEqual(['BusyEnd', 'StartState', 'BusyState', 'JobState', 'StartEnd', 'AnyState'])
+    expect(signals['StartState']!.aborted).toBe(true) // Start already ended: its work is stale
+    expect(signals['BusyState']!.aborted).toBe(false) // Busy is active: its signal tracks it
+    expect(signals['BusyState']).toBe(remote.stateSignal('Busy'))
+
+    log.length = 0
+    src.add('Job')
+    src.remove('Job') // Job 3 → 6: re-entered, then ended
+    src.remove('Busy')
+    src.add('Busy')
+    src.remove('Busy') // Busy 3 → 6: End, State, End
+    await remote.sync()
+    expect(log).toEqual(['BusyEnd', 'BusyState', 'JobState', 'BusyEnd', 'JobEnd', 'AnyState'])
+    expect(signals['BusyState']!.aborted).toBe(true)
+  })
+
+  it('replay(): the handlers one tick change runs', () => {
+    const r = (b: number, a: number, multi: boolean): string =>
+      Object.entries(replay(b, a, multi)).filter(([, v]) => v).map(([k]) => k).join(' ')
+    expect(r(0, 1, false)).toBe('state')
+    expect(r(1, 2, false)).toBe('endFirst')
+    expect(r(0, 2, false)).toBe('state endLast')
+    expect(r(1, 3, false)).toBe('endFirst state')
+    expect(r(1, 4, false)).toBe('endFirst state endLast')
+    expect(r(0, 5, false)).toBe('state')
+    expect(r(1, 3, true)).toBe('state')
+    expect(r(1, 2, true)).toBe('endFirst')
+    expect(r(0, 2, true)).toBe('state endLast')
+    expect(r(1, 4, true)).toBe('state endLast')
   })
 
   it('a rejection after the state ended (stale work) is ignored, as in the core', async () => {
