@@ -1,0 +1,13 @@
+/**
+ * polymachine/store: key-value stores with compare-and-set by revision, for persistent actor state and durable
+ * reminders. `MemoryStore` for tests, `SqliteStore` (optional peer dependency better-sqlite3) for one process.
+ * @module polymachine/store
+ */
+export type { DeleteOptions, ListOptions, PutOptions, Store, StoreEntry } from './types.js'
+export { MemoryStore, type MemoryStoreOptions } from './memory.js'
+export { SqliteStore, type SqliteStoreOptions } from './sqlite.js'
+export { checkKey, copyValue, compareKeys, MAX_DEPTH, MAX_KEY_LENGTH, type StoreValue } from './value.js'
+export {
+  StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreError, StoreIoError,
+  type StoreErrorCode,
+} from './errors.js'
