@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
 import {
-  InvalidArgumentError, Machine, OutOfRangeError, TimeoutError,
+  InvalidArgumentError, isSchema, Machine, TimeoutError,
   type LogFn, type LogLevel, type Schema, type StateNames,
 } from '../machine/index.js'
 import { ClientSchema, errStateOf } from './client.schema.js'
@@ -16,6 +16,7 @@ import { mirrorSnapshot } from './mirror-clock.js'
 import { RemoteMachine } from './remote.js'
 import type { Backoff } from './reconnect.js'
 import { hashWire, mirrorSchema, schemaFromWire, schemaHash } from './schema-wire.js'
+import { linkOptionsOf, machineOptionsOf, numberOpt, readAll, stringOpt } from './options.js'
 import { parseUrl } from './url.js'
 
 /** Options of {@link connect}. */
@@ -55,39 +56,22 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
  * ```
  */
 export async function connect<S extends Schema<string> = Schema<string>>(
-  target: string | MessagePort, opts: ConnectOptions<S> = {},
+  target: string | MessagePort, options?: ConnectOptions<S>,
 ): Promise<RemoteMachine<StateNames<S>>> {
   const where = 'connect()'
-  const timeout = opts.timeout ?? 5000
-  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new OutOfRangeError(where, 'timeout', 'a finite number > 0', timeout)
-  }
-  const keepAlive = opts.keepAlive ?? 10_000
-  if (typeof keepAlive !== 'number' || !(keepAlive >= 0) || !Number.isFinite(keepAlive)) {
-    throw new OutOfRangeError(where, 'keepAlive', 'a finite number ≥ 0', keepAlive)
-  }
-  if (opts.token !== undefined && typeof opts.token !== 'string') {
-    throw new InvalidArgumentError(where, 'token', 'a string', opts.token)
-  }
+  const opts = readAll(options, where, CONNECT_KEYS)
+  const timeout = numberOpt(opts.timeout, 5000, where, 'timeout', { min: 1 })
+  const keepAlive = numberOpt(opts.keepAlive, 10_000, where, 'keepAlive')
+  const token = stringOpt(opts.token, where, 'token')
+  const machine = stringOpt(opts.machine, where, 'machine')
+  const expected = opts.schema
+  if (expected !== undefined && !isSchema(expected)) throw new InvalidArgumentError(where, 'schema', 'a schema made by schema()', expected)
   const isPort = typeof target === 'object' && target !== null && typeof (target as Partial<MessagePort>).postMessage === 'function'
   const addr = isPort ? null : parseUrl(target, where)
-  const client = new Machine(ClientSchema, {
-    id: opts.id ?? `rc-${randomBytes(6).toString('hex')}`,
-    ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
-    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
-  })
-  const linkOpts: LinkOptions = {
-    ...(opts.maxFrame !== undefined ? { maxFrame: opts.maxFrame } : {}),
-    ...(opts.maxBuffered !== undefined ? { maxBuffered: opts.maxBuffered } : {}),
-    ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
-  }
-  const expected = opts.schema
-  if (opts.machine !== undefined && typeof opts.machine !== 'string') {
-    throw new InvalidArgumentError(where, 'machine', 'a machine id', opts.machine)
-  }
-  const hello = { token: opts.token ?? null, schemaHash: expected ? schemaHash(expected) : null,
-    machine: opts.machine ?? null }
+  const linkOpts = linkOptionsOf(opts, where)
   const reconnect = backoffOf(opts.reconnect, isPort)
+  const client = new Machine(ClientSchema, machineOptionsOf(opts, where, `rc-${randomBytes(6).toString('hex')}`))
+  const hello = { token: token ?? null, schemaHash: expected ? schemaHash(expected) : null, machine: machine ?? null }
   let opened: Opened | null = null
   try {
     opened = await open(isPort ? target as MessagePort : addr!, linkOpts, client, hello, timeout)
@@ -127,14 +111,17 @@ export async function connect<S extends Schema<string> = Schema<string>>(
 /** Reconnection settings: `reconnect: true` or explicit numbers; null when off (or for a MessagePort). */
 function backoffOf(r: ConnectOptions['reconnect'], isPort: boolean): Backoff | null {
   if (r === undefined || r === false || isPort) return null
-  const o = r === true ? {} : r
-  const pick = (v: unknown, dflt: number, name: string): number => {
-    if (v === undefined) return dflt
-    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
-      throw new OutOfRangeError('connect()', `reconnect.${name}`, 'a finite number ≥ 0', v)
-    }
-    return v
+  if (r !== true && (typeof r !== 'object' || r === null)) {
+    throw new InvalidArgumentError('connect()', 'reconnect', 'true, false or { retries, minDelay, maxDelay }', r)
   }
-  return { retries: pick(o.retries, 10, 'retries'), minDelay: pick(o.minDelay, 50, 'minDelay'),
+  const o = readAll(r === true ? {} : r, 'connect(): reconnect', ['retries', 'minDelay', 'maxDelay'])
+  const pick = (v: unknown, dflt: number, name: string, integer = false): number =>
+    numberOpt(v, dflt, 'connect()', `reconnect.${name}`, { integer })
+  return { retries: pick(o.retries, 10, 'retries', true), minDelay: pick(o.minDelay, 50, 'minDelay'),
     maxDelay: pick(o.maxDelay, 5000, 'maxDelay') }
 }
+
+/** Every option `connect()` reads. */
+const CONNECT_KEYS = ['token', 'schema', 'timeout', 'keepAlive', 'reconnect', 'machine', 'id', 'logLevel', 'logger',
+  'maxFrame', 'maxBuffered', 'tls'] as const satisfies readonly (keyof ConnectOptions)[]
+

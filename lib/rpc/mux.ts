@@ -7,9 +7,11 @@ import { InvalidArgumentError, Machine, type LogFn, type LogLevel } from '../mac
 import { RpcError } from './errors.js'
 import type { Link, LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
+import { MuxSchema, type MuxStateNames } from './mux.schema.js'
+import { linkOptionsOf, machineOptionsOf, numberOpt, readAll } from './options.js'
 import { Msg } from './protocol.js'
 import { serve, type RpcServer, type ServeOptions } from './server.js'
-import { ServerSchema, type ServerStateNames } from './server.schema.js'
+import { parseUrl } from './url.js'
 
 /** Options of {@link serveMux}. */
 export interface MuxOptions extends LinkOptions {
@@ -40,37 +42,32 @@ export async function serveMux(opts: MuxOptions): Promise<RpcMux> {
 
 /** A running mux; make it with {@link serveMux}. */
 export class RpcMux {
-  /** The mux's own machine ({@link ServerSchema}: `ClientConnected` here means a connection handed over). */
-  readonly machine: Machine<ServerStateNames>
+  /** The mux's own machine ({@link MuxSchema}). */
+  readonly machine: Machine<MuxStateNames>
   readonly #servers = new Map<string, RpcServer>()
-  readonly #opts: MuxOptions
+  readonly #url: string
+  readonly #linkOpts: LinkOptions
   readonly #handshakeTimeout: number
   /** Connections whose `HELLO` has not arrived yet. */
   readonly #pending = new Set<Link>()
   #listener: Listener | null = null
   #closing: Promise<void> | null = null
 
-  constructor(opts: MuxOptions) {
-    if (typeof opts !== 'object' || opts === null || typeof opts.url !== 'string') {
-      throw new InvalidArgumentError('serveMux()', 'opts.url', 'a url', opts?.url)
-    }
-    const t = opts.handshakeTimeout ?? 5000
-    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) {
-      throw new InvalidArgumentError('serveMux()', 'handshakeTimeout', 'a finite number > 0', t)
-    }
-    this.#handshakeTimeout = t
-    this.#opts = opts
-    this.machine = new Machine(ServerSchema, {
-      id: opts.id ?? `rmux-${Math.random().toString(16).slice(2, 10)}`,
-      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
-      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
-    })
+  constructor(options: MuxOptions) {
+    const where = 'serveMux()'
+    const opts = readAll(options, where, ['url', 'handshakeTimeout', 'id', 'logLevel', 'logger', 'maxFrame', 'maxBuffered', 'tls'])
+    if (opts.url === undefined) throw new InvalidArgumentError(where, 'url', 'a url', undefined)
+    parseUrl(opts.url, where)
+    this.#url = opts.url
+    this.#handshakeTimeout = numberOpt(opts.handshakeTimeout, 5000, where, 'handshakeTimeout', { min: 1 })
+    this.#linkOpts = linkOptionsOf(opts, where)
+    this.machine = new Machine(MuxSchema, machineOptionsOf(opts, where, `rmux-${Math.random().toString(16).slice(2, 10)}`))
     this.machine.add('Start')
   }
 
   /** The bound address (port filled in). */
   get url(): string {
-    return this.#listener?.url ?? this.#opts.url
+    return this.#listener?.url ?? this.#url
   }
 
   /** The ids of the machines served. */
@@ -80,13 +77,8 @@ export class RpcMux {
 
   /** @internal */
   async listen(): Promise<void> {
-    const o = this.#opts
-    const linkOpts: LinkOptions = {
-      ...(o.maxFrame !== undefined ? { maxFrame: o.maxFrame } : {}),
-      ...(o.maxBuffered !== undefined ? { maxBuffered: o.maxBuffered } : {}),
-      ...(o.tls !== undefined ? { tls: o.tls } : {}),
-    }
-    this.#listener = await listen(o.url, linkOpts, (l) => this.#accept(l), (err) => this.machine.addErrState('ErrNetwork', err))
+    this.#listener = await listen(this.#url, this.#linkOpts, (l) => this.#accept(l),
+      (err) => this.machine.addErrState('ErrNetwork', err))
     this.machine.add(['Listening', 'Ready'])
   }
 
@@ -96,20 +88,24 @@ export class RpcMux {
    */
   async serve<N extends string>(machine: Machine<N>, opts: Omit<ServeOptions<N>, 'url'> = {}): Promise<RpcServer> {
     if (this.#closing) throw new RpcError('ERR_RPC_CLOSED', `mux ${this.machine.id} is closed`)
+    if (!(machine instanceof Machine)) throw new InvalidArgumentError('mux.serve()', 'machine', 'a Machine', machine)
     if (this.#servers.has(machine.id)) {
       throw new InvalidArgumentError('mux.serve()', 'machine', `a machine whose id is not served yet (${machine.id} is)`, machine.id)
     }
     const { url: _ignored, ...rest } = opts as ServeOptions<N>
     const server = await serve(machine, rest)
     this.#servers.set(machine.id, server)
+    this.machine.add('MachineAdded', { machine: machine.id })
     return server
   }
 
   /** Stops serving machine `id`: its server closes (bye to its clients). */
   async remove(id: string): Promise<void> {
     const s = this.#servers.get(id)
+    if (!s) return
     this.#servers.delete(id)
-    await s?.close()
+    this.machine.add('MachineRemoved', { machine: id })
+    await s.close()
   }
 
   #accept(link: Link): void {
@@ -118,9 +114,12 @@ export class RpcMux {
       `no HELLO within ${this.#handshakeTimeout} ms`)), this.#handshakeTimeout)
     timer.unref?.()
     this.#pending.add(link)
-    link.onClose = () => {
+    link.onClose = (err) => {
       clearTimeout(timer)
       this.#pending.delete(link)
+      if (err === null || err.code === 'ERR_RPC_CLOSED') return
+      this.machine.log(`a connection closed before its HELLO was handed over: ${err.code} ${err.message}`)
+      this.machine.addErrState(err.code === 'ERR_RPC_NETWORK' ? 'ErrNetwork' : 'ErrRpc', err)
     }
     link.onMessage = (m) => {
       if (m.type === Msg.Ping) return link.send({ type: Msg.Pong, n: m.n })
@@ -132,10 +131,9 @@ export class RpcMux {
       const server = id === null ? undefined : this.#servers.get(id)
       if (!server) {
         const why = id === null ? `HELLO names no machine and ${this.#servers.size} are served` : `no machine '${id}' here`
-        this.machine.log(`client ${m.clientId}: refused: ${why}`)
-        return link.fail(new RpcError('ERR_RPC_NO_MACHINE', why))
+        return link.fail(new RpcError('ERR_RPC_NO_MACHINE', `client ${m.clientId}: ${why}`))
       }
-      this.machine.add('ClientConnected', { clientId: m.clientId })
+      this.machine.add('ClientRouted', { clientId: m.clientId, machine: id })
       server.adopt(link, m)
     }
   }

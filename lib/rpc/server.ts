@@ -5,13 +5,15 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
-import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel } from '../machine/index.js'
+import { InvalidArgumentError, Machine, type LogFn, type LogLevel } from '../machine/index.js'
 import { Access, type AccessOptions } from './access.js'
 import { RpcError } from './errors.js'
 import { safePlainData } from './wire-values.js'
 import { rateLimitOf, type RateLimit } from './rate.js'
 import { PortLink, type Link, type LinkOptions } from './link.js'
 import { listen, type Listener } from './listeners.js'
+import { linkOptionsOf, machineOptionsOf, numberOpt, readAll, stringOpt } from './options.js'
+import { parseUrl } from './url.js'
 import type { Hello, WireState } from './protocol.js'
 import { hashWire, schemaToWire } from './schema-wire.js'
 import { ServerSchema, type ServerStateNames } from './server.schema.js'
@@ -54,7 +56,8 @@ export interface ServeOptions<S extends string = string> extends LinkOptions, Ac
 export async function serve<N extends string>(source: Machine<N>, opts: ServeOptions<N> = {}): Promise<RpcServer> {
   if (!(source instanceof Machine)) throw new InvalidArgumentError('serve()', 'machine', 'a Machine', source)
   const server = new RpcServer(source as unknown as Machine<string>, opts as ServeOptions)
-  if (opts.url !== undefined) await server.listen(opts.url)
+  const url = readAll(opts, 'serve()', ['url']).url
+  if (url !== undefined) await server.listen(url)
   server.machine.add('Ready')
   return server
 }
@@ -78,29 +81,20 @@ export class RpcServer implements SessionHost {
   #timer: ReturnType<typeof setTimeout> | null = null
   #closing: Promise<void> | null = null
 
-  constructor(readonly source: Machine<string>, opts: ServeOptions) {
+  constructor(readonly source: Machine<string>, options: ServeOptions) {
     const where = 'serve()'
-    this.pushInterval = num(opts.pushInterval, 2, where, 'pushInterval')
-    this.handshakeTimeout = num(opts.handshakeTimeout, 5000, where, 'handshakeTimeout')
-    if (opts.token !== undefined && typeof opts.token !== 'string') {
-      throw new InvalidArgumentError(where, 'token', 'a string', opts.token)
-    }
-    this.token = opts.token
-    this.#linkOpts = {
-      ...(opts.maxFrame !== undefined ? { maxFrame: num(opts.maxFrame, 0, where, 'maxFrame') } : {}),
-      ...(opts.maxBuffered !== undefined ? { maxBuffered: num(opts.maxBuffered, 0, where, 'maxBuffered') } : {}),
-      ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
-    }
-    this.machine = new Machine(ServerSchema, {
-      id: opts.id ?? `rs-${source.id}`,
-      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
-      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
-    })
+    const opts = readAll(options, where, SERVE_KEYS)
+    this.pushInterval = numberOpt(opts.pushInterval, 2, where, 'pushInterval')
+    this.handshakeTimeout = numberOpt(opts.handshakeTimeout, 5000, where, 'handshakeTimeout', { min: 1 })
+    this.token = stringOpt(opts.token, where, 'token')
+    if (opts.url !== undefined) parseUrl(opts.url, where)
+    this.#linkOpts = linkOptionsOf(opts, where)
+    this.machine = new Machine(ServerSchema, machineOptionsOf(opts, where, `rs-${source.id}`))
     this.machine.add('Start')
     this.wire = schemaToWire(source.schema)
     this.hash = hashWire(this.wire)
     this.exception = source.names.indexOf('Exception')
-    this.access = new Access(source.names, opts, this.machine.id)
+    this.access = new Access(source.names, opts as AccessOptions, this.machine.id)
     this.rateLimit = rateLimitOf(opts.rateLimit)
     this.#sub = source.transitions$.subscribe((tx) => {
       this.#changed()
@@ -246,12 +240,6 @@ export class RpcServer implements SessionHost {
   }
 }
 
-function num(v: unknown, dflt: number, where: string, name: string): number {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw typeof v === 'number'
-      ? new OutOfRangeError(where, name, 'a finite number ≥ 0', v)
-      : new InvalidArgumentError(where, name, 'a number', v)
-  }
-  return v
-}
+/** Every option `serve()` reads. */
+const SERVE_KEYS = ['url', 'token', 'pushInterval', 'rateLimit', 'handshakeTimeout', 'id', 'logLevel', 'logger', 'maxFrame',
+  'maxBuffered', 'tls', 'authenticate', 'mutable', 'argsKeys'] as const satisfies readonly (keyof ServeOptions)[]

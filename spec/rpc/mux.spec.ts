@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { InvalidArgumentError, Machine, Result, schema } from '../../lib/index.js'
-import { connect, Msg, RpcError, serveMux } from '../../lib/rpc/index.js'
+import { connect, Msg, MuxSchema, RpcError, serveMux } from '../../lib/rpc/index.js'
 import { Cleanup, newSource, RawPeer, type SourceSchema } from './support.js'
 
 const c = new Cleanup()
@@ -59,5 +59,40 @@ describe('rpc mux: many machines on one address', () => {
     await peer.until(() => false, 1000).catch(() => undefined)
     expect(peer.closed).toBe(true)
     expect(mux.machine.is('Closed')).toBe(true)
+  })
+
+  it('mux.machine follows MuxSchema: machines added and removed, clients routed, refusals as ErrRpc', async () => {
+    const mux = c.add(await serveMux({ url: 'tcp://127.0.0.1:0' }))
+    expect(mux.machine.schema).toBe(MuxSchema)
+    expect(mux.machine.is(['Start', 'Listening', 'Ready'])).toBe(true)
+    const added: unknown[] = []
+    const routed: unknown[] = []
+    mux.machine.bind({
+      MachineAddedState: (e: { args: Record<string, unknown> }) => void added.push(e.args['machine']),
+      ClientRoutedState: (e: { args: Record<string, unknown> }) => void routed.push([e.args['clientId'], e.args['machine']]),
+    })
+    await mux.serve(newSource('a'))
+    await mux.serve(newSource('b'))
+    expect(added).toEqual(['a', 'b'])
+    c.add(await connect(mux.url, { machine: 'b', id: 'rc-test' }))
+    expect(routed).toEqual([['rc-test', 'b']])
+    expect(mux.machine.is('Exception')).toBe(false)
+    await refused(connect(mux.url, { machine: 'zzz' }))
+    await mux.machine.when('ErrRpc', { timeout: 1000 })
+    expect(mux.machine.err).toMatchObject({ code: 'ERR_RPC_NO_MACHINE' })
+    await mux.remove('a')
+    expect(mux.machine.tick('MachineRemoved')).toBe(1)
+    await mux.remove('a') // not served: nothing happens
+    expect(mux.machine.tick('MachineRemoved')).toBe(1)
+  })
+
+  it('validates its options and serve() arguments', async () => {
+    await expect(serveMux({} as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    await expect(serveMux({ url: 'http://x:1' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    await expect(serveMux({ url: 'tcp://127.0.0.1:0', handshakeTimeout: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+    await expect(serveMux({ url: 'tcp://127.0.0.1:0', maxFrame: 1.5 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+    await expect(serveMux({ url: 'tcp://127.0.0.1:0', id: 5 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    const mux = c.add(await serveMux({ url: 'tcp://127.0.0.1:0' }))
+    await expect(mux.serve({} as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
   })
 })
