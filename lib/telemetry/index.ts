@@ -1,0 +1,16 @@
+/**
+ * polymachine/telemetry: the debugger tracer. `attachDebugger(machine, { url })` (or `attachDebuggerFromEnv(machine)`
+ * with `POLYMACHINE_DBG`) streams schemas and transitions to `polymachine-dbg` over WebSocket as msgpack; the
+ * protocol is documented in docs/protocol-dbg.md.
+ * @module polymachine/telemetry
+ */
+export { attachDebugger, attachDebuggerFromEnv, DBG_ENV, DEFAULT_DBG_URL, type DebuggerHandle, type DebuggerOptions }
+  from './attach.js'
+export { DbgTracer, schemaOf, type DbgArgsMapper, type DbgSink } from './tracer.js'
+export type { DbgLinkStats } from './link.js'
+export { DbgLinkSchema, type DbgLinkStateNames } from './link.schema.js'
+export {
+  DBG_PROTOCOL_VERSION, DbgFlag, DbgMsg, DbgMutation, DbgResult, dbgToWire, parseDbgMessage,
+  type DbgBatch, type DbgDispose, type DbgHello, type DbgMessage, type DbgMutationName, type DbgResultName,
+  type DbgSchema, type DbgTx, type DbgWireState,
+} from './protocol.js'
