@@ -25,7 +25,7 @@ export interface DbgLinkSettings {
 
 /** Counters of a link. */
 export interface DbgLinkStats {
-  /** Records handed to the socket. */
+  /** Messages (`SCHEMA`, `TX`, `DISPOSE`) the socket accepted. */
   sent: number
   /** Records the full outbox dropped (oldest first). */
   dropped: number
@@ -38,10 +38,12 @@ export interface DbgLinkStats {
 type Entry = { k: 'tx'; id: string; tx: DbgTx } | { k: 'schema'; id: string } | { k: 'dispose'; id: string }
 
 interface Known {
-  /** Weak: the tracer holds the function for the machine's lifetime. */
-  readonly snapshot: WeakRef<() => DbgSchema>
-  /** The schema as first seen, used once the machine is gone. */
+  /** Weak, to tell when the machine is gone: the tracer holds the function for the machine's lifetime. */
+  readonly alive: WeakRef<() => DbgSchema>
+  /** The schema when attached. Its clock is replaced by `base` once records of the machine left the outbox. */
   readonly first: DbgSchema
+  /** Clock and queue tick of the machine's last record that left the outbox (sent or dropped). */
+  base: { clock: number[]; queueTick: number } | null
 }
 
 /** Records per WebSocket message at most. */
@@ -85,7 +87,7 @@ export class DbgLink implements DbgSink {
   // --- DbgSink --------------------------------------------------------------------------------------------------
 
   machine(id: string, snapshot: () => DbgSchema): void {
-    this.#known.set(id, { snapshot: new WeakRef(snapshot), first: snapshot() })
+    this.#known.set(id, { alive: new WeakRef(snapshot), first: snapshot(), base: null })
     this.#push({ k: 'schema', id })
   }
 
@@ -138,7 +140,7 @@ export class DbgLink implements DbgSink {
   #push(e: Entry): void {
     if (this.state.is('Detached')) return
     if (this.#outbox.length - this.#head >= this.#s.outboxLimit) {
-      this.#head++
+      this.#left(this.#outbox[this.#head++] as Entry)
       this.#stats.dropped++
       this.#droppedSince++
     }
@@ -180,7 +182,7 @@ export class DbgLink implements DbgSink {
       this.#pruneKnown()
       this.state.add('Connected')
       ws.send(encode(dbgToWire({ type: 1, version: DBG_PROTOCOL_VERSION, name: this.#s.name, pid: process.pid })))
-      // every machine is described again on a new connection, live ones with their clock now
+      // every machine is described again on a new connection (its SCHEMA goes before its first pending record)
       const schemas: Entry[] = []
       for (const id of this.#known.keys()) schemas.push({ k: 'schema', id })
       this.#outbox = schemas.concat(this.#outbox.slice(this.#head))
@@ -230,7 +232,14 @@ export class DbgLink implements DbgSink {
   #pruneKnown(): void {
     const pending = new Set<string>()
     for (let i = this.#head; i < this.#outbox.length; i++) pending.add((this.#outbox[i] as Entry).id)
-    for (const [id, k] of this.#known) if (!k.snapshot.deref() && !pending.has(id)) this.#known.delete(id)
+    for (const [id, k] of this.#known) if (!k.alive.deref() && !pending.has(id)) this.#known.delete(id)
+  }
+
+  /** An entry leaves the outbox (sent or dropped): a record's clock becomes the base of the next `SCHEMA`. */
+  #left(e: Entry): void {
+    if (e.k !== 'tx' || e.tx.result === 'queued') return
+    const k = this.#known.get(e.id)
+    if (k) k.base = { clock: e.tx.clock, queueTick: e.tx.queueTick }
   }
 
   #flushNow(): void {
@@ -240,9 +249,9 @@ export class DbgLink implements DbgSink {
       const end = Math.min(this.#outbox.length, this.#head + MAX_BATCH)
       const msgs: unknown[] = []
       for (let i = this.#head; i < end; i++) this.#encodeEntry(this.#outbox[i] as Entry, msgs)
-      const count = end - this.#head
+      const count = msgs.length
       this.#head = end
-      if (msgs.length === 0) continue
+      if (count === 0) continue
       try {
         ws.send(encode([5, this.#droppedSince, msgs]), (err) => {
           if (err) return
@@ -259,6 +268,7 @@ export class DbgLink implements DbgSink {
     if (this.#head === this.#outbox.length) {
       this.#outbox = []
       this.#head = 0
+      if (ws.bufferedAmount === 0) for (const f of [...this.#idle]) f()
     } else this.#schedule(this.#s.batchMs)
   }
 
@@ -266,16 +276,11 @@ export class DbgLink implements DbgSink {
     const k = this.#known.get(e.id)
     if (!k) return
     if (!this.#sentSchema.has(e.id)) {
-      const snap = k.snapshot.deref()
-      let schema = k.first
-      try {
-        if (snap) schema = snap()
-      } catch {
-        // a disposed machine refuses reads: its first schema stands
-      }
-      out.push(dbgToWire(schema))
+      // the clock right before this entry: the last record that left the outbox, else the one when attached
+      out.push(dbgToWire(k.base ? { ...k.first, time: k.base.clock, queueTick: k.base.queueTick } : k.first))
       this.#sentSchema.add(e.id)
     }
+    this.#left(e)
     if (e.k === 'tx') {
       out.push(dbgToWire(this.#clockOf(e.tx)))
     } else if (e.k === 'dispose') {

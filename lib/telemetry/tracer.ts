@@ -197,8 +197,10 @@ export class DbgTracer implements Tracer {
     try {
       const out = this.#argsMapper(args)
       if (typeof out !== 'object' || out === null) return null
+      const keys = Object.keys(out)
+      if (keys.length === 0) return null
       const clean: Record<string, string> = {}
-      for (const k of Object.keys(out)) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
+      for (const k of keys) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
       return clean
     } catch (err) {
       return { '!': `argsMapper threw: ${safeString(err)}`.slice(0, 4096) }
