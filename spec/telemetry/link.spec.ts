@@ -126,7 +126,7 @@ describe('debugger link', () => {
     const first = txs(s.conns[0] as unknown[])[0] as unknown[]
     expect(first[6]).toBe(4) // full clock: the receiver has no base
     // replaying what arrived gives the machine's clock
-    let clock = [...(first[7] as number[])]
+    const clock = [...(first[7] as number[])]
     for (const t of txs(s.conns[0] as unknown[]).slice(1)) {
       const p = t[7] as number[]
       for (let i = 0; i < p.length; i += 2) clock[p[i] as number] = p[i + 1] as number
