@@ -1,0 +1,151 @@
+/**
+ * RPC over a `child_process` IPC channel. One channel carries several RPC connections: each is an {@link IpcPort}
+ * (numbered), duck-typed as the worker_threads `MessagePort` the RPC layer accepts (`connect(port)`,
+ * `server.accept(port)`: `postMessage`, `close`, `'message'` and `'close'` events), plus a few control messages
+ * (`ready`, `drained`, `open`, `close`). Bytes travel as `[channel, Uint8Array]` with `serialization: 'advanced'`
+ * (structured clone: no JSON, no base64).
+ */
+import { EventEmitter } from 'node:events'
+
+/** Both ends of an IPC channel look alike: a `ChildProcess` in the supervisor, `process` in the worker. */
+export interface IpcEndpoint {
+  readonly connected: boolean
+  send?: ((message: unknown) => boolean) | undefined
+  on(event: 'message', fn: (m: unknown) => void): unknown
+  on(event: 'disconnect', fn: () => void): unknown
+  off(event: 'message', fn: (m: unknown) => void): unknown
+  off(event: 'disconnect', fn: () => void): unknown
+}
+
+/** A control message: `ready` and `drained` go up (worker → supervisor), `open` goes down, `close` both ways. */
+export type IpcControl =
+  | { pm: 'ready' }
+  | { pm: 'drained' }
+  | { pm: 'open'; c: number }
+  | { pm: 'close'; c: number }
+
+/** One RPC connection over the channel; hand it to `connect()` or `server.accept()` (typed as a `MessagePort`). */
+export class IpcPort extends EventEmitter {
+  #closed = false
+
+  constructor(readonly channel: number, private readonly hub: IpcHub) {
+    super()
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Sends one message (a `Uint8Array` of msgpack); dropped once closed. */
+  postMessage(data: Uint8Array): void {
+    if (!this.#closed) this.hub.write([this.channel, data])
+  }
+
+  /** Closes this connection only: tells the peer, then emits `'close'` (as a `MessagePort` does). */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.hub.write({ pm: 'close', c: this.channel })
+    this.hub.forget(this.channel)
+    setImmediate(() => this.emit('close'))
+  }
+
+  /** @internal Bytes from the peer. */
+  deliver(data: unknown): void {
+    if (!this.#closed) this.emit('message', data)
+  }
+
+  /** @internal The peer closed it, or the whole channel went away. */
+  ended(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.hub.forget(this.channel)
+    this.emit('close')
+  }
+}
+
+/**
+ * The connections and control messages of one IPC channel. The supervisor opens ports (`open()`); the worker
+ * receives them (`onOpen`). Messages that are not ours (a user's `process.send`) are left alone.
+ */
+export class IpcHub {
+  readonly #ports = new Map<number, IpcPort>()
+  #next = 1
+  #ended = false
+  /** A port the peer opened (worker side). */
+  onOpen: (port: IpcPort) => void = () => undefined
+  /** A control message other than `open`/`close`. */
+  onControl: (m: IpcControl) => void = () => undefined
+  /** The channel is gone (the peer exited, or either side disconnected). */
+  onEnd: () => void = () => undefined
+  readonly #onMessage = (m: unknown): void => this.#receive(m)
+  readonly #onDisconnect = (): void => this.end()
+
+  constructor(private readonly endpoint: IpcEndpoint) {
+    endpoint.on('message', this.#onMessage)
+    endpoint.on('disconnect', this.#onDisconnect)
+  }
+
+  get ended(): boolean {
+    return this.#ended
+  }
+
+  /** Opens a new connection to the peer (supervisor side). */
+  open(): IpcPort {
+    const c = this.#next++
+    const port = new IpcPort(c, this)
+    this.#ports.set(c, port)
+    this.write({ pm: 'open', c })
+    if (this.#ended) port.ended()
+    return port
+  }
+
+  /** Sends a control message; false when the channel is closed. */
+  control(m: IpcControl): boolean {
+    return this.write(m)
+  }
+
+  /** @internal Sends anything over the channel, unless it is closed (a send on a closed channel would emit 'error'). */
+  write(m: unknown): boolean {
+    if (this.#ended || !this.endpoint.connected || this.endpoint.send === undefined) return false
+    try {
+      return this.endpoint.send(m)
+    } catch {
+      return false // the channel closed under us; 'disconnect' follows
+    }
+  }
+
+  /** @internal */
+  forget(c: number): void {
+    this.#ports.delete(c)
+  }
+
+  /** Closes every connection (as if the peer had) and stops listening. Idempotent. */
+  end(): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.endpoint.off('message', this.#onMessage)
+    this.endpoint.off('disconnect', this.#onDisconnect)
+    for (const p of [...this.#ports.values()]) p.ended()
+    this.onEnd()
+  }
+
+  #receive(m: unknown): void {
+    if (Array.isArray(m)) {
+      if (m.length === 2 && typeof m[0] === 'number') this.#ports.get(m[0])?.deliver(m[1])
+      return
+    }
+    if (typeof m !== 'object' || m === null) return
+    const pm: unknown = (m as { pm?: unknown }).pm
+    const c: unknown = (m as { c?: unknown }).c
+    if (pm === 'open' && typeof c === 'number' && !this.#ports.has(c)) {
+      const port = new IpcPort(c, this)
+      this.#ports.set(c, port)
+      this.onOpen(port)
+    } else if (pm === 'close' && typeof c === 'number') {
+      this.#ports.get(c)?.ended()
+    } else if (pm === 'ready' || pm === 'drained') {
+      this.onControl({ pm })
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * One forked worker process, seen from the supervisor: the fork, its IPC hub, its `ready` and `drained` messages,
+ * how it ended, and the tail of its stderr (for spawn-failure messages). Nothing here decides anything: the
+ * supervisor does.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { IpcHub, type IpcEndpoint } from './ipc.js'
+import type { PoolConfig } from './options.js'
+import { WORKER_ID_ENV } from './worker.js'
+
+/** How a process ended: an exit code, or the signal that killed it. */
+export interface Exit {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+}
+
+const TAIL = 2048
+
+export class WorkerProcess {
+  readonly child: ChildProcess
+  readonly hub: IpcHub
+  /** Resolves when the process has ended (never rejects). */
+  readonly exited: Promise<Exit>
+  onReady: () => void = () => undefined
+  onDrained: () => void = () => undefined
+  onExit: (exit: Exit) => void = () => undefined
+  #exit: Exit | null = null
+  #tail = ''
+  #settle: (e: Exit) => void = () => undefined
+
+  /** Forks `cfg.entry`; throws what `fork()` throws synchronously (the caller turns it into a spawn failure). */
+  constructor(readonly id: string, cfg: PoolConfig) {
+    this.exited = new Promise((resolve) => {
+      this.#settle = resolve
+    })
+    this.child = fork(cfg.entry, cfg.args, {
+      execArgv: cfg.execArgv,
+      env: { ...cfg.env, [WORKER_ID_ENV]: id },
+      ...(cfg.cwd !== undefined ? { cwd: cfg.cwd } : {}),
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    })
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.#tail = (this.#tail + chunk.toString('utf8')).slice(-TAIL)
+      if (!cfg.silent) process.stderr.write(chunk)
+    })
+    this.hub = new IpcHub(this.child as unknown as IpcEndpoint)
+    this.hub.onControl = (m) => (m.pm === 'ready' ? this.onReady() : this.onDrained())
+    // a failed spawn (no such executable, bad cwd) emits 'error' and may never emit 'exit'
+    this.child.on('error', () => {
+      if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
+        this.#ended({ exitCode: this.child.exitCode, signal: this.child.signalCode })
+      }
+    })
+    // 'close' comes after stderr is read to its end (the spawn-failure message); a grandchild holding stderr open
+    // must not delay it for long
+    this.child.on('close', (exitCode, signal) => this.#ended({ exitCode, signal }))
+    this.child.on('exit', (exitCode, signal) => {
+      setTimeout(() => this.#ended({ exitCode, signal }), 200).unref()
+    })
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  /** How it ended; null while it runs. */
+  get exit(): Exit | null {
+    return this.#exit
+  }
+
+  /** The last 2 KB the worker wrote to stderr. */
+  get stderrTail(): string {
+    return this.#tail
+  }
+
+  /** Sends `signal` (default SIGKILL) unless it already ended. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.#exit !== null) return
+    try {
+      this.child.kill(signal)
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Closes the IPC channel: the worker notices and exits on its own. */
+  disconnect(): void {
+    this.hub.end()
+    // not from inside the channel's 'message' event: Node 20 reads the channel again after the handler returns
+    setImmediate(() => {
+      try {
+        if (this.child.connected) this.child.disconnect()
+      } catch {
+        // already closed
+      }
+    })
+  }
+
+  #ended(exit: Exit): void {
+    if (this.#exit !== null) return
+    this.#exit = exit
+    this.hub.end()
+    this.child.stderr?.destroy()
+    this.onExit(exit)
+    this.#settle(exit)
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The jobs of `pool.run()`: each is a promise with its input, its retries left and its deadline; `RunQueue` holds
+ * the ones waiting for a worker, in order. A run settles exactly once: by its result, its error, its timeout or its
+ * signal (a run already sent keeps its worker's slot until the worker answers; the late answer is dropped).
+ */
+import { InvalidArgumentError, OutOfRangeError, TimeoutError } from '../machine/index.js'
+import { later, cancelLater, type Later } from '../machine/internals.js'
+
+/** Options of `pool.run(input, opts)` and `client.run(input, opts)`. */
+export interface RunOptions {
+  /** Ms until the run rejects with `TimeoutError` (default none). The worker is not interrupted. */
+  timeout?: number
+  /** Aborting rejects the run with the signal's reason (a queued run is dropped; a sent one is not interrupted). */
+  signal?: AbortSignal
+  /** Times a run whose worker died is sent again to another worker (default 0; pool.run only). */
+  retries?: number
+}
+
+export class Run {
+  attempts = 0
+  done = false
+  #timer: Later = undefined
+  #signal: AbortSignal | undefined = undefined
+  readonly #onAbort = (): void => this.settle((this.#signal as AbortSignal).reason as Error, undefined)
+
+  constructor(
+    readonly input: unknown,
+    readonly retries: number,
+    private readonly resolve: (v: unknown) => void,
+    private readonly reject: (e: unknown) => void,
+    private readonly onDropped: (r: Run) => void,
+  ) {}
+
+  /** Arms the timeout and the signal (after checking them). */
+  arm(opts: RunOptions, where: string, owner: string): void {
+    if (opts.timeout !== undefined) {
+      const t = opts.timeout
+      this.#timer = later(t, () => this.settle(new TimeoutError(owner, `${where} (job)`, t), undefined))
+    }
+    const signal = opts.signal
+    if (signal !== undefined) {
+      if (signal.aborted) return this.settle(signal.reason as Error, undefined)
+      this.#signal = signal
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+  }
+
+  /** Settles once; later calls are ignored. */
+  settle(err: unknown, value: unknown): void {
+    if (this.done) return
+    this.done = true
+    cancelLater(this.#timer)
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.onDropped(this)
+    if (err !== null && err !== undefined) this.reject(err)
+    else this.resolve(value)
+  }
+}
+
+/** Checks `run()`'s options; returns the retries. */
+export function checkRunOptions(where: string, opts: unknown, allowRetries: boolean): number {
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'options', 'an options object', opts)
+  const { timeout, signal, retries } = opts as RunOptions
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw new InvalidArgumentError(where, 'timeout', 'a number of ms', timeout)
+    if (!(timeout >= 0) || timeout === Infinity) throw new OutOfRangeError(where, 'timeout', 'a finite number ≥ 0', timeout)
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(where, 'signal', 'an AbortSignal', signal)
+  }
+  if (retries === undefined) return 0
+  if (!allowRetries) throw new InvalidArgumentError(where, 'retries', 'undefined (a client keeps one worker)', retries)
+  if (typeof retries !== 'number') throw new InvalidArgumentError(where, 'retries', 'an integer ≥ 0', retries)
+  if (!Number.isInteger(retries) || retries < 0) throw new OutOfRangeError(where, 'retries', 'an integer ≥ 0', retries)
+  return retries
+}

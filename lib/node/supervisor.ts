@@ -1,0 +1,489 @@
+/**
+ * `NodeSupervisor`: a pool of worker processes forked from one module. It keeps `min` workers ready and up to `max`
+ * (scaling with the load, plus `warm` spares; idle extras are retired), health-checks them, replaces the ones that
+ * die or hang (with the actor layer's backoff and restart intensity), treats a spawn failure as its own bounded
+ * error, and hands work to them: `pool.run(input)` or a `NodeClient` holding a worker of its own.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import { InvalidArgumentError, Machine } from '../machine/index.js'
+import { onActivity } from '../machine/internals.js'
+import { Backoff, RestartWindow } from '../actor/index.js'
+import { connect } from '../rpc/index.js'
+import { NodeClient, type ClientHost, type Granted } from './client.js'
+import { howItEnded, NodeError } from './errors.js'
+import { JobChannel } from './jobs.js'
+import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
+import { PoolWorker, type Lease, type WorkerInfo } from './pool-worker.js'
+import { WorkerProcess, type Exit } from './process.js'
+import { checkRunOptions, Run, type RunOptions } from './runs.js'
+import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
+import { WorkerSchema } from './worker.schema.js'
+
+interface LeaseWait {
+  lease: Lease
+  grant: (g: Granted) => void
+  fail: (err: Error) => void
+}
+
+let pools = 0
+
+/**
+ * A supervisor of worker processes (a Machine: `pool.machine`, {@link SupervisorSchema}).
+ *
+ * ```ts
+ * const pool = new NodeSupervisor({ entry: new URL('./worker.js', import.meta.url), min: 2, max: 4 })
+ * await pool.start()
+ * console.log(await pool.run({ n: 30 }))
+ * await pool.close()
+ * ```
+ */
+export class NodeSupervisor implements ClientHost {
+  readonly machine: Machine<SupervisorStateNames>
+  readonly #cfg: PoolConfig
+  readonly #workers = new Map<string, PoolWorker>()
+  readonly #queue: Run[] = []
+  readonly #leases: LeaseWait[] = []
+  readonly #backoff: Backoff
+  readonly #window: RestartWindow
+  #seq = 0
+  #spawnFailures = 0
+  #holdUntil = 0
+  #holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  #health: ReturnType<typeof setInterval> | undefined = undefined
+  #idle: ReturnType<typeof setInterval> | undefined = undefined
+  #failure: NodeError | null = null
+  #closing: Promise<void> | null = null
+
+  constructor(opts: NodeSupervisorOptions) {
+    this.#cfg = poolConfig(opts)
+    this.#backoff = new Backoff(this.#cfg.backoff, 'new NodeSupervisor()')
+    this.#window = new RestartWindow(this.#cfg.maxRestarts, this.#cfg.period)
+    const id = opts.id ?? `node-${process.pid}-${++pools}`
+    if (typeof id !== 'string' || id === '') throw new InvalidArgumentError('new NodeSupervisor()', 'id', 'a non-empty string', id)
+    this.machine = new Machine(SupervisorSchema, {
+      id,
+      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    })
+  }
+
+  get id(): string {
+    return this.machine.id
+  }
+
+  /** Every worker process the pool has now (spawning, ready or retiring). */
+  get workers(): WorkerInfo[] {
+    return [...this.#workers.values()].map((w) => w.info())
+  }
+
+  /** Runs waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /**
+   * Starts the pool; resolves once `min` workers are ready (`PoolReady`), rejects with the `ERR_NODE_POOL` error if
+   * the pool gives up first (`ErrPool`) or with `ERR_NODE_CLOSED` after `close()`.
+   */
+  start(): Promise<void> {
+    if (this.machine.not(['Start']) && this.machine.not('Stopped') && this.#closing === null) {
+      this.machine.add(['Start', 'PoolStarting'])
+      const h = this.#cfg.health
+      if (h.interval > 0) this.#health = setInterval(() => this.#checkHealth(), h.interval)
+      this.#idle = setInterval(() => this.#retireIdle(), Math.max(20, Math.min(1000, this.#cfg.idleTimeout / 2)))
+      this.#health?.unref()
+      this.#idle.unref()
+      this.#normalize()
+    }
+    return new Promise((resolve, reject) => {
+      const stops: Array<() => void> = []
+      const end = (err: Error | null): void => {
+        for (const s of stops.splice(0)) s()
+        if (err) reject(err)
+        else resolve()
+      }
+      stops.push(onActivity(this.machine, 'PoolReady', (on) => on && end(null)))
+      stops.push(onActivity(this.machine, 'ErrPool', (on) => on && end(this.#failure)))
+      stops.push(onActivity(this.machine, 'Stopping', (on) => on && end(this.#closed())))
+      stops.push(onActivity(this.machine, 'Stopped', (on) => on && end(this.#closed())))
+    })
+  }
+
+  /**
+   * Runs one job on the least busy worker; resolves with what the worker's function returned. Rejects with
+   * `NodeError`: `ERR_NODE_JOB` (the function threw), `ERR_NODE_WORKER_LOST` (its worker died; sent again to
+   * another worker `retries` times first), `ERR_NODE_POOL`, `ERR_NODE_CLOSED`, `ERR_NODE_QUEUE_FULL`; or with
+   * `TimeoutError` / the signal's reason. `input` must be plain data (`InvalidArgumentError` otherwise).
+   *
+   * ```ts
+   * const squares = await Promise.all([1, 2, 3].map((n) => pool.run({ n }, { retries: 1 })))
+   * ```
+   */
+  run<T = unknown>(input: unknown, opts: RunOptions = {}): Promise<T> {
+    let retries: number
+    try {
+      retries = checkRunOptions('pool.run()', opts, true)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (!this.#active) return Promise.reject(this.#failure ?? this.#closed())
+    if (this.#queue.length >= this.#cfg.maxQueue) {
+      return Promise.reject(new NodeError('ERR_NODE_QUEUE_FULL', `pool ${this.id}: ${this.#queue.length} jobs are waiting`))
+    }
+    return new Promise<T>((resolve, reject) => {
+      const run = new Run(input, retries, resolve as (v: unknown) => void, reject, (r) => this.#dropped(r))
+      this.#queue.push(run)
+      run.arm(opts, 'pool.run()', this.id)
+      this.#dispatch()
+    })
+  }
+
+  /**
+   * A client of this pool: it asks for a worker of its own and talks to it through a mirror (`client.worker`).
+   *
+   * ```ts
+   * const client = pool.client()
+   * await client.start()
+   * await client.run({ n: 1 })
+   * ```
+   */
+  client(opts: { id?: string } = {}): NodeClient {
+    return new NodeClient(this, opts)
+  }
+
+  /**
+   * Stops the pool: queued runs and waiting clients are rejected (`ERR_NODE_CLOSED`), workers finish the jobs they
+   * have within `timeout` ms (default `drainTimeout`) and exit; what is left is killed. Resolves when every worker
+   * process has ended (`Stopped`). Idempotent.
+   */
+  close(opts: { timeout?: number } = {}): Promise<void> {
+    const timeout = opts.timeout ?? this.#cfg.drainTimeout
+    if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
+      throw new InvalidArgumentError('pool.close()', 'timeout', 'a finite number of ms ≥ 0', timeout)
+    }
+    this.#closing ??= this.#close(timeout)
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  // --- ClientHost --------------------------------------------------------------------------------------------
+
+  /** @internal A client asks for a worker of its own. */
+  lease(lease: Lease): Promise<Granted> {
+    if (!this.#active) return Promise.reject(this.#failure ?? this.#closed())
+    return new Promise((grant, fail) => {
+      this.#leases.push({ lease, grant, fail })
+      this.#dispatch()
+    })
+  }
+
+  /** @internal A client gives up waiting, or is done with its worker. */
+  release(lease: Lease): void {
+    const i = this.#leases.findIndex((l) => l.lease === lease)
+    if (i >= 0) this.#leases.splice(i, 1)
+    for (const w of this.#workers.values()) {
+      if (w.lease !== lease) continue
+      w.lease = null
+      w.idleSince = Date.now()
+    }
+    this.#dispatch()
+  }
+
+  // --- sizing ------------------------------------------------------------------------------------------------
+
+  get #active(): boolean {
+    return this.machine.is('Start') && this.machine.not(['Stopping']) && this.machine.not('ErrPool')
+  }
+
+  #closed(): NodeError {
+    return new NodeError('ERR_NODE_CLOSED', `pool ${this.id} is ${this.machine.is('Start') ? 'closing' : 'not started or closed'}`)
+  }
+
+  /** Workers wanted now: enough for the runs (in flight and queued), every lease, `warm` spares; within min..max. */
+  #wanted(): number {
+    let load = this.#queue.length
+    let leased = this.#leases.length
+    for (const w of this.#workers.values()) {
+      if (w.lease !== null) leased++
+      else load += w.inFlight
+    }
+    const need = Math.ceil(load / this.#cfg.tasksPerWorker) + leased + this.#cfg.warm
+    return Math.min(this.#cfg.max, Math.max(this.#cfg.min, need))
+  }
+
+  /** Forks what is missing (unless a backoff holds), then updates the pool's states. */
+  #normalize(): void {
+    if (this.#active) {
+      let live = 0
+      for (const w of this.#workers.values()) if (w.status === 'spawning' || w.status === 'ready') live++
+      const missing = this.#wanted() - live
+      const wait = this.#holdUntil - Date.now()
+      if (missing > 0 && wait > 0) {
+        this.#holdTimer ??= setTimeout(() => {
+          this.#holdTimer = undefined
+          this.#normalize()
+        }, wait)
+      } else {
+        for (let i = 0; i < missing; i++) this.#fork()
+      }
+    }
+    this.#status()
+  }
+
+  #status(): void {
+    const m = this.machine
+    if (!this.#active) return
+    let ready = 0
+    let spawning = 0
+    let available = false
+    for (const w of this.#workers.values()) {
+      if (w.status === 'spawning') spawning++
+      if (w.status !== 'ready') continue
+      ready++
+      if (w.lease === null && w.inFlight < this.#cfg.tasksPerWorker) available = true
+    }
+    if (ready >= this.#cfg.min) {
+      if (m.not('PoolReady')) m.add('PoolReady')
+    } else if (m.not('PoolStarting')) m.add('PoolStarting')
+    if (spawning > 0 !== m.is('NormalizingPool')) m[spawning > 0 ? 'add' : 'remove']('NormalizingPool')
+    if (available !== m.is('WorkersAvailable')) m[available ? 'add' : 'remove']('WorkersAvailable')
+  }
+
+  #retireIdle(): void {
+    if (!this.#active) return
+    let live = 0
+    for (const w of this.#workers.values()) if (w.status === 'spawning' || w.status === 'ready') live++
+    const wanted = this.#wanted()
+    const now = Date.now()
+    for (const w of this.#workers.values()) {
+      if (live <= wanted) break
+      if (w.idle && now - w.idleSince >= this.#cfg.idleTimeout) {
+        this.#retire(w, 'idle', this.#cfg.drainTimeout)
+        live--
+      }
+    }
+    this.#status()
+  }
+
+  // --- work --------------------------------------------------------------------------------------------------
+
+  /** Hands waiting clients idle workers, then queued runs the least busy ones; asks for more workers if short. */
+  #dispatch(): void {
+    while (this.#leases.length > 0) {
+      const w = this.#pick(true)
+      if (w === null) break
+      this.#grant(w, this.#leases.shift() as LeaseWait)
+    }
+    while (this.#queue.length > 0) {
+      const w = this.#pick(false)
+      if (w === null) break
+      this.#send(w, this.#queue.shift() as Run)
+    }
+    this.#normalize()
+  }
+
+  #pick(forLease: boolean): PoolWorker | null {
+    let best: PoolWorker | null = null
+    for (const w of this.#workers.values()) {
+      if (w.status !== 'ready' || w.lease !== null || w.jobs === null || w.jobs.lost !== null) continue
+      if (forLease ? w.inFlight > 0 : w.inFlight >= this.#cfg.tasksPerWorker) continue
+      if (best === null || w.inFlight < best.inFlight) best = w
+    }
+    return best
+  }
+
+  #send(w: PoolWorker, run: Run): void {
+    run.attempts++
+    ;(w.jobs as JobChannel).send(run.input, (err, value) => {
+      if (w.inFlight === 0) w.idleSince = Date.now()
+      const lost = err instanceof NodeError && err.code === 'ERR_NODE_WORKER_LOST'
+      if (lost && !run.done && run.attempts <= run.retries && this.#active) this.#queue.unshift(run)
+      else run.settle(err, value)
+      this.#dispatch()
+    })
+  }
+
+  #dropped(run: Run): void {
+    const i = this.#queue.indexOf(run)
+    if (i >= 0) this.#queue.splice(i, 1)
+  }
+
+  #grant(w: PoolWorker, wait: LeaseWait): void {
+    w.lease = wait.lease
+    wait.grant({ workerId: w.id, pid: w.proc.pid, port: w.proc.hub.open() as unknown as MessagePort, exited: w.proc.exited })
+  }
+
+  // --- processes ---------------------------------------------------------------------------------------------
+
+  #fork(): void {
+    const id = `${this.id}-w${++this.#seq}`
+    this.machine.add('ForkWorker', { workerId: id })
+    let proc: WorkerProcess
+    try {
+      proc = new WorkerProcess(id, this.#cfg)
+    } catch (err) {
+      this.#spawnFailed(id, `fork() threw: ${String(err)}`, undefined, err)
+      return
+    }
+    const w = new PoolWorker(id, proc)
+    this.#workers.set(id, w)
+    w.timer = setTimeout(() => {
+      this.machine.log(`worker ${id}: no ready within ${this.#cfg.spawnTimeout} ms: killing it`)
+      proc.kill()
+    }, this.#cfg.spawnTimeout)
+    proc.onReady = () => void this.#connect(w)
+    proc.onDrained = () => proc.disconnect()
+    proc.onExit = (exit) => this.#exited(w, exit)
+  }
+
+  async #connect(w: PoolWorker): Promise<void> {
+    if (w.status !== 'spawning') return
+    try {
+      const remote = await connect(w.proc.hub.open() as unknown as MessagePort,
+        { schema: WorkerSchema, keepAlive: 0, id: `${w.id}-sup`, timeout: this.#cfg.spawnTimeout })
+      if (w.status !== 'spawning') return void remote.close()
+      w.remote = remote
+      w.jobs = new JobChannel(remote, w.id, w.proc.pid, w.proc.exited)
+    } catch (err) {
+      this.machine.log(`worker ${w.id}: connecting failed: ${String(err)}`)
+      w.proc.kill()
+      return
+    }
+    clearTimeout(w.timer)
+    w.status = 'ready'
+    w.idleSince = Date.now()
+    this.#spawnFailures = 0
+    this.machine.add('WorkerReady', { workerId: w.id, pid: w.proc.pid })
+    if (!this.#active) this.#retire(w, 'closing', this.#cfg.drainTimeout)
+    this.#dispatch()
+  }
+
+  #exited(w: PoolWorker, exit: Exit): void {
+    const was = w.status
+    w.status = 'gone'
+    clearTimeout(w.timer)
+    this.#workers.delete(w.id)
+    const pid = w.proc.pid
+    const how = howItEnded(exit.exitCode, exit.signal)
+    const info = { workerId: w.id, ...(pid !== undefined ? { pid } : {}), exitCode: exit.exitCode, signal: exit.signal }
+    const lost = new NodeError('ERR_NODE_WORKER_LOST', `worker ${w.id} (pid ${String(pid)}) was lost: it exited with ${how}`, info)
+    w.jobs?.fail(lost)
+    void w.remote?.close()
+    const lease = w.lease
+    w.lease = null
+    lease?.lost(lost)
+    this.machine.add('WorkerGone', { ...info, expected: w.expected })
+    if (w.expected) {
+      // asked to end
+    } else if (was === 'spawning') {
+      this.#spawnFailed(w.id, `it exited with ${how} before it was ready`, pid, undefined, w.proc.stderrTail)
+    } else {
+      const err = w.unhealthy
+        ? new NodeError('ERR_NODE_HEALTH', `worker ${w.id} (pid ${String(pid)}) missed ${this.#cfg.health.misses} health checks and was killed`, info)
+        : new NodeError('ERR_NODE_EXIT', `worker ${w.id} (pid ${String(pid)}) exited unexpectedly with ${how}`, info)
+      this.machine.log(err.message)
+      this.machine.addErrState('ErrWorker', err, info)
+      if (this.#active && !this.#window.record(Date.now())) {
+        this.#giveUp(new NodeError('ERR_NODE_POOL', `pool ${this.id}: more than ${this.#cfg.maxRestarts} worker failures ` +
+          `within ${this.#cfg.period} ms; last: ${err.message}`, { cause: err }))
+      } else this.#hold()
+    }
+    this.#dispatch()
+  }
+
+  #spawnFailed(id: string, why: string, pid: number | undefined, cause?: unknown, stderr = ''): void {
+    const tail = stderr.trim().split('\n').slice(-3).join(' | ')
+    const err = new NodeError('ERR_NODE_SPAWN', `worker ${id} failed to start: ${why}${tail ? `: ${tail}` : ''}`,
+      { workerId: id, ...(pid !== undefined ? { pid } : {}), cause })
+    this.machine.log(err.message)
+    this.machine.addErrState('ErrSpawn', err, { workerId: id })
+    if (!this.#active) return
+    if (++this.#spawnFailures >= this.#cfg.spawnRetries) {
+      this.#giveUp(new NodeError('ERR_NODE_POOL', `pool ${this.id}: ${this.#spawnFailures} spawn failures in a row; ` +
+        `last: ${err.message}`, { cause: err }))
+    } else this.#hold()
+  }
+
+  /** No fork before the backoff's next delay has passed. */
+  #hold(): void {
+    this.#holdUntil = Date.now() + this.#backoff.next(Date.now())
+  }
+
+  #giveUp(err: NodeError): void {
+    this.#failure = err
+    this.machine.log(err.message)
+    this.machine.addErrState('ErrPool', err)
+    this.#stopTimers()
+    for (const r of this.#queue.splice(0)) r.settle(err, undefined)
+    for (const l of this.#leases.splice(0)) l.fail(err)
+    for (const w of this.#workers.values()) {
+      w.expected = true
+      w.proc.kill()
+    }
+  }
+
+  #checkHealth(): void {
+    if (!this.#active) return
+    this.machine.add('Healthcheck')
+    const { timeout, misses } = this.#cfg.health
+    for (const w of this.#workers.values()) {
+      if (w.status !== 'ready' || w.checking || w.remote === null) continue
+      w.checking = true
+      w.remote.add('Healthcheck', undefined, { timeout }).then(() => {
+        w.misses = 0
+      }, () => {
+        if (w.status !== 'ready') return
+        if (++w.misses >= misses) this.#kill(w)
+      }).finally(() => {
+        w.checking = false
+      })
+    }
+  }
+
+  #kill(w: PoolWorker): void {
+    w.unhealthy = true
+    this.machine.add('KillWorker', { workerId: w.id, reason: 'health' })
+    w.proc.kill()
+  }
+
+  /** Asks a worker to finish its jobs and exit; kills it after `timeout` ms. */
+  #retire(w: PoolWorker, reason: string, timeout: number): void {
+    if (w.status === 'gone' || w.status === 'retiring') return
+    w.expected = true
+    this.machine.add('KillWorker', { workerId: w.id, reason })
+    clearTimeout(w.timer)
+    w.timer = setTimeout(() => w.proc.kill(), timeout)
+    if (w.status === 'spawning' || w.remote === null) {
+      w.status = 'retiring'
+      w.proc.kill()
+      return
+    }
+    w.status = 'retiring'
+    w.remote.add('Draining').catch(() => w.proc.kill())
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#health)
+    clearInterval(this.#idle)
+    clearTimeout(this.#holdTimer)
+    this.#holdTimer = undefined
+  }
+
+  async #close(timeout: number): Promise<void> {
+    const started = this.machine.is('Start')
+    this.machine.add('Stopping')
+    this.#stopTimers()
+    const err = this.#closed()
+    for (const r of this.#queue.splice(0)) r.settle(err, undefined)
+    for (const l of this.#leases.splice(0)) l.fail(err)
+    const exits = [...this.#workers.values()].map((w) => {
+      this.#retire(w, 'closing', timeout)
+      return w.proc.exited
+    })
+    await Promise.all(exits)
+    if (started || this.machine.is('Stopping')) this.machine.add('Stopped')
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The worker side: `runWorker(fn)` in the worker module turns the process into a `NodeWorker`. Its machine
+ * ({@link WorkerSchema}) is served over the IPC channel to the supervisor and to each client it hands a connection
+ * to; a job arrives as `WorkRequested` with args and its result leaves as a payload to the client that asked.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import { InvalidArgumentError, InvalidOperationError, Machine, type LogFn, type LogLevel } from '../machine/index.js'
+import { safeGet, safeString, thenOf } from '../machine/internals.js'
+import { serve, type RpcServer } from '../rpc/index.js'
+import { IpcHub, type IpcEndpoint } from './ipc.js'
+import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
+
+/** What a job's function gets besides its input. */
+export interface WorkContext {
+  /** The job's number (unique per client connection). */
+  readonly job: number
+  /** The worker's id (given by the supervisor). */
+  readonly workerId: string
+  /** Aborted when the worker loses its supervisor (the process is about to exit). */
+  readonly signal: AbortSignal
+}
+
+/** The job's function: takes plain data, returns plain data (or a promise of it). */
+export type WorkFn<I = never, O = unknown> = (input: I, ctx: WorkContext) => O | Promise<O>
+
+/** Options of {@link runWorker}. */
+export interface RunWorkerOptions {
+  /** Jobs run at once (default 1: a CPU-bound job blocks the process anyway); more are queued in order. */
+  concurrency?: number
+  logLevel?: LogLevel
+  logger?: LogFn
+}
+
+/** Environment variable carrying the worker's id from the supervisor. */
+export const WORKER_ID_ENV = 'POLYMACHINE_NODE_WORKER'
+
+/** The error a job threw, as the client receives it. */
+export interface WireJobError {
+  name: string
+  message: string
+  code: string | null
+}
+
+interface Job {
+  job: number
+  input: unknown
+  client: string
+}
+
+let running: NodeWorker | null = null
+
+/**
+ * Makes this process a worker of a `NodeSupervisor`: call it once at the top of the worker module. Each job's
+ * `input` is what `pool.run(input)` / `client.run(input)` was given; what `fn` returns (or resolves with) is the
+ * result; a throw or rejection fails that job only (`ERR_NODE_JOB` on the client) and the worker goes on.
+ *
+ * ```ts
+ * // worker.ts
+ * import { runWorker } from 'polymachine/node'
+ * runWorker((input: { n: number }) => fib(input.n))
+ * ```
+ */
+export function runWorker<I = never, O = unknown>(fn: WorkFn<I, O>, opts: RunWorkerOptions = {}): NodeWorker {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('runWorker()', 'fn', 'a function', fn)
+  if (running !== null) throw new InvalidOperationError('runWorker(): this process already runs a worker')
+  if (typeof process.send !== 'function') {
+    throw new InvalidOperationError('runWorker(): not a forked worker (no IPC channel); start it with a NodeSupervisor')
+  }
+  running = new NodeWorker(fn as WorkFn<unknown, unknown>, opts, process as unknown as IpcEndpoint)
+  return running
+}
+
+/** A running worker; made by {@link runWorker}. */
+export class NodeWorker {
+  /** The worker's machine ({@link WorkerSchema}). */
+  readonly machine: Machine<WorkerStateNames>
+  /** Resolves once the worker told the supervisor it is ready. */
+  readonly ready: Promise<void>
+  readonly #hub: IpcHub
+  readonly #fn: WorkFn<unknown, unknown>
+  readonly #concurrency: number
+  readonly #queue: Job[] = []
+  readonly #lost = new AbortController()
+  #server: RpcServer | null = null
+  #running = 0
+  #drained = false
+
+  /** @internal Made by {@link runWorker}. */
+  constructor(fn: WorkFn<unknown, unknown>, opts: RunWorkerOptions, endpoint: IpcEndpoint) {
+    const c = opts.concurrency ?? 1
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
+      throw new InvalidArgumentError('runWorker()', 'concurrency', 'an integer ≥ 1', c)
+    }
+    this.#fn = fn
+    this.#concurrency = c
+    this.machine = new Machine(WorkerSchema, {
+      id: process.env[WORKER_ID_ENV] ?? `nw-${process.pid}`,
+      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    })
+    this.machine.bind({
+      WorkRequestedEnter: (e: { args: Record<string, unknown> }) => jobOf(e.args) !== null,
+      WorkRequestedState: (e: { args: Record<string, unknown> }) => this.#enqueue(jobOf(e.args) as Job),
+      DrainingState: () => this.#checkDrained(),
+    })
+    this.#hub = new IpcHub(endpoint)
+    this.#hub.onOpen = (port) => this.#server?.accept(port as unknown as MessagePort)
+    // the supervisor is gone (killed, or it ended the channel after draining): nothing may outlive it
+    this.#hub.onEnd = () => {
+      this.#lost.abort(new InvalidOperationError(`worker ${this.machine.id}: the supervisor is gone`))
+      process.exit(0)
+    }
+    this.machine.add('Start')
+    this.ready = serve(this.machine).then((server) => {
+      this.#server = server
+      this.machine.add(['Ready', 'Idle'])
+      this.#hub.control({ pm: 'ready' })
+    })
+  }
+
+  /** Jobs queued or running. */
+  get pending(): number {
+    return this.#queue.length + this.#running
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job)
+    if (this.machine.not('Working')) this.machine.add('Working')
+    // after the REPLY of this mutation is sent: the client learns it was accepted before it hears the result
+    queueMicrotask(() => this.#pump())
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency && this.#queue.length > 0) this.#start(this.#queue.shift() as Job)
+  }
+
+  #start(j: Job): void {
+    this.#running++
+    const ctx: WorkContext = { job: j.job, workerId: this.machine.id, signal: this.#lost.signal }
+    let out: unknown
+    try {
+      out = this.#fn(j.input as never, ctx)
+    } catch (err) {
+      this.#done(j, false, err)
+      return
+    }
+    const { then, error } = thenOf(out)
+    if (error !== undefined) this.#done(j, false, error)
+    else if (then === undefined) this.#done(j, true, out)
+    else then((v) => this.#done(j, true, v), (err) => this.#done(j, false, err))
+  }
+
+  #done(j: Job, ok: boolean, value: unknown): void {
+    this.#running--
+    let sent = false
+    if (ok) {
+      try {
+        this.#server?.send('WorkReady', { job: j.job, value: value ?? null }, { clientId: j.client })
+        sent = true
+      } catch (err) {
+        value = err // a result that is not plain data fails the job
+      }
+    }
+    if (sent) {
+      this.machine.add('WorkReady', { job: j.job, client: j.client })
+    } else {
+      this.#server?.send('ErrWork', { job: j.job, error: wireError(value) }, { clientId: j.client })
+      this.machine.addErrState('ErrWork', value, { job: j.job, client: j.client })
+      this.machine.remove('Exception') // recorded (ticks, err); the worker itself is fine
+    }
+    if (this.pending === 0) {
+      this.machine.add('Idle')
+      this.#checkDrained()
+    }
+    this.#pump()
+  }
+
+  #checkDrained(): void {
+    if (this.#drained || this.pending > 0 || this.machine.not('Draining')) return
+    this.#drained = true
+    this.#hub.control({ pm: 'drained' })
+  }
+}
+
+/** The job in `WorkRequested`'s args, or null when they are not one (the mutation is refused). */
+function jobOf(args: Record<string, unknown>): Job | null {
+  const job = safeGet(args, 'job')
+  const client = safeGet(args, 'client')
+  if (typeof job !== 'number' || typeof client !== 'string') return null
+  return { job, client, input: safeGet(args, 'input', null) }
+}
+
+/** A thrown value as plain data: name, message and code, read under guards. */
+export function wireError(err: unknown): WireJobError {
+  const name = safeGet(err, 'name')
+  const code = safeGet(err, 'code')
+  return {
+    name: typeof name === 'string' ? name : 'Error',
+    message: safeString(err),
+    code: typeof code === 'string' ? code : null,
+  }
+}
