@@ -1,6 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
+  // One entry per published subpath (`index` is the root). After adding one, `npm run pack:entries -- --write`
+  // makes package.json's exports and typesVersions follow; `npm run pack:check` (CI) fails until it does.
   entry: {
     index: 'lib/index.ts',
     states: 'lib/states/index.ts',
