@@ -5,7 +5,7 @@
  */
 import { safeString } from './describe.js'
 import { InvalidArgumentError, SchemaError } from './errors.js'
-import type { StateDef } from './types.js'
+import type { Schema, StateDef } from './types.js'
 import { isArray } from './validate.js'
 
 export { isArray }
@@ -27,6 +27,59 @@ const PROTO_NAME_SET: ReadonlySet<string> = new Set<string>([...PROTO_NAMES, ...
 
 /** A definition object: state name → definition. */
 export type Def = { readonly [name: string]: StateDef<string> }
+
+// --- Types of the `schema()` parameters --------------------------------------------------------------------------
+// Each part is checked by a mapped type of itself (`const A extends CheckPart<A, N>`), so a mistake is reported on
+// the property that has it. `schema()` returns `Schema<SchemaNames<…> & string>`: the `& string` makes TypeScript
+// resolve the alias, so hovers and errors show the union of names.
+
+type ExceptionName = 'Exception'
+type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}` | (typeof PROTO_NAMES)[number]
+/** A schema or a definition object, as `schema()` takes them. */
+export type Part = Schema<any> | object // eslint-disable-line @typescript-eslint/no-explicit-any
+type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
+/** The state names of all parts, plus `Exception`. */
+export type SchemaNames<P extends readonly unknown[]> = PartNames<P[number]> | ExceptionName
+/** States of a definition object that are `multi: true`, or may be (`multi` typed `boolean`). */
+type DefMulti<D> = {
+  [K in keyof D]-?: 'multi' extends keyof D[K] ? (true extends D[K]['multi' & keyof D[K]] ? K : never) : never
+}[keyof D] & string
+type PartMulti<P> = P extends Schema<string, infer M> ? M : DefMulti<P>
+/** Multi states of merged parts: a later part's definition of a state replaces the earlier ones. */
+type LastWinsMulti<P extends readonly unknown[]> = P extends readonly [...infer Init, infer Last]
+  ? PartMulti<Last> | Exclude<LastWinsMulti<Init>, PartNames<Last>>
+  : never
+/** The `multi` states of all parts, plus `Exception` (always multi). Parts not in a tuple: any that may be. */
+export type SchemaMulti<P extends readonly unknown[]> =
+  | (number extends P['length'] ? PartMulti<P[number]> : LastWinsMulti<P>)
+  | ExceptionName
+
+/** The last member of a union (the order TypeScript keeps), for `Known`. */
+type LastOf<U> = ((U extends unknown ? (x: () => U) => void : never) extends (x: infer I) => void ? I : never) extends
+  () => infer L ? L : never
+/** `'A | B | C'`: the names of a union in one string, for messages. Only computed when there is an error. */
+type Known<U extends string, Acc extends string = ''> = [U] extends [never]
+  ? Acc
+  : LastOf<U> extends infer L extends string
+    ? Known<Exclude<U, L>, Acc extends '' ? L : `${L} | ${Acc}`>
+    : Acc
+type NotAState<T, N extends string> =
+  `'${T & string}' is not a state of this schema: ${Known<Exclude<N, ExceptionName>, ExceptionName>}`
+type CheckList<L, N extends string> = L extends readonly unknown[]
+  ? { readonly [I in keyof L]: L[I] extends N ? L[I] : NotAState<L[I], N> }
+  : 'a list of state names'
+type CheckState<S, N extends string> = S extends object ? {
+  readonly [F in keyof S]: F extends 'auto' | 'multi' ? boolean
+    : F extends Relation ? CheckList<S[F], N>
+      : F extends 'tags' ? readonly string[]
+        : `'${F & string}' is not a field of a state definition: auto | multi | require | add | remove | after | tags`
+} : StateDef<N>
+/** One part checked against the names `N` of all parts: a schema passes as it is; a definition state by state. */
+export type CheckPart<P, N extends string> = {
+  readonly [K in keyof P]: P extends Schema<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    ? P[K]
+    : K extends ReservedName ? `'${K & string}' is a reserved state name` : CheckState<P[K], N>
+}
 
 /** @throws SchemaError for a malformed or reserved state name. */
 export function checkName(name: string): void {

@@ -5,12 +5,18 @@
 import { safeString } from './describe.js'
 import { SchemaError } from './errors.js'
 import {
-  checkName, type Def, type HANDLER_SUFFIXES, isArray, type PROTO_NAMES, readForExtend, readPart, type Relation, RELATIONS,
+  checkName, type CheckPart, type Def, isArray, type Part, readForExtend, readPart, type Relation, RELATIONS,
+  type SchemaMulti, type SchemaNames,
 } from './schema-input.js'
 import type { Schema, StateDef } from './types.js'
 
 export const EXCEPTION = 'Exception'
 const NO_STATES: Int32Array = new Int32Array(0)
+
+export type { SchemaMulti, SchemaNames }
+
+/** Parts after the third, each checked against the names `N` of all. */
+type CheckParts<P extends readonly unknown[], N extends string> = { [I in keyof P]: CheckPart<P[I], N> }
 
 /** Relation tables by state index, built once per schema. */
 export interface Compiled {
@@ -58,33 +64,6 @@ export interface Compiled {
 /** Every schema made by `schema()`, with its tables: a WeakMap, so neither a copy nor a proxy passes for one. */
 const COMPILED = new WeakMap<object, Compiled>()
 
-// --- Types of the `schema()` parameters --------------------------------------------------------------------------
-
-type ReservedName = 'Any' | `${string}${(typeof HANDLER_SUFFIXES)[number]}` | (typeof PROTO_NAMES)[number]
-type Part = Schema<any> | Def // eslint-disable-line @typescript-eslint/no-explicit-any
-type PartNames<P> = P extends Schema<infer N> ? N : Extract<keyof P, string>
-/** The state names of all parts, plus `Exception`. */
-export type SchemaNames<P extends readonly unknown[]> = PartNames<P[number]> | typeof EXCEPTION
-/** States of a definition object that are `multi: true`, or may be (`multi` typed `boolean`). */
-type DefMulti<D> = {
-  [K in keyof D]-?: 'multi' extends keyof D[K] ? (true extends D[K]['multi' & keyof D[K]] ? K : never) : never
-}[keyof D] & string
-type PartMulti<P> = P extends Schema<string, infer M> ? M : DefMulti<P>
-/** Multi states of merged parts: a later part's definition of a state replaces the earlier ones. */
-type LastWinsMulti<P extends readonly unknown[]> = P extends readonly [...infer Init, infer Last]
-  ? PartMulti<Last> | Exclude<LastWinsMulti<Init>, PartNames<Last>>
-  : never
-/** The `multi` states of all parts, plus `Exception` (always multi). Parts not in a tuple: any that may be. */
-export type SchemaMulti<P extends readonly unknown[]> =
-  | (number extends P['length'] ? PartMulti<P[number]> : LastWinsMulti<P>)
-  | typeof EXCEPTION
-type CheckDef<D, N extends string> = {
-  [K in keyof D]: K extends ReservedName ? `'${K & string}' is a reserved state name` : StateDef<N>
-}
-type CheckParts<P extends readonly unknown[]> = {
-  [I in keyof P]: P[I] extends Schema<any> ? P[I] : CheckDef<P[I], SchemaNames<P>> // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
 /**
  * Validates state definitions and returns a frozen schema. State names become a literal union type; relation
  * targets are checked against it at compile time and at run time. Several parts (definitions or schemas) are merged:
@@ -105,12 +84,23 @@ type CheckParts<P extends readonly unknown[]> = {
  * @throws SchemaError for unknown relation targets, reserved or malformed names (incl. names of `Object.prototype`
  * members such as `constructor` or `__proto__`), `require`∩`remove` conflicts, unreadable definitions.
  */
-export function schema<const P extends readonly Part[]>(
-  ...parts: P & CheckParts<P>
-): Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>> {
+export function schema<const A extends CheckPart<A, SchemaNames<[A]>>>(
+  a: A): Schema<SchemaNames<[A]> & string, SchemaMulti<[A]> & SchemaNames<[A]> & string>
+export function schema<const A extends CheckPart<A, SchemaNames<[A, B]>>, const B extends CheckPart<B, SchemaNames<[A, B]>>>(
+  a: A, b: B): Schema<SchemaNames<[A, B]> & string, SchemaMulti<[A, B]> & SchemaNames<[A, B]> & string>
+export function schema<const A extends CheckPart<A, SchemaNames<[A, B, C]>>,
+  const B extends CheckPart<B, SchemaNames<[A, B, C]>>, const C extends CheckPart<C, SchemaNames<[A, B, C]>>>(
+  a: A, b: B, c: C): Schema<SchemaNames<[A, B, C]> & string, SchemaMulti<[A, B, C]> & SchemaNames<[A, B, C]> & string>
+/** Four parts or more: the parts after the third are checked as one list (a mistake there marks the whole call). */
+export function schema<const A extends CheckPart<A, SchemaNames<[A, B, C, ...R]>>,
+  const B extends CheckPart<B, SchemaNames<[A, B, C, ...R]>>, const C extends CheckPart<C, SchemaNames<[A, B, C, ...R]>>,
+  const R extends readonly Part[]>(
+  a: A, b: B, c: C, ...rest: R & CheckParts<R, SchemaNames<[A, B, C, ...R]>>
+): Schema<SchemaNames<[A, B, C, ...R]> & string, SchemaMulti<[A, B, C, ...R]> & SchemaNames<[A, B, C, ...R]> & string>
+export function schema(...parts: readonly Part[]): Schema<string> {
   if (parts.length === 0) throw new SchemaError('schema() needs at least one state definition')
   const merged = new Map<string, StateDef<string>>()
-  for (const [i, part] of (parts as readonly Part[]).entries()) {
+  for (const [i, part] of parts.entries()) {
     if (isSchema(part)) {
       for (const name of part.names) merged.set(name, part.states[name] as StateDef<string>)
       continue
@@ -121,7 +111,7 @@ export function schema<const P extends readonly Part[]>(
     readPart(part as Def, i, merged)
   }
   if (!merged.has(EXCEPTION)) merged.set(EXCEPTION, { multi: true })
-  return build(merged) as unknown as Schema<SchemaNames<P>, SchemaMulti<P> & SchemaNames<P>>
+  return build(merged)
 }
 
 /**

@@ -6,12 +6,12 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LogLevel, Machine, schema, type Event, type TransitionInfo } from '../../lib/machine/index.js'
+import { LogLevel, Machine, schema, type Event, type TransitionInfo, type Schema } from '../../lib/machine/index.js'
 import { internals } from '../../lib/machine/internals.js'
 import { MEMO_BYPASS, MEMO_CAPACITY, MEMO_WINDOW, type ResolutionMemo } from '../../lib/machine/memo.js'
 import { type Model, modelArb } from '../support/model.js'
 
-type AnySchema = ReturnType<typeof schema<[Record<string, object>]>>
+type AnySchema = Schema<string>
 
 function memoOf(m: Machine<string>): ResolutionMemo {
   return internals(m).resolver.memo

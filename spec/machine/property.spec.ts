@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Machine, schema, type Event, type StateDef } from '../../lib/machine/index.js'
+import { Machine, schema, type Event, type StateDef, type Schema } from '../../lib/machine/index.js'
 import { type Model, modelArb } from '../support/model.js'
 
 function run(model: Model): void {
-  const ss = schema(model.defs as never) as unknown as ReturnType<typeof schema<[Record<string, object>]>>
+  const ss = schema(model.defs as never) as unknown as Schema<string>
   const names = ss.names as readonly string[]
   let budget = 0
   const handlers: Record<string, (e: Event) => void> = {}
