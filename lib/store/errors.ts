@@ -70,3 +70,12 @@ export class StoreIoError extends StoreError {
     super('ERR_STORE_IO', `store ${storeName}: ${what} failed`, options)
   }
 }
+
+/**
+ * True for a store error (`code` given: with that code). Checks the code, not the class, so it also recognises
+ * errors of another copy of this module (ESM and CJS builds loaded side by side).
+ */
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  if (!(err instanceof PolymachineError)) return false
+  return code === undefined ? err.code.startsWith('ERR_STORE_') : err.code === code
+}

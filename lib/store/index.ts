@@ -8,6 +8,6 @@ export { MemoryStore, type MemoryStoreOptions } from './memory.js'
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js'
 export { checkKey, copyValue, compareKeys, MAX_DEPTH, MAX_KEY_LENGTH, type StoreValue } from './value.js'
 export {
-  StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreError, StoreIoError,
+  StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreError, StoreIoError, isStoreError,
   type StoreErrorCode,
 } from './errors.js'
