@@ -38,7 +38,7 @@ export let isMachine: (v: unknown) => v is Machine<string>
  * await mach.when('Ready')
  * ```
  */
-export class Machine<N extends string = string> implements Disposable {
+class MachineClass<N extends string = string> implements Disposable {
   static {
     coreOf = (m) => m.#core
     isMachine = (v): v is Machine<string> => typeof v === 'object' && v !== null && #core in v
@@ -431,3 +431,17 @@ export class Machine<N extends string = string> implements Disposable {
     this.dispose()
   }
 }
+
+/**
+ * `new Machine(schema, opts)`. A construct signature rather than the class's own: a constructor cannot have type
+ * parameters, and checking `opts.handlers` as `bind()` checks its argument needs one for the handlers' type.
+ */
+export interface MachineConstructor {
+  new <N extends string, H extends object = object>(schema: Schema<N>, opts?: MachineOptions<NoInfer<N>, H>): Machine<N>
+  readonly prototype: Machine<string>
+}
+/** A machine over a schema with the state names `N` (see the class above). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the class's instance type under its public name
+export interface Machine<N extends string = string> extends MachineClass<N> {}
+export const Machine: MachineConstructor = MachineClass
+Object.defineProperty(Machine, 'name', { value: 'Machine' }) // what inspect() and stack traces print

@@ -186,9 +186,10 @@ export type HandlerShaped = `${Upper}${string}${'Enter' | 'Exit' | 'State' | 'En
 /**
  * `bind()`'s parameter check: handler names of the schema must have handler signatures; handler-shaped names that
  * name no state are compile errors; every other member (helpers, fields) passes. `E` is the event the handlers get
- * (layers that extend the event, like actors, pass their own).
+ * (layers that extend the event, like actors, pass their own). With names typed `string` nothing can be told apart,
+ * so everything passes (the run-time check in `bind()` still applies).
  */
-export type CheckHandlers<T, N extends string, E = Event<N>> = {
+export type CheckHandlers<T, N extends string, E = Event<N>> = string extends N ? T : {
   [K in keyof T]: K extends NegotiationName<N>
     ? (e: E) => boolean | void
     : K extends FinalName<N>
@@ -222,11 +223,14 @@ export interface Tracer {
  * Options of `new Machine()`. Each is read once and checked: a wrong type throws `InvalidArgumentError`, a number out
  * of range `OutOfRangeError`; `undefined` means the default.
  */
-export interface MachineOptions<N extends string = string> {
+export interface MachineOptions<N extends string = string, H extends object = object> {
   /** Default: 16 random hex characters. */
   id?: string
-  /** Bound at construction, as `mach.bind(handlers)`: an object or a function (not null). */
-  handlers?: Handlers<N> | object
+  /**
+   * Bound at construction, as `mach.bind(handlers)`: an object or a function (not null), checked as `bind()` checks
+   * it (`H` is its type): a handler-shaped name of no state (`RedyState`) is a compile error.
+   */
+  handlers?: H & CheckHandlers<H, N>
   /** The parent's tracers get `newSubmachine(parent, child)`. */
   parent?: Machine<string>
   tags?: readonly string[]

@@ -327,7 +327,9 @@ describe('handlers: bind-time checks', () => {
     class Bad {
       RedyState(): void {}
     }
+    // @ts-expect-error the constructor's handlers option is checked as bind() is, class instances too
     expect(() => new Machine(abcd, { handlers: new Bad() })).toThrow(HandlerNameError)
+    // @ts-expect-error 'RedyState' names no state of this schema
     expect(() => new Machine(abcd, { handlers: new Bad() })).toThrow(HandlerNameError)
   })
 })
