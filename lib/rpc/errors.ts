@@ -18,6 +18,11 @@ export type RpcErrorCode =
   | 'ERR_RPC_SCHEMA'
   /** The connection closed (or was closed) before the operation completed. */
   | 'ERR_RPC_CLOSED'
+  /**
+   * The connection was lost while a mutation waited for its reply: it may or may not have run on the source, and it
+   * is not sent again. Local only.
+   */
+  | 'ERR_RPC_OUTCOME_UNKNOWN'
   /** The transport failed: refused, reset, unreachable. */
   | 'ERR_RPC_NETWORK'
   /** The handshake did not complete in time. */
@@ -52,7 +57,8 @@ export function isRpcErrorCode(code: unknown): code is RpcErrorCode {
 
 const RPC_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
   'ERR_RPC_PROTOCOL', 'ERR_RPC_FRAME_TOO_LARGE', 'ERR_RPC_VERSION', 'ERR_RPC_AUTH', 'ERR_RPC_SCHEMA', 'ERR_RPC_CLOSED',
-  'ERR_RPC_NETWORK', 'ERR_RPC_HANDSHAKE_TIMEOUT', 'ERR_RPC_REQUEST', 'ERR_RPC_FORBIDDEN', 'ERR_RPC_RATE_LIMIT', 'ERR_RPC_NO_MACHINE', 'ERR_RPC_SLOW_CONSUMER', 'ERR_RPC_REMOTE',
+  'ERR_RPC_OUTCOME_UNKNOWN', 'ERR_RPC_NETWORK', 'ERR_RPC_HANDSHAKE_TIMEOUT', 'ERR_RPC_REQUEST', 'ERR_RPC_FORBIDDEN',
+  'ERR_RPC_RATE_LIMIT', 'ERR_RPC_NO_MACHINE', 'ERR_RPC_SLOW_CONSUMER', 'ERR_RPC_REMOTE',
 ])
 
 /**

@@ -25,6 +25,7 @@ export const Msg = {
   Matched: 13,
   Unwatch: 14,
   Payload: 15,
+  Cancel: 16,
 } as const
 
 /** Mutation kinds of a `MUTATE` message; `CanAdd`/`CanRemove` are dry runs on the source (nothing changes). */
@@ -79,9 +80,11 @@ export interface Unwatch { type: 14; id: number }
 
 /** server → client: data the server's owner sent (`server.send(name, data)`), plain msgpack. */
 export interface Payload { type: 15; name: string; data: unknown }
+/** client → server: the client gave up on `MUTATE` `id` (deadline, abort): drop it if the source has not run it. */
+export interface Cancel { type: 16; id: number }
 
 export type Message = Hello | Welcome | Sync | Clock | Diff | Mutate | Reply | ErrorMsg | Bye | Ping | Pong | Watch | Matched
-  | Unwatch | Payload
+  | Unwatch | Payload | Cancel
 
 /** Largest number of states (and of relation entries per list) a message may carry. */
 export const MAX_STATES = 65_536
@@ -105,6 +108,7 @@ export function toWire(m: Message): unknown[] {
     case 13: return [13, m.id]
     case 14: return [14, m.id]
     case 15: return [15, m.name, m.data]
+    case 16: return [16, m.id]
   }
 }
 
@@ -147,6 +151,7 @@ export function parseMessage(v: unknown): Message | null {
     case 13: return { type, id: uint(a[1], 'id') }
     case 14: return { type, id: uint(a[1], 'id') }
     case 15: return { type, name: str(a[1], 'name'), data: plain(a[2]) }
+    case 16: return { type, id: uint(a[1], 'id') }
     default: return null
   }
 }

@@ -38,6 +38,8 @@ export interface ReconnectHost {
   redial(): Promise<Opened>
   /** Takes the new session over; throws when its `WELCOME` does not fit the mirror. */
   adopt(o: Opened): void
+  /** The last attempt failed: no session will come. */
+  gaveUp(): void
 }
 
 /** Starts reconnecting; the returned function stops it and resolves once no attempt is in flight. */
@@ -76,6 +78,8 @@ export function startReconnect(host: ReconnectHost, b: Backoff): () => Promise<v
   const schedule = (n: number): void => {
     if (n >= b.retries) {
       client.log(`reconnect: giving up after ${n} attempts`)
+      client.remove('Reconnecting')
+      host.gaveUp()
       return
     }
     timer = setTimeout(() => {

@@ -127,6 +127,10 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.handlers.connected()
     this.#full(w.time, w.queueTick, w.err, false)
     this.#attach(o)
+    // what waited for this session: dry runs, pings and watches, with their ids
+    this.#requests.resend()
+    this.#pings.resend()
+    this.#argWaiters.resend()
   }
 
   get connected(): boolean {
@@ -213,7 +217,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   ping(opts?: CallOptions): Promise<number> {
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ping(): not connected`))
     const t0 = performance.now()
-    return this.#pings.open<void>(`ping() to ${this.id}`, opts, (n) => this.#link.send({ type: Msg.Ping, n }))
+    return this.#pings.open<void>(`ping() to ${this.id}`, opts, { retry: true, send: (n) => this.#link.send({ type: Msg.Ping, n }) })
       .then(() => performance.now() - t0)
   }
 
@@ -230,6 +234,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
       this.#link.bye('client closing')
       await this.#stopReconnect?.()
       await this.#link.done
+      this.#rejectPending(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
       this.handlers.dispose(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: closed`))
       this.#payloads.complete()
       this.mirror.dispose()
@@ -248,9 +253,18 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     const ix = this.ix(states, where)
     if (args !== undefined) checkArgs(args, `remote ${this.id}: ${where}`)
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
-    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => {
-      if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
-      this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error })
+    const dryRun = kind === MutationKind.CanAdd || kind === MutationKind.CanRemove
+    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, {
+      retry: dryRun,
+      send: (id) => {
+        if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
+        this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error })
+      },
+      // the caller gave up: a mutation still queued on the source is dropped there
+      onGiveUp: (id) => {
+        this.#sentArgs.delete(id)
+        if (!dryRun) this.#link.send({ type: Msg.Cancel, id })
+      },
     })
   }
 
@@ -337,10 +351,17 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.#keepAlive?.stop()
     this.#keepAlive = null
     const cause = this.#serverError ?? err
+    this.#serverError = null
     const closed = new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: connection closed`, { cause })
-    this.#requests.rejectAll(closed)
-    this.#argWaiters.rejectAll(closed)
-    this.#pings.rejectAll(closed)
+    const redial = this.#redial
+    const reconnecting = this.#backoff !== null && redial !== null && this.#closing === null
+    // safe requests (dry runs, pings, whenArgs watches) wait for the next session; mutations may have run
+    const unknown = (id: number): RpcError => new RpcError('ERR_RPC_OUTCOME_UNKNOWN',
+      `remote ${this.id}: the connection was lost before the reply to request ${id}: whether the source ran the ` +
+      'mutation is unknown (it is not sent again)', { cause: cause ?? closed })
+    this.#requests.lost(reconnecting, closed, unknown)
+    this.#pings.lost(reconnecting, closed, unknown)
+    this.#argWaiters.lost(reconnecting, closed)
     this.#sentArgs.clear()
     this.handlers.lost(closed)
     this.#resyncing = false
@@ -349,13 +370,20 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
       this.client.log(`connection lost: ${cause.code} ${cause.message}`)
       this.client.addErrState(errStateOf(cause.code), cause)
     }
-    const redial = this.#redial
-    if (this.#backoff && redial && this.#closing === null) {
+    if (reconnecting) {
       this.client.add('Reconnecting')
       const host: ReconnectHost = {
         client: this.client, redial, closing: () => this.#closing !== null, adopt: (o) => this.#adopt(o),
+        gaveUp: () => this.#rejectPending(closed),
       }
-      this.#stopReconnect = startReconnect(host, this.#backoff)
+      this.#stopReconnect = startReconnect(host, this.#backoff!)
     }
+  }
+
+  /** Requests kept for a reconnection that will not come: they end with `err`. */
+  #rejectPending(err: RpcError): void {
+    this.#requests.rejectAll(err)
+    this.#pings.rejectAll(err)
+    this.#argWaiters.rejectAll(err)
   }
 }

@@ -1,17 +1,32 @@
 /**
- * Requests waiting for an answer over a link (mutation replies, pongs), each bounded by its deadline and its
- * abort signal. A request that timed out is forgotten: its late answer finds nothing to settle.
+ * Requests waiting for an answer over a link (mutation replies, dry runs, pongs), each bounded by its deadline and
+ * its abort signal. A request that timed out is forgotten (its `onGiveUp` runs: the caller tells the server) and its
+ * late answer finds nothing to settle. When the link is lost, a request that is safe to send again (`retry`) can wait
+ * for the next link and be re-sent with its id; the others end at once.
  */
 import { TimeoutError } from '../machine/index.js'
+import { cancelLater, later, type Later } from '../machine/internals.js'
+import { waitOptionsOf } from './options.js'
 
 /** Options of one remote call. */
 export interface CallOptions {
-  /** Milliseconds before the call rejects with `TimeoutError` (default: the client's `timeout`). */
+  /** Milliseconds before the call rejects with `TimeoutError` (default: the client's `timeout`; `Infinity`: none). */
   timeout?: number
   signal?: AbortSignal
 }
 
+/** How one request is sent and what happens when it ends without an answer. */
+export interface RequestSpec {
+  /** Sends the request with `id` (again, after a reconnection, when `retry`). */
+  send(id: number): void
+  /** Safe to send twice: a read, a dry run, a wait. A mutation is not (it may have run). */
+  readonly retry: boolean
+  /** The caller stopped waiting (deadline, abort) before an answer: e.g. tell the server to cancel `id`. */
+  onGiveUp?(id: number): void
+}
+
 interface Entry {
+  readonly spec: RequestSpec
   settle(err: unknown, value: unknown): void
 }
 
@@ -31,21 +46,26 @@ export class Requests {
   }
 
   /**
-   * Registers a request, runs `send(id)` and returns the answer's promise. Rejects with `TimeoutError` at the
-   * deadline, with the signal's reason on abort.
+   * Registers a request, sends it and returns the answer's promise. Rejects with `TimeoutError` at the deadline,
+   * with the signal's reason on abort; both run `spec.onGiveUp`.
    */
-  open<T>(what: string, opts: CallOptions | undefined, send: (id: number) => void): Promise<T> {
-    const signal = opts?.signal
+  open<T>(what: string, opts: CallOptions | undefined, spec: RequestSpec): Promise<T> {
+    const { timeout = this.defaultTimeout, signal } = waitOptionsOf(opts, `${this.owner}: ${what}`)
     if (signal?.aborted) return Promise.reject(signal.reason)
-    const timeout = opts?.timeout ?? this.defaultTimeout
     const id = this.#nextId()
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => entry.settle(signal?.reason, undefined)
-      const timer = setTimeout(() => entry.settle(new TimeoutError(this.owner, what, timeout), undefined), timeout)
+      const giveUp = (err: unknown): void => {
+        if (!this.#pending.has(id)) return
+        entry.settle(err, undefined)
+        spec.onGiveUp?.(id)
+      }
+      const onAbort = (): void => giveUp(signal?.reason)
+      const timer: Later = later(timeout, () => giveUp(new TimeoutError(this.owner, what, timeout)))
       const entry: Entry = {
+        spec,
         settle: (err, value) => {
           if (!this.#pending.delete(id)) return
-          clearTimeout(timer)
+          cancelLater(timer)
           signal?.removeEventListener('abort', onAbort)
           if (err !== null) reject(err)
           else resolve(value as T)
@@ -53,7 +73,7 @@ export class Requests {
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#pending.set(id, entry)
-      send(id)
+      spec.send(id)
     })
   }
 
@@ -69,5 +89,22 @@ export class Requests {
   /** Rejects every pending request with `err`. */
   rejectAll(err: unknown): void {
     for (const e of [...this.#pending.values()]) e.settle(err, undefined)
+  }
+
+  /**
+   * The link is lost. Requests that may be retried keep waiting when `keep` (a reconnection is coming) and are
+   * rejected with `closed` otherwise; the others are rejected with `unknown(id)` (their outcome on the server is
+   * not known).
+   */
+  lost(keep: boolean, closed: unknown, unknown: (id: number) => unknown): void {
+    for (const [id, e] of [...this.#pending]) {
+      if (!e.spec.retry) e.settle(unknown(id), undefined)
+      else if (!keep) e.settle(closed, undefined)
+    }
+  }
+
+  /** Sends every pending request again, with its id (after a reconnection). */
+  resend(): void {
+    for (const [id, e] of [...this.#pending]) e.spec.send(id)
   }
 }

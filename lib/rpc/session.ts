@@ -106,6 +106,7 @@ export class Session {
       case Msg.Pong: return
       case Msg.Watch: return this.#watch(m.id, m.state, m.args)
       case Msg.Unwatch: return void this.#watches.delete(m.id)
+      case Msg.Cancel: return this.#cancel(m.id)
       case Msg.Bye: return this.link.bye('bye')
       case Msg.Error: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `client reported ${m.code}: ${m.message}`))
       default: return this.link.fail(new RpcError('ERR_RPC_PROTOCOL', `unexpected message type ${m.type} from a client`))
@@ -188,6 +189,11 @@ export class Session {
     }
     this.push(this.host.source.time(), this.host.source.queueTick)
     for (const id of matched) this.link.send({ type: Msg.Matched, id })
+  }
+
+  /** The client gave up on request `id`: nothing to undo unless the source still holds it queued. */
+  #cancel(id: number): void {
+    this.#watches.delete(id)
   }
 
   #sync(): void {
