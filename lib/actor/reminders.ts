@@ -1,0 +1,344 @@
+/**
+ * Durable reminders (Orleans reminders) of a keyed supervisor: `set(key, name, { at | every })` stores the reminder
+ * in the `Store`; when it comes due the keyed actor for `key` gets message `name` (activated if passivated). They
+ * outlive the process: at start every stored reminder is read back, a missed one fires once at once and an
+ * `every` one then resumes its schedule. A reminder fires at least once per due time: it is delivered first, then
+ * its next due time (or its removal) is written.
+ */
+import { InvalidArgumentError, Machine, OutOfRangeError, type Args } from '../machine/index.js'
+import { cancelLater, describe, later, type Later } from '../machine/internals.js'
+import { copyValue, isStoreError, type Store, type StoreValue } from '../store/index.js'
+import { UnknownMessageError } from './errors.js'
+import { ActorStateError, RemindersStoppedError } from './persistence-errors.js'
+import { DueQueue, type Due } from './reminder-queue.js'
+import { RemindersSchema } from './reminders.schema.js'
+
+/** When a reminder fires: at a time, every `every` ms, or both (first at `at`, then every `every` ms). */
+export interface ReminderOptions {
+  /** The first (or only) due time: ms since the epoch (`Date.now()` style) or a `Date`. */
+  at?: number | Date
+  /** Fire again every this many ms (an integer ≥ 1); the first time `every` ms from now unless `at` is given. */
+  every?: number
+  /** The message delivered: a message state of the actors' schema (default: the reminder's name). */
+  msg?: string
+  /** Plain data added to the message's args (with `reminder` = the name and `due` = the due time). */
+  args?: Record<string, StoreValue>
+}
+
+/** A stored reminder. */
+export interface ReminderInfo {
+  readonly key: string
+  readonly name: string
+  /** The message it delivers. */
+  readonly msg: string
+  /** The next due time, ms since the epoch. */
+  readonly due: number
+  readonly every: number | undefined
+  readonly args: Readonly<Record<string, StoreValue>> | undefined
+}
+
+/** What the reminders need from their keyed supervisor. */
+export interface RemindersHost {
+  readonly id: string
+  readonly store: Store
+  /** Store keys start with `<namespace>/reminder/`. */
+  readonly namespace: string
+  isMessage(name: string): boolean
+  deliver(key: string, name: string, args: Args): void
+}
+
+interface Reminder extends ReminderInfo {
+  due: number
+  revision: number
+  gen: number
+}
+
+/** How many reminders one firing round handles before yielding to the event loop. */
+const ROUND = 1024
+/** Retry delays for reading the reminders at start. */
+const RETRY_MIN = 200
+const RETRY_MAX = 30_000
+
+export class Reminders {
+  /** Loading → Ready (→ Stopped); `Fired` per delivery; `ErrStore` when the store fails. */
+  readonly machine: Machine<(typeof RemindersSchema.names)[number]>
+  /** Reminders delivered so far by this process. */
+  fired = 0
+
+  private readonly entries = new Map<string, Reminder>()
+  private readonly queue = new DueQueue()
+  /** Cancelled while loading: the read may still return them. */
+  private readonly cancelled = new Set<string>()
+  private timer: Later
+  private timerDue = Infinity
+  private firing = false
+  private stopped = false
+  private gen = 0
+  private retry = RETRY_MIN
+
+  constructor(private readonly host: RemindersHost) {
+    this.machine = new Machine(RemindersSchema, { id: `${host.id}/reminders` })
+    this.load()
+  }
+
+  /**
+   * Stores reminder `name` for `key` (replacing one of the same name) and schedules it; resolves once stored.
+   * It delivers message `options.msg`, by default `name` itself, which must then be a message of the schema.
+   *
+   * ```ts
+   * await invoices.reminders.set('customer-7', 'Bill', { every: 30 * 24 * 3600_000 }) // monthly
+   * await invoices.reminders.set('customer-7', 'dunning-1', { at: Date.now() + 3 * 24 * 3600_000, msg: 'Remind' })
+   * ```
+   */
+  set(key: string, name: string, options: ReminderOptions): Promise<void> {
+    const where = `keyed ${this.host.id}: reminders.set()`
+    const id = this.storeKey(where, key, name)
+    const { due, every, args, msg = name } = readReminderOptions(where, options)
+    if (!this.host.isMessage(msg)) throw new UnknownMessageError(this.host.id, msg, 'is not a message: a reminder delivers a message state')
+    if (this.stopped) return Promise.reject(new RemindersStoppedError(this.host.id, 'set()'))
+    const record = { format: 1, key, name, msg, due, every: every ?? null, args: args ?? null }
+    return this.host.store.put(id, record).then((revision) => {
+      this.cancelled.delete(id)
+      this.schedule(id, { key, name, msg, due, every, args, revision, gen: 0 })
+    })
+  }
+
+  /** Removes reminder `name` of `key`; resolves to false when there was none. */
+  cancel(key: string, name: string): Promise<boolean> {
+    const id = this.storeKey(`keyed ${this.host.id}: reminders.cancel()`, key, name)
+    if (this.stopped) return Promise.reject(new RemindersStoppedError(this.host.id, 'cancel()'))
+    if (this.machine.is('Loading')) this.cancelled.add(id)
+    this.entries.delete(id)
+    return this.host.store.delete(id)
+  }
+
+  /** The stored reminders of `key` (all keys when omitted), in store key order. */
+  async list(key?: string): Promise<ReminderInfo[]> {
+    if (key !== undefined && (typeof key !== 'string' || key === '')) {
+      throw new InvalidArgumentError(`keyed ${this.host.id}: reminders.list()`, 'key', 'a non-empty string or undefined', key)
+    }
+    const prefix = `${this.host.namespace}/reminder/${key === undefined ? '' : `${encodeURIComponent(key)}/`}`
+    const out: ReminderInfo[] = []
+    await this.scan(prefix, (r) => {
+      const { key: k, name, msg, due, every, args } = r
+      out.push({ key: k, name, msg, due, every, args })
+    })
+    return out
+  }
+
+  /** No more firings (the keyed supervisor stops); stored reminders stay for the next start. */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    cancelLater(this.timer)
+    this.timer = undefined
+    this.machine.add('Stopped')
+  }
+
+  // --- loading -------------------------------------------------------------------------------------------------
+
+  private load(): void {
+    if (this.stopped) return
+    this.machine.add('Loading')
+    const found: Array<[string, Reminder]> = []
+    this.scan(`${this.host.namespace}/reminder/`, (r, id) => found.push([id, r])).then(() => {
+      if (this.stopped) return
+      for (const [id, r] of found) {
+        const mine = this.entries.get(id)
+        if (this.cancelled.has(id) || (mine && mine.revision >= r.revision)) continue
+        this.schedule(id, r)
+      }
+      this.cancelled.clear()
+      this.machine.add('Ready')
+      this.arm()
+    }, (err: unknown) => {
+      if (this.stopped) return
+      this.machine.addErrState('ErrStore', err)
+      later(this.retry, () => this.load())
+      this.retry = Math.min(this.retry * 2, RETRY_MAX)
+    })
+  }
+
+  /** Every reminder record under `prefix`, page by page; an unreadable record is reported and skipped. */
+  private async scan(prefix: string, each: (r: Reminder, id: string) => void): Promise<void> {
+    let after: string | undefined
+    for (;;) {
+      const page = await this.host.store.list({ prefix, limit: 500, ...(after !== undefined && { after }) })
+      if (page.length === 0) return
+      for (const { key: id, value, revision } of page) {
+        const r = parseReminder(value, revision)
+        if (r) each(r, id)
+        else this.machine.addErr(new ActorStateError('ERR_STATE_LOAD', this.host.id, id, `unreadable reminder record ${describe(value)}, skipped`))
+      }
+      after = page[page.length - 1]?.key
+    }
+  }
+
+  // --- firing --------------------------------------------------------------------------------------------------
+
+  private schedule(id: string, r: Reminder): void {
+    r.gen = ++this.gen
+    this.entries.set(id, r)
+    this.queue.push({ due: r.due, id, gen: r.gen })
+    this.arm()
+  }
+
+  private readonly live = (d: Due): boolean => {
+    const r = this.entries.get(d.id)
+    return r !== undefined && r.gen === d.gen && r.due === d.due
+  }
+
+  /** One timer, for the earliest due reminder (none while loading, firing or stopped). */
+  private arm(): void {
+    if (this.stopped || this.firing || !this.machine.is('Ready')) return
+    const next = this.queue.peek(this.live)
+    if (next === undefined || next.due >= this.timerDue) {
+      if (next === undefined) this.disarm()
+      return
+    }
+    this.disarm()
+    this.timerDue = next.due
+    this.timer = later(Math.max(0, next.due - Date.now()), () => {
+      this.timer = undefined
+      this.timerDue = Infinity
+      this.fire().catch((err: unknown) => this.machine.addErr(err))
+    })
+  }
+
+  private disarm(): void {
+    cancelLater(this.timer)
+    this.timer = undefined
+    this.timerDue = Infinity
+  }
+
+  /** Delivers what is due (at most `ROUND` per round, so a flood yields), then re-arms. */
+  private async fire(): Promise<void> {
+    this.firing = true
+    try {
+      const now = Date.now()
+      for (let n = 0; n < ROUND && !this.stopped; n++) {
+        const d = this.queue.peek(this.live)
+        if (d === undefined || d.due > now) break
+        this.queue.pop()
+        const r = this.entries.get(d.id) as Reminder
+        this.deliver(r)
+        await this.advance(d.id, r, now)
+      }
+    } finally {
+      this.firing = false
+    }
+    this.arm()
+  }
+
+  private deliver(r: Reminder): void {
+    this.fired++
+    try {
+      this.host.deliver(r.key, r.msg, { ...r.args, reminder: r.name, due: r.due })
+    } catch (err) {
+      this.machine.addErr(err)
+    }
+    this.machine.add('Fired', { key: r.key, name: r.name, due: r.due })
+  }
+
+  /** After a delivery: the next due time of an `every` reminder (missed ones skipped), or the removal of an `at` one. */
+  private async advance(id: string, r: Reminder, now: number): Promise<void> {
+    const store = this.host.store
+    try {
+      const current = this.entries.get(id) === r // not replaced by set() or cancelled meanwhile
+      if (r.every === undefined) {
+        if (current) this.entries.delete(id)
+        await store.delete(id, { expected: r.revision })
+        return
+      }
+      const due = r.due + r.every * (Math.floor((now - r.due) / r.every) + 1)
+      const next: Reminder = { ...r, due }
+      if (current) this.schedule(id, next) // keeps its schedule in memory even if the write below fails
+      const record = { format: 1, key: r.key, name: r.name, msg: r.msg, due, every: r.every, args: r.args ?? null }
+      next.revision = await store.put(id, record, { expected: r.revision })
+    } catch (err) {
+      if (isStoreError(err, 'ERR_STORE_CONFLICT')) return this.reread(id)
+      if (!this.stopped) this.machine.addErrState('ErrStore', err, { id })
+    }
+  }
+
+  /** Someone else changed the reminder (`set` again, `cancel`, another process): take what is stored. */
+  private async reread(id: string): Promise<void> {
+    try {
+      const got = await this.host.store.get(id)
+      const r = got && parseReminder(got.value, got.revision)
+      if (r) this.schedule(id, r)
+      else this.entries.delete(id)
+    } catch (err) {
+      if (!this.stopped) this.machine.addErrState('ErrStore', err, { id })
+    }
+  }
+
+  private storeKey(where: string, key: unknown, name: unknown): string {
+    if (typeof key !== 'string' || key === '') throw new InvalidArgumentError(where, 'key', 'a non-empty string', key)
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'name', 'a message name', name)
+    try {
+      return `${this.host.namespace}/reminder/${encodeURIComponent(key)}/${encodeURIComponent(name)}`
+    } catch {
+      throw new InvalidArgumentError(where, 'key', 'a well-formed string', key)
+    }
+  }
+}
+
+interface CheckedOptions {
+  due: number
+  every: number | undefined
+  args: Record<string, StoreValue> | undefined
+  msg: string | undefined
+}
+
+function readReminderOptions(where: string, options: unknown): CheckedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, 'options', 'an object { at?, every?, args? }', options)
+  let o: ReminderOptions
+  try {
+    const { at, every, args, msg } = options as ReminderOptions
+    o = {
+      ...(at !== undefined && { at }), ...(every !== undefined && { every }), ...(args !== undefined && { args }),
+      ...(msg !== undefined && { msg }),
+    }
+  } catch (err) {
+    throw Object.assign(new InvalidArgumentError(where, 'options', 'readable', undefined), { cause: err })
+  }
+  const { at, every } = o
+  if (at === undefined && every === undefined) throw new InvalidArgumentError(where, 'options', 'an object with at, every, or both', options)
+  let due: number | undefined
+  if (at !== undefined) {
+    due = at instanceof Date ? at.getTime() : at
+    if (typeof due !== 'number') throw new InvalidArgumentError(where, 'options.at', 'a time in ms since the epoch, or a Date', at)
+    if (!Number.isSafeInteger(Math.round(due)) || due < 0) throw new OutOfRangeError(where, 'options.at', 'a valid time in ms since the epoch', at)
+    due = Math.round(due)
+  }
+  if (every !== undefined) {
+    if (typeof every !== 'number') throw new InvalidArgumentError(where, 'options.every', 'an integer number of ms ≥ 1', every)
+    if (!Number.isSafeInteger(every) || every < 1) throw new OutOfRangeError(where, 'options.every', 'an integer number of ms ≥ 1', every)
+  }
+  let args: Record<string, StoreValue> | undefined
+  if (o.args !== undefined) {
+    const copy = copyValue(where, 'options.args', o.args)
+    if (typeof copy !== 'object' || copy === null || Array.isArray(copy) || copy instanceof Uint8Array) {
+      throw new InvalidArgumentError(where, 'options.args', 'a plain object', o.args)
+    }
+    args = copy as Record<string, StoreValue>
+  }
+  if (o.msg !== undefined && (typeof o.msg !== 'string' || o.msg === '')) throw new InvalidArgumentError(where, 'options.msg', 'a message name', o.msg)
+  return { due: due ?? Date.now() + (every as number), every, args, msg: o.msg }
+}
+
+/** A stored reminder record, or undefined when it is not one. */
+function parseReminder(value: StoreValue, revision: number): Reminder | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined
+  const v = value as Record<string, StoreValue>
+  const { format, key, name, msg, due, every, args } = v
+  if (format !== 1 || typeof key !== 'string' || key === '' || typeof name !== 'string' || name === '') return undefined
+  if (typeof msg !== 'string' || msg === '') return undefined
+  if (typeof due !== 'number' || !Number.isSafeInteger(due)) return undefined
+  if (every !== null && (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1)) return undefined
+  if (args !== null && (typeof args !== 'object' || Array.isArray(args) || args instanceof Uint8Array)) return undefined
+  return {
+    key, name, msg, due, every: every ?? undefined, args: (args as Record<string, StoreValue> | null) ?? undefined, revision, gen: 0,
+  }
+}
