@@ -189,8 +189,9 @@ export type HandlerShaped = `${Upper}${string}${'Enter' | 'Exit' | 'State' | 'En
  * (layers that extend the event, like actors, pass their own). With names typed `string` nothing can be told apart,
  * so everything passes (the run-time check in `bind()` still applies).
  */
-export type CheckHandlers<T, N extends string, E = Event<N>> = string extends N ? T : {
-  [K in keyof T]: K extends NegotiationName<N>
+export type CheckHandlers<T, N extends string, E = Event<N>> = {
+  // Tested per key, not around the mapped type: a conditional there would hide handlers' parameter types.
+  [K in keyof T]: string extends N ? T[K] : K extends NegotiationName<N>
     ? (e: E) => boolean | void
     : K extends FinalName<N>
       ? (e: E) => unknown
