@@ -9,7 +9,7 @@ import { formatRec } from './dump.js'
 import { describeFilters } from './filters.js'
 import { timeAt } from './history.js'
 import type { MachineRec, Session, TxRec } from './session.js'
-import { derive, INITIAL_VIEW, logFilters, press, type Derived, type ViewState } from './view-model.js'
+import { derive, INITIAL_VIEW, logFilters, press, type Derived, type KeyPress, type ViewState } from './view-model.js'
 
 export interface AppProps {
   readonly session: Session
@@ -45,7 +45,12 @@ export function App(props: AppProps): ReactElement {
       if (timer !== null) clearTimeout(timer)
     }
   }, [session, props.redrawMs])
-  useInput((input, key) => setV((prev) => press(session, prev, { ...key, input })))
+  useInput((input, key) => {
+    const k: KeyPress = { input, up: key.upArrow, down: key.downArrow, left: key.leftArrow, right: key.rightArrow,
+      tab: key.tab, return: key.return, escape: key.escape, backspace: key.backspace, delete: key.delete,
+      pageUp: key.pageUp, pageDown: key.pageDown, home: key.home, end: key.end }
+    setV((prev) => press(session, prev, k))
+  })
   useEffect(() => {
     if (v.effect === 'quit') {
       exit()
@@ -67,7 +72,7 @@ export function App(props: AppProps): ReactElement {
     header(session, props.title),
     h(Box, { flexDirection: 'row', height: top + 2 },
       machinesPanel(d, v, top),
-      statesPanel(d, top)),
+      statesPanel(d, v, top)),
     logPanel(session, d, v, logRows),
     footer(v))
 }
@@ -108,7 +113,7 @@ function relations(m: MachineRec, i: number): string {
   return parts.join(' ')
 }
 
-function statesPanel(d: Derived, height: number): ReactElement {
+function statesPanel(d: Derived, v: ViewState, height: number): ReactElement {
   const m = d.selected
   if (!m) return h(Box, { borderStyle: 'single', flexGrow: 1 }, h(Text, { dimColor: true }, 'no machine'))
   // time travel: the machine as it was at the cursor (its own last record up to there)
@@ -127,7 +132,7 @@ function statesPanel(d: Derived, height: number): ReactElement {
     return h(Text, { key: s.name, wrap: 'truncate', ...(color ? { color } : {}), dimColor: !active && !exited },
     `${mark} ${s.name.padEnd(nameW)} ${String(tick).padStart(4)}  ${relations(m, i)}`)
   })
-  const when = cur ? `at #${cur.seq}` : 'now'
+  const when = cur && v.cursor !== null ? `at #${cur.seq}` : 'now'
   return h(Box, { flexDirection: 'column', borderStyle: 'single', flexGrow: 1, borderColor: 'gray' },
     h(Text, { bold: true, wrap: 'truncate' }, `states of ${m.id} ${when}${m.disposed ? ' (disposed)' : ''}` +
       `${m.parentId ? ` · parent ${m.parentId}` : ''}${m.tags.length ? ` · tags ${m.tags.join(',')}` : ''}`),
