@@ -21,19 +21,22 @@ export interface AutoCounts {
 export const SHARED_AUTO_MAX = 32
 
 export class AutoCandidates {
-  private readonly c: Compiled
+  private readonly tables: Compiled
   private readonly clock: readonly number[]
-  /** Per auto-state position p: active removers at [2p], missing counted requires at [2p + 1]. */
-  private counts: number[]
-  /** `counts` is also held by a memo entry: copy it before changing it. */
-  private shared = false
+  /**
+   * Per auto-state position p: active removers at [2p], missing counted requires at [2p + 1]. Either this machine's
+   * own array (`owned`) or counts a memo entry keeps (`AutoCounts`, read-only): `writable()` copies those first.
+   */
+  private counts: readonly number[]
+  /** `counts` when this machine owns it; null while it is shared. */
+  private owned: number[] | null
   /** Live auto states. */
   private live = 0
 
-  constructor(c: Compiled, clock: readonly number[]) {
-    this.c = c
+  constructor(tables: Compiled, clock: readonly number[]) {
+    this.tables = tables
     this.clock = clock
-    this.counts = new Array<number>(2 * c.autoStates.length).fill(0)
+    this.counts = this.owned = new Array<number>(2 * tables.autoStates.length).fill(0)
     this.reset()
   }
 
@@ -43,7 +46,7 @@ export class AutoCandidates {
    */
   offer(): number[] | null {
     if (this.live === 0) return null
-    const { autoStates, add } = this.c
+    const { autoStates, add } = this.tables
     const out: number[] = []
     for (let p = 0; p < autoStates.length; p++) {
       const a = autoStates[p] as number
@@ -54,24 +57,25 @@ export class AutoCandidates {
 
   /**
    * The counts as they are now, to be kept by a memo entry: every machine that applies the entry ends in the same
-   * active states, hence the same counts (they are a function of the active states, see `reset`).
+   * active states, hence the same counts (they are a function of the active states, see `reset`). From now on they
+   * are shared: this machine copies them before its next change.
    */
   share(): AutoCounts {
-    this.shared = true
+    this.owned = null
     return { counts: this.counts, live: this.live }
   }
 
   /** Takes the counts a memo entry kept (instead of telling every change); copied on the next change. */
-  adopt(s: AutoCounts): void {
-    this.counts = s.counts as number[]
-    this.live = s.live
-    this.shared = true
+  adopt(kept: AutoCounts): void {
+    this.counts = kept.counts
+    this.owned = null
+    this.live = kept.live
   }
 
   /** State `s` was activated (`on`) or deactivated; the clock already shows it. */
   changed(s: number, on: boolean): void {
-    if (this.shared) this.own()
-    const touch = this.c.autoTouch[s] as Int32Array
+    const counts = this.writable()
+    const touch = this.tables.autoTouch[s] as Int32Array
     for (let j = 0; j < touch.length; j++) {
       const t = touch[j] as number
       // t > 0: s removes auto state t - 1 (one more blocker when on); t < 0: auto state -t - 1 counts s as a
@@ -79,21 +83,21 @@ export class AutoCandidates {
       const p = t > 0 ? t - 1 : -t - 1
       const at = t > 0 ? 2 * p : 2 * p + 1
       const was = this.isLive(p)
-      this.counts[at] = (this.counts[at] as number) + ((t > 0) === on ? 1 : -1)
+      counts[at] = (counts[at] as number) + ((t > 0) === on ? 1 : -1)
       this.live += Number(this.isLive(p)) - Number(was)
     }
-    const own = this.c.autoPos[s] as number
+    const own = this.tables.autoPos[s] as number
     // An auto state's own activity: it was inactive before when it is on now.
     if (own >= 0 && this.noObstacles(own)) this.live += on ? -1 : 1
   }
 
   /** Recounts everything from the clock (at creation and after `import()`). */
   reset(): void {
-    if (this.shared) this.own()
-    const { autoStates, autoTouch, autoMissing } = this.c
+    const counts = this.writable()
+    const { autoStates, autoTouch, autoMissing } = this.tables
     for (let p = 0; p < autoStates.length; p++) {
-      this.counts[2 * p] = 0
-      this.counts[2 * p + 1] = autoMissing[p] as number
+      counts[2 * p] = 0
+      counts[2 * p + 1] = autoMissing[p] as number
     }
     for (let s = 0; s < this.clock.length; s++) {
       if (((this.clock[s] as number) & 1) === 0) continue
@@ -101,21 +105,22 @@ export class AutoCandidates {
       for (let j = 0; j < touch.length; j++) {
         const t = touch[j] as number
         const at = t > 0 ? 2 * (t - 1) : 2 * (-t - 1) + 1
-        this.counts[at] = (this.counts[at] as number) + (t > 0 ? 1 : -1)
+        counts[at] = (counts[at] as number) + (t > 0 ? 1 : -1)
       }
     }
     this.live = 0
     for (let p = 0; p < autoStates.length; p++) if (this.isLive(p)) this.live++
   }
 
-  private own(): void {
-    this.counts = this.counts.slice()
-    this.shared = false
+  /** The counts to change: this machine's own array, copied from the shared counts first when needed. */
+  private writable(): number[] {
+    if (this.owned === null) this.counts = this.owned = this.counts.slice()
+    return this.owned
   }
 
   /** Inactive and not removed by an active state: the full round would offer it. */
   private isOffered(p: number): boolean {
-    return this.counts[2 * p] === 0 && ((this.clock[this.c.autoStates[p] as number] as number) & 1) === 0
+    return this.counts[2 * p] === 0 && ((this.clock[this.tables.autoStates[p] as number] as number) & 1) === 0
   }
 
   private noObstacles(p: number): boolean {
@@ -123,6 +128,6 @@ export class AutoCandidates {
   }
 
   private isLive(p: number): boolean {
-    return this.noObstacles(p) && ((this.clock[this.c.autoStates[p] as number] as number) & 1) === 0
+    return this.noObstacles(p) && ((this.clock[this.tables.autoStates[p] as number] as number) & 1) === 0
   }
 }

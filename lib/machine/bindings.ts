@@ -13,9 +13,9 @@ import { isObject } from './validate.js'
 const BAD_READ = Symbol('unreadable')
 
 /** `mach.bind(obj, opts)`: returns the binding id. */
-export function bindObject(c: Core, obj: unknown, opts: unknown): string {
-  if (c.disposed) throw new DisposedError(c.id, 'bind()')
-  const where = `machine ${c.id}: bind()`
+export function bindObject(core: Core, obj: unknown, opts: unknown): string {
+  if (core.disposed) throw new DisposedError(core.id, 'bind()')
+  const where = `machine ${core.id}: bind()`
   if (!isObject(obj)) throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
   if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(where, 'options', 'an object', opts)
   const given = safeGet(opts, 'id', BAD_READ)
@@ -23,25 +23,25 @@ export function bindObject(c: Core, obj: unknown, opts: unknown): string {
   if (given !== undefined && (typeof given !== 'string' || given.length === 0)) {
     throw new InvalidArgumentError(where, 'options.id', 'a non-empty string', given)
   }
-  const num = ++c.bindSeq
+  const num = ++core.bindSeq
   const id = given ?? `${className(obj) || 'handlers'}-${num}`
-  if (c.bindings.some((b) => b.id === id)) {
+  if (core.bindings.some((b) => b.id === id)) {
     throw new InvalidOperationError(`${where}: a binding with id '${id}' exists`)
   }
-  const binding = discover(obj, c.c, c.id, id, num)
-  c.bindings = [...c.bindings, binding]
-  c.bindingsChanged()
-  if (c.log.on(LogLevel.Ops)) c.log.emit(LogLevel.Ops, `[handlers] bind ${num}:${id}`)
+  const binding = discover(obj, core.tables, core.id, id, num)
+  core.bindings = [...core.bindings, binding]
+  core.bindingsChanged()
+  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[handlers] bind ${num}:${id}`)
   return id
 }
 
 /** `mach.unbind(id)`: false when no binding has this id. */
-export function unbindId(c: Core, id: unknown): boolean {
-  if (typeof id !== 'string') throw new InvalidArgumentError(`machine ${c.id}: unbind()`, 'id', 'a binding id (string)', id)
-  const left = c.bindings.filter((b) => b.id !== id)
-  if (left.length === c.bindings.length) return false
-  c.bindings = left
-  c.bindingsChanged()
+export function unbindId(core: Core, id: unknown): boolean {
+  if (typeof id !== 'string') throw new InvalidArgumentError(`machine ${core.id}: unbind()`, 'id', 'a binding id (string)', id)
+  const left = core.bindings.filter((b) => b.id !== id)
+  if (left.length === core.bindings.length) return false
+  core.bindings = left
+  core.bindingsChanged()
   return true
 }
 

@@ -10,28 +10,33 @@ import { handlerNames } from './handlers.js'
 import { Log } from './log.js'
 import { drainBudgetOf } from './loops.js'
 import type { Machine } from './machine.js'
+import type { Mutation } from './mutation.js'
 import type { Observers } from './observe.js'
-import type { Mutation } from './queue.js'
-import { Resolution } from './resolution.js'
-import { clear, Resolver } from './resolve.js'
+import { stateChanged } from './reasons.js'
+import { MemoEntry, type Resolution, ResolutionBuffers } from './resolution.js'
+import { type ActiveStates, clear, type ResolveRequest, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
+import type { Tracer } from './tracer.js'
 import { ClockLog } from './tx.js'
-import { LogLevel, type MachineOptions, type Schema, type Tracer } from './types.js'
+import { LogLevel, type MachineOptions, type Schema } from './types.js'
 import { Waiters } from './waiters.js'
 
 const resolvers = new WeakMap<Compiled, Resolver>()
+/** `Core` as `setActive` sees it: the one place that writes these fields. */
+type ActiveFields = { active: readonly number[]; activeEntry: MemoEntry | null }
 const NO_BINDINGS: Binding[] = []
 const NO_TRACERS: Tracer[] = []
 const NO_TAGS: readonly string[] = Object.freeze([])
-/** `Core.resolved` before the first transition. */
-const NO_RESOLUTION = new Resolution()
+/** `Core.resolved` before the first transition: the empty resolution, read-only like every shared one. */
+const NO_RESOLUTION = new MemoEntry(-1, 0, [], [], new ResolutionBuffers())
 
-export class Core {
+export class Core implements ActiveStates {
   readonly schema: Schema<string>
-  readonly c: Compiled
+  /** The schema's index and relation tables (schema.ts). */
+  readonly tables: Compiled
   readonly resolver: Resolver
-  readonly hn: HandlerNames
-  readonly mach: Machine<string>
+  readonly handlerNames: HandlerNames
+  readonly machine: Machine<string>
   readonly id: string
   readonly parentId: string | undefined
   readonly tags: readonly string[]
@@ -42,32 +47,34 @@ export class Core {
   /** The clock-history segment of the latest transition record. */
   private lastLog: ClockLog | null = null
   /**
-   * Active states in the order of the last transition's targets. Never changed in place: it may be a memo entry's
-   * list, shared with other machines (see `at`).
+   * The active states, in the order of the last transition's targets: this machine's own list, or the targets of
+   * `activeEntry`. Read-only for every module: `setActive` replaces it.
    */
-  active: number[] = []
+  readonly active: readonly number[] = []
+  /** The memo entry whose `targets` list is `active` itself; null when `active` is this machine's own list. */
+  readonly activeEntry: MemoEntry | null = null
   /**
-   * The memo entry whose targets became `active` (null: `active` is this machine's own array, which a transition
-   * may reuse as a resolution buffer). The resolver follows its links while `active` is still that very array.
+   * This machine's own list: `active` while `activeEntry` is null, otherwise a spare (its contents stale) that the
+   * next computed resolution to apply takes as its buffer.
    */
-  at: Resolution | null = null
-  /**
-   * This machine's resolution buffers, made by its first computed resolution (with memo hits, maybe never);
-   * `targets` is swapped with an owned `active` when a transition applies.
-   */
-  res: Resolution | null = null
-  /** The resolution of the transition in progress: `res`, or a memo entry nobody may change. */
+  #ownActive: number[] = []
+  /** What this machine asks the resolver (with its resolution buffers), refilled for each transition; made by the first. */
+  request: ResolveRequest | null = null
+  /** The resolution of the transition in progress (or of the last one): `request.buffers` or a memo entry. */
   resolved: Resolution = NO_RESOLUTION
   /** Parsed called states of an idle call (copied when queued). */
   readonly scratch: number[] = [-1] // one element: single-state calls overwrite it, never growing it
+  /** `activeStates` as names, made on first read after each change of the active states. */
   activeNames: readonly string[] | null = null
   /** Auto-state candidates; null when the schema has no auto states. Told of every activity change. */
   readonly auto: AutoCandidates | null
 
-  queue: Mutation[] = []
-  qHead = 0
+  /** Queued mutations from `queueHead` on; the slots before it were dequeued and hold nothing. */
+  queue: Array<Mutation | undefined> = []
+  /** Position of the next mutation to dequeue. */
+  queueHead = 0
   /** The auto round to run next (see `scheduleAuto`); null when none is pending. */
-  autoNext: number[] | null = null
+  autoNext: readonly number[] | null = null
   queueTick = 1
   /** Appended mutations not yet dequeued. */
   pending = 0
@@ -94,33 +101,34 @@ export class Core {
   hasSelf = false
   /** States that are the `Foo` of some binding's `FooBar` handler; null when there are none. */
   pairFrom: Set<number> | null = null
+  /** Bindings made so far: numbers them for `[handler:N]` log lines and default ids. */
   bindSeq = 0
   tracers: Tracer[] = NO_TRACERS
   readonly log: Log
-  /** Waiters, state signals and state watchers; created on first use. */
-  w: Waiters | null = null
+  /** Waiters, state signals and state watchers; created on first use (`ensureWaiters`). */
+  waiters: Waiters | null = null
   /** rxjs subjects; created on first use. */
-  obs: Observers | null = null
+  observers: Observers | null = null
   /** A `Tx` record is built when handlers, tracers or transition observers need one. */
   wantsTx = false
   disposeFns: Array<() => void> | null = null
 
-  constructor(mach: Machine<string>, s: Schema<string>, opts: MachineOptions<string>) {
-    this.mach = mach
+  constructor(machine: Machine<string>, s: Schema<string>, opts: MachineOptions<string>) {
+    this.machine = machine
     this.schema = s
-    this.c = compiled(s)
-    let r = resolvers.get(this.c)
-    if (!r) resolvers.set(this.c, (r = new Resolver(this.c)))
+    this.tables = compiled(s)
+    let r = resolvers.get(this.tables)
+    if (!r) resolvers.set(this.tables, (r = new Resolver(this.tables)))
     this.resolver = r
-    this.hn = handlerNames(this.c)
+    this.handlerNames = handlerNames(this.tables)
     this.id = opts.id ?? randomId()
     if (typeof this.id !== 'string' || this.id.length === 0) {
       throw new InvalidArgumentError('new Machine()', 'options.id', 'a non-empty string', this.id)
     }
     this.parentId = opts.parent?.id
     this.tags = opts.tags && opts.tags.length > 0 ? Object.freeze([...new Set(opts.tags)]) : NO_TAGS
-    this.clock = new Array<number>(this.c.n).fill(0)
-    this.auto = this.c.autoStates.length > 0 ? new AutoCandidates(this.c, this.clock) : null
+    this.clock = new Array<number>(this.tables.n).fill(0)
+    this.auto = this.tables.autoStates.length > 0 ? new AutoCandidates(this.tables, this.clock) : null
     const limit = opts.queueLimit ?? 1000
     if (!Number.isInteger(limit) || limit < 1) {
       throw new OutOfRangeError(`machine ${this.id}: new Machine()`, 'options.queueLimit', 'a positive integer', limit)
@@ -130,8 +138,30 @@ export class Core {
     this.log = new Log(this.id, opts.logLevel ?? LogLevel.Nothing, opts.logger, opts.logArgs)
   }
 
+  /**
+   * The only writer of `active` and `activeEntry`: the targets of the resolution that applied (a transition), or a
+   * list the caller made and hands over (a roll-back, `import()`). A memo entry's targets are shared as they are;
+   * buffers' targets are taken and the buffers get this machine's former list to refill.
+   */
+  setActive(next: Resolution | number[]): void {
+    const self = this as ActiveFields
+    if (Array.isArray(next)) {
+      self.active = this.#ownActive = next
+      self.activeEntry = null
+    } else if (next.kind === 'shared') {
+      self.active = next.targets
+      self.activeEntry = next
+    } else {
+      const spare = this.#ownActive
+      self.active = this.#ownActive = next.targets
+      self.activeEntry = null
+      next.targets = spare
+    }
+    this.activeNames = null
+  }
+
   get queueLen(): number {
-    return this.queue.length - this.qHead
+    return this.queue.length - this.queueHead
   }
 
   isActive(i: number): boolean {
@@ -157,12 +187,13 @@ export class Core {
     log.version = this.clockVersion
   }
 
-  waiters(): Waiters {
-    return (this.w ??= new Waiters(this))
+  /** The waiters' registry, made on first use. */
+  ensureWaiters(): Waiters {
+    return (this.waiters ??= new Waiters(this))
   }
 
   refreshWantsTx(): void {
-    this.wantsTx = this.bindings.length > 0 || this.tracers.length > 0 || (this.obs?.wantsTx() ?? false)
+    this.wantsTx = this.bindings.length > 0 || this.tracers.length > 0 || (this.observers?.wantsTx() ?? false)
   }
 
   /** After bind/unbind: which handler kinds exist at all, so negotiation skips the loops of absent ones. */
@@ -176,7 +207,7 @@ export class Core {
 
   /** Turns `'A'` or `['A', 'B']` into de-duplicated indexes, in `into` (default: a fresh array). */
   parse(states: unknown, where: string, into: number[] = []): number[] {
-    const index = this.c.index
+    const index = this.tables.index
     if (typeof states === 'string') {
       const i = index.get(states)
       if (i === undefined) throw new UnknownStateError(this.id, [states], where)
@@ -209,16 +240,17 @@ export class Core {
     return into
   }
 
+  /** The names of the states of `list`. */
   names(list: readonly number[]): string[] {
-    const names = this.c.names
+    const names = this.tables.names
     return list.map((i) => names[i] as string)
   }
 
   /** The signal of the instance of state `i` that had `tick`: aborted once the tick moved on. */
   instanceSignal(i: number, tick: number): AbortSignal {
-    if (this.disposed) return AbortSignal.abort(new DisposedError(this.id, `signal of ${this.c.names[i] as string}`))
-    if (this.clock[i] !== tick) return AbortSignal.abort(stateChanged(this.id, this.c.names[i] as string))
-    return this.waiters().stateSignal(i)
+    if (this.disposed) return AbortSignal.abort(new DisposedError(this.id, `signal of ${this.tables.names[i] as string}`))
+    if (this.clock[i] !== tick) return AbortSignal.abort(stateChanged(this.id, this.tables.names[i] as string))
+    return this.ensureWaiters().stateSignal(i)
   }
 
   /** Calls one tracer hook on every tracer; a throwing tracer is reported, never propagated. */
@@ -250,12 +282,12 @@ export class Core {
     this.processing = false
     this.suspended = false
     this.queue.length = 0
-    this.qHead = 0
+    this.queueHead = 0
     this.pending = 0
     this.activeNames = null
     if (this.tracers.length > 0) this.trace('machineDispose', this.id)
-    this.w?.dispose()
-    this.obs?.complete()
+    this.waiters?.dispose()
+    this.observers?.complete()
     for (const fn of this.disposeFns ?? []) {
       try {
         fn()
@@ -265,7 +297,7 @@ export class Core {
     }
     this.disposeFns = null
     this.bindings = []
-    this.w?.disposalDone()
+    this.waiters?.disposalDone()
   }
 
   /** An internal failure that must not change the machine's states: logged, or printed when logging is off. */
@@ -273,10 +305,6 @@ export class Core {
     if (this.log.on(LogLevel.Changes)) this.log.emit(LogLevel.Changes, `[error] ${msg}`)
     else console.error(`polymachine [${this.id}] ${msg}`)
   }
-}
-
-export function stateChanged(id: string, state: string): DOMException {
-  return new DOMException(`machine ${id}: state ${state} changed`, 'AbortError')
 }
 
 function randomId(): string {

@@ -8,25 +8,27 @@ import { safeGet, safeString, thenOf } from './describe.js'
 import { HandlerError } from './errors.js'
 import type { Binding, HandlerFn } from './handlers.js'
 import { failureMayReAdd, firstFailure } from './loops.js'
-import { prepend } from './queue.js'
+import { prepend } from './mutation.js'
 import { HandlerEvent, type Tx } from './tx.js'
 import { LogLevel } from './types.js'
 
-
+/** What `call` returns for a handler that threw (or failed as if it threw). */
 export const THREW = Symbol('threw')
-/** Handler kinds for `call`: a negotiation handler, an End handler or AnyState, a State handler. */
-export const NEGOTIATION = 0
-export const FINAL = 1
-export const STATE = 2
+/**
+ * The kind of handler `call` runs: a negotiation handler (Enter, Exit, self, pair, AnyEnter: may cancel, must be
+ * synchronous), a final one (End, AnyState), or a State handler (its event's signal is its state's signal).
+ */
+export type HandlerKind = 'negotiation' | 'final' | 'state'
 const NOOP = (): void => undefined
 
 /**
  * Calls a handler with its event. A throw is turned into `Exception` and reported as THREW. A Promise from a
  * final handler is watched: its rejection is passed to `addErr`, unless the state's tick moved on (stale work).
  */
-export function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number, kind: number): unknown {
+export function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string, state: number,
+  kind: HandlerKind): unknown {
   const tick = state >= 0 ? (core.clock[state] as number) : 0
-  const e = new HandlerEvent(name, tx, kind === STATE ? state : -1, tick)
+  const e = new HandlerEvent(name, tx, kind === 'state' ? state : -1, tick)
   if (core.log.on(LogLevel.Ops)) {
     core.log.emit(LogLevel.Ops, `[handler:${b.num}] ${name}`)
     if (core.log.on(LogLevel.Everything)) core.log.emit(LogLevel.Everything, `[handle:${b.id}] ${name}`)
@@ -52,7 +54,8 @@ export function call(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
  * throw): such a value counts as a throw of the handler. A thenable from a final handler is watched (see `call`); one
  * from a negotiation handler cancels, as negotiation is synchronous.
  */
-function returned(core: Core, tx: Tx, name: string, state: number, tick: number, kind: number, ret: object): unknown {
+function returned(core: Core, tx: Tx, name: string, state: number, tick: number, kind: HandlerKind,
+  ret: object): unknown {
   const t = thenOf(ret)
   if (t.error !== undefined) {
     handlerThrew(core, tx, name, new HandlerError(core.id, name, "returned a value whose 'then' cannot be read",
@@ -61,12 +64,12 @@ function returned(core: Core, tx: Tx, name: string, state: number, tick: number,
   }
   const then = t.then
   if (then === undefined) return ret
-  const inExc = kind !== NEGOTIATION && addsException(core, tx)
+  const inExc = kind !== 'negotiation' && addsException(core, tx)
   let done = false
   try {
     then(NOOP, (err: unknown) => {
       // A hand-made thenable may call back more than once: one rejection is one error.
-      if (done || kind === NEGOTIATION) return
+      if (done || kind === 'negotiation') return
       done = true
       asyncRejected(core, name, state, tick, err, inExc)
     })
@@ -75,7 +78,7 @@ function returned(core: Core, tx: Tx, name: string, state: number, tick: number,
       { cause: err }))
     return THREW
   }
-  if (kind !== NEGOTIATION) return ret
+  if (kind !== 'negotiation') return ret
   handlerThrew(core, tx, name, new HandlerError(core.id, name,
     'returned a Promise: negotiation handlers must be synchronous (do async work in a State handler)'))
   return THREW
@@ -86,7 +89,7 @@ function returned(core: Core, tx: Tx, name: string, state: number, tick: number,
  * remove of Exception is not one: a failure there cancels it and adds Exception again, as anywhere else.
  */
 export function addsException(core: Core, tx: Tx): boolean {
-  return tx.type !== 'remove' && tx.calledIdx.includes(core.c.exception)
+  return tx.type !== 'remove' && tx.calledIdx.includes(core.tables.exception)
 }
 
 /**
@@ -100,7 +103,7 @@ function asyncRejected(core: Core, name: string, state: number, tick: number, re
     return
   }
   if (inExc && !failureMayReAdd(core, name, err)) return
-  core.mach.addErr(err, { handler: name })
+  core.machine.addErr(err, { handler: name })
 }
 
 /**
@@ -123,5 +126,5 @@ function handlerThrew(core: Core, tx: Tx, name: string, thrown: unknown): void {
     }
     return
   }
-  prepend(core, 'add', [core.c.exception], { err, handler: name })
+  prepend(core, 'add', [core.tables.exception], { err, handler: name })
 }

@@ -10,6 +10,7 @@ export { memberNames as handlerMembers, sharedProto as handlerClass } from './ha
 import { coreOf, type Machine } from './machine.js'
 export { isMachine } from './machine.js'
 import { followState } from './waiters.js'
+import { dropQueued as dropQueuedIn } from './queue.js'
 
 export function internals(m: Machine<string>): Core {
   return coreOf(m)
@@ -17,7 +18,7 @@ export function internals(m: Machine<string>): Core {
 
 /** Registered waiters, watchers and state signals of a machine: 0 when nothing is pending. */
 export function pendingWaiters(m: Machine<string>): number {
-  return coreOf(m).w?.size ?? 0
+  return coreOf(m).waiters?.size ?? 0
 }
 
 /**
@@ -30,4 +31,12 @@ export function onActivity(m: Machine<string>, state: string, fn: (active: boole
   if (core.disposed) return () => undefined
   const i = core.parse(state, 'onActivity()')[0] as number
   return followState(core, i, () => core.isActive(i), fn, () => undefined)
+}
+
+/**
+ * Drops `m`'s queued mutation that returned `queueTick`, before it runs (it keeps its queue tick); false when it ran
+ * or is not queued. For the RPC server, whose clients may cancel a call that timed out.
+ */
+export function dropQueued(m: Machine<string>, queueTick: number): boolean {
+  return dropQueuedIn(coreOf(m), queueTick)
 }

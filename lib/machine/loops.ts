@@ -39,9 +39,9 @@ export function drainBudgetOf(budget: unknown): number {
  */
 export function suspend(core: Core, resume: (core: Core) => void): void {
   const q = core.queue
-  if (core.qHead > 0) {
-    q.splice(0, core.qHead)
-    core.qHead = 0
+  if (core.queueHead > 0) {
+    q.splice(0, core.queueHead)
+    core.queueHead = 0
   }
   core.suspended = true
   core.yields++
@@ -57,7 +57,7 @@ export function suspend(core: Core, resume: (core: Core) => void): void {
 
 function next(core: Core): string {
   if (core.autoNext !== null) return `auto ${core.names(core.autoNext).join(' ')}`
-  const m = core.queue[core.qHead]
+  const m = core.queue[core.queueHead]
   return m ? m.toString() : 'nothing'
 }
 
@@ -71,7 +71,7 @@ function next(core: Core): string {
  * that handles its errors (removes Exception) never trips this, however many it has.
  */
 export function failureMayReAdd(core: Core, handler: string, err: unknown): boolean {
-  if (!core.isActive(core.c.exception)) {
+  if (!core.isActive(core.tables.exception)) {
     core.stormed = false
     return true
   }
@@ -105,7 +105,7 @@ export function failureMayReAdd(core: Core, handler: string, err: unknown): bool
 
 /** A failure worth a printed line: not one of many re-adding an active Exception (those are logged only). */
 export function firstFailure(core: Core): boolean {
-  return core.stormCount <= 1 || !core.isActive(core.c.exception)
+  return core.stormCount <= 1 || !core.isActive(core.tables.exception)
 }
 
 function describeErr(err: unknown): string {

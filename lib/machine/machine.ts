@@ -94,7 +94,7 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** State names in index order. */
   get names(): readonly N[] {
-    return this.#core.c.names as readonly N[]
+    return this.#core.tables.names as readonly N[]
   }
 
   get disposed(): boolean {
@@ -105,31 +105,31 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Activates `states` (and what relations add); keeps the other active states unless relations remove them. */
   add(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: add()`, args)
-    return mutate(c, 'add', c.parse(states, 'add()', c.processing ? [] : c.scratch), args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: add()`, args)
+    return mutate(core, 'add', core.parse(states, 'add()', core.processing ? [] : core.scratch), args)
   }
 
   /** Deactivates `states` (and the states that require them). */
   remove(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: remove()`, args)
-    return mutate(c, 'remove', c.parse(states, 'remove()', c.processing ? [] : c.scratch), args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: remove()`, args)
+    return mutate(core, 'remove', core.parse(states, 'remove()', core.processing ? [] : core.scratch), args)
   }
 
   /** Makes exactly `states` (plus what relations add) active. */
   set(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: set()`, args)
-    return mutate(c, 'set', c.parse(states, 'set()', c.processing ? [] : c.scratch), args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: set()`, args)
+    return mutate(core, 'set', core.parse(states, 'set()', core.processing ? [] : core.scratch), args)
   }
 
   /** `remove` when all `states` are active, `add` otherwise. */
   toggle(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: toggle()`, args)
-    const idx = c.parse(states, 'toggle()', c.processing ? [] : c.scratch)
-    return mutate(c, idx.every((i) => c.isActive(i)) ? 'remove' : 'add', idx, args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: toggle()`, args)
+    const idx = core.parse(states, 'toggle()', core.processing ? [] : core.scratch)
+    return mutate(core, idx.every((i) => core.isActive(i)) ? 'remove' : 'add', idx, args)
   }
 
   /** Stores `err` as `mach.err` and adds `Exception` with `args.err = err`. */
@@ -139,59 +139,59 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Stores `err` as `mach.err` and adds `[state, 'Exception']` with `args.err = err`. */
   addErrState(state: N, err: unknown, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: addErrState()`, args)
-    const called = c.parse(state, 'addErrState()')
-    if (!called.includes(c.c.exception)) called.push(c.c.exception)
-    if (c.disposed) return Result.Canceled
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: addErrState()`, args)
+    const called = core.parse(state, 'addErrState()')
+    if (!called.includes(core.tables.exception)) called.push(core.tables.exception)
+    if (core.disposed) return Result.Canceled
     // Nothing to record is a bug of the caller, recorded as such (a PolymachineError naming the call), never lost.
-    const error = err ?? new InvalidArgumentError(`machine ${c.id}: addErr()`, 'err', 'an error', err)
+    const error = err ?? new InvalidArgumentError(`machine ${core.id}: addErr()`, 'err', 'an error', err)
     let copy: Args
     try {
       copy = { ...args, err: error }
     } catch (e) {
       // A throwing getter or proxy trap in args: the caller's mistake, reported before anything changed.
-      throw withCause(new InvalidArgumentError(`machine ${c.id}: addErrState()`, 'args',
+      throw withCause(new InvalidArgumentError(`machine ${core.id}: addErrState()`, 'args',
         `readable (copying it threw: ${safeString(e)})`, args), e)
     }
-    c.err = error
-    if (c.log.on(LogLevel.Changes)) c.log.emit(LogLevel.Changes, `[error] ${safeString(error)}`)
-    return mutate(c, 'add', called, copy)
+    core.err = error
+    if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${safeString(error)}`)
+    return mutate(core, 'add', called, copy)
   }
 
   /** Dry run of `add`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
   canAdd(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: canAdd()`, args)
-    return check(c, 'add', c.parse(states, 'canAdd()'), args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: canAdd()`, args)
+    return check(core, 'add', core.parse(states, 'canAdd()'), args)
   }
 
   /** Dry run of `remove`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
   canRemove(states: States<N>, args?: Args): Result {
-    const c = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${c.id}: canRemove()`, args)
-    return check(c, 'remove', c.parse(states, 'canRemove()'), args)
+    const core = this.#core
+    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: canRemove()`, args)
+    return check(core, 'remove', core.parse(states, 'canRemove()'), args)
   }
 
   // --- Reading -------------------------------------------------------------------------------------------------
 
   /** All `states` active (`[]` → true). False once disposed. */
   is(states: States<N>): boolean {
-    const c = this.#core
+    const core = this.#core
     if (typeof states === 'string') {
-      const i = c.c.index.get(states)
-      if (i === undefined) c.parse(states, 'is()')
-      return !c.disposed && c.isActive(i as number)
+      const i = core.tables.index.get(states)
+      if (i === undefined) core.parse(states, 'is()')
+      return !core.disposed && core.isActive(i as number)
     }
-    const idx = c.parse(states, 'is()', this.#read)
-    return !c.disposed && idx.every((i) => c.isActive(i))
+    const idx = core.parse(states, 'is()', this.#read)
+    return !core.disposed && idx.every((i) => core.isActive(i))
   }
 
   /** None of `states` active. False once disposed. */
   not(states: States<N>): boolean {
-    const c = this.#core
-    const idx = c.parse(states, 'not()', this.#read)
-    return !c.disposed && idx.every((i) => !c.isActive(i))
+    const core = this.#core
+    const idx = core.parse(states, 'not()', this.#read)
+    return !core.disposed && idx.every((i) => !core.isActive(i))
   }
 
   /** Some group fully active: `any('A', ['B', 'C'])` is A, or B and C. */
@@ -201,35 +201,35 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Whether the schema defines `name`. */
   has(name: string): name is N {
-    return typeof name === 'string' && this.#core.c.index.has(name)
+    return typeof name === 'string' && this.#core.tables.index.has(name)
   }
 
   /** Active states, in the order of the last transition's targets. Empty once disposed. */
   get activeStates(): readonly N[] {
-    const c = this.#core
-    if (c.disposed) return []
-    return (c.activeNames ??= Object.freeze(c.names(c.active))) as readonly N[]
+    const core = this.#core
+    if (core.disposed) return []
+    return (core.activeNames ??= Object.freeze(core.names(core.active))) as readonly N[]
   }
 
   /** The state's clock: odd = active. */
   tick(state: N): number {
-    const c = this.#core
-    return c.clock[c.parse(state, 'tick()', this.#read)[0] as number] as number
+    const core = this.#core
+    return core.clock[core.parse(state, 'tick()', this.#read)[0] as number] as number
   }
 
   /** Ticks in index order, or in the order of `states`. */
   time(states?: readonly N[]): number[] {
-    const c = this.#core
-    if (states === undefined) return c.clock.slice()
-    return c.parse(states, 'time()').map((i) => c.clock[i] as number)
+    const core = this.#core
+    if (states === undefined) return core.clock.slice()
+    return core.parse(states, 'time()').map((i) => core.clock[i] as number)
   }
 
   /** Ticks by state name. */
   clock(states?: readonly N[]): Record<N, number> {
-    const c = this.#core
-    const idx = states === undefined ? c.c.names.map((_, i) => i) : c.parse(states, 'clock()')
+    const core = this.#core
+    const idx = states === undefined ? core.tables.names.map((_, i) => i) : core.parse(states, 'clock()')
     const out = {} as Record<N, number>
-    for (const i of idx) out[c.c.names[i] as N] = c.clock[i] as number
+    for (const i of idx) out[core.tables.names[i] as N] = core.clock[i] as number
     return out
   }
 
@@ -268,8 +268,8 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** A multi-line view of states with ticks, flags and relations. */
   inspect(states?: readonly N[]): string {
-    const c = this.#core
-    return inspect(c, states === undefined ? c.c.names.map((_, i) => i) : c.parse(states, 'inspect()'))
+    const core = this.#core
+    return inspect(core, states === undefined ? core.tables.names.map((_, i) => i) : core.parse(states, 'inspect()'))
   }
 
   // --- Persistence ---------------------------------------------------------------------------------------------
@@ -299,27 +299,27 @@ class MachineClass<N extends string = string> implements Disposable {
   }
 
   bindTracer(t: Tracer): void {
-    const c = this.#core
-    checkTracer(`machine ${c.id}: bindTracer()`, t)
-    if (!c.tracers.includes(t)) c.tracers = [...c.tracers, t]
-    c.refreshWantsTx()
+    const core = this.#core
+    checkTracer(`machine ${core.id}: bindTracer()`, t)
+    if (!core.tracers.includes(t)) core.tracers = [...core.tracers, t]
+    core.refreshWantsTx()
   }
 
   detachTracer(t: Tracer): boolean {
-    const c = this.#core
-    checkTracer(`machine ${c.id}: detachTracer()`, t)
-    const left = c.tracers.filter((x) => x !== t)
-    const found = left.length !== c.tracers.length
-    c.tracers = left
-    c.refreshWantsTx()
+    const core = this.#core
+    checkTracer(`machine ${core.id}: detachTracer()`, t)
+    const left = core.tracers.filter((x) => x !== t)
+    const found = left.length !== core.tracers.length
+    core.tracers = left
+    core.refreshWantsTx()
     return found
   }
 
   /** Logs `[exter] msg` at `LogLevel.External`. */
   log(msg: string): void {
-    const c = this.#core
-    if (typeof msg !== 'string') throw new InvalidArgumentError(`machine ${c.id}: log()`, 'msg', 'a string', msg)
-    if (c.log.on(LogLevel.External)) c.log.emit(LogLevel.External, `[exter] ${msg.replace(/\n/g, ' ')}`)
+    const core = this.#core
+    if (typeof msg !== 'string') throw new InvalidArgumentError(`machine ${core.id}: log()`, 'msg', 'a string', msg)
+    if (core.log.on(LogLevel.External)) core.log.emit(LogLevel.External, `[exter] ${msg.replace(/\n/g, ' ')}`)
   }
 
   get logLevel(): LogLevel {
@@ -381,10 +381,10 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Aborted the next time `state` ticks (activation, deactivation, multi re-entry) or on dispose. */
   stateSignal(state: N): AbortSignal {
-    const c = this.#core
-    const [i] = c.parse(state, 'stateSignal()') as [number]
-    if (c.disposed) return AbortSignal.abort(new DisposedError(c.id, `stateSignal(${state})`))
-    return c.waiters().stateSignal(i)
+    const core = this.#core
+    const [i] = core.parse(state, 'stateSignal()') as [number]
+    if (core.disposed) return AbortSignal.abort(new DisposedError(core.id, `stateSignal(${state})`))
+    return core.ensureWaiters().stateSignal(i)
   }
 
   /** Every ended transition: accepted, canceled by a handler, or rejected by relations. */
@@ -394,24 +394,24 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** The state's activity: the current value first, then each change. */
   state$(state: N): Observable<boolean> {
-    const c = this.#core
-    return state$(c, c.parse(state, 'state$()')[0] as number)
+    const core = this.#core
+    return state$(core, core.parse(state, 'state$()')[0] as number)
   }
 
   /** The state's tick: the current value first, then each change. */
   ticks$(state: N): Observable<number> {
-    const c = this.#core
-    return ticks$(c, c.parse(state, 'ticks$()')[0] as number)
+    const core = this.#core
+    return ticks$(core, core.parse(state, 'ticks$()')[0] as number)
   }
 
   // --- Disposal ------------------------------------------------------------------------------------------------
 
   /** Runs `fn` on dispose, in registration order. Returns a function that unregisters it. */
   onDispose(fn: () => void): () => void {
-    const c = this.#core
-    if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${c.id}: onDispose()`, 'fn', 'a function', fn)
-    if (c.disposed) throw new DisposedError(c.id, 'onDispose()')
-    const fns = (c.disposeFns ??= [])
+    const core = this.#core
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${core.id}: onDispose()`, 'fn', 'a function', fn)
+    if (core.disposed) throw new DisposedError(core.id, 'onDispose()')
+    const fns = (core.disposeFns ??= [])
     fns.push(fn)
     return () => {
       const i = fns.indexOf(fn)

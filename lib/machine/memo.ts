@@ -2,13 +2,13 @@
  * A memo of resolutions, shared by every machine of a schema. Resolution is a pure function of the mutation type,
  * the called states (in order), the active states (in order) and whether the mutation is an auto round, so an app
  * whose machines keep cycling through the same few situations resolves each one once; later resolutions are a
- * lookup, and the remembered lists are used as they are (nobody changes a Resolution the memo handed out).
+ * lookup, and the remembered lists are used as they are (a `MemoEntry`'s lists are readonly, see resolution.ts).
  *
  * Entries are verified in full on lookup (the key is only a hash), so a collision costs a recomputation, never a
  * wrong answer. The memo watches its hit rate: a workload that rarely repeats (random mutations over a large schema)
  * turns it off for a while, so it cannot cost more than a few per cent where it does not help.
  */
-import { Resolution } from './resolution.js'
+import { MemoEntry, type ResolutionBuffers } from './resolution.js'
 import type { MutationType } from './types.js'
 
 /** Entries kept per schema before the memo starts afresh. */
@@ -25,15 +25,6 @@ export const MEMO_BYPASS_MAX = 1024 * MEMO_WINDOW
 
 function meta(type: MutationType, isAuto: boolean): number {
   return (type === 'add' ? 0 : type === 'remove' ? 2 : 4) + (isAuto ? 1 : 0)
-}
-
-/** A remembered resolution with what it was computed from (its called states are `res.called`). */
-class Entry {
-  constructor(
-    readonly meta: number,
-    readonly before: readonly number[],
-    readonly res: Resolution,
-  ) {}
 }
 
 /** The memo's limits (the MEMO_* constants by default); smaller ones let tests reach every path quickly. */
@@ -57,7 +48,7 @@ export interface MemoStats {
 }
 
 export class ResolutionMemo {
-  private readonly table = new Map<number, Entry>()
+  private readonly table = new Map<number, MemoEntry>()
   /** Moves on whenever the table is cleared. */
   private gen = 0
   private windowLookups = 0
@@ -103,49 +94,45 @@ export class ResolutionMemo {
   }
 
   /**
-   * The resolution linked from `from` (whose targets are the active states) for this mutation, or null. A link was
-   * made for exactly this mutation after exactly `from`, so nothing needs comparing.
+   * The entry linked from `from` (whose targets are the active states) for this mutation, or null. A link was made
+   * for exactly this mutation after exactly `from`, so nothing needs comparing.
    */
-  follow(from: Resolution, type: MutationType, called: readonly number[], isAuto: boolean): Resolution | null {
+  follow(from: MemoEntry, type: MutationType, called: readonly number[], isAuto: boolean): MemoEntry | null {
     if (from.gen !== this.gen) return null
-    let next: Resolution | null | undefined = null
-    if (called.length === 1 && !isAuto) next = from.next?.get((called[0] as number) * 8 + meta(type, false))
-    else if (isAuto && called === from.offer) next = from.autoNext
+    const { cache } = from
+    let next: MemoEntry | null | undefined = null
+    if (called.length === 1 && !isAuto) next = cache.next?.get((called[0] as number) * 8 + meta(type, false))
+    else if (isAuto && called === cache.offer) next = cache.autoNext
     if (next === null || next === undefined) return null
     this.count(true)
     return next
   }
 
-  /** Links `to` as the resolution of this mutation right after `from` applied (see follow). */
-  link(from: Resolution, type: MutationType, called: readonly number[], isAuto: boolean, to: Resolution): void {
+  /** Links `to` as the entry of this mutation right after `from` applied (see follow). */
+  link(from: MemoEntry, type: MutationType, called: readonly number[], isAuto: boolean, to: MemoEntry): void {
     if (from.gen !== this.gen || to.gen !== this.gen) return
-    if (called.length === 1 && !isAuto) (from.next ??= new Map()).set((called[0] as number) * 8 + meta(type, false), to)
-    else if (isAuto && called === from.offer) from.autoNext = to
+    const { cache } = from
+    if (called.length === 1 && !isAuto) (cache.next ??= new Map()).set((called[0] as number) * 8 + meta(type, false), to)
+    else if (isAuto && called === cache.offer) cache.autoNext = to
   }
 
   /** The remembered resolution of exactly this mutation in exactly this situation, or null. */
   recall(key: number, type: MutationType, called: readonly number[], before: readonly number[],
-    isAuto: boolean): Resolution | null {
+    isAuto: boolean): MemoEntry | null {
     const e = this.table.get(key)
-    const hit = e !== undefined && e.meta === meta(type, isAuto) && same(e.res.called, called) && same(e.before, before)
+    const hit = e !== undefined && e.meta === meta(type, isAuto) && same(e.called, called) && same(e.before, before)
     this.count(hit)
-    return hit ? e.res : null
+    return hit ? e : null
   }
 
   /** Keeps a copy of a computed resolution and returns it; null while the memo is off. */
   remember(key: number, type: MutationType, called: readonly number[], before: readonly number[], isAuto: boolean,
-    out: Resolution): Resolution | null {
+    out: ResolutionBuffers): MemoEntry | null {
     if (this.off > 0) return null // the window that just closed turned the memo off
     if (this.table.size >= this.limits.capacity) this.restart()
-    const res = new Resolution()
-    res.gen = this.gen
-    res.targets = out.targets.slice()
-    res.enters = out.enters.slice()
-    res.exits = out.exits.slice()
-    res.accepted = out.accepted
-    res.called = called.slice()
-    this.table.set(key, new Entry(meta(type, isAuto), before.slice(), res))
-    return res
+    const entry = new MemoEntry(this.gen, meta(type, isAuto), called, before, out)
+    this.table.set(key, entry)
+    return entry
   }
 
   /**

@@ -5,7 +5,7 @@
 import { Observable, Subject } from 'rxjs'
 import type { Core } from './core.js'
 import { followState } from './waiters.js'
-import type { TransitionInfo } from './types.js'
+import type { TransitionInfo } from './events.js'
 
 export class Observers {
   private readonly core: Core
@@ -45,7 +45,7 @@ export class Observers {
 }
 
 export function observers(core: Core): Observers {
-  return (core.obs ??= new Observers(core))
+  return (core.observers ??= new Observers(core))
 }
 
 /** Emits `read(i)` now and after every change of state `i` (when the value differs); completes on dispose. */

@@ -5,28 +5,11 @@
  */
 import type { Core } from './core.js'
 import { safeString } from './describe.js'
+import type { MutationType } from './events.js'
 import { suspend } from './loops.js'
+import { Mutation } from './mutation.js'
 import { transition } from './transition.js'
-import { type Args, LogLevel, type MutationInfo, type MutationType, Result } from './types.js'
-
-export class Mutation implements MutationInfo<string> {
-  constructor(
-    private readonly core: Core,
-    readonly type: MutationType,
-    readonly called: readonly number[],
-    readonly args: Args | undefined,
-    readonly isAuto: boolean,
-    readonly queueTick: number,
-  ) {}
-
-  get calledStates(): readonly string[] {
-    return this.core.names(this.called)
-  }
-
-  toString(): string {
-    return `[${this.type}${this.isAuto ? ':auto' : ''}] ${this.calledStates.join(' ')}`
-  }
-}
+import { type Args, LogLevel, Result } from './types.js'
 
 function argless(args: Args | undefined): boolean {
   if (args === undefined) return true
@@ -43,12 +26,12 @@ function argless(args: Args | undefined): boolean {
  */
 export function mutate(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
   if (core.disposed) return Result.Canceled
-  const exc = core.c.exception
+  const exc = core.tables.exception
   if (core.queueLen >= core.queueLimit) {
     // An error is never lost to a full queue: one Exception add gets in while Exception is inactive.
     const letIn =
       type === 'add' && called.includes(exc) && !core.isActive(exc) && !core.queue.some((m, i) =>
-        i >= core.qHead && m.type === 'add' && m.called.includes(exc))
+        i >= core.queueHead && m !== undefined && m.type === 'add' && m.called.includes(exc))
     if (!letIn) {
       if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:full] ${type} ${core.names(called).join(' ')}`)
       return Result.Canceled
@@ -60,9 +43,11 @@ export function mutate(core: Core, type: MutationType, called: number[], args: A
   let result: Result = Result.Canceled
   try {
     core.queueTick++
-    if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, new Mutation(core, type, called.slice(), args, false, core.queueTick))
-    result = transition(core, type, called, args, false, false)
-    core.w?.queueTickReached(core.queueTick)
+    if (core.tracers.length > 0) {
+      core.trace('mutationQueued', core.machine, new Mutation(core, type, called.slice(), args, false, core.queueTick))
+    }
+    result = transition(core, type, called, args, 'mutation')
+    core.waiters?.queueTickReached(core.queueTick)
     drain(core)
   } finally {
     if (!core.suspended) endRun(core)
@@ -73,7 +58,7 @@ export function mutate(core: Core, type: MutationType, called: number[], args: A
 function append(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
   // Guard: removing inactive states from a handler, with nothing queued, is a no-op (asyncmachine-go).
   if (type === 'remove' && core.queueLen === 0 && !called.some((i) => core.isActive(i))) return Result.Executed
-  if (argless(args) && !called.some((i) => core.c.multi[i] === 1)) {
+  if (argless(args) && !called.some((i) => core.tables.multi[i] === 1)) {
     const dup = findDuplicate(core, type, called)
     if (dup) {
       if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:skipped] Duplicate detected for ${dup}`)
@@ -86,40 +71,44 @@ function append(core: Core, type: MutationType, called: number[], args: Args | u
   if (core.log.on(LogLevel.Ops)) {
     core.log.emit(LogLevel.Ops, `[queue:${type}] ${m.calledStates.join(' ')}${core.log.formatArgs(args)}`)
   }
-  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
+  if (core.tracers.length > 0) core.trace('mutationQueued', core.machine, m)
   return m.queueTick
+}
+
+/** Queued mutations dropped before they ran (`dropQueued`): they keep their place and queue tick, and do not run. */
+const dropped = new WeakSet<Mutation>()
+/** Dropped entries not dequeued yet, in any machine: while 0, the run never looks one up. */
+let dropsPending = 0
+
+/**
+ * Drops the queued mutation that returned `queueTick` (≥ 2) before it runs: it is skipped when its turn comes, and
+ * still takes its tick, so later queue ticks (and `whenQueue` waiters) do not move. False when no entry not yet
+ * dequeued has that tick (it ran, or was never queued). For the RPC server's `CANCEL` (through internals.ts).
+ */
+export function dropQueued(core: Core, queueTick: number): boolean {
+  const q = core.queue
+  for (let k = core.queueHead; k < q.length; k++) {
+    const m = q[k]
+    if (m === undefined || m.queueTick !== queueTick || queueTick === 0) continue
+    if (dropped.has(m)) return false
+    dropped.add(m)
+    dropsPending++
+    if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[queue:dropped] ${m.toString()}`)
+    return true
+  }
+  return false
 }
 
 /** A queued argless mutation of the same type and the very same states (any order), not yet dequeued. */
 function findDuplicate(core: Core, type: MutationType, called: readonly number[]): Mutation | undefined {
   const q = core.queue
-  for (let k = core.qHead; k < q.length; k++) {
+  for (let k = core.queueHead; k < q.length; k++) {
     const m = q[k] as Mutation
-    if (m.type !== type || m.isAuto || m.queueTick === 0 || !argless(m.args) || m.called.length !== called.length) continue
+    if (m.type !== type || m.queueTick === 0 || !argless(m.args) || m.called.length !== called.length) continue
+    if (dropsPending > 0 && dropped.has(m)) continue
     if (called.every((i) => m.called.includes(i))) return m
   }
   return undefined
-}
-
-/**
- * Schedules the auto round: it runs next, with no queue tick, as if prepended. Kept beside the queue rather than in
- * it (at most one is pending: only a non-auto transition schedules one), so a machine whose only queued work is auto
- * rounds never allocates queue entries.
- */
-export function scheduleAuto(core: Core, called: number[]): void {
-  core.autoNext = called
-  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, new Mutation(core, 'add', called, undefined, true, 0))
-}
-
-/** Puts a mutation at the head of the queue (exceptions): it runs next, with no queue tick. */
-export function prepend(core: Core, type: MutationType, called: number[], args: Args | undefined): void {
-  const m = new Mutation(core, type, called, args, false, 0)
-  // Reuse a dequeued slot, or push onto an empty queue: `unshift` is the slow path (it moves every element).
-  if (core.qHead > 0) core.queue[--core.qHead] = m
-  else if (core.queue.length === 0) core.queue.push(m)
-  else core.queue.unshift(m)
-  if (core.log.on(LogLevel.Ops)) core.log.emit(LogLevel.Ops, `[prepend:${type}] ${m.calledStates.join(' ')}`)
-  if (core.tracers.length > 0) core.trace('mutationQueued', core.mach, m)
 }
 
 /**
@@ -131,28 +120,29 @@ function drain(core: Core): void {
   let left = core.drainBudget
   while (!core.disposed) {
     const auto = core.autoNext
-    if (auto === null && core.qHead >= q.length) break
+    if (auto === null && core.queueHead >= q.length) break
     if (left-- <= 0) {
       suspend(core, resume)
       return
     }
     if (auto !== null) {
       core.autoNext = null
-      transition(core, 'add', auto, undefined, true, false)
+      transition(core, 'add', auto, undefined, 'auto')
       continue
     }
-    const m = q[core.qHead] as Mutation
-    q[core.qHead++] = undefined as unknown as Mutation
+    const m = q[core.queueHead] as Mutation
+    q[core.queueHead++] = undefined
     if (m.queueTick > 0) {
       core.pending--
       core.queueTick++
     }
-    transition(core, m.type, m.called as number[], m.args, m.isAuto, false)
-    if (m.queueTick > 0) core.w?.queueTickReached(core.queueTick)
+    if (dropsPending > 0 && dropped.has(m)) dropsPending--
+    else transition(core, m.type, m.called, m.args, 'mutation')
+    if (m.queueTick > 0) core.waiters?.queueTickReached(core.queueTick)
   }
   // Popping the emptied slots stays on V8's fast path; writing `length` is a runtime call.
   while (q.length > 0) q.pop()
-  core.qHead = 0
+  core.queueHead = 0
 }
 
 /** The next slice of a suspended run (a macrotask). A dispose meanwhile ended the run already. */
@@ -177,13 +167,13 @@ function endRun(core: Core): void {
     // Reachable when a transition threw internally, or on a dispose requested during a suspended run. The dropped
     // mutations count as dequeued, so no whenQueue() waits for a tick that never comes.
     core.queue.length = 0
-    core.qHead = 0
+    core.queueHead = 0
     core.queueTick += core.pending
     core.pending = 0
-    core.w?.queueTickReached(core.queueTick)
+    core.waiters?.queueTickReached(core.queueTick)
   }
-  if (core.tracers.length > 0) core.trace('queueEnd', core.mach)
-  core.w?.queueEnded()
+  if (core.tracers.length > 0) core.trace('queueEnd', core.machine)
+  core.waiters?.queueEnded()
   if (core.disposeRequested) core.dispose()
 }
 
@@ -194,12 +184,12 @@ function endRun(core: Core): void {
 export function check(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {
   if (core.disposed) return Result.Canceled
   if (core.processing) {
-    const res = core.resolver.resolve(type, called, core.active, core.clock, false, null, null)
+    const res = core.resolver.resolve({ type, called, isAuto: false, machine: core, buffers: null, log: null })
     return res.accepted ? Result.Executed : Result.Canceled
   }
   core.processing = true
   try {
-    const result = transition(core, type, called, args, false, true)
+    const result = transition(core, type, called, args, 'check')
     drain(core)
     return result
   } finally {

@@ -7,12 +7,42 @@
  * front of it sits the schema's memo (memo.ts): a situation met before is answered with the remembered resolution.
  */
 import { ResolutionMemo } from './memo.js'
-import { Resolution } from './resolution.js'
+import { type MemoEntry, type Resolution, ResolutionBuffers } from './resolution.js'
 import type { Compiled } from './schema.js'
 import { LogLevel, type MutationType } from './types.js'
 
 /** Log lines the resolver produced; emitted by the caller once resolution is over. */
 export type RelationLog = Array<[LogLevel, string]>
+
+/** What the resolver reads of a machine (`Core` is one). */
+export interface ActiveStates {
+  /** The active states, in the order of the last transition's targets. */
+  readonly active: readonly number[]
+  /** The memo entry whose `targets` list is `active` itself, or null when `active` is the machine's own list. */
+  readonly activeEntry: MemoEntry | null
+  /** Ticks by state index: odd = active. */
+  readonly clock: readonly number[]
+}
+
+/**
+ * One mutation to resolve against a machine's active states. A machine refills one request for all its transitions
+ * (`Core.request`: resolution runs no user code, so it never nests), so resolving allocates nothing.
+ */
+export interface ResolveRequest {
+  type: MutationType
+  /** Called states, in call order. */
+  called: readonly number[]
+  /** The machine's own auto round: accepted when at least one called state survives. */
+  isAuto: boolean
+  readonly machine: ActiveStates
+  /**
+   * Where a computed resolution is written: the machine's own buffers, made by its first computation (with memo
+   * hits, maybe never). A dry run during a transition passes a request of its own, so the transition's stay intact.
+   */
+  buffers: ResolutionBuffers | null
+  /** Collects the relation log lines; the memo is skipped then, as the lines come from the computation. */
+  log: RelationLog | null
+}
 
 /** Empties a small array in place. Popping stays on V8's fast path; assigning `length` goes through the runtime. */
 export function clear(list: number[]): void {
@@ -54,30 +84,18 @@ export class Resolver {
   }
 
   /**
-   * Resolves one mutation: `out` filled in (a new Resolution when null), or a remembered resolution (read-only, see
-   * Resolution). Relations accept a remove always; an add/set when every called state survived; an auto add when at
-   * least one did (partial acceptance). `at` is the memo entry whose targets the machine's active states came from,
-   * if any.
+   * Resolves one mutation: the request's buffers filled in (made first when it has none), or a memo entry.
+   * Relations accept a remove always; an add/set when every called state survived; an auto add when at least one did
+   * (partial acceptance).
    */
-  resolve(
-    type: MutationType,
-    called: readonly number[],
-    before: readonly number[],
-    clock: readonly number[],
-    isAuto: boolean,
-    buffers: Resolution | null,
-    log: RelationLog | null,
-    at: Resolution | null = null,
-  ): Resolution {
+  resolve(req: ResolveRequest): Resolution {
     const memo = this.memo
+    const { type, called, isAuto, machine } = req
     // With a relation log the computation must run to produce its lines.
-    if (log !== null || !memo.use()) {
-      const out = buffers ?? new Resolution()
-      out.accepted = this.compute(type, called, before, clock, isAuto, out, log)
-      return out
-    }
-    // `before` being that entry's very list proves the situation; its links then answer without hashing.
-    const from = at !== null && at.targets === before ? at : null
+    if (req.log !== null || !memo.use()) return this.computeInto(req, req.log)
+    const before = machine.active
+    // Active states that are an entry's targets: the entry's links answer without hashing.
+    const from = machine.activeEntry
     if (from !== null) {
       const next = memo.follow(from, type, called, isAuto)
       if (next !== null) return next
@@ -85,13 +103,19 @@ export class Resolver {
     const key = memo.key(type, called, before, isAuto)
     let found = memo.recall(key, type, called, before, isAuto)
     if (found === null) {
-      const out = buffers ?? new Resolution()
-      out.accepted = this.compute(type, called, before, clock, isAuto, out, null)
+      const out = this.computeInto(req, null)
       found = memo.remember(key, type, called, before, isAuto, out)
       if (found === null) return out
     }
     if (from !== null) memo.link(from, type, called, isAuto, found)
     return found
+  }
+
+  private computeInto(req: ResolveRequest, log: RelationLog | null): ResolutionBuffers {
+    const { machine } = req
+    const out = (req.buffers ??= new ResolutionBuffers())
+    out.accepted = this.compute(req.type, req.called, machine.active, machine.clock, req.isAuto, out, log)
+    return out
   }
 
   /** The resolution itself (asyncmachine-go's steps 0-9). Depends on `clock` only through which states are active. */
@@ -101,7 +125,7 @@ export class Resolver {
     before: readonly number[],
     clock: readonly number[],
     isAuto: boolean,
-    out: Resolution,
+    out: ResolutionBuffers,
     log: RelationLog | null,
   ): boolean {
     const gen = this.nextGen()
@@ -113,17 +137,17 @@ export class Resolver {
     this.applying = false
     let len = 0
     if (type === 'add') {
-      len = this.push(list, len, gen, called, false, clock)
-      len = this.push(list, len, gen, before, false, clock)
+      len = this.push(list, len, gen, called, 'all', clock)
+      len = this.push(list, len, gen, before, 'all', clock)
     } else if (isRemove) {
-      len = this.push(list, len, gen, before, true, clock)
+      len = this.push(list, len, gen, before, 'uncalled', clock)
     } else {
-      len = this.push(list, len, gen, called, false, clock)
+      len = this.push(list, len, gen, called, 'all', clock)
     }
 
     // Steps 1-4: follow Add to a fixed point, then drop states whose Require is missing (to a fixed point).
     const { hasRequire, required } = this.c
-    if (this.applying) len = this.expandAdd(list, len, inList, gen, isRemove, clock, null)
+    if (this.applying) len = this.expandAdd(list, len, inList, gen, type, clock, null)
     if (hasRequire) len = this.filterRequire(list, len, inList, gen, log, isAuto)
 
     // Steps 5-6: walk the list reversed; a state is blocked by any not-yet-blocked state of the list removing it.
@@ -151,7 +175,7 @@ export class Resolver {
         const rm = this.c.remove[rev[k] as number] as Int32Array
         for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
       }
-      rlen = this.expandAdd(rev, rlen, inOut, gen, isRemove, clock, this.toRemove)
+      rlen = this.expandAdd(rev, rlen, inOut, gen, type, clock, this.toRemove)
     }
 
     // Step 9: back to list order; Require again, which deactivates states whose requirement went away. Survivors
@@ -211,10 +235,11 @@ export class Resolver {
     }
   }
 
-  /** Appends `from` to the list (each state once; with `skipCalled`, not the called ones). */
-  private push(list: Int32Array, len: number, gen: number, from: readonly number[], skipCalled: boolean,
+  /** Appends `from` to the list, each state once: all of them, or only those not called. */
+  private push(list: Int32Array, len: number, gen: number, from: readonly number[], which: 'all' | 'uncalled',
     clock: readonly number[]): number {
     const mark = this.inList
+    const skipCalled = which === 'uncalled'
     for (let i = 0; i < from.length; i++) {
       const x = from[i] as number
       if (mark[x] === gen || (skipCalled && this.called[x] === gen)) continue
@@ -240,11 +265,12 @@ export class Resolver {
     len: number,
     mark: Uint32Array,
     gen: number,
-    isRemove: boolean,
+    type: MutationType,
     clock: readonly number[],
     skip: Uint32Array | null,
   ): number {
     const { add, multi } = this.c
+    const isRemove = type === 'remove'
     for (let i = 0; i < len; i++) {
       const x = list[i] as number
       if (isActive(clock, x) && multi[x] !== 1) continue

@@ -11,7 +11,7 @@ import { LogLevel, type Snapshot } from './types.js'
 /** `(A:1 B:3)`: active states with ticks, in index order. */
 export function toString(core: Core): string {
   if (core.disposed) return '()'
-  const { names } = core.c
+  const { names } = core.tables
   const parts: string[] = []
   core.clock.forEach((t, i) => {
     if ((t & 1) === 1) parts.push(`${names[i]}:${t}`)
@@ -21,7 +21,7 @@ export function toString(core: Core): string {
 
 /** `(A:1) [B:0 C:2]`: active states, then the inactive ones in brackets. */
 export function toStringAll(core: Core): string {
-  const { names } = core.c
+  const { names } = core.tables
   const inactive: string[] = []
   core.clock.forEach((t, i) => {
     if ((t & 1) === 0 || core.disposed) inactive.push(`${names[i]}:${t}`)
@@ -31,7 +31,7 @@ export function toStringAll(core: Core): string {
 
 /** asyncmachine-go's `Inspect`: one block per state with its tick, flags and relations. */
 export function inspect(core: Core, states: readonly number[]): string {
-  const { names } = core.c
+  const { names } = core.tables
   const lines: string[] = []
   const row = (label: string, value: string): void => {
     lines.push(`    |${label.padEnd(9)}${value}`)
@@ -55,9 +55,9 @@ export function inspect(core: Core, states: readonly number[]): string {
 const MAX_TICK = Number.MAX_SAFE_INTEGER - 1
 
 export function exportSnapshot(core: Core): Snapshot {
-  const snap: Snapshot = { id: core.id, names: [...core.c.names], time: core.clock.slice(), queueTick: core.queueTick }
+  const snap: Snapshot = { id: core.id, names: [...core.tables.names], time: core.clock.slice(), queueTick: core.queueTick }
   // Exception active: the error goes along as text, so the restored machine is in Exception with an error.
-  if (core.isActive(core.c.exception)) snap.err = safeString(core.err)
+  if (core.isActive(core.tables.exception)) snap.err = safeString(core.err)
   return snap
 }
 
@@ -89,18 +89,18 @@ export function importSnapshot(core: Core, snap: Snapshot): void {
     core.clock[i] = t
   })
   core.clockWritten(null, changed, [])
-  core.active = []
+  const active: number[] = []
   core.clock.forEach((t, i) => {
-    if ((t & 1) === 1) core.active.push(i)
+    if ((t & 1) === 1) active.push(i)
   })
-  core.resolver.sort(core.active)
+  core.resolver.sort(active)
+  core.setActive(active)
   core.auto?.reset()
-  core.activeNames = null
   core.queueTick = checked.queueTick
   if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[import] ${toString(core)}`)
-  core.w?.ticked(changed)
-  core.w?.transitionEnded(changed, [])
-  const restored = core.c.index.get('MachineRestored')
+  core.waiters?.ticked(changed)
+  core.waiters?.transitionEnded(changed, [])
+  const restored = core.tables.index.get('MachineRestored')
   if (restored !== undefined) mutate(core, 'add', [restored], undefined)
 }
 
@@ -128,7 +128,7 @@ function validate(core: Core, snap: unknown): Checked {
       return fail(`reading '${key}' threw: ${safeString(err)}`)
     }
   }
-  const { names } = core.c
+  const { names } = core.tables
   const id = read('id')
   if (id !== undefined && typeof id !== 'string') fail(`'id' must be a string, got ${typeof id}`)
   const got = list('names')
@@ -150,7 +150,7 @@ function validate(core: Core, snap: unknown): Checked {
   if (err !== undefined && typeof err !== 'string') fail(`'err' must be a string, got ${typeof err}`)
   const ticks = time as number[]
   checkRelations(core, ticks, err as string | undefined, fail)
-  const exc = ticks[core.c.exception] as number
+  const exc = ticks[core.tables.exception] as number
   return { time: ticks, queueTick: queueTick as number, err: exc % 2 === 1 ? err as string : undefined }
 }
 
@@ -160,7 +160,7 @@ function validate(core: Core, snap: unknown): Checked {
  */
 function checkRelations(core: Core, time: readonly number[], err: string | undefined,
   fail: (msg: string, state?: string) => never): void {
-  const { names, require, remove, exception } = core.c
+  const { names, require, remove, exception } = core.tables
   const on = (i: number): boolean => (time[i] as number) % 2 === 1
   for (let i = 0; i < names.length; i++) {
     if (!on(i)) continue

@@ -5,25 +5,27 @@
  */
 import { SHARED_AUTO_MAX } from './auto.js'
 import type { Core } from './core.js'
+import type { MutationType } from './events.js'
+import { addsException, call, THREW } from './handler-call.js'
 import type { Binding, HandlerFn } from './handlers.js'
-import { scheduleAuto } from './queue.js'
+import { scheduleAuto, type TransitionMode } from './mutation.js'
 import type { Resolution } from './resolution.js'
 import type { RelationLog } from './resolve.js'
-import { addsException, call, FINAL, NEGOTIATION, STATE, THREW } from './handler-call.js'
 import { Tx } from './tx.js'
-import { type Args, LogLevel, type MutationType, Result } from './types.js'
+import { type Args, LogLevel, Result } from './types.js'
 
 /** Runs one mutation as a transition and returns its result (never a queue tick). */
-export function transition(core: Core, type: MutationType, called: number[], args: Args | undefined, isAuto: boolean,
-  isCheck: boolean): Result {
+export function transition(core: Core, type: MutationType, called: readonly number[], args: Args | undefined,
+  mode: TransitionMode): Result {
   const { log } = core
+  const isAuto = mode === 'auto'
   const logOps = log.on(LogLevel.Ops)
-  if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, isAuto, isCheck)
+  if (logOps || log.on(LogLevel.Decisions)) logStart(core, type, called, args, mode)
   const relLog: RelationLog | null = logOps ? [] : null
   const res = resolve(core, type, called, isAuto, relLog)
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
-  const tx = core.wantsTx ? new Tx(core, type, called, args, isAuto, isCheck) : null
+  const tx = core.wantsTx ? new Tx(core, type, called, args, mode) : null
   if (tx && core.tracers.length > 0) core.trace('transitionInit', tx)
   if (!accepted) {
     if (logOps) {
@@ -42,7 +44,7 @@ export function transition(core: Core, type: MutationType, called: number[], arg
       return finish(core, tx, canceledBy)
     }
   }
-  if (isCheck) return finish(core, tx, null)
+  if (mode === 'check') return finish(core, tx, null)
 
   // Partial acceptance of an auto transition may have resolved again.
   const applied = core.resolved
@@ -50,24 +52,28 @@ export function transition(core: Core, type: MutationType, called: number[], arg
   let failedAt: string | null = null
   try {
     apply(core, tx, isAuto)
-    if (core.bindings.length > 0 || core.w?.hasArgsWaiters()) failedAt = finals(core, tx, args)
-    if (failedAt === null && !isAuto && core.c.autoStates.length > 0 && applied.enters.length + applied.exits.length > 0 &&
-      !isHealth(core, type, called)) autoRound(core)
+    if (core.bindings.length > 0 || core.waiters?.hasArgsWaiters()) failedAt = finals(core, tx, args)
+    if (failedAt === null && !isAuto && core.tables.autoStates.length > 0 &&
+      applied.enters.length + applied.exits.length > 0 && !isHealth(core, type, called)) autoRound(core)
     finish(core, tx, failedAt)
   } finally {
     // Even when something failed internally (a throwing logger) after the clocks moved: the waiters of the states
     // that ticked are told, so none waits for a change that already happened.
-    core.w?.transitionEnded(applied.enters, applied.exits)
+    core.waiters?.transitionEnded(applied.enters, applied.exits)
   }
   if (failedAt !== null) return Result.Canceled
   return !isAuto || core.active.length > activeBefore ? Result.Executed : Result.Canceled
 }
 
-/** Resolves against the machine's active states; the result becomes `core.resolved` (and `core.res` if it is own). */
+/** Resolves against the machine's active states; the result becomes `core.resolved`. */
 function resolve(core: Core, type: MutationType, called: readonly number[], isAuto: boolean,
   log: RelationLog | null): Resolution {
-  const res = core.resolver.resolve(type, called, core.active, core.clock, isAuto, core.res, log, core.at)
-  if (!res.shared) core.res = res
+  const req = (core.request ??= { type, called, isAuto, machine: core, buffers: null, log: null })
+  req.type = type
+  req.called = called
+  req.isAuto = isAuto
+  req.log = log
+  const res = core.resolver.resolve(req)
   core.resolved = res
   return res
 }
@@ -76,7 +82,7 @@ function resolve(core: Core, type: MutationType, called: readonly number[], isAu
 
 /** Runs the negotiation handlers; returns the name of the one that canceled, or null when all accepted. */
 function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): string | null {
-  const { bindings, hn, c, pairFrom } = core
+  const { bindings, handlerNames, tables, pairFrom } = core
   const res = core.resolved
   // An auto transition accepts partially: a canceling handler about one of its auto states drops only that state.
   // Allocated on the first drop only: the common path creates nothing here.
@@ -85,14 +91,14 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
   for (const x of res.exits) {
     for (const b of bindings) {
       const fn = b.exit?.[x]
-      if (fn && !negotiation(core, tx, b, fn, hn.exit[x] as string)) return hn.exit[x] as string
+      if (fn && !negotiation(core, tx, b, fn, handlerNames.exit[x] as string)) return handlerNames.exit[x] as string
     }
   }
   for (const x of res.enters) {
     for (const b of bindings) {
       const fn = b.enter?.[x]
-      if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, hn.enter[x] as string)) continue
-      if (!droppable(tx, isAuto, x)) return hn.enter[x] as string
+      if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, handlerNames.enter[x] as string)) continue
+      if (!droppable(tx, isAuto, x)) return handlerNames.enter[x] as string
       ;(dropped ??= []).push(x)
     }
   }
@@ -101,8 +107,8 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
       if (!core.isActive(x)) continue
       for (const b of bindings) {
         const fn = b.self?.[x]
-        if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, hn.self[x] as string)) continue
-        if (!droppable(tx, isAuto, x)) return hn.self[x] as string
+        if (!fn || isIn(dropped, x) || negotiation(core, tx, b, fn, handlerNames.self[x] as string)) continue
+        if (!droppable(tx, isAuto, x)) return handlerNames.self[x] as string
         ;(dropped ??= []).push(x)
       }
     }
@@ -113,7 +119,7 @@ function negotiate(core: Core, tx: Tx, type: MutationType, isAuto: boolean): str
       for (const to of res.targets) {
         if (from === to || isIn(dropped, to)) continue
         for (const b of bindings) {
-          const h = b.pairs?.get(from * c.n + to)
+          const h = b.pairs?.get(from * tables.n + to)
           if (!h || isIn(dropped, to) || negotiation(core, tx, b, h.fn, h.name)) continue
           if (!droppable(tx, isAuto, to)) return h.name
           ;(dropped ??= []).push(to)
@@ -160,7 +166,7 @@ function reresolve(core: Core, tx: Tx, dropped: number[]): string | null {
  * that adds Exception, a throw does not cancel (see `handlerThrew`): the error is recorded and Exception still comes.
  */
 function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string): boolean {
-  const ret = call(core, tx, b, fn, name, -1, NEGOTIATION)
+  const ret = call(core, tx, b, fn, name, -1, 'negotiation')
   if (ret === THREW) return addsException(core, tx)
   return ret !== false
 }
@@ -171,8 +177,9 @@ function negotiation(core: Core, tx: Tx, b: Binding, fn: HandlerFn, name: string
 function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   const { clock } = core
   const res = core.resolved
+  const entry = res.kind === 'shared' ? res : null
   // After a memo entry, the auto candidates are the entry's (a function of the active states it leads to).
-  const kept = res.shared ? res.auto : undefined
+  const kept = entry?.cache.auto
   const auto = kept === undefined ? core.auto : null
   for (const x of res.enters) {
     const t = clock[x] as number
@@ -185,23 +192,17 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
     auto?.changed(x, false)
   }
   if (kept !== undefined) core.auto?.adopt(kept)
-  else if (auto && res.shared && core.c.autoStates.length <= SHARED_AUTO_MAX) res.auto = auto.share()
+  else if (auto && entry && core.tables.autoStates.length <= SHARED_AUTO_MAX) entry.cache.auto = auto.share()
   core.clockWritten(tx?.log ?? null, res.enters, res.exits)
   tx?.applied()
-  // An owned resolution's targets become `active`, and an owned former `active` its next buffer; a memo entry's
-  // targets are shared as they are.
-  const before = core.active
-  core.active = res.targets
-  if (!res.shared) res.targets = core.at === null ? before : []
-  core.at = res.shared ? res : null
-  core.activeNames = null
-  if (core.w) {
-    core.w.ticked(res.enters)
-    core.w.ticked(res.exits)
+  core.setActive(res)
+  if (core.waiters) {
+    core.waiters.ticked(res.enters)
+    core.waiters.ticked(res.exits)
   }
   if (core.log.on(LogLevel.Changes) && res.enters.length + res.exits.length > 0) {
-    const plus = res.enters.map((i) => `+${core.c.names[i]}`)
-    const minus = res.exits.map((i) => `-${core.c.names[i]}`)
+    const plus = res.enters.map((i) => `+${core.tables.names[i]}`)
+    const minus = res.exits.map((i) => `-${core.tables.names[i]}`)
     let line = `${isAuto ? '[auto_]' : '[state]'} ${[...plus, ...minus].join(' ')}`
     if (core.log.on(LogLevel.Everything)) line += stateLineDetails(core)
     core.log.emit(LogLevel.Changes, line)
@@ -217,15 +218,15 @@ function stateLineDetails(core: Core): string {
 
 /** End handlers, State handlers (and `whenArgs`), AnyState. Returns the name of a handler that threw, or null. */
 function finals(core: Core, tx: Tx | null, args: Args | undefined): string | null {
-  const { bindings, hn } = core
+  const { bindings, handlerNames } = core
   const res = core.resolved
   for (let k = 0; k < res.exits.length; k++) {
     const x = res.exits[k] as number
     for (const b of bindings) {
       const fn = b.end?.[x]
-      if (fn && tx && call(core, tx, b, fn, hn.end[x] as string, x, FINAL) === THREW && !addsException(core, tx)) {
-        rollback(core, tx, k, true)
-        return hn.end[x] as string
+      if (fn && tx && call(core, tx, b, fn, handlerNames.end[x] as string, x, 'final') === THREW && !addsException(core, tx)) {
+        rollback(core, tx, 'end', k)
+        return handlerNames.end[x] as string
       }
     }
   }
@@ -233,28 +234,29 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
     const x = res.enters[k] as number
     for (const b of bindings) {
       const fn = b.state?.[x]
-      if (fn && tx && call(core, tx, b, fn, hn.state[x] as string, x, STATE) === THREW && !addsException(core, tx)) {
-        rollback(core, tx, k, false)
-        return hn.state[x] as string
+      if (fn && tx && call(core, tx, b, fn, handlerNames.state[x] as string, x, 'state') === THREW && !addsException(core, tx)) {
+        rollback(core, tx, 'state', k)
+        return handlerNames.state[x] as string
       }
     }
-    core.w?.stateDispatched(x, tx ? tx.args : args)
+    core.waiters?.stateDispatched(x, tx ? tx.args : args)
   }
   for (const b of bindings) {
-    if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1, FINAL) === THREW &&
+    if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1, 'final') === THREW &&
       !addsException(core, tx)) return 'AnyState'
   }
   return null
 }
 
 /**
- * A final handler threw: every state whose final handler did not complete returns to where it was. For a State
- * handler, that state and the later enters deactivate; for an End handler, it and the later exits re-activate and
- * no enter stays.
+ * A final handler threw: every state whose final handler did not complete returns to where it was. When a State
+ * handler threw (at enter `from`), that state and the later enters deactivate; when an End handler threw (at exit
+ * `from`), it and the later exits re-activate and no enter stays.
  */
-function rollback(core: Core, tx: Tx, from: number, inEnd: boolean): void {
+function rollback(core: Core, tx: Tx, failedIn: 'state' | 'end', from: number): void {
   const { clock } = core
   const res = core.resolved
+  const inEnd = failedIn === 'end'
   const reactivate = inEnd ? res.exits.slice(from) : []
   const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
   for (const x of deactivate) {
@@ -266,13 +268,14 @@ function rollback(core: Core, tx: Tx, from: number, inEnd: boolean): void {
     core.auto?.changed(x, true)
   }
   core.clockWritten(tx.log, deactivate, reactivate)
-  core.active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)
-  if (reactivate.length > 0) core.resolver.sort(core.active)
-  core.activeNames = null
-  core.w?.ticked(deactivate)
-  core.w?.ticked(reactivate)
+  const active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)
+  if (reactivate.length > 0) core.resolver.sort(active)
+  core.setActive(active)
+  core.waiters?.ticked(deactivate)
+  core.waiters?.ticked(reactivate)
   if (core.log.on(LogLevel.Changes)) {
-    const line = [...reactivate.map((i) => `+${core.c.names[i]}`), ...deactivate.map((i) => `-${core.c.names[i]}`)]
+    const names = core.tables.names
+    const line = [...reactivate.map((i) => `+${names[i]}`), ...deactivate.map((i) => `-${names[i]}`)]
     core.log.emit(LogLevel.Changes, `[recover] ${line.join(' ')}`)
   }
 }
@@ -283,7 +286,7 @@ function finish(core: Core, tx: Tx | null, canceledBy: string | null): Result {
     tx.canceledBy = canceledBy ?? undefined
     tx.finish()
     if (core.tracers.length > 0) core.trace('transitionEnd', tx)
-    if (!tx.isCheck) core.obs?.transition(tx)
+    if (!tx.isCheck) core.observers?.transition(tx)
   }
   return canceledBy === null ? Result.Executed : Result.Canceled
 }
@@ -307,20 +310,21 @@ function autoRound(core: Core): void {
  * The auto candidates. After a memo entry applied, the active states are the entry's targets, so what one machine
  * found is what every machine finds: the entry keeps it.
  */
-function offer(core: Core): number[] | null {
+function offer(core: Core): readonly number[] | null {
   const res = core.resolved
-  if (!res.shared) return core.auto?.offer() ?? null
-  if (res.offer === undefined) res.offer = core.auto?.offer() ?? null
-  return res.offer
+  if (res.kind === 'own') return core.auto?.offer() ?? null
+  const { cache } = res
+  if (cache.offer === undefined) cache.offer = core.auto?.offer() ?? null
+  return cache.offer
 }
 
 /** Every inactive auto state that no active state removes; null when none. */
 function unblockedAutoStates(core: Core): number[] | null {
-  const { c } = core
+  const { tables } = core
   let called: number[] | null = null
-  for (const a of c.autoStates) {
+  for (const a of tables.autoStates) {
     if (core.isActive(a)) continue
-    const by = c.removedBy[a] as Int32Array
+    const by = tables.removedBy[a] as Int32Array
     let blocked = false
     for (let j = 0; j < by.length && !blocked; j++) blocked = core.isActive(by[j] as number)
     if (!blocked) (called ??= []).push(a)
@@ -329,22 +333,22 @@ function unblockedAutoStates(core: Core): number[] | null {
 }
 
 /** An add of only Heartbeat or Healthcheck triggers no auto states. */
-function isHealth(core: Core, type: MutationType, called: number[]): boolean {
+function isHealth(core: Core, type: MutationType, called: readonly number[]): boolean {
   if (called.length !== 1 || type !== 'add') return false
-  const health = core.c.health
+  const health = core.tables.health
   return called[0] === health[0] || called[0] === health[1]
 }
 
-function logStart(core: Core, type: MutationType, called: number[], args: Args | undefined, auto: boolean,
-  check: boolean): void {
+function logStart(core: Core, type: MutationType, called: readonly number[], args: Args | undefined,
+  mode: TransitionMode): void {
   const names = core.names(called).join(' ')
-  if (auto) core.log.emit(LogLevel.Decisions, `[${type}:auto] ${names}`)
+  if (mode === 'auto') core.log.emit(LogLevel.Decisions, `[${type}:auto] ${names}`)
   // a check logs at the level of what it may log next ([reject], [cancel:reject]), so it never reads as a mutation
-  else if (check) core.log.emit(LogLevel.Ops, `[can:${type}] ${names}${core.log.formatArgs(args)}`)
+  else if (mode === 'check') core.log.emit(LogLevel.Ops, `[can:${type}] ${names}${core.log.formatArgs(args)}`)
   else core.log.emit(LogLevel.Ops, `[${type}] ${names}${core.log.formatArgs(args)}`)
 }
 
-function logImplied(core: Core, type: MutationType, called: number[]): void {
+function logImplied(core: Core, type: MutationType, called: readonly number[]): void {
   const implied = core.resolved.targets.filter((i) =>
     type === 'remove' ? !core.isActive(i) : !called.includes(i) && (type === 'set' || !core.isActive(i)))
   if (implied.length > 0) core.log.emit(LogLevel.Ops, `[implied] ${core.names(implied).join(' ')}`)

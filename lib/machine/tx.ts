@@ -3,15 +3,18 @@
  * Event). They exist only when someone looks (handlers, tracers, observers); index lists become names lazily.
  */
 import type { Core } from './core.js'
+import type { Event, MutationType, TransitionInfo } from './events.js'
 import type { Machine } from './machine.js'
+import type { TransitionMode } from './mutation.js'
+import { transitionEnded } from './reasons.js'
 import type { Resolution } from './resolution.js'
-import type { Args, Event, MutationType, TransitionInfo } from './types.js'
+import type { Args } from './types.js'
 
 const EMPTY: readonly never[] = Object.freeze([])
 
-/** A list of `res` a record may hold: a memo entry's as it is (never changed), a machine's reused buffer copied. */
+/** A list of `res` a record may hold: a memo entry's as it is (read-only), a machine's reused buffer copied. */
 function keep(res: Resolution, list: readonly number[]): readonly number[] {
-  return res.shared ? list : list.slice()
+  return res.kind === 'shared' ? list : list.slice()
 }
 
 /**
@@ -81,17 +84,17 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   private ctl: AbortController | null = null
   private ended = false
 
-  constructor(core: Core, type: MutationType, called: readonly number[], args: Args | undefined, auto: boolean,
-    check: boolean) {
+  constructor(core: Core, type: MutationType, called: readonly number[], args: Args | undefined, mode: TransitionMode) {
     this.core = core
     this.type = type
-    this.isAuto = auto
-    this.isCheck = check
-    // A memo entry's lists (and an active list that is one) never change, so a record may keep them; a machine's
-    // own buffers and the parse scratch array are reused, so those are copied. Other called lists never change.
+    this.isAuto = mode === 'auto'
+    this.isCheck = mode === 'check'
+    // A record may keep a memo entry's lists (and active states that are one's targets): they are read-only. A
+    // machine's own lists (its buffers, its own active list, the parse scratch array) are reused, so it copies those.
+    // Other called lists never change.
     const res = core.resolved
-    this.calledIdx = res.shared ? res.called : called === core.scratch ? called.slice() : called
-    this.beforeIdx = core.at !== null && core.active === core.at.targets ? core.active : core.active.slice()
+    this.calledIdx = res.kind === 'shared' ? res.called : called === core.scratch ? called.slice() : called
+    this.beforeIdx = core.activeEntry !== null ? core.active : core.active.slice()
     this.targetIdx = keep(res, res.targets)
     this.enterIdx = keep(res, res.enters)
     this.exitIdx = keep(res, res.exits)
@@ -101,7 +104,7 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   }
 
   get machine(): Machine<N> {
-    return this.core.mach as Machine<N>
+    return this.core.machine as Machine<N>
   }
 
   /** The transition resolved again (partial acceptance of an auto round): its targets, enters and exits change. */
@@ -187,12 +190,12 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
   }
 
   private endReason(): DOMException {
-    return new DOMException(`machine ${this.core.id}: transition ${this.toString()} ended`, 'AbortError')
+    return transitionEnded(this.core.id, this.toString())
   }
 
   private names(list: readonly number[]): readonly N[] {
     if (list.length === 0) return EMPTY
-    const names = this.core.c.names
+    const names = this.core.tables.names
     return list.map((i) => names[i]) as N[]
   }
 }

@@ -1,8 +1,11 @@
 /**
- * Public types of the core: schema definitions, results, events, transitions, tracers and options.
+ * Public types of the core: schema definitions, results, logging, handlers and options; events, transitions and
+ * tracers are declared in events.ts and tracer.ts and re-exported here.
  * Runtime values that accompany a type (Result, LogLevel) live here too, so one import gives both.
  */
+import type { Event } from './events.js'
 import type { Machine } from './machine.js'
+import type { Tracer } from './tracer.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schema
@@ -93,65 +96,10 @@ export type LogFn = (level: LogLevel, line: string) => void
 export type LogArgs = readonly string[] | ((args: Args) => Record<string, string> | undefined)
 
 // ---------------------------------------------------------------------------------------------------------------
-// Transitions and events
+// Transitions, events and tracers: declared in events.ts and tracer.ts, re-exported here
 
-export type MutationType = 'add' | 'remove' | 'set'
-
-/** A mutation as tracers see it. */
-export interface MutationInfo<N extends string = string> {
-  readonly type: MutationType
-  readonly calledStates: readonly N[]
-  readonly args: Args | undefined
-  /** True for auto-state mutations the machine made itself. */
-  readonly isAuto: boolean
-  /** The queue tick it will run at; 0 for prepended (auto, exception) mutations. */
-  readonly queueTick: number
-}
-
-/** One transition: what was called, what the relations resolved, and what happened. */
-export interface TransitionInfo<N extends string = string> {
-  readonly machine: Machine<N>
-  readonly type: MutationType
-  readonly calledStates: readonly N[]
-  readonly statesBefore: readonly N[]
-  /** Resolved targets, sorted (require topology, then `after`). */
-  readonly targetStates: readonly N[]
-  /** States activated (or multi re-entered). */
-  readonly enters: readonly N[]
-  /** States deactivated. */
-  readonly exits: readonly N[]
-  readonly isAuto: boolean
-  /** True for `canAdd`/`canRemove` dry runs. */
-  readonly isCheck: boolean
-  readonly args: Args
-  /** Ticks in index order before the transition. */
-  readonly timeBefore: readonly number[]
-  /**
-   * Ticks in index order after the transition: provisional while negotiating (`timeBefore` plus the ticks the enters
-   * and exits take; `timeBefore` for a check), the applied clock in final handlers, the end clock once over
-   * (`timeBefore` when canceled).
-   */
-  readonly timeAfter: readonly number[]
-  /** Accepted and applied. False while negotiating, when canceled or rejected. */
-  readonly accepted: boolean
-  /** Why it was not accepted: `'relations'`, a handler name, or `'error'`. Undefined when accepted. */
-  readonly canceledBy: string | undefined
-}
-
-/** The event every handler receives. */
-export interface Event<N extends string = string> {
-  /** The handler name, e.g. `FooEnter`. */
-  readonly name: string
-  readonly machine: Machine<N>
-  /** The mutation's args; the same object for all handlers of one transition. */
-  readonly args: Args
-  readonly transition: TransitionInfo<N>
-  /**
-   * For `FooState`: the state signal of Foo (aborted when Foo's tick next changes). For any other handler:
-   * aborted when the transition ends.
-   */
-  readonly signal: AbortSignal
-}
+export type { Event, MutationInfo, MutationType, TransitionInfo } from './events.js'
+export type { Tracer } from './tracer.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Handlers
@@ -198,23 +146,6 @@ export type CheckHandlers<T, N extends string, E = Event<N>> = {
       : K extends HandlerShaped
         ? `'${K & string}' names no state of this schema`
         : T[K]
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Tracers
-
-/** Hooks into a machine's life. Every method is optional and called synchronously. */
-export interface Tracer {
-  machineInit?(mach: Machine<string>): void
-  newSubmachine?(parent: Machine<string>, child: Machine<string>): void
-  mutationQueued?(mach: Machine<string>, mutation: MutationInfo): void
-  transitionInit?(tx: TransitionInfo): void
-  transitionStart?(tx: TransitionInfo): void
-  handlerStart?(tx: TransitionInfo, bindingId: string, name: string): void
-  handlerEnd?(tx: TransitionInfo, bindingId: string, name: string): void
-  transitionEnd?(tx: TransitionInfo): void
-  queueEnd?(mach: Machine<string>): void
-  machineDispose?(id: string): void
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
  * `whenQueueEnds`, `whenDisposed`, plus state signals. Waiters are indexed by state and checked only when one of
  * their states ticked; a settled waiter leaves no listener, timer or registry entry behind.
  */
-import { type Core, stateChanged } from './core.js'
+import type { Core } from './core.js'
 import { safeString } from './describe.js'
 import { DisposedError, InvalidArgumentError, OutOfRangeError, TimeoutError } from './errors.js'
 import { cancelLater, later, type Later } from './later.js'
+import { stateChanged } from './reasons.js'
 import type { Args } from './types.js'
 
 /** Options of every waiter. */
@@ -52,9 +53,9 @@ export function followState<T>(core: Core, i: number, read: () => T, emit: (v: T
       }
     },
   }
-  core.waiters().watch([i], watcher)
+  core.ensureWaiters().watch([i], watcher)
   emit(last)
-  return () => core.w?.unwatch([i], watcher)
+  return () => core.waiters?.unwatch([i], watcher)
 }
 
 type Kind = 'state' | 'args' | 'queue' | 'queueEnd' | 'disposal'
@@ -172,7 +173,7 @@ export class Waiters {
       const ctl = signals.get(i)
       if (!ctl) continue
       signals.delete(i)
-      ctl.abort(stateChanged(this.core.id, this.core.c.names[i] as string))
+      ctl.abort(stateChanged(this.core.id, this.core.tables.names[i] as string))
     }
   }
 
@@ -207,7 +208,7 @@ export class Waiters {
   dispose(): void {
     const signals = this.signals ?? new Map<number, AbortController>()
     this.signals = null
-    for (const [i, ctl] of signals) ctl.abort(new DisposedError(this.core.id, `state ${this.core.c.names[i]}`))
+    for (const [i, ctl] of signals) ctl.abort(new DisposedError(this.core.id, `state ${this.core.tables.names[i]}`))
     const byState = this.byState ?? new Map<number, Set<StateWatcher>>()
     this.byState = null
     for (const set of [...byState.values()]) for (const w of [...set]) w.disposed()

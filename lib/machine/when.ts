@@ -9,13 +9,13 @@ import type { WaitOptions } from './waiters.js'
 
 export function when(core: Core, states: unknown, opts?: WaitOptions, label?: string): Promise<void> {
   const idx = core.parse(states, 'when()')
-  return core.waiters().start('state', label ?? `when(${core.names(idx).join(' ')})`, idx,
+  return core.ensureWaiters().start('state', label ?? `when(${core.names(idx).join(' ')})`, idx,
     () => idx.every((i) => core.isActive(i)), opts)
 }
 
 export function whenNot(core: Core, states: unknown, opts?: WaitOptions): Promise<void> {
   const idx = core.parse(states, 'whenNot()')
-  return core.waiters().start('state', `whenNot(${core.names(idx).join(' ')})`, idx,
+  return core.ensureWaiters().start('state', `whenNot(${core.names(idx).join(' ')})`, idx,
     () => idx.every((i) => !core.isActive(i)), opts)
 }
 
@@ -34,8 +34,8 @@ export function whenTime(core: Core, states: unknown, ticks: readonly number[], 
     if (typeof t !== 'number') throw new InvalidArgumentError(where, 'ticks', 'numbers', t)
     if (!Number.isInteger(t) || t < 0) throw new OutOfRangeError(where, 'ticks', 'integers ≥ 0', t)
   }
-  const what = `whenTime(${idx.map((i, k) => `${core.c.names[i]}:${want[k]}`).join(' ')})`
-  return core.waiters().start('state', what, idx,
+  const what = `whenTime(${idx.map((i, k) => `${core.tables.names[i]}:${want[k]}`).join(' ')})`
+  return core.ensureWaiters().start('state', what, idx,
     () => idx.every((i, k) => (core.clock[i] as number) >= (want[k] as number)), opts)
 }
 
@@ -46,7 +46,7 @@ export function whenTicks(core: Core, state: unknown, n: number, opts?: WaitOpti
   if (!Number.isInteger(n) || n < 0) throw new OutOfRangeError(where, 'n', 'an integer ≥ 0', n)
   const [i] = core.parse(state, 'whenTicks()') as [number]
   const target = (core.clock[i] as number) + n
-  return core.waiters().start('state', `whenTicks(${state} +${n})`, [i], () => (core.clock[i] as number) >= target, opts)
+  return core.ensureWaiters().start('state', `whenTicks(${state} +${n})`, [i], () => (core.clock[i] as number) >= target, opts)
 }
 
 export function whenArgs(core: Core, state: unknown, args: Args, opts?: WaitOptions): Promise<void> {
@@ -61,20 +61,20 @@ export function whenArgs(core: Core, state: unknown, args: Args, opts?: WaitOpti
     throw new InvalidArgumentError(where, 'args', `readable (copying it threw: ${safeString(err)})`, args)
   }
   const what = `whenArgs(${state} ${Object.keys(want).join(',')})`
-  return core.waiters().start('args', what, idx, () => false, opts, { args: want })
+  return core.ensureWaiters().start('args', what, idx, () => false, opts, { args: want })
 }
 
 export function whenQueue(core: Core, tick: number, opts?: WaitOptions): Promise<void> {
   const where = `machine ${core.id}: whenQueue()`
   if (typeof tick !== 'number') throw new InvalidArgumentError(where, 'tick', 'a queue tick (number)', tick)
   if (!Number.isInteger(tick) || tick < 0) throw new OutOfRangeError(where, 'tick', 'an integer ≥ 0', tick)
-  return core.waiters().start('queue', `whenQueue(${tick})`, [], () => core.queueTick >= tick, opts, { tick })
+  return core.ensureWaiters().start('queue', `whenQueue(${tick})`, [], () => core.queueTick >= tick, opts, { tick })
 }
 
 export function whenQueueEnds(core: Core, opts?: WaitOptions): Promise<void> {
-  return core.waiters().start('queueEnd', 'whenQueueEnds()', [], () => !core.processing, opts)
+  return core.ensureWaiters().start('queueEnd', 'whenQueueEnds()', [], () => !core.processing, opts)
 }
 
 export function whenDisposed(core: Core, opts?: WaitOptions): Promise<void> {
-  return core.waiters().start('disposal', 'whenDisposed()', [], () => core.disposed, opts)
+  return core.ensureWaiters().start('disposal', 'whenDisposed()', [], () => core.disposed, opts)
 }

@@ -109,7 +109,7 @@ describe('transitions$', () => {
   it('costs nothing when unused: no transition records unless subscribed', () => {
     const m = mk()
     const core = internals(m)
-    expect(core.obs).toBeNull()
+    expect(core.observers).toBeNull()
     expect(core.wantsTx).toBe(false)
     const sub = m.transitions$.subscribe(() => undefined)
     expect(core.wantsTx).toBe(true)
