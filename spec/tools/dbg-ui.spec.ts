@@ -9,9 +9,14 @@ import { DbgFlag, DbgTracer, type DbgSink } from '../../lib/telemetry/index.js'
 import { Session } from '../../tools/dbg/session.js'
 import { INITIAL_VIEW, press, derive } from '../../tools/dbg/view-model.js'
 
-type Ink = typeof import('ink-testing-library')
-type Ui = typeof import('../../tools/dbg/ui.js')
-type ReactMod = typeof import('react')
+// type-only imports load nothing: ink itself is imported in beforeAll, after CI is unset
+import type * as InkT from 'ink-testing-library'
+import type * as ReactT from 'react'
+import type * as UiT from '../../tools/dbg/ui.js'
+
+type Ink = typeof InkT
+type Ui = typeof UiT
+type ReactMod = typeof ReactT
 let ink: Ink
 let ui: Ui
 let react: ReactMod
