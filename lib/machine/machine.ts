@@ -444,4 +444,4 @@ export interface MachineConstructor {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the class's instance type under its public name
 export interface Machine<N extends string = string> extends MachineClass<N> {}
 export const Machine: MachineConstructor = MachineClass
-Object.defineProperty(Machine, 'name', { value: 'Machine' }) // what inspect() and stack traces print
+Object.defineProperty(Machine, 'name', { value: 'Machine' }) // what inspect() and `.constructor.name` print
