@@ -4,6 +4,7 @@
  * (`ERR_NODE_JOB`), the pool gave up (`ERR_NODE_POOL`)…
  */
 import { PolymachineError } from '../machine/index.js'
+import { safeGet } from '../machine/internals.js'
 
 /** The codes of this layer's errors. */
 export type NodeErrorCode =
@@ -70,4 +71,15 @@ export class NodeError extends PolymachineError {
 /** `code 1`, `signal SIGKILL`: how a process ended, for messages. */
 export function howItEnded(exitCode: number | null, signal: NodeJS.Signals | null): string {
   return signal !== null ? `signal ${signal}` : `code ${String(exitCode)}`
+}
+
+/** A job's error as the worker described it (`{ name, message, code }`, read under guards): `ERR_NODE_JOB`. */
+export function jobFailed(workerId: string, job: number, e: unknown): NodeError {
+  const name = safeGet(e, 'name')
+  const message = safeGet(e, 'message')
+  const code = safeGet(e, 'code')
+  const remoteName = typeof name === 'string' ? name : 'Error'
+  const text = typeof message === 'string' ? message : 'unknown error'
+  return new NodeError('ERR_NODE_JOB', `job ${job} failed in worker ${workerId}: ${remoteName}: ${text}` +
+    (typeof code === 'string' ? ` (${code})` : ''), { workerId, remoteName })
 }

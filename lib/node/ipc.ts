@@ -24,6 +24,15 @@ export type IpcControl =
   | { pm: 'open'; c: number }
   | { pm: 'close'; c: number }
 
+/**
+ * The direct job lane of `pool.run()`: `job` goes down (`j` its number, `i` its input), `done` (`v` the result) or
+ * `fail` (`e` the error, `refused` when the worker would not take it) comes back.
+ */
+export type IpcJob =
+  | { pm: 'job'; j: number; i: unknown }
+  | { pm: 'done'; j: number; v: unknown }
+  | { pm: 'fail'; j: number; e: unknown; refused: boolean }
+
 /** One RPC connection over the channel; hand it to `connect()` or `server.accept()` (typed as a `MessagePort`). */
 export class IpcPort extends EventEmitter {
   #closed = false
@@ -76,6 +85,8 @@ export class IpcHub {
   onOpen: (port: IpcPort) => void = () => undefined
   /** A control message other than `open`/`close`. */
   onControl: (m: IpcControl) => void = () => undefined
+  /** A message of the job lane. */
+  onJob: (m: IpcJob) => void = () => undefined
   /** The channel is gone (the peer exited, or either side disconnected). */
   onEnd: () => void = () => undefined
   readonly #onMessage = (m: unknown): void => this.#receive(m)
@@ -100,8 +111,8 @@ export class IpcHub {
     return port
   }
 
-  /** Sends a control message; false when the channel is closed. */
-  control(m: IpcControl): boolean {
+  /** Sends a control or job-lane message; false when the channel is closed. */
+  control(m: IpcControl | IpcJob): boolean {
     return this.write(m)
   }
 
@@ -137,6 +148,10 @@ export class IpcHub {
     }
     if (typeof m !== 'object' || m === null) return
     const pm: unknown = (m as { pm?: unknown }).pm
+    if (pm === 'job' || pm === 'done' || pm === 'fail') {
+      if (typeof (m as { j?: unknown }).j === 'number') this.onJob(m as IpcJob)
+      return
+    }
     const c: unknown = (m as { c?: unknown }).c
     if (pm === 'open' && typeof c === 'number' && !this.#ports.has(c)) {
       const port = new IpcPort(c, this)

@@ -7,7 +7,8 @@ import type { Subscription } from 'rxjs'
 import { Result } from '../machine/index.js'
 import { MAX_DELAY, onActivity, safeGet } from '../machine/internals.js'
 import type { RemoteMachine } from '../rpc/index.js'
-import { howItEnded, NodeError } from './errors.js'
+import { howItEnded, jobFailed, NodeError } from './errors.js'
+import type { Jobs } from './lane.js'
 import type { Exit } from './process.js'
 import type { WorkerStateNames } from './worker.schema.js'
 
@@ -17,7 +18,7 @@ export type JobCallback = (err: Error | null, value: unknown) => void
 /** How long a lost connection waits for the process's exit status, to put it in the error. */
 const EXIT_GRACE = 300
 
-export class JobChannel {
+export class JobChannel implements Jobs {
   readonly #pending = new Map<number, JobCallback>()
   readonly #sub: Subscription
   readonly #stopWatch: () => void
@@ -106,7 +107,7 @@ export class JobChannel {
     const job = safeGet(data, 'job')
     if (typeof job !== 'number' || !this.#pending.has(job)) return
     if (name === 'WorkReady') this.#settle(job, null, safeGet(data, 'value', null))
-    else if (name === 'ErrWork') this.#settle(job, jobError(this.workerId, job, safeGet(data, 'error')), undefined)
+    else if (name === 'ErrWork') this.#settle(job, jobFailed(this.workerId, job, safeGet(data, 'error')), undefined)
   }
 
   #settle(job: number, err: Error | null, value: unknown): void {
@@ -119,15 +120,4 @@ export class JobChannel {
   #info(): { workerId: string; pid?: number } {
     return { workerId: this.workerId, ...(this.pid !== undefined ? { pid: this.pid } : {}) }
   }
-}
-
-/** The worker's description of a thrown error, as a `NodeError` `ERR_NODE_JOB`. */
-function jobError(workerId: string, job: number, e: unknown): NodeError {
-  const name = safeGet(e, 'name')
-  const message = safeGet(e, 'message')
-  const code = safeGet(e, 'code')
-  const remoteName = typeof name === 'string' ? name : 'Error'
-  const text = typeof message === 'string' ? message : 'unknown error'
-  return new NodeError('ERR_NODE_JOB', `job ${job} failed in worker ${workerId}: ${remoteName}: ${text}` +
-    (typeof code === 'string' ? ` (${code})` : ''), { workerId, remoteName })
 }

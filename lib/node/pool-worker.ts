@@ -4,7 +4,7 @@
  */
 import type { RemoteMachine } from '../rpc/index.js'
 import type { NodeError } from './errors.js'
-import type { JobChannel } from './jobs.js'
+import type { Jobs } from './lane.js'
 import type { WorkerProcess } from './process.js'
 import type { WorkerStateNames } from './worker.schema.js'
 
@@ -32,7 +32,8 @@ export interface WorkerInfo {
 export class PoolWorker {
   status: WorkerStatus = 'spawning'
   remote: RemoteMachine<WorkerStateNames> | null = null
-  jobs: JobChannel | null = null
+  /** The jobs of `pool.run()` (the direct lane). */
+  jobs: Jobs | null = null
   lease: Lease | null = null
   idleSince = Date.now()
   misses = 0

@@ -11,7 +11,7 @@ import { Backoff, RestartWindow } from '../actor/index.js'
 import { connect } from '../rpc/index.js'
 import { NodeClient, type ClientHost, type Granted } from './client.js'
 import { howItEnded, NodeError } from './errors.js'
-import { JobChannel } from './jobs.js'
+import { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
 import { PoolWorker, type Lease, type WorkerInfo } from './pool-worker.js'
 import { WorkerProcess, type Exit } from './process.js'
@@ -297,7 +297,7 @@ export class NodeSupervisor implements ClientHost {
 
   #send(w: PoolWorker, run: Run): void {
     run.attempts++
-    ;(w.jobs as JobChannel).send(run.input, (err, value) => {
+    ;(w.jobs as LaneJobs).send(run.input, (err, value) => {
       if (w.inFlight === 0) w.idleSince = Date.now()
       const lost = err instanceof NodeError && err.code === 'ERR_NODE_WORKER_LOST'
       if (lost && !run.done && run.attempts <= run.retries && this.#active) this.#queue.unshift(run)
@@ -346,7 +346,7 @@ export class NodeSupervisor implements ClientHost {
         { schema: WorkerSchema, keepAlive: 0, id: `${w.id}-sup`, timeout: this.#cfg.spawnTimeout })
       if (w.status !== 'spawning') return void remote.close()
       w.remote = remote
-      w.jobs = new JobChannel(remote, w.id, w.proc.pid, w.proc.exited)
+      w.jobs = new LaneJobs(w.proc.hub, w.id)
     } catch (err) {
       this.machine.log(`worker ${w.id}: connecting failed: ${String(err)}`)
       w.proc.kill()

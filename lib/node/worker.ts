@@ -4,10 +4,11 @@
  * to; a job arrives as `WorkRequested` with args and its result leaves as a payload to the client that asked.
  */
 import type { MessagePort } from 'node:worker_threads'
-import { InvalidArgumentError, InvalidOperationError, Machine, type LogFn, type LogLevel } from '../machine/index.js'
+import { InvalidArgumentError, InvalidOperationError, Machine, Result, type LogFn, type LogLevel } from '../machine/index.js'
 import { safeGet, safeString, thenOf } from '../machine/internals.js'
 import { serve, type RpcServer } from '../rpc/index.js'
-import { IpcHub, type IpcEndpoint } from './ipc.js'
+import { IpcHub, type IpcEndpoint, type IpcJob } from './ipc.js'
+import { plainProblem } from './plain.js'
 import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** What a job's function gets besides its input. */
@@ -44,7 +45,8 @@ export interface WireJobError {
 interface Job {
   job: number
   input: unknown
-  client: string
+  /** The RPC client that gets the result; null for a job of the supervisor's direct lane (`pool.run()`). */
+  client: string | null
 }
 
 let running: NodeWorker | null = null
@@ -84,6 +86,8 @@ export class NodeWorker {
   #server: RpcServer | null = null
   #running = 0
   #drained = false
+  /** The lane job being added as `WorkRequested` right now (the add is synchronous: the machine is idle then). */
+  #lane: Job | null = null
 
   /** @internal Made by {@link runWorker}. */
   constructor(fn: WorkFn<unknown, unknown>, opts: RunWorkerOptions, endpoint: IpcEndpoint) {
@@ -99,11 +103,14 @@ export class NodeWorker {
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     })
     this.machine.bind({
-      WorkRequestedEnter: (e: { args: Record<string, unknown> }) => jobOf(e.args) !== null,
-      WorkRequestedState: (e: { args: Record<string, unknown> }) => this.#enqueue(jobOf(e.args) as Job),
+      // client '' is the lane's: an RPC client may not claim it
+      WorkRequestedEnter: (e: { args: Record<string, unknown> }) => jobOf(e.args) !== null &&
+        (this.#lane !== null || safeGet(e.args, 'client') !== ''),
+      WorkRequestedState: (e: { args: Record<string, unknown> }) => this.#enqueue(this.#lane ?? jobOf(e.args) as Job),
       DrainingState: () => this.#checkDrained(),
     })
     this.#hub = new IpcHub(endpoint)
+    this.#hub.onJob = (m) => this.#laneJob(m)
     this.#hub.onOpen = (port) => this.#server?.accept(port as unknown as MessagePort)
     // the supervisor is gone (killed, or it ended the channel after draining): nothing may outlive it
     this.#hub.onEnd = () => {
@@ -121,6 +128,20 @@ export class NodeWorker {
   /** Jobs queued or running. */
   get pending(): number {
     return this.#queue.length + this.#running
+  }
+
+  /** A job of the direct lane: recorded as `WorkRequested` like any other, answered over the lane. */
+  #laneJob(m: IpcJob): void {
+    if (m.pm !== 'job') return
+    const job: Job = { job: m.j, input: m.i, client: null }
+    this.#lane = job
+    let res
+    try {
+      res = this.machine.add('WorkRequested', { job: m.j, client: '' })
+    } finally {
+      this.#lane = null
+    }
+    if (res === Result.Canceled) this.#hub.control({ pm: 'fail', j: m.j, e: null, refused: true })
   }
 
   #enqueue(job: Job): void {
@@ -152,20 +173,24 @@ export class NodeWorker {
 
   #done(j: Job, ok: boolean, value: unknown): void {
     this.#running--
-    let sent = false
-    if (ok) {
-      try {
-        this.#server?.send('WorkReady', { job: j.job, value: value ?? null }, { clientId: j.client })
-        sent = true
-      } catch (err) {
-        value = err // a result that is not plain data fails the job
-      }
+    const why = ok ? plainProblem(value) : null
+    if (why !== null) {
+      ok = false // a result that is not plain data fails the job
+      value = new InvalidArgumentError(`worker ${this.machine.id}: job ${j.job}`, 'result', `plain data (${why})`, value)
     }
-    if (sent) {
-      this.machine.add('WorkReady', { job: j.job, client: j.client })
+    if (j.client === null) {
+      this.#hub.control(ok ? { pm: 'done', j: j.job, v: value ?? null }
+        : { pm: 'fail', j: j.job, e: wireError(value), refused: false })
+    } else if (ok) {
+      this.#server?.send('WorkReady', { job: j.job, value: value ?? null }, { clientId: j.client })
     } else {
       this.#server?.send('ErrWork', { job: j.job, error: wireError(value) }, { clientId: j.client })
-      this.machine.addErrState('ErrWork', value, { job: j.job, client: j.client })
+    }
+    const client = j.client ?? ''
+    if (ok) {
+      this.machine.add('WorkReady', { job: j.job, client })
+    } else {
+      this.machine.addErrState('ErrWork', value, { job: j.job, client })
       this.machine.remove('Exception') // recorded (ticks, err); the worker itself is fine
     }
     if (this.pending === 0) {
