@@ -12,6 +12,7 @@ import { actors } from './scenarios/actors.js'
 import { create } from './scenarios/create.js'
 import { handlers } from './scenarios/handlers.js'
 import { memo } from './scenarios/memo.js'
+import { node } from './scenarios/node.js'
 import { relations } from './scenarios/relations.js'
 import { rpc } from './scenarios/rpc.js'
 import { scale } from './scenarios/scale.js'
@@ -19,7 +20,7 @@ import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node]
 
 interface Args {
   quick: boolean
