@@ -16,22 +16,24 @@ import {
   UnknownMessageError, asError,
 } from './errors.js'
 import { cancelLater, later } from '../machine/internals.js'
-import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions } from './mailbox.js'
+import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
 import { Timers } from './timers.js'
 import type { Observable } from 'rxjs'
-import type { ActorRef, AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
+import type { AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
 import { PER_DRAIN, nextTurn, spend } from './turns.js'
 import { wrapHandlers } from './wrap.js'
 import { Delivery } from './delivery.js'
 
-export { messageStates }
-
-/** What an actor needs from its system. */
-export interface ActorHost {
+/** Where undeliverable messages go: what refs and supervised children need from their system. */
+export interface DeadLetterSink {
   deadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void
   /** Every dead letter of the system, to filter per actor. */
   readonly deadLetters$: Observable<DeadLetter>
+}
+
+/** What an actor needs from its system: its dead letters, and telling it that it stopped. */
+export interface ActorHost extends DeadLetterSink {
   stopped(actor: Actor, info: StopInfo): void
 }
 
@@ -53,11 +55,12 @@ export interface ActorOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
-export class Actor {
+/** One actor; its type parameters only type its ref (messages, handlers, mailbox policy, states). */
+export class Actor<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy, N extends string = M> {
   readonly id: string
   readonly mach: Machine<string>
   readonly mailbox: Mailbox
-  readonly ref: ActorRef
+  readonly ref: ActorRefImpl<M, H, P, N>
   processed = 0
   /** Messages whose handling failed: the handler threw or rejected, or the actor refused the message. */
   failed = 0
@@ -65,6 +68,8 @@ export class Actor {
   /** After a stop for restart: the messages still queued, for the next incarnation. */
   leftover: Envelope[] = []
   stopInfo: StopInfo | null = null
+  /** Who waits for the stop (`system.watch`), made on first use. */
+  private watchers: Array<(info: StopInfo) => void> | null = null
 
   private readonly messages: ReadonlySet<string>
   private readonly supervised: boolean
@@ -102,7 +107,7 @@ export class Actor {
     this.messages = messageStates(schema)
     this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason), where)
     if (opts.preload) this.mailbox.restore(opts.preload)
-    this.ref = new ActorRefImpl(this)
+    this.ref = new ActorRefImpl<M, H, P, N>(this)
     this.mach = new Machine(schema, {
       id: opts.id,
       tags: ['actor'],
@@ -213,9 +218,19 @@ export class Actor {
     else for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
     this.mailbox.wakeAll()
     this.lifecycle('Stopped')
-    this.stopInfo = { actorId: this.id, reason, ...(error !== undefined && { error }) }
-    this.host.stopped(this, this.stopInfo)
+    const info: StopInfo = { actorId: this.id, reason, ...(error !== undefined && { error }) }
+    this.stopInfo = info
+    this.host.stopped(this, info)
+    const watchers = this.watchers ?? []
+    this.watchers = null
+    for (const w of watchers) w(info)
     this.mach.dispose()
+  }
+
+  /** Resolves with how the actor ended, when it stops (at once if it already has). */
+  whenStopped(): Promise<StopInfo> {
+    if (this.stopInfo) return Promise.resolve(this.stopInfo)
+    return new Promise((resolve) => (this.watchers ??= []).push(resolve))
   }
 
   get stopped(): boolean {

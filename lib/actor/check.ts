@@ -5,6 +5,9 @@
  */
 import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
 
+/** How long a stop waits for handlers in flight, and a one-shot `conversationAsk` for its reply, unless told (ms). */
+export const DEFAULT_TIMEOUT = 5000
+
 /** Message args: a plain object or undefined (as the core's `add()` takes them). */
 export function checkArgs(actorId: string, fn: string, args: unknown): asserts args is Args | undefined {
   if (args === undefined || (typeof args === 'object' && args !== null && !isArray(args))) return

@@ -3,16 +3,17 @@
  * arrive between incarnations, and the stable ref users hold. Messages are never lost to a restart: the old
  * mailbox and the buffer are handed to the next incarnation.
  */
-import { InvalidOperationError, type Args, type Machine, type Schema, type Snapshot } from '../machine/index.js'
+import {
+  InvalidArgumentError, InvalidOperationError, type Args, type Machine, type Schema, type Snapshot,
+} from '../machine/index.js'
 import { ask } from './ask.js'
-import type { Actor } from './actor.js'
+import type { Actor, DeadLetterSink } from './actor.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
-import { Mailbox, reply, type Envelope, type MailboxOptions } from './mailbox.js'
-import type { ActorSystem } from './system.js'
-import { filter, type Observable } from 'rxjs'
-import type { ActorRef, ActorStats, AskOptions, DeadLetter, StopInfo, TellOnlyRef } from './types.js'
+import { Mailbox, reply, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
+import { LocalRef, statsOf } from './ref.js'
+import type { ActorStats, AskOptions, ReplyOf, StopInfo, TellResult } from './types.js'
 
 /** What a supervisor needs to (re)create a child. */
 export interface ChildSpec<N extends string = string, H extends object = object, D = unknown, M extends N = N> {
@@ -41,7 +42,8 @@ export interface ChildContext<D> {
   readonly deps: D
 }
 
-export class Child {
+/** A supervised child; its type parameters only type its ref (messages, handlers, mailbox policy, states). */
+export class Child<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy, N extends string = M> {
   actor: Actor | null = null
   incarnation = 0
   /** Between incarnations: new messages wait here. */
@@ -51,7 +53,7 @@ export class Child {
   retired: Promise<void> | null = null
   readonly backoff: Backoff
   readonly buffer: Mailbox
-  readonly ref: SupervisedRef
+  readonly ref: SupervisedRef<M, H, P, N>
   lastMachine: Machine<string> | null = null
   /** Settled when the child stops for good. */
   readonly ended: Promise<StopInfo>
@@ -59,7 +61,8 @@ export class Child {
 
   constructor(
     readonly spec: ChildSpec,
-    readonly system: ActorSystem,
+    /** Where messages that find the child stopped for good, or its restart buffer full, go. */
+    readonly host: DeadLetterSink,
     readonly messages: ReadonlySet<string>,
     backoff: BackoffOptions,
     /** Stops the child for good, through its supervisor. */
@@ -68,10 +71,10 @@ export class Child {
     this.ended = new Promise((resolve) => (this.end = resolve))
     this.backoff = new Backoff(backoff)
     this.buffer = new Mailbox(spec.mailbox ?? {}, (env, reason) => {
-      system.reportDeadLetter(spec.id, env, `dropped:${reason}`)
+      host.deadLetter(spec.id, env, `dropped:${reason}`)
       reply(env, false, new MessageDroppedError(spec.id, env.msg, reason))
     })
-    this.ref = new SupervisedRef(this)
+    this.ref = new SupervisedRef<M, H, P, N>(this)
   }
 
   get id(): string {
@@ -87,7 +90,7 @@ export class Child {
   /** Routes a message to the live incarnation, or buffers it while restarting. */
   deliver(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     if (this.stoppedForGood) {
-      this.system.reportDeadLetter(this.id, env, 'stopped')
+      this.host.deadLetter(this.id, env, 'stopped')
       reply(env, false, new ActorTerminatedError(this.id, env.msg))
       return
     }
@@ -111,48 +114,33 @@ export class Child {
 }
 
 /** The ref users hold: stays valid across restarts (it forwards to whichever incarnation is live). */
-export class SupervisedRef implements ActorRef<string, unknown, never> {
-  #tellOnly: TellOnlyRef<string, never> | undefined
-
-  constructor(private readonly child: Child) {}
+export class SupervisedRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy,
+  N extends string = M> extends LocalRef<M, H, P, N> {
+  constructor(private readonly child: Child) {
+    super()
+  }
 
   get id(): string {
     return this.child.id
   }
 
-  tell(msg: string, args?: Args, opts?: AskOptions): never {
+  tell(msg: M, args?: Args, opts?: AskOptions): TellResult<P> {
     this.child.checkMessage(msg)
-    return this.child.deliver({ msg, args, reply: undefined }, opts) as never
+    return this.child.deliver({ msg, args, reply: undefined }, opts) as TellResult<P>
   }
 
-  ask(msg: string, args?: Args, opts: AskOptions = {}): Promise<never> {
+  ask<K extends M>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
     this.child.checkMessage(msg)
-    return ask(this.child.id, msg, args, opts, (env) => this.child.deliver(env, opts)) as Promise<never>
+    return ask(this.child.id, msg, args, opts, (env) => this.child.deliver(env, opts)) as Promise<ReplyOf<H, K>>
   }
 
-  tellOnly(): TellOnlyRef<string, never> {
-    return (this.#tellOnly ??= Object.freeze({
-      id: this.child.id,
-      tell: (msg: string, args?: Args, opts?: AskOptions) => this.tell(msg, args, opts),
-    }))
-  }
-
+  /** The live incarnation's figures plus the restart buffer's (zeros while no incarnation runs). */
   get stats(): ActorStats {
-    const a = this.child.actor
-    return {
-      received: a?.mailbox.received ?? 0,
-      processed: a?.processed ?? 0,
-      failed: a?.failed ?? 0,
-      dropped: (a?.mailbox.dropped ?? 0) + this.child.buffer.dropped,
-      queued: (a?.mailbox.size ?? 0) + this.child.buffer.size,
-      inFlight: a?.inFlight ?? 0,
-    }
+    return statsOf(this.child.actor, this.child.buffer)
   }
 
-  /** This child's dropped messages (all incarnations and the restart buffer), as they happen. */
-  get drops$(): Observable<DeadLetter> {
-    const id = this.child.id
-    return this.child.system.deadLetters$.pipe(filter((d) => d.actorId === id && d.reason.startsWith('dropped:')))
+  protected override get sink(): DeadLetterSink {
+    return this.child.host
   }
 
   /** True once the child stopped for good (not during a restart). */
@@ -161,10 +149,10 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
   }
 
   /** The current incarnation's machine (a new one after each restart). */
-  get machine(): Machine<string | ActorStateNames> {
+  get machine(): Machine<N | ActorStateNames> {
     const m = this.child.actor?.mach ?? this.child.lastMachine
     if (!m) throw new InvalidOperationError(`supervised child ${this.child.id}: ref.machine: no incarnation has started yet`, 'ERR_NOT_STARTED')
-    return m
+    return m as Machine<N | ActorStateNames> // the merged schema's machine: its names are N's and the lifecycle's
   }
 
   /** Resolves when the child stops for good (`system.watch` uses it). */
@@ -172,9 +160,15 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
     return this.child.ended
   }
 
-  /** Stops the child for good through its supervisor (`system.stop` uses it). */
-  stopForGood(): Promise<void> {
+  /** Stops the child for good through its supervisor (`system.stop` uses it; the supervisor's stopTimeout applies). */
+  stopActor(): Promise<void> {
     return this.child.retire()
+  }
+
+  /** Supervised children are not linked: their failures go to their supervisor. */
+  linkable(where: string): never {
+    throw new InvalidArgumentError(where, 'ref',
+      `the ref of an unsupervised actor (${this.child.id} is a supervised child: its failures go to its supervisor)`, this)
   }
 
   /** Restarts so far. */
@@ -182,7 +176,7 @@ export class SupervisedRef implements ActorRef<string, unknown, never> {
     return Math.max(0, this.child.incarnation - 1)
   }
 
-  toString(): string {
+  override toString(): string {
     return `SupervisedRef(${this.child.id})`
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Conversations (after liminal): a supervised exchange with linked participants, five phases as states, an
+ * Conversations (an idea from the liminal library): a supervised exchange with linked participants, five phases as states, an
  * append-only context log, and a crash policy that says what a participant crash means for the exchange.
  */
 import { randomUUID } from 'node:crypto'
-import { InvalidArgumentError, Machine, TimeoutError, type Args } from '../machine/index.js'
+import { InvalidArgumentError, Machine, TimeoutError, type Args, type Schema } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
 import { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
+import { DEFAULT_TIMEOUT } from './check.js'
 import { ConversationStateError, ParticipantCrashedError } from './errors.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
 import {
@@ -280,7 +281,7 @@ export class Conversation {
  */
 export async function conversationAsk(
   system: ActorSystem,
-  behaviour: { schema: Parameters<ActorSystem['spawnActor']>[0]; handlers: object },
+  behaviour: { schema: Schema<string>; handlers: object },
   request: { msg: string; args?: Args },
   opts: { timeout?: number } = {},
 ): Promise<unknown> {
@@ -292,10 +293,10 @@ export async function conversationAsk(
   if (!isObject(opts)) throw new InvalidArgumentError(where, 'options', 'an object { timeout? }', opts)
   checkMs(where, 'options.timeout', opts.timeout, { infinite: true })
   const actor = system.spawnActor(behaviour.schema, behaviour.handlers, { id: `ask-${randomUUID().slice(0, 8)}` })
-  const conv = new Conversation(system, { participants: [actor.ref as unknown as Participant], onCrash: 'fail' })
+  const conv = new Conversation(system, { participants: [actor.ref], onCrash: 'fail' })
   try {
     conv.send(request.msg, request.args)
-    return await conv.receive({ timeout: opts.timeout ?? 5000 })
+    return await conv.receive({ timeout: opts.timeout ?? DEFAULT_TIMEOUT })
   } finally {
     if (conv.phase !== 'Failed') conv.close()
     await system.stop(actor.ref)

@@ -16,7 +16,10 @@ export {
 export { ConversationSchema, type ConversationStateNames } from './conversation.schema.js'
 export { SupervisedRef, type ChildContext, type ChildSpec } from './child.js'
 export { Backoff, RestartWindow, type BackoffOptions } from './backoff.js'
-export { Mailbox, type DropReason, type Envelope, type MailboxOptions, type NonBlockingMailboxOptions, type OfferResult, type OverflowPolicy } from './mailbox.js'
+export {
+  Mailbox, type DropReason, type Envelope, type MailboxOptions, type NonBlockingMailboxOptions, type NonBlockingPolicy,
+  type OfferResult, type OverflowPolicy,
+} from './mailbox.js'
 export { Receptionist } from './receptionist.js'
 export { Router, type RoutingStrategy } from './router.js'
 export { serviceKey, type ServiceKey } from './service-key.js'
@@ -32,5 +35,5 @@ export {
 } from './supervision-errors.js'
 export type {
   ActorEvent, ActorLike, ActorRef, ActorStates, ActorTimers, ActorStats, AskOptions, CheckActorHandlers, DeadLetter, DeadLetterReason,
-  ActorEventOf, MessageNames, PolicyOf, Ref, ReplyOf, StopInfo, TellOnlyRef, TellResult,
+  ActorEventOf, MessageNames, Msgs, PolicyOf, Ref, ReplyOf, StopInfo, TellOnlyRef, TellResult,
 } from './types.js'

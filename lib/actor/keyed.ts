@@ -5,14 +5,14 @@
  * activation or passivation: they wait and are delivered to the next incarnation. A failed `load()` fails the
  * activation and the messages waiting on it (the next message tries again); nothing is saved over the stored state.
  */
-import { InvalidArgumentError, TimeoutError, type Args, type Schema, type Snapshot } from '../machine/index.js'
+import { InvalidArgumentError, TimeoutError, type Schema, type Snapshot } from '../machine/index.js'
 import { cancelLater, describe, later, type Later } from '../machine/internals.js'
-import { messageStates } from './actor.js'
-import { actorSchema } from './actor-schema-merge.js'
-import { ask } from './ask.js'
-import type { ActorStateNames } from './actor.schema.js'
+import { actorSchema, messageStates } from './actor-schema-merge.js'
 import type { ChildContext, ChildSpec } from './child.js'
 import { ActorTerminatedError, UnknownMessageError } from './errors.js'
+import { loadSnapshot } from './keyed-load.js'
+import { KeyedRef } from './keyed-ref.js'
+import { Slots } from './keyed-slots.js'
 import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
@@ -20,8 +20,9 @@ import {
 } from './supervision-check.js'
 import { ActivationError } from './supervision-errors.js'
 import type { ActorSystem } from './system.js'
-import type { OverflowPolicy } from './mailbox.js'
-import type { AskOptions, DeadLetterReason, Ref, ReplyOf, TellOnlyRef } from './types.js'
+import type { AskOptions, DeadLetterReason } from './types.js'
+
+export { KeyedRef } from './keyed-ref.js'
 
 export interface KeyedOptions<N extends string, H extends object, D, M extends N = N> extends SupervisorOptions<D> {
   /** The actors' states; their `multi` ones outside the lifecycle (`M`) are the messages. */
@@ -76,9 +77,8 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
   })
   private readonly messages: ReadonlySet<string>
   private readonly opts: KeyedOptions<N, H, D, M>
-  /** Slots in use (activating, active, passivating) and activations waiting for one, first come first served. */
-  private used = 0
-  private readonly queue: Array<(slot: boolean) => void> = []
+  /** The `maxActive` slots: held from activation until the passivation ends. */
+  private readonly slots: Slots
   private evicting = 0
   private closed = false
 
@@ -96,6 +96,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
     }
     this.supervisor = new Supervisor(system, opts)
+    this.slots = new Slots(opts.maxActive ?? Infinity, () => this.evict())
     this.messages = messageStates(actorSchema(opts.schema as Schema<string>))
     this.supervisor.onStop((timeout) => this.close(timeout))
   }
@@ -158,9 +159,9 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
   private async activate(e: Entry): Promise<void> {
     e.phase = 'activating'
     try {
-      e.slot = await this.acquire()
+      e.slot = await this.slots.acquire()
       if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(e.id, env.msg), 'stopped')
-      const snapshot = await this.load(e.key)
+      const snapshot = await loadSnapshot(this.opts.id, this.opts, e.key)
       if (this.ending) return this.drop(e, (env) => new ActorTerminatedError(e.id, env.msg), 'stopped')
       const spec: ChildSpec<N, H, D> = {
         id: e.id,
@@ -182,29 +183,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     e.phase = 'active'
     this.activations++
     this.flush(e)
-    if (this.queue.length > 0) setImmediate(() => this.evict()) // after its first messages had their turn
-  }
-
-  /** `load(key)`, checked: a throw, a rejection or a non-snapshot is an `ActivationError`. */
-  private async load(key: string): Promise<Snapshot | undefined> {
-    const load = this.opts.load
-    if (!load) return undefined
-    let snap: unknown
-    try {
-      snap = await load.call(this.opts, key)
-    } catch (err) {
-      throw new ActivationError(this.opts.id, key, `load() failed (${describe(err)})`, { cause: err })
-    }
-    if (snap === undefined) return undefined
-    let ok = false
-    try {
-      const s = snap as Record<string, unknown>
-      ok = isObject(s) && Array.isArray(s.names) && Array.isArray(s.time)
-    } catch {
-      // a hostile value: not a snapshot
-    }
-    if (!ok) throw new ActivationError(this.opts.id, key, `load() returned ${describe(snap)}, not a snapshot`)
-    return snap as Snapshot
+    if (this.slots.waiting > 0) setImmediate(() => this.evict()) // after its first messages had their turn
   }
 
   private doPassivate(e: Entry): Promise<void> {
@@ -285,36 +264,20 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
   }
 
   private refuse(key: string, env: Envelope, err: unknown, reason: DeadLetterReason): void {
-    this.supervisor.system.reportDeadLetter(this.childId(key), env, reason)
+    this.supervisor.system.host.deadLetter(this.childId(key), env, reason)
     reply(env, false, err)
-  }
-
-  // --- maxActive slots ---------------------------------------------------------------------------------------
-
-  /** Takes a slot, waiting (first come, first served) while `maxActive` are in use; false when closed meanwhile. */
-  private acquire(): Promise<boolean> | boolean {
-    const max = this.opts.maxActive ?? Infinity
-    if (this.used < max && this.queue.length === 0) {
-      this.used++
-      return true
-    }
-    const p = new Promise<boolean>((resolve) => this.queue.push(resolve))
-    this.evict()
-    return p
   }
 
   private releaseSlot(e: Entry): void {
     if (!e.slot) return
     e.slot = false
-    const next = this.queue.shift()
-    if (next) next(true) // handed over: `used` stays
-    else this.used--
+    this.slots.release()
   }
 
   /** Passivates least recently used actors, one per waiting activation not yet covered by an eviction in flight. */
   private evict(): void {
     if (this.closed) return
-    let need = this.queue.length - this.evicting
+    let need = this.slots.waiting - this.evicting
     for (const x of this.entries.values()) {
       if (need <= 0) return
       if (x.phase !== 'active' || this.gone(x)) continue
@@ -332,7 +295,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
    */
   private async close(timeout: number): Promise<void> {
     this.closed = true
-    for (const w of this.queue.splice(0)) w(false)
+    this.slots.close()
     const passivations: Array<Promise<void>> = []
     for (const e of [...this.entries.values()]) {
       cancelLater(e.idle)
@@ -381,30 +344,5 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
       if (stats && stats.queued + stats.inFlight > 0) return this.armIdle(e)
       this.doPassivate(e).catch(this.report)
     })
-  }
-}
-
-/** A ref to the virtual actor for one key: a thin handle (key + its keyed supervisor), cheap to make and drop. */
-export class KeyedRef<N extends string, H extends object, M extends N = N>
-implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
-  constructor(
-    private readonly keyed: { deliver(key: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> },
-    readonly key: string,
-  ) {}
-
-  get id(): string {
-    return this.key
-  }
-
-  tell(msg: Exclude<M, ActorStateNames>, args?: Args, opts?: AskOptions): void {
-    void this.keyed.deliver(this.key, { msg, args, reply: undefined }, opts)
-  }
-
-  ask<K extends Exclude<M, ActorStateNames>>(msg: K, args?: Args, opts: AskOptions = {}): Promise<ReplyOf<H, K>> {
-    return ask(this.key, msg, args, opts, (env) => this.keyed.deliver(this.key, env, opts)) as Promise<ReplyOf<H, K>>
-  }
-
-  tellOnly(): TellOnlyRef<Exclude<M, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
-    return { id: this.key, tell: (msg, args, opts) => this.tell(msg, args, opts) }
   }
 }

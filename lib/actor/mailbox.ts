@@ -24,8 +24,11 @@ export interface MailboxOptions {
   protected?: readonly string[]
 }
 
-/** Mailbox options without `block` (for refs whose `tell` must never return a Promise: pools, keyed actors). */
-export type NonBlockingMailboxOptions = Omit<MailboxOptions, 'overflow'> & { overflow?: Exclude<OverflowPolicy, 'block'> }
+/** The policies under which `tell` never waits (refs whose `tell` must never return a Promise: pools, keyed actors). */
+export type NonBlockingPolicy = Exclude<OverflowPolicy, 'block'>
+
+/** Mailbox options without `block`. */
+export type NonBlockingMailboxOptions = Omit<MailboxOptions, 'overflow'> & { overflow?: NonBlockingPolicy }
 
 /** One message in a mailbox; `reply` is set for asks. */
 export interface Envelope {
@@ -132,7 +135,8 @@ export class Mailbox {
   /** Of those, the messages shed by the policy (the newest, the oldest, or early). */
   dropped = 0
 
-  private items: Envelope[] = []
+  /** Queued from `head` on; taken slots are cleared (undefined) so that handled messages can be collected. */
+  private items: Array<Envelope | undefined> = []
   private head = 0
   private readonly low: number
   private readonly high: number
@@ -203,8 +207,8 @@ export class Mailbox {
 
   take(): Envelope | undefined {
     if (this.head >= this.items.length) return undefined
-    const env = this.items[this.head] as Envelope
-    this.items[this.head++] = undefined as unknown as Envelope
+    const env = this.items[this.head]
+    this.items[this.head++] = undefined
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head)
       this.head = 0
@@ -221,7 +225,11 @@ export class Mailbox {
 
   /** Removes and returns every queued message (for stop/shutdown). */
   drain(): Envelope[] {
-    const out = this.items.slice(this.head)
+    const out: Envelope[] = []
+    for (let i = this.head; i < this.items.length; i++) {
+      const env = this.items[i]
+      if (env) out.push(env)
+    }
     this.items = []
     this.head = 0
     return out

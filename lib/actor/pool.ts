@@ -3,31 +3,33 @@
  * (N children behind one ref, resizable).
  */
 import { InvalidArgumentError, type Args, type Schema } from '../machine/index.js'
-import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext, ChildSpec, SupervisedRef } from './child.js'
 import { NoActorsError } from './errors.js'
 import { leastLoaded } from './router.js'
-import type { NonBlockingMailboxOptions } from './mailbox.js'
+import type { NonBlockingMailboxOptions, NonBlockingPolicy, OverflowPolicy } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
   checkFunction, checkInt, checkOneOf, checkSchema, checkSystem, isObject, readOptions,
 } from './supervision-check.js'
 import type { ActorSystem } from './system.js'
-import type { OverflowPolicy } from './mailbox.js'
-import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
+import { tellOnlyView } from './ref.js'
+import type { AskOptions, Msgs, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
 /** One supervised child: `ref` stays valid across restarts. */
 export function singleton<N extends string, H extends object, D = unknown, M extends N = N>(
   system: ActorSystem,
   opts: SupervisorOptions<D> & { child: ChildSpec<N, H, D, M> },
-): { supervisor: Supervisor<D>; ref: ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N> } {
+): { supervisor: Supervisor<D>; ref: SupervisedRef<Msgs<M>, H, OverflowPolicy, N> } {
   const o = readOptions('singleton()', 'options', opts)
   if (!isObject(o.child)) throw new InvalidArgumentError('singleton()', 'options.child', 'a child spec', o.child)
   const { child, ...supOpts } = o
   const supervisor = new Supervisor(system, supOpts)
-  const ref = supervisor.supervise(child) as unknown as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
+  const ref = supervisor.supervise<N, H, M, ChildSpec<N, H, D, M>>(child)
   return { supervisor, ref }
 }
+
+/** A worker's ref: `block` is not offered to pools, so `tell` never returns a Promise. */
+type Worker<N extends string, H, M extends N> = SupervisedRef<Msgs<M>, H, NonBlockingPolicy, N>
 
 export interface PoolOptions<N extends string, H extends object, D, M extends N = N> extends SupervisorOptions<D> {
   size: number
@@ -44,9 +46,9 @@ export interface PoolOptions<N extends string, H extends object, D, M extends N 
 
 /** N supervised workers behind one ref. */
 export class Pool<N extends string, H extends object, D = unknown, M extends N = N>
-implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>> {
+implements Ref<Msgs<M>, H, NonBlockingPolicy> {
   readonly supervisor: Supervisor<D>
-  private workers: Array<ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>> = []
+  private workers: Array<Worker<N, H, M>> = []
   private next = 0
   private serial = 0
 
@@ -77,15 +79,15 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
   }
 
   /** The workers' refs, in start order. */
-  get refs(): ReadonlyArray<ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>> {
+  get refs(): ReadonlyArray<Worker<N, H, M>> {
     return this.workers
   }
 
-  tell(msg: Exclude<M, ActorStateNames>, args?: Args, opts?: AskOptions): void {
+  tell(msg: Msgs<M>, args?: Args, opts?: AskOptions): void {
     void this.pick().tell(msg, args, opts)
   }
 
-  ask<K extends Exclude<M, ActorStateNames>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
+  ask<K extends Msgs<M>>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
     try {
       return this.pick().ask(msg, args, opts)
     } catch (err) {
@@ -93,8 +95,8 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
     }
   }
 
-  tellOnly(): TellOnlyRef<Exclude<M, ActorStateNames>, Exclude<OverflowPolicy, 'block'>> {
-    return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
+  tellOnly(): TellOnlyRef<Msgs<M>, NonBlockingPolicy> {
+    return tellOnlyView(this)
   }
 
   /** Grows (starts workers) or shrinks (stops the newest workers; their queued messages become dead letters). */
@@ -103,27 +105,27 @@ implements Ref<Exclude<M, ActorStateNames>, H, Exclude<OverflowPolicy, 'block'>>
     this.grow(size)
     while (this.workers.length > size) {
       // Through the ref: its supervisor forgets the worker (also one already stopped with system.stop()).
-      await (this.workers.pop() as unknown as SupervisedRef).stopForGood()
+      await this.workers.pop()?.stopActor()
     }
   }
 
   private grow(size: number): void {
     while (this.workers.length < size) {
-      const spec: ChildSpec<N, H, D> = {
+      const spec: ChildSpec<N, H, D, M> & { mailbox?: NonBlockingMailboxOptions } = {
         id: `${this.opts.id}-${++this.serial}`,
         schema: this.opts.schema,
         handlers: this.opts.handlers,
         ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
         ...(this.opts.concurrency !== undefined && { concurrency: this.opts.concurrency }),
       }
-      this.workers.push(this.supervisor.supervise(spec) as unknown as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>)
+      this.workers.push(this.supervisor.supervise<N, H, M, typeof spec>(spec))
     }
   }
 
-  private pick(): ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N> {
+  private pick(): Worker<N, H, M> {
     const refs = this.workers
     if (refs.length === 0) throw new NoActorsError(this.opts.id)
     if (this.opts.routing === 'least-queued') return leastLoaded(refs)
-    return refs[this.next++ % refs.length] as ActorRef<Exclude<M, ActorStateNames>, H, OverflowPolicy, N>
+    return refs[this.next++ % refs.length] as Worker<N, H, M>
   }
 }

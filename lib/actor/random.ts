@@ -1,13 +1,17 @@
 /**
- * A seeded pseudo-random source (mulberry32) for the options that take `random` (RED mailboxes, backoff jitter):
- * tests, examples and simulations get the same drops and delays on every run.
+ * A seeded pseudo-random source (mulberry32) for the options that take `random` (RED mailboxes, backoff jitter).
+ */
+import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
+
+/**
+ * A source of numbers in [0, 1) that gives the same sequence for the same seed: tests, examples and simulations get
+ * the same drops and delays on every run.
  *
  * ```ts
  * system.spawn(s, h, { id: 'sms', mailbox: { overflow: 'red', capacity: 50, random: seededRandom(42) } })
  * ```
+ * @throws InvalidArgumentError / OutOfRangeError unless `seed` is a finite number
  */
-import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
-
 export function seededRandom(seed: number): () => number {
   if (typeof seed !== 'number') throw new InvalidArgumentError('seededRandom()', 'seed', 'a finite number', seed)
   if (!Number.isFinite(seed)) throw new OutOfRangeError('seededRandom()', 'seed', 'a finite number', seed)

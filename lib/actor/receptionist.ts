@@ -5,7 +5,7 @@
 import { BehaviorSubject, type Observable } from 'rxjs'
 import { InvalidArgumentError } from '../machine/index.js'
 import { ActorTerminatedError, DuplicateRegistrationError } from './errors.js'
-import { actorOf } from './ref.js'
+import { localRef } from './ref.js'
 import type { ServiceKey } from './service-key.js'
 import type { OverflowPolicy } from './mailbox.js'
 import type { ActorLike, ActorRef } from './types.js'
@@ -14,20 +14,20 @@ export class Receptionist {
   private readonly byKey = new Map<string, BehaviorSubject<readonly ActorRef[]>>()
 
   /** Registers `ref` under `key`. Throws `DuplicateRegistrationError` when it already is, and for a stopped actor. */
-  register<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): void {
+  register<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P, string>): void {
     const name = keyName('receptionist.register()', key)
     if (!isRef(ref)) throw new InvalidArgumentError('receptionist.register()', 'ref', 'an actor ref (from spawn() or supervise())', ref)
     if (ref.stopped) throw new ActorTerminatedError(ref.id)
     const subject = this.subject(name)
     const refs = subject.value
-    const any = ref as unknown as ActorRef
-    if (refs.includes(any)) throw new DuplicateRegistrationError(name, ref.id)
-    subject.next(Object.freeze([...refs, any]))
+    const stored: ActorRef = ref
+    if (refs.includes(stored)) throw new DuplicateRegistrationError(name, ref.id)
+    subject.next(Object.freeze([...refs, stored]))
   }
 
   /** Removes `ref` from `key`; false when it was not registered. */
-  unregister<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P>): boolean {
-    return this.remove(keyName('receptionist.unregister()', key), ref as unknown as ActorRef)
+  unregister<M extends string, H, P extends OverflowPolicy>(key: ServiceKey<M, H>, ref: ActorRef<M, H, P, string>): boolean {
+    return this.remove(keyName('receptionist.unregister()', key), ref)
   }
 
   /** Every ref registered under `key`, in registration order. */
@@ -82,7 +82,7 @@ function keyName(where: string, key: unknown): string {
  * `stats` (routers read it), none of them throwing.
  */
 function isRef(ref: unknown): boolean {
-  if (actorOf(ref)) return true
+  if (localRef(ref)) return true
   try {
     const r = ref as { id?: unknown; tell?: unknown; ask?: unknown; stopped?: unknown; stats?: unknown }
     return typeof ref === 'object' && ref !== null && typeof r.id === 'string' && typeof r.tell === 'function' &&

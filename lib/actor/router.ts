@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Args } from '../machine/index.js'
 import { NoActorsError } from './errors.js'
 import { Receptionist } from './receptionist.js'
+import { tellOnlyView } from './ref.js'
 import type { ServiceKey } from './service-key.js'
 import type { ActorRef, AskOptions, Ref, ReplyOf, TellOnlyRef } from './types.js'
 
@@ -55,7 +56,7 @@ export class Router<M extends string, H> implements Ref<M, H> {
   }
 
   tellOnly(): TellOnlyRef<M> {
-    return { id: this.id, tell: (msg, args, opts) => this.tell(msg, args, opts) }
+    return tellOnlyView(this)
   }
 
   /** Stops following the receptionist. */

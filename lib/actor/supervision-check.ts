@@ -77,7 +77,8 @@ export function checkBackoffOptions(where: string, name: string, b: unknown): vo
 }
 
 /** The options every supervisor takes (pools and keyed actors too); `parent` is checked by the supervisor. */
-export function checkSupervisorOptions(where: string, o: Record<string, unknown>): void {
+export function checkSupervisorOptions(where: string, opts: object): void {
+  const o = opts as Record<string, unknown>
   checkId(where, 'options.id', o.id)
   checkOneOf(where, 'options.strategy', o.strategy, STRATEGIES)
   checkFunction(where, 'options.decide', o.decide, true)
@@ -89,7 +90,8 @@ export function checkSupervisorOptions(where: string, o: Record<string, unknown>
 }
 
 /** A child spec's shape (its schema and mailbox are checked where they are used). */
-export function checkChildSpec(where: string, spec: Record<string, unknown>): void {
+export function checkChildSpec(where: string, childSpec: object): void {
+  const spec = childSpec as Record<string, unknown>
   checkId(where, 'spec.id', spec.id)
   checkSchema(where, 'spec.schema', spec.schema)
   checkFunction(where, 'spec.handlers', spec.handlers)

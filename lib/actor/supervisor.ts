@@ -3,60 +3,27 @@
  * decides: restart (one-for-one, one-for-all, rest-for-one; paced by backoff, bounded by intensity), resume, stop,
  * or escalate to its parent supervisor. Refs of children survive restarts and no message is lost meanwhile.
  */
-import { InvalidArgumentError, Machine, OutOfRangeError, type LogFn, type LogLevel, type Schema, type Snapshot } from '../machine/index.js'
+import { InvalidArgumentError, Machine, OutOfRangeError, type Schema, type Snapshot } from '../machine/index.js'
 import { onActivity } from '../machine/internals.js'
-import { actorSchema } from './actor-schema-merge.js'
-import type { ActorStateNames } from './actor.schema.js'
-import { messageStates, type Actor } from './actor.js'
-import { RestartWindow, type BackoffOptions } from './backoff.js'
-import { Child, type ChildContext, type ChildSpec } from './child.js'
+import { actorSchema, messageStates } from './actor-schema-merge.js'
+import type { Actor } from './actor.js'
+import { RestartWindow } from './backoff.js'
+import { DEFAULT_TIMEOUT } from './check.js'
+import { Child, type ChildContext, type ChildSpec, type SupervisedRef } from './child.js'
 import { ActorTerminatedError, DuplicateActorError, RestartLimitError } from './errors.js'
 import type { Envelope } from './mailbox.js'
 import { SpawnFailure, whenStarted } from './incarnation.js'
 import { Pause } from './pause.js'
+import { checkChildSpec, checkSupervisorOptions, checkSystem, readOptions } from './supervision-check.js'
+import { SupervisorStoppedError } from './supervision-errors.js'
 import {
-  checkChildSpec, checkSupervisorOptions, checkSystem, DIRECTIVES, readOptions,
-} from './supervision-check.js'
-import { InvalidDirectiveError, SupervisorStoppedError } from './supervision-errors.js'
+  DEFAULT_MAX_RESTARTS, DEFAULT_PERIOD, chooseDirective, type Directive, type SupervisorOptions,
+} from './supervisor-policy.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
 import type { ActorSystem } from './system.js'
-import type { ActorRef, AskOptions, PolicyOf } from './types.js'
+import type { ActorRef, AskOptions, Msgs, PolicyOf } from './types.js'
 
-export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one'
-export type Directive = 'restart' | 'resume' | 'stop' | 'escalate'
-
-export interface ChildInfo {
-  readonly id: string
-  /** Restarts so far. */
-  readonly restarts: number
-}
-
-export interface SupervisorOptions<D = unknown> {
-  id: string
-  /** Which children restart when one fails. Default `one-for-one`. */
-  strategy?: Strategy
-  /**
-   * What to do about a failure. Default: restart. A `decide` that throws escalates with what it threw; one that
-   * returns anything but a directive escalates with an `InvalidDirectiveError` (as an unmatched Akka decider).
-   */
-  decide?: (error: unknown, child: ChildInfo) => Directive
-  /** Intensity: more restarts than this within `period` escalate. Default 3. */
-  maxRestarts?: number
-  /** Intensity window in ms. Default 5000. */
-  period?: number
-  /** Delay before each restart. Default `{ min: 100, max: 10000, jitter: 0.2, resetAfter: 10000 }`. */
-  backoff?: BackoffOptions
-  /** A supervisor above this one: escalations go there. */
-  parent?: Supervisor<unknown>
-  /** Dependencies for the children; each child gets `project(deps, childId)` (default: all of them). */
-  deps?: D
-  project?: (deps: D, childId: string) => unknown
-  /** Per child, how long stopping waits for in-flight handlers (ms). Default 5000. */
-  stopTimeout?: number
-  /** Log level and logger of the supervisor's own machine. */
-  logLevel?: LogLevel
-  logger?: LogFn
-}
+export type { ChildInfo, Directive, Strategy, SupervisorOptions } from './supervisor-policy.js'
 
 export class Supervisor<D = unknown> {
   readonly machine: Machine<SupervisorStateNames>
@@ -75,6 +42,8 @@ export class Supervisor<D = unknown> {
   /** Ends the system's (or the parent's) hold on this supervisor once it stopped. */
   private unadopt: (() => void) | undefined
   private readonly opts: SupervisorOptions<D>
+  /** How long stopping a child waits for its handlers in flight (ms). */
+  private readonly stopTimeout: number
 
   constructor(
     readonly system: ActorSystem,
@@ -83,11 +52,12 @@ export class Supervisor<D = unknown> {
     const where = 'new Supervisor()'
     checkSystem(where, system)
     const opts = (this.opts = readOptions(where, 'options', options))
-    checkSupervisorOptions(where, opts as unknown as Record<string, unknown>)
+    checkSupervisorOptions(where, opts)
     if (opts.parent !== undefined && !(opts.parent instanceof Supervisor)) {
       throw new InvalidArgumentError(where, 'options.parent', 'a Supervisor or undefined', opts.parent)
     }
-    this.window = new RestartWindow(opts.maxRestarts ?? 3, opts.period ?? 5000)
+    this.window = new RestartWindow(opts.maxRestarts ?? DEFAULT_MAX_RESTARTS, opts.period ?? DEFAULT_PERIOD)
+    this.stopTimeout = opts.stopTimeout ?? DEFAULT_TIMEOUT
     this.machine = new Machine(SupervisorSchema, {
       id: opts.id,
       parent: opts.parent?.machine ?? system.machine,
@@ -113,14 +83,15 @@ export class Supervisor<D = unknown> {
    */
   supervise<N extends string, H extends object, M extends N, const S extends ChildSpec<N, H, D, M>>(
     spec: S & ChildSpec<N, H, D, M>,
-  ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N> {
+  ): SupervisedRef<Msgs<M>, H, PolicyOf<S>, N> {
     const where = `supervisor ${this.id}: supervise()`
     const s = readOptions(where, 'spec', spec) as ChildSpec
-    checkChildSpec(where, s as unknown as Record<string, unknown>)
+    checkChildSpec(where, s)
     if (this.stopping) throw new SupervisorStoppedError(this.id, `supervise '${s.id}'`)
     if (this.children.has(s.id)) throw new DuplicateActorError(s.id)
     const merged = actorSchema(s.schema as Schema<string>)
-    const child: Child = new Child(s, this.system, messageStates(merged), this.opts.backoff ?? {}, () => this.retire(child))
+    const child: Child<Msgs<M>, H, PolicyOf<S>, N> = new Child(s, this.system.host, messageStates(merged), this.opts.backoff ?? {},
+      () => this.retire(child))
     this.children.set(child.id, child)
     try {
       void this.startChild(child, [], true)
@@ -130,12 +101,12 @@ export class Supervisor<D = unknown> {
       child.stoppedForGood = true
       throw err
     }
-    return child.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<S>, N>
+    return child.ref
   }
 
   /** The ref of child `id`. */
   child(id: string): ActorRef | undefined {
-    return this.children.get(id)?.ref as ActorRef | undefined
+    return this.children.get(id)?.ref
   }
 
   /** @internal Delivers an envelope to child `id` (live incarnation, or its restart buffer). */
@@ -173,7 +144,7 @@ export class Supervisor<D = unknown> {
     const child = this.children.get(id)
     if (!child) throw new InvalidArgumentError(`supervisor ${this.id}: release()`, 'id', 'the id of a live child', id)
     child.restarting = true
-    await child.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+    await child.actor?.stop('restart', this.stopTimeout)
     if (this.children.get(id) === child) this.children.delete(id)
     child.stoppedForGood = true
     const snapshot = child.actor?.mach.export()
@@ -194,7 +165,7 @@ export class Supervisor<D = unknown> {
     if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
       throw new OutOfRangeError(where, 'options.timeout', 'a number ≥ 0 (ms) or Infinity', timeout)
     }
-    return (this.stopping ??= this.doStop(timeout ?? this.opts.stopTimeout ?? 5000))
+    return (this.stopping ??= this.doStop(timeout ?? this.stopTimeout))
   }
 
   // --- failures ------------------------------------------------------------------------------------------------
@@ -202,24 +173,11 @@ export class Supervisor<D = unknown> {
   private failed(child: Child, incarnation: number, err: unknown): void {
     if (this.stopping || child.incarnation !== incarnation || child.restarting || child.stoppedForGood) return
     if (!this.system.machine.is('Running')) return
-    const info: ChildInfo = { id: child.id, restarts: child.ref.restarts }
-    let directive: unknown = child.spec.restart === 'temporary' ? 'stop' : 'restart'
-    if (this.opts.decide && directive === 'restart') {
-      try {
-        directive = this.opts.decide(err, info)
-      } catch (e) {
-        directive = 'escalate'
-        err = e
-      }
-      if (!DIRECTIVES.includes(directive as string)) {
-        err = new InvalidDirectiveError(this.id, child.id, directive, { cause: err })
-        directive = 'escalate'
-      }
-    }
-    // An incarnation that failed to start has nothing to resume (no handlers, or never Ready): it restarts instead.
-    if (directive === 'resume' && (!child.actor || child.actor.mach.is('ErrStart'))) directive = 'restart'
+    const chosen = chooseDirective(this.id, this.opts.decide, child, err)
+    const directive: Directive = chosen.directive
+    err = chosen.err
     this.machine.add('ChildFailed', { id: child.id, err, directive })
-    switch (directive as Directive) {
+    switch (directive) {
       case 'resume':
         // In a macrotask: a handler that fails on every message must not keep the event loop in microtasks.
         this.pause.defer(() => {
@@ -249,7 +207,7 @@ export class Supervisor<D = unknown> {
     for (const c of group) c.restarting = true
     this.begin()
     try {
-      for (const c of [...group].reverse()) await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+      for (const c of [...group].reverse()) await c.actor?.stop('restart', this.stopTimeout)
       await this.pause.sleep(delay) // a macrotask even for 0 ms: a restart storm must not starve the event loop
       const started: Array<Promise<void>> = []
       for (const c of group) {
@@ -370,7 +328,7 @@ export class Supervisor<D = unknown> {
   }
 
   /** Stops a child for good (once; later calls wait for the same stop). */
-  private retire(child: Child, timeout = this.opts.stopTimeout ?? 5000): Promise<void> {
+  private retire(child: Child, timeout = this.stopTimeout): Promise<void> {
     if (child.retired) return child.retired
     if (child.stoppedForGood) return Promise.resolve() // released (passivated): nothing left to stop
     return (child.retired = this.doRetire(child, timeout))
@@ -392,7 +350,7 @@ export class Supervisor<D = unknown> {
     for (const sub of [...this.subs].reverse()) if (!sub.stopping) await sub.stopChildrenOnly()
     for (const c of [...this.children.values()].reverse()) {
       c.restarting = true
-      await c.actor?.stop('restart', this.opts.stopTimeout ?? 5000)
+      await c.actor?.stop('restart', this.stopTimeout)
     }
   }
 

@@ -10,25 +10,35 @@ import { onActivity, safeString } from '../machine/internals.js'
 import { Actor, type ActorHost } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
-import { checkName, checkOptions, checkTimeout } from './check.js'
-import { ActorTerminatedError, DuplicateActorError, LinkedActorError, SystemShutdownError } from './errors.js'
-import { readMailboxOptions, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
-import { SupervisedRef } from './child.js'
-import { actorOf } from './ref.js'
+import { DEFAULT_TIMEOUT, checkName, checkOptions, checkTimeout } from './check.js'
+import { DuplicateActorError, LinkedActorError, SystemShutdownError } from './errors.js'
+import { readMailboxOptions, type Envelope, type MailboxOptions, type NonBlockingMailboxOptions } from './mailbox.js'
+import { localRef, type LocalRef } from './ref.js'
 import { Receptionist } from './receptionist.js'
 import { Router, type RoutingStrategy } from './router.js'
 import type { ServiceKey } from './service-key.js'
 import { ActorSystemSchema } from './system.schema.js'
-import type { ActorLike, ActorRef, CheckActorHandlers, DeadLetter, DeadLetterReason, PolicyOf, StopInfo } from './types.js'
+import type { ActorLike, ActorRef, CheckActorHandlers, DeadLetter, DeadLetterReason, Msgs, PolicyOf, StopInfo } from './types.js'
 
 export interface ActorSystemOptions {
   id?: string
   /** Default mailbox options of every actor (`block` is chosen per actor, so that its refs are typed for it). */
-  mailbox?: Omit<MailboxOptions, 'overflow'> & { overflow?: Exclude<OverflowPolicy, 'block'> }
-  /** How long `stop`/`shutdown` wait for in-flight handlers per actor, in ms. Default 5000. */
+  mailbox?: NonBlockingMailboxOptions
+  /** How long `stop`/`shutdown` wait for in-flight handlers per actor, in ms. Default `DEFAULT_TIMEOUT` (5000). */
   stopTimeout?: number
   logLevel?: LogLevel
   logger?: LogFn
+}
+
+/** What `spawnActor` takes beyond `spawn()`'s options (for supervised incarnations). */
+export interface SpawnActorOptions extends Omit<SpawnOptions<string, unknown>, 'key'> {
+  /** Messages kept from the previous incarnation, delivered first. */
+  preload?: readonly Envelope[]
+  parent?: Machine<string>
+  /** Clocks to restore before starting. */
+  snapshot?: Snapshot
+  /** A supervisor decides about its failures. */
+  supervised?: boolean
 }
 
 export interface SpawnOptions<M extends string, H> {
@@ -50,9 +60,9 @@ export class ActorSystem {
 
   private readonly deadLetters = new Subject<DeadLetter>()
   private readonly actors = new Map<string, Actor>()
-  private readonly watchers = new Map<Actor, Array<(info: StopInfo) => void>>()
   private readonly links = new Map<Actor, Set<() => void>>()
-  private readonly host: ActorHost
+  /** @internal What actors, refs and supervised children get of this system (dead letters, stop reports). */
+  readonly host: ActorHost
   private shutdownPromise: Promise<void> | null = null
   private readonly supervisors: Array<{ stop(opts?: { timeout?: number }): Promise<void> }> = []
   private readonly opts: ActorSystemOptions
@@ -78,35 +88,30 @@ export class ActorSystem {
    * Spawns an actor: a machine over `schema` merged with `ActorSchema`, with `handlers` bound. Returns its ref at
    * once; messages wait in the mailbox until the actor is Ready (after an async `StartState`, if any).
    */
-  spawn<N extends string, H extends object, M extends N, const O extends SpawnOptions<Exclude<M, ActorStateNames>, H>>(
+  spawn<N extends string, H extends object, M extends N, const O extends SpawnOptions<Msgs<M>, H>>(
     schema: Schema<N, M>,
-    handlers: H & CheckActorHandlers<H, N | ActorStateNames, Exclude<M, ActorStateNames>>,
+    handlers: H & CheckActorHandlers<H, N | ActorStateNames, Msgs<M>>,
     opts: O,
-  ): ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N> {
+  ): ActorRef<Msgs<M>, H, PolicyOf<O>, N> {
     checkOptions('system.spawn()', opts, 'an options object { id, … }')
     if (opts === undefined) throw new InvalidArgumentError('system.spawn()', 'options', 'an options object { id, … }', opts)
     const key = opts.key
     if (key !== undefined) checkKey('system.spawn()', 'options.key', key)
-    const actor = this.spawnActor(schema as Schema<string>, handlers, opts)
-    const ref = actor.ref as unknown as ActorRef<Exclude<M, ActorStateNames>, H, PolicyOf<O>, N>
-    if (key) this.receptionist.register(key as ServiceKey<Exclude<M, ActorStateNames>, H>, ref)
+    const { ref } = this.spawnActor<N, H, M, O>(schema, handlers, opts)
+    if (key) this.receptionist.register<Msgs<M>, unknown, PolicyOf<O>>(key, ref)
     return ref
   }
 
   /**
-   * Internal (used by supervisors): spawns and starts an actor, optionally with messages kept from a previous
-   * incarnation and under another parent machine.
+   * @internal Spawns and starts an actor (`spawn()`, and supervisors for each incarnation of a child), optionally
+   * with messages kept from a previous incarnation, saved clocks and another parent machine. Its ref is typed from
+   * the schema, the handlers and the options' mailbox policy, like `spawn()`'s.
    */
-  spawnActor(
-    schema: Schema<string>,
-    handlers: object,
-    opts: Omit<SpawnOptions<string, unknown>, 'key'> & {
-      preload?: readonly Envelope[]
-      parent?: Machine<string>
-      snapshot?: Snapshot
-      supervised?: boolean
-    },
-  ): Actor {
+  spawnActor<N extends string, H extends object, M extends N, const O extends SpawnActorOptions>(
+    schema: Schema<N, M>,
+    handlers: H,
+    opts: O,
+  ): Actor<Msgs<M>, H, PolicyOf<O>, N> {
     const where = 'system.spawn()'
     checkOptions(where, opts, 'an options object { id, … }')
     const id = opts.id
@@ -122,7 +127,7 @@ export class ActorSystem {
     if (logger !== undefined && typeof logger !== 'function') {
       throw new InvalidArgumentError(where, 'options.logger', 'a function (level, line) => void', logger)
     }
-    const actor = new Actor(this.host, actorSchema(schema), handlers, {
+    const actor = new Actor<Msgs<M>, H, PolicyOf<O>, N>(this.host, actorSchema(schema), handlers, {
       id,
       mailbox: { ...this.opts.mailbox, ...readMailboxOptions(where, opts.mailbox) },
       ...optional('concurrency', opts.concurrency),
@@ -150,11 +155,13 @@ export class ActorSystem {
     return this.actors.size
   }
 
-  /** Stops one actor: no new deliveries, in-flight handlers finish, the mailbox goes to dead letters. */
+  /**
+   * Stops one actor: no new deliveries, in-flight handlers finish, the mailbox goes to dead letters. A supervised
+   * child is stopped for good through its supervisor.
+   */
   stop(ref: ActorLike, opts?: { timeout?: number }): Promise<void> {
     const timeout = this.timeoutOf('system.stop()', opts)
-    if (ref instanceof SupervisedRef) return ref.stopForGood()
-    return this.actorFor(ref, 'stop').stop('stopped', timeout)
+    return this.localRefOf(ref, 'stop').stopActor(timeout)
   }
 
   /**
@@ -167,25 +174,17 @@ export class ActorSystem {
     return (this.shutdownPromise ??= this.doShutdown(timeout, opts?.timeout !== undefined))
   }
 
-  /** `opts.timeout` checked, else the system's `stopTimeout`, else 5000. */
+  /** `opts.timeout` checked, else the system's `stopTimeout`. */
   private timeoutOf(where: string, opts: { timeout?: number } | undefined): number {
     checkOptions(where, opts, 'an object { timeout? } or undefined')
     const timeout = opts?.timeout
     checkTimeout(where, 'options.timeout', timeout)
-    return timeout ?? this.opts.stopTimeout ?? 5000
+    return timeout ?? this.opts.stopTimeout ?? DEFAULT_TIMEOUT
   }
 
-  /** Resolves with how the actor ended, when it stops (at once if it already has). */
+  /** Resolves with how the actor ended, when it stops (at once if it already has; a supervised child: for good). */
   watch(ref: ActorLike): Promise<StopInfo> {
-    if (ref instanceof SupervisedRef) return ref.whenStopped()
-    const actor = actorOf(ref)
-    if (!actor) throw new InvalidArgumentError('system.watch()', 'ref', 'an actor ref', ref)
-    if (actor.stopInfo) return Promise.resolve(actor.stopInfo)
-    return new Promise((resolve) => {
-      const list = this.watchers.get(actor)
-      if (list) list.push(resolve)
-      else this.watchers.set(actor, [resolve])
-    })
+    return this.localRefOf(ref, 'watch').whenStopped()
   }
 
   /**
@@ -193,8 +192,8 @@ export class ActorSystem {
    * unlink function; links end when either actor stops.
    */
   link(a: ActorLike, b: ActorLike): () => void {
-    const x = this.actorFor(a, 'link')
-    const y = this.actorFor(b, 'link')
+    const x = this.localRefOf(a, 'link').linkable('system.link()')
+    const y = this.localRefOf(b, 'link').linkable('system.link()')
     const subs = [watchFailure(x, y), watchFailure(y, x)]
     const unlink = (): void => {
       for (const s of subs) s()
@@ -245,15 +244,7 @@ export class ActorSystem {
     this.receptionist.unregisterAll(actor.ref)
     for (const unlink of [...(this.links.get(actor) ?? [])]) unlink()
     this.links.delete(actor)
-    const watchers = this.watchers.get(actor) ?? []
-    this.watchers.delete(actor)
-    for (const w of watchers) w(info)
     this.machine.add('ActorStopped', { id: actor.id, reason: info.reason })
-  }
-
-  /** Internal (used by supervised refs): reports a dead letter. */
-  reportDeadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void {
-    this.deadLetter(actorId, env.msg, env.args, reason)
   }
 
   private deadLetter(actorId: string, msg: string, args: Args | undefined, reason: DeadLetterReason): void {
@@ -275,15 +266,10 @@ export class ActorSystem {
     if (!this.machine.disposed) this.machine.add('DeadLetter', { id: actorId, msg, reason })
   }
 
-  private actorFor(ref: ActorLike, where: string): Actor {
-    if (ref instanceof SupervisedRef) {
-      throw new InvalidArgumentError(`system.${where}()`, 'ref',
-        `the ref of an unsupervised actor (${ref.id} is a supervised child: its failures go to its supervisor)`, ref)
-    }
-    const actor = actorOf(ref)
-    if (!actor) throw new InvalidArgumentError(`system.${where}()`, 'ref', 'an actor ref', ref)
-    if (actor.stopped) throw new ActorTerminatedError(actor.id)
-    return actor
+  private localRefOf(ref: ActorLike, where: string): LocalRef {
+    const local = localRef(ref)
+    if (!local) throw new InvalidArgumentError(`system.${where}()`, 'ref', 'an actor ref', ref)
+    return local
   }
 }
 

@@ -11,7 +11,10 @@ import type { OverflowPolicy } from './mailbox.js'
  * lifecycle). A schema whose definitions are typed `StateDef` cannot tell which are multi: all its states count, and
  * non-multi ones are refused at run time with `UnknownMessageError`.
  */
-export type MessageNames<S> = Exclude<MultiStateNames<S>, ActorStateNames>
+export type MessageNames<S> = Msgs<MultiStateNames<S>>
+
+/** The message names among state names `M`: the names minus the actor lifecycle's. */
+export type Msgs<M extends string> = Exclude<M, ActorStateNames>
 
 /** Every state name of an actor built from schema `S`. */
 export type ActorStates<S> = StateNames<S> | ActorStateNames
@@ -33,13 +36,10 @@ export interface AskOptions {
 
 /**
  * What `tell` returns for an actor whose mailbox policy is `P`: a Promise only for `block` mailboxes (it resolves
- * once the message is in the mailbox), nothing for the others (they never wait). Unknown policy: either.
+ * once the message is in the mailbox), nothing for the others (they never wait). Unknown policy: either. Written
+ * as a distributive conditional so that refs are covariant in `P` (a ref of one policy is a ref of any policy).
  */
-export type TellResult<P extends OverflowPolicy> = [P] extends ['block']
-  ? Promise<void>
-  : 'block' extends P
-    ? void | Promise<void>
-    : void
+export type TellResult<P extends OverflowPolicy> = P extends 'block' ? Promise<void> : void
 
 /** A ref that can only tell: hand it to code that must not wait for replies. */
 export interface TellOnlyRef<M extends string = string, P extends OverflowPolicy = OverflowPolicy> {
@@ -86,7 +86,6 @@ export interface ActorLike {
   readonly stopped: boolean
 }
 
-/** A typed handle on an actor. `M`: message names; `H`: its handlers (for reply types). */
 /** A ref to one actor: messages `M`, handlers `H`, mailbox policy `P`, and `N`, all the states of its schema. */
 export interface ActorRef<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy,
   N extends string = M> extends Ref<M, H, P> {
@@ -126,10 +125,12 @@ export type ActorEventOf<S> = ActorEvent<ActorStates<S>, MessageNames<S>>
 /** `spawn()`'s handler check: the core's, with actor-event signatures. */
 export type CheckActorHandlers<T, N extends string, M extends string = N> = CheckHandlers<T, N, ActorEvent<N, M>>
 
-/** Why a message became a dead letter. */
+/**
+ * Why a message became a dead letter. `activation-failed`: a keyed actor's activation failed (its `load()` threw or
+ * returned garbage, see docs/supervision.md).
+ */
 export type DeadLetterReason =
   | 'dropped:full' | 'dropped:oldest' | 'dropped:red' | 'stopped' | 'drained' | 'no-actors' | 'rejected'
-  /** A keyed actor's activation failed (its `load()` threw or returned garbage), see supervision.md. */
   | 'activation-failed'
 
 export interface DeadLetter {
