@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
 import { InvalidArgumentError, Machine, type LogFn, type LogLevel } from '../machine/index.js'
+import { dropQueued } from '../machine/internals.js'
 import { Access, type AccessOptions } from './access.js'
 import { RpcError } from './errors.js'
 import { safePlainData } from './wire-values.js'
@@ -182,8 +183,26 @@ export class RpcServer implements SessionHost {
     return n
   }
 
+  /** `whenArgs` watches held for clients (each released by a match, `UNWATCH`/`CANCEL`, or the client leaving). */
+  get watches(): number {
+    let n = 0
+    for (const s of this.#sessions) n += s.watches
+    return n
+  }
+
+  /** Clients' mutations waiting in the source's queue (a `CANCEL` drops them). */
+  get queued(): number {
+    let n = 0
+    for (const s of this.#sessions) n += s.queued
+    return n
+  }
+
   log(line: string): void {
     this.machine.log(line)
+  }
+
+  dropQueued(queueTick: number): boolean {
+    return dropQueued(this.source, queueTick)
   }
 
   ready(s: Session): void {

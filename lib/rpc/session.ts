@@ -28,6 +28,8 @@ export interface SessionHost {
   log(line: string): void
   /** Index of `Exception` in the source's schema. */
   readonly exception: number
+  /** Drops the source's queued mutation that runs at `queueTick`, if it has not run; false otherwise. */
+  dropQueued(queueTick: number): boolean
   /** The handshake completed. */
   ready(s: Session): void
   /** The session ended; `err` is null for a clean close; `wasReady` when its handshake had completed. */
@@ -42,6 +44,8 @@ export class Session {
   #sentQ = 0
   #inCall = false
   readonly #watches = new Map<number, { state: string; args: Record<string, unknown> }>()
+  /** This client's mutations the source queued and has not run: request id → the queue tick they run at. */
+  readonly #queued = new Map<number, number>()
   readonly #afterCall: number[] = []
   readonly #timer: ReturnType<typeof setTimeout>
   readonly #bucket: TokenBucket | null
@@ -63,6 +67,17 @@ export class Session {
 
   get ready(): boolean {
     return this.#phase === 'ready'
+  }
+
+  /** `whenArgs` watches this client holds on the server. */
+  get watches(): number {
+    return this.#watches.size
+  }
+
+  /** This client's mutations waiting in the source's queue (cancelable). */
+  get queued(): number {
+    this.#ranQueued()
+    return this.#queued.size
   }
 
   /** Sends what changed on the source since the last message to this client (nothing when nothing did). */
@@ -176,6 +191,7 @@ export class Session {
    * state (right after the reply when the transition came from this client's own request).
    */
   transition(tx: TransitionInfo): void {
+    if (this.#queued.size > 0) this.#ranQueued()
     if (this.#watches.size === 0 || this.#phase !== 'ready' || !tx.accepted) return
     const matched: number[] = []
     for (const [id, w] of this.#watches) {
@@ -191,9 +207,21 @@ export class Session {
     for (const id of matched) this.link.send({ type: Msg.Matched, id })
   }
 
-  /** The client gave up on request `id`: nothing to undo unless the source still holds it queued. */
+  /** The client gave up on request `id`: a mutation the source still holds queued is dropped; a watch forgotten. */
   #cancel(id: number): void {
     this.#watches.delete(id)
+    const tick = this.#queued.get(id)
+    if (tick === undefined) return
+    this.#queued.delete(id)
+    if (this.host.source.queueTick < tick && this.host.dropQueued(tick)) {
+      this.host.log(`client ${this.clientId}: request ${id} canceled: dropped from the source's queue (tick ${tick})`)
+    }
+  }
+
+  /** Forgets the queued mutations the source has run (their queue tick was reached). */
+  #ranQueued(): void {
+    const now = this.host.source.queueTick
+    for (const [id, tick] of this.#queued) if (tick <= now) this.#queued.delete(id)
   }
 
   #sync(): void {
@@ -220,8 +248,11 @@ export class Session {
     const args = (m.args ?? undefined) as Args | undefined
     let result: number
     this.#inCall = true
+    const queueLen = source.queueLen
     try {
       result = this.#run(m, states, args)
+      // queued behind a run in progress, as a new entry of its own (not a duplicate's): the client may cancel it
+      if (result >= 2 && source.queueLen === queueLen + 1 && m.kind <= MutationKind.AddErr) this.#queued.set(m.id, result)
     } catch (err) {
       return this.#reject(m.id, `the source refused the mutation: ${(err as Error).message}`)
     } finally {

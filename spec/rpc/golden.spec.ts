@@ -18,7 +18,7 @@ const golden = [...doc.matchAll(/<!-- golden ([\w-]+) -->\s*```json\n([\s\S]*?)`
 describe('docs/protocol-rpc.md golden bytes', () => {
   it('has an example for every message type and the framing', () => {
     expect(golden.map((g) => g.name)).toEqual(['FRAME', 'HELLO', 'HELLO-mux', 'WELCOME', 'SYNC', 'CLOCK', 'DIFF', 'DIFF-err', 'MUTATE',
-      'MUTATE-addErr', 'REPLY', 'ERROR', 'ERROR-forbidden', 'BYE', 'PING', 'PONG', 'WATCH', 'MATCHED', 'UNWATCH', 'PAYLOAD'])
+      'MUTATE-addErr', 'REPLY', 'ERROR', 'ERROR-forbidden', 'BYE', 'PING', 'PONG', 'WATCH', 'MATCHED', 'UNWATCH', 'PAYLOAD', 'CANCEL'])
   })
 
   for (const g of golden) {
