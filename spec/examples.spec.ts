@@ -26,7 +26,21 @@ const EXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
   'waiters-pipes': [/dial accepted: true/, /conn disposed: true; pipes active: false, false/, /^done$/m],
   'actors-bank': [/final balances: alice \$\d+\.\d\d, bob \$\d+\.\d\d/, /system:\s+Terminated, 0 actors left/],
   rpc: [/tcp client saw Job tick 9: 5 jobs, done on the source: 1, 2, 3, 4, 5/, /worker exited with 0/, /server closed: true/],
-  showcase: [/jobs done\s+\d+/, /worker restarts\s+[1-9]/, /checkout\s+charged 42 EUR via B/, /dead letters\s+\d+/],
+  showcase: [
+    // the log names each child in full and says what happened to it
+    /workers\s+starting workers-1\n/, /workers\s+workers-\d+ #1 ready/,
+    /workers\s+workers-\d+ #\d+ failed: out of memory on job \d+ → restart/,
+    /workers\s+restarting workers-\d+ as incarnation #2/,
+    // the conversation's phases and exchanges, in order
+    /checkout\s+phase Created\n.*checkout\s+phase Active\n.*checkout\s+request #1 Charge → pay-a\n.*checkout\s+pay-a crashed \(provider A: 503\) → route-to-next\n.*checkout\s+request #1 Charge → pay-b\n.*checkout\s+reply to #1 from pay-b: charged 42 EUR via B\n.*checkout\s+phase Completing\n.*checkout\s+phase Closed/,
+    /workers\s+workers-3 stopped/,
+    /jobs done\s+\d+/, /worker restarts\s+[1-9]/, /checkout\s+charged 42 EUR via B/, /dead letters\s+\d+/,
+  ],
+}
+
+/** Output that must not appear: machine ids cut to five characters (`[worke]`), which name no one. */
+const FORBIDDEN: Readonly<Record<string, readonly RegExp[]>> = {
+  showcase: [/\[\w{5}\]/],
 }
 
 describe('examples', () => {
@@ -39,6 +53,7 @@ describe('examples', () => {
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       for (const p of patterns) expect(r.stdout).toMatch(p)
+      for (const p of FORBIDDEN[name] ?? []) expect(r.stdout).not.toMatch(p)
     }, 70_000)
   }
 })

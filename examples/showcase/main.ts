@@ -8,14 +8,15 @@
  * - a **conversation** for checkout whose first payment provider crashes: the request is routed to the next one;
  * - a tiny mailbox in front of a slow auditor, whose drops show up as **dead letters**.
  *
- * Supervisor and conversation machines log at the Changes level (in colour on a terminal). Run: npm start
+ * The log (narrate.ts) says, with full ids, which worker starts, fails and restarts, and what the conversation does
+ * in each phase, then a summary. Run: npm start
  */
-import { LogLevel, schema, type Snapshot } from '../../lib/index.js'
+import { schema, type Snapshot } from '../../lib/index.js'
 import { ActorSystem, Conversation, Keyed, Pool, seededRandom, type ActorEvent } from '../../lib/actor/index.js'
+import { narrateConversation, narrateSupervisor, say, section } from './narrate.js'
 
 const random = seededRandom(42)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-const log = (level: number, line: string): void => void (level <= LogLevel.Changes && console.log(line))
 
 const workerSchema = schema({ Resize: { multi: true } })
 const customerSchema = schema({ Order: { multi: true }, Orders: { multi: true } })
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   const dead = new Map<string, number>()
   system.deadLetters$.subscribe((d) => dead.set(d.reason, (dead.get(d.reason) ?? 0) + 1))
 
-  // 1. A pool of 3 image workers; about 1 job in 12 crashes its worker.
+  section('1. setup: a supervised pool of 3 image workers (about 1 job in 12 crashes one), a virtual actor per customer')
+  // A pool of 3 image workers; about 1 job in 12 crashes its worker.
   const workers = new Pool(system, {
     id: 'workers',
     size: 3,
@@ -36,18 +38,17 @@ async function main(): Promise<void> {
     maxRestarts: 20,
     period: 10_000,
     backoff: { min: 40, max: 320, jitter: 0.2, random },
-    logLevel: LogLevel.Changes,
-    logger: log,
-    handlers: ({ id, incarnation }) => ({
+    handlers: ({ id }) => ({
       async ResizeState(e: ActorEvent): Promise<string> {
         await sleep(5 + random() * 15)
-        if (random() < 1 / 12) throw new Error(`${id}#${incarnation} ran out of memory on job ${String(e.args.job)}`)
+        if (random() < 1 / 12) throw new Error(`out of memory on job ${String(e.args.job)}`)
         return `${String(e.args.job)}@${id}`
       },
     }),
   })
+  narrateSupervisor(workers.id, workers.supervisor)
 
-  // 2. One virtual actor per customer: at most 4 active, passivated after 250 ms idle, state kept in a store.
+  // One virtual actor per customer: at most 4 active, passivated after 250 ms idle, state kept in a store.
   const store = new Map<string, Snapshot>()
   const customers = new Keyed(system, {
     id: 'customers',
@@ -62,10 +63,11 @@ async function main(): Promise<void> {
     }),
   })
 
-  // 3. A slow auditor behind a mailbox of 5 that drops the newest when full.
+  // A slow auditor behind a mailbox of 5 that drops the newest when full.
   const auditor = system.spawn(auditSchema, { AuditState: () => sleep(20) }, { id: 'auditor', mailbox: { capacity: 5 } })
 
   // The job stream: 90 jobs from 9 customers, in bursts.
+  section('2. 90 jobs in bursts of 15 from 9 customers (at most 4 active at once); each is audited by a slow auditor')
   const names = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy']
   let done = 0
   let failed = 0
@@ -80,23 +82,33 @@ async function main(): Promise<void> {
         () => void failed++,
       ),
     )
-    if (job % 15 === 0) await sleep(120)
+    if (job % 15 === 0) {
+      const dropped = [...dead.values()].reduce((a, b) => a + b, 0)
+      say('jobs', `${job} sent, ${done} done, ${failed} failed; customers ${customers.activations} activations, ${customers.passivations} passivations; ${dropped} audits dropped`)
+      await sleep(120)
+    }
   }
   await Promise.all(jobs)
+  say('jobs', `all replied: ${done} done, ${failed} failed with their worker's error`)
 
-  // 4. Checkout as a conversation: the first provider is down, the request is routed to the next one.
+  // Checkout as a conversation: the first provider is down, the request is routed to the next one.
+  section('3. checkout: a conversation with payment providers pay-a (down) and pay-b, onCrash: route-to-next')
   const flaky = system.spawn(paymentSchema, { ChargeState: (): never => {
     throw new Error('provider A: 503')
   } }, { id: 'pay-a' })
   const steady = system.spawn(paymentSchema, { ChargeState: (e: ActorEvent): string => `charged ${String(e.args.eur)} EUR via B` }, { id: 'pay-b' })
   const checkout = new Conversation(system, { id: 'checkout', participants: [flaky, steady], onCrash: 'route-to-next' })
+  narrateConversation(checkout)
   checkout.send('Charge', { eur: 42 })
   const receipt = await checkout.receive({ timeout: 2000 })
   checkout.close()
 
   // Let idle customers passivate, then ask a returning one for her count (she is loaded back from the store).
+  section('4. a returning customer, then shutdown')
   await sleep(400)
+  say('customers', `${customers.passivations} passivations so far; ann comes back`)
   const annOrders = await customers.ref('ann').ask('Orders')
+  say('customers', `ann is active again (loaded from the store): ${annOrders} orders`)
   await system.shutdown({ timeout: 1000 })
 
   console.log('\nsummary')
