@@ -1,13 +1,15 @@
 /**
- * Binding and unbinding handler objects on a machine: the options are read once and checked, the object's handlers
- * are discovered (handlers.ts) and the core learns which handler kinds exist.
+ * Binding handler objects and tracers to a machine. A handler object's options are read once and checked, its
+ * handlers are discovered (handlers.ts) and the core learns which handler kinds exist; a tracer is checked and, at
+ * construction, told `machineInit`.
  */
 import type { Core } from './core.js'
-import { safeGet } from './describe.js'
+import { safeGet, safeString } from './describe.js'
 import { DisposedError, InvalidArgumentError, InvalidOperationError } from './errors.js'
 import { discover } from './handlers.js'
+import type { Tracer } from './tracer.js'
 import { LogLevel } from './types.js'
-import { isObject } from './validate.js'
+import { checkTracer, isObject } from './validate.js'
 
 /** `safeGet`'s fallback when a read threw. */
 const BAD_READ = Symbol('unreadable')
@@ -43,6 +45,35 @@ export function unbindId(core: Core, id: unknown): boolean {
   core.bindings = left
   core.bindingsChanged()
   return true
+}
+
+/** `mach.bindTracer(t)` (`where` names the call for errors): adds the tracer unless it is bound already. */
+export function attachTracer(core: Core, t: unknown, where: string): void {
+  checkTracer(`machine ${core.id}: ${where}`, t)
+  if (!core.tracers.includes(t)) core.tracers = [...core.tracers, t]
+  core.refreshWantsTx()
+}
+
+/** `mach.detachTracer(t)`: false when it was not bound. */
+export function detachTracer(core: Core, t: unknown): boolean {
+  checkTracer(`machine ${core.id}: detachTracer()`, t)
+  const left = core.tracers.filter((x) => x !== t)
+  const found = left.length !== core.tracers.length
+  core.tracers = left
+  core.refreshWantsTx()
+  return found
+}
+
+/** The `tracers` option: each one attached, then told `machineInit` (a throw there is reported, never propagated). */
+export function attachInitialTracers(core: Core, tracers: readonly Tracer[] | undefined): void {
+  for (const t of tracers ?? []) {
+    attachTracer(core, t, 'new Machine()')
+    try {
+      t.machineInit?.(core.machine)
+    } catch (err) {
+      core.report(`tracer machineInit threw: ${safeString(err)}`)
+    }
+  }
 }
 
 /** The class name of a handler object, for default binding ids; '' when there is none or it cannot be read. */

@@ -267,6 +267,19 @@ export class Core implements ActiveStates {
     }
   }
 
+  /** `mach.onDispose(fn)`: runs `fn` on dispose, in registration order; returns the function that unregisters it. */
+  onDispose(fn: unknown): () => void {
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${this.id}: onDispose()`, 'fn', 'a function', fn)
+    if (this.disposed) throw new DisposedError(this.id, 'onDispose()')
+    const fns = (this.disposeFns ??= [])
+    const callback = fn as () => void
+    fns.push(callback)
+    return () => {
+      const i = fns.indexOf(callback)
+      if (i >= 0) fns.splice(i, 1)
+    }
+  }
+
   /**
    * Disposes the machine: mutations return `Canceled`, waiters reject, signals abort, streams complete, `onDispose`
    * callbacks run, `whenDisposed()` resolves. Idempotent; from a handler it runs when the queue run ends (a run

@@ -4,18 +4,17 @@
  */
 import type { Observable } from 'rxjs'
 import { Core } from './core.js'
-import { safeString } from './describe.js'
 import { DisposedError, InvalidArgumentError } from './errors.js'
-import { bindObject, unbindId } from './bindings.js'
+import { attachInitialTracers, attachTracer, bindObject, detachTracer, unbindId } from './bindings.js'
 import { observers, state$, ticks$ } from './observe.js'
-import { check, mutate } from './queue.js'
+import { addError, check, mutate } from './queue.js'
 import { isSchema } from './schema.js'
-import { exportSnapshot, importSnapshot, inspect, toString, toStringAll } from './snapshot.js'
+import { clockOf, exportSnapshot, importSnapshot, inspect, isTime, timeOf, toString, toStringAll } from './snapshot.js'
 import {
-  type Args, type CheckHandlers, LogLevel, type MachineOptions, Result, type Schema, type Snapshot, type States,
+  type Args, type CheckHandlers, LogLevel, type MachineOptions, type Result, type Schema, type Snapshot, type States,
   type Tracer, type TransitionInfo,
 } from './types.js'
-import { argsInvalid, badArgs, checkLogLevel, checkTracer, readOptions, withCause } from './validate.js'
+import { argsInvalid, badArgs, checkLogLevel, readOptions } from './validate.js'
 import type { WaitOptions } from './waiters.js'
 import * as wait from './when.js'
 
@@ -62,14 +61,7 @@ class MachineClass<N extends string = string> implements Disposable {
     // The checked copy has every field, undefined for defaults: what Core reads with `??`.
     const core = new Core(this as Machine<string>, schema, o as unknown as MachineOptions<string>)
     this.#core = core
-    for (const t of o.tracers ?? []) {
-      this.bindTracer(t)
-      try {
-        t.machineInit?.(this as Machine<string>)
-      } catch (err) {
-        core.report(`tracer machineInit threw: ${safeString(err)}`)
-      }
-    }
+    attachInitialTracers(core, o.tracers)
     if (parent) (parent as Machine<string>).#core.trace('newSubmachine', parent as Machine<string>, this as Machine<string>)
     if (o.handlers !== undefined) this.bind(o.handlers as object as CheckHandlers<object, N>)
   }
@@ -139,24 +131,7 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Stores `err` as `mach.err` and adds `[state, 'Exception']` with `args.err = err`. */
   addErrState(state: N, err: unknown, args?: Args): Result {
-    const core = this.#core
-    if (argsInvalid(args)) throw badArgs(`machine ${core.id}: addErrState()`, args)
-    const called = core.parse(state, 'addErrState()')
-    if (!called.includes(core.tables.exception)) called.push(core.tables.exception)
-    if (core.disposed) return Result.Canceled
-    // Nothing to record is a bug of the caller, recorded as such (a PolymachineError naming the call), never lost.
-    const error = err ?? new InvalidArgumentError(`machine ${core.id}: addErr()`, 'err', 'an error', err)
-    let copy: Args
-    try {
-      copy = { ...args, err: error }
-    } catch (e) {
-      // A throwing getter or proxy trap in args: the caller's mistake, reported before anything changed.
-      throw withCause(new InvalidArgumentError(`machine ${core.id}: addErrState()`, 'args',
-        `readable (copying it threw: ${safeString(e)})`, args), e)
-    }
-    core.err = error
-    if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${safeString(error)}`)
-    return mutate(core, 'add', called, copy)
+    return addError(this.#core, state, err, args)
   }
 
   /** Dry run of `add`: relations and negotiation handlers, no change. `Executed` or `Canceled`. */
@@ -219,27 +194,17 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Ticks in index order, or in the order of `states`. */
   time(states?: readonly N[]): number[] {
-    const core = this.#core
-    if (states === undefined) return core.clock.slice()
-    return core.parse(states, 'time()').map((i) => core.clock[i] as number)
+    return timeOf(this.#core, states)
   }
 
   /** Ticks by state name. */
   clock(states?: readonly N[]): Record<N, number> {
-    const core = this.#core
-    const idx = states === undefined ? core.tables.names.map((_, i) => i) : core.parse(states, 'clock()')
-    const out = {} as Record<N, number>
-    for (const i of idx) out[core.tables.names[i] as N] = core.clock[i] as number
-    return out
+    return clockOf(this.#core, states) as Record<N, number>
   }
 
   /** True when no state of `states` (default: all) ticked since `time` was taken with the same `states`. */
   isTime(time: readonly number[], states?: readonly N[]): boolean {
-    const now = this.time(states)
-    if (!Array.isArray(time) || time.length !== now.length) {
-      throw new InvalidArgumentError(`machine ${this.id}: isTime()`, 'time', `an array of ${now.length} ticks`, time)
-    }
-    return now.every((t, i) => t === time[i])
+    return isTime(this.#core, time, states)
   }
 
   /** Increments each time a queued mutation is dequeued; starts at 1. */
@@ -298,21 +263,14 @@ class MachineClass<N extends string = string> implements Disposable {
     return unbindId(this.#core, id)
   }
 
+  /** Adds a tracer (once: binding one twice changes nothing). */
   bindTracer(t: Tracer): void {
-    const core = this.#core
-    checkTracer(`machine ${core.id}: bindTracer()`, t)
-    if (!core.tracers.includes(t)) core.tracers = [...core.tracers, t]
-    core.refreshWantsTx()
+    attachTracer(this.#core, t, 'bindTracer()')
   }
 
+  /** Removes a tracer; false when it was not bound. */
   detachTracer(t: Tracer): boolean {
-    const core = this.#core
-    checkTracer(`machine ${core.id}: detachTracer()`, t)
-    const left = core.tracers.filter((x) => x !== t)
-    const found = left.length !== core.tracers.length
-    core.tracers = left
-    core.refreshWantsTx()
-    return found
+    return detachTracer(this.#core, t)
   }
 
   /** Logs `[exter] msg` at `LogLevel.External`. */
@@ -408,15 +366,7 @@ class MachineClass<N extends string = string> implements Disposable {
 
   /** Runs `fn` on dispose, in registration order. Returns a function that unregisters it. */
   onDispose(fn: () => void): () => void {
-    const core = this.#core
-    if (typeof fn !== 'function') throw new InvalidArgumentError(`machine ${core.id}: onDispose()`, 'fn', 'a function', fn)
-    if (core.disposed) throw new DisposedError(core.id, 'onDispose()')
-    const fns = (core.disposeFns ??= [])
-    fns.push(fn)
-    return () => {
-      const i = fns.indexOf(fn)
-      if (i >= 0) fns.splice(i, 1)
-    }
+    return this.#core.onDispose(fn)
   }
 
   /**

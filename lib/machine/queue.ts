@@ -5,11 +5,13 @@
  */
 import type { Core } from './core.js'
 import { safeString } from './describe.js'
+import { InvalidArgumentError } from './errors.js'
 import type { MutationType } from './events.js'
 import { suspend } from './loops.js'
 import { Mutation } from './mutation.js'
 import { transition } from './transition.js'
 import { type Args, LogLevel, Result } from './types.js'
+import { argsInvalid, badArgs, withCause } from './validate.js'
 
 function argless(args: Args | undefined): boolean {
   if (args === undefined) return true
@@ -53,6 +55,29 @@ export function mutate(core: Core, type: MutationType, called: number[], args: A
     if (!core.suspended) endRun(core)
   }
   return result
+}
+
+/**
+ * `addErrState(state, err, args)`: stores `err` as `mach.err` and adds `[state, 'Exception']` with `args.err = err`.
+ * A missing error becomes an InvalidArgumentError naming the call, so nothing is lost.
+ */
+export function addError(core: Core, state: unknown, err: unknown, args: Args | undefined): Result {
+  if (argsInvalid(args)) throw badArgs(`machine ${core.id}: addErrState()`, args)
+  const called = core.parse(state, 'addErrState()')
+  if (!called.includes(core.tables.exception)) called.push(core.tables.exception)
+  if (core.disposed) return Result.Canceled
+  const error = err ?? new InvalidArgumentError(`machine ${core.id}: addErr()`, 'err', 'an error', err)
+  let copy: Args
+  try {
+    copy = { ...args, err: error }
+  } catch (e) {
+    // A throwing getter or proxy trap in args: the caller's mistake, reported before anything changed.
+    throw withCause(new InvalidArgumentError(`machine ${core.id}: addErrState()`, 'args',
+      `readable (copying it threw: ${safeString(e)})`, args), e)
+  }
+  core.err = error
+  if (core.log.on(LogLevel.Changes)) core.log.emit(LogLevel.Changes, `[error] ${safeString(error)}`)
+  return mutate(core, 'add', called, copy)
 }
 
 function append(core: Core, type: MutationType, called: number[], args: Args | undefined): Result {

@@ -1,12 +1,37 @@
 /**
- * Text views (`toString`, `inspect`) and persistence (`export`/`import`) of a machine's clocks.
+ * Reading a machine's clocks (`time`, `clock`, `isTime`), their text views (`toString`, `inspect`) and their
+ * persistence (`export`/`import`).
  */
 import type { Core } from './core.js'
 import { safeJson, safeString } from './describe.js'
-import { DisposedError, InvalidOperationError, PolymachineError, SchemaError } from './errors.js'
+import { DisposedError, InvalidArgumentError, InvalidOperationError, PolymachineError, SchemaError } from './errors.js'
 import { isArray } from './validate.js'
 import { mutate } from './queue.js'
 import { LogLevel, type Snapshot } from './types.js'
+
+/** `mach.time(states)`: ticks in index order, or in the order of `states`. */
+export function timeOf(core: Core, states: unknown): number[] {
+  if (states === undefined) return core.clock.slice()
+  return core.parse(states, 'time()').map((i) => core.clock[i] as number)
+}
+
+/** `mach.clock(states)`: ticks by state name (all states when `states` is undefined). */
+export function clockOf(core: Core, states: unknown): Record<string, number> {
+  const { names } = core.tables
+  const idx = states === undefined ? names.map((_, i) => i) : core.parse(states, 'clock()')
+  const out: Record<string, number> = {}
+  for (const i of idx) out[names[i] as string] = core.clock[i] as number
+  return out
+}
+
+/** `mach.isTime(time, states)`: no state of `states` (default: all) ticked since `time` was taken with them. */
+export function isTime(core: Core, time: unknown, states: unknown): boolean {
+  const now = timeOf(core, states)
+  if (!Array.isArray(time) || time.length !== now.length) {
+    throw new InvalidArgumentError(`machine ${core.id}: isTime()`, 'time', `an array of ${now.length} ticks`, time)
+  }
+  return now.every((t, i) => t === time[i])
+}
 
 /** `(A:1 B:3)`: active states with ticks, in index order. */
 export function toString(core: Core): string {
