@@ -29,28 +29,28 @@ interface Customer { plan: string; price: number; balance: number; invoices: num
 async function service(path: string) {
   const store = await SqliteStore.open(path)
   const system = new ActorSystem()
-  const customers: PersistentKeyed<string, object, Customer> = new PersistentKeyed(system, {
+  const customers = new PersistentKeyed(system, {
     id: 'customers',
     schema: customerSchema,
     store,
     idleTimeout: 3 * MONTH, // quiet customers are passivated (saved) between bills
     state: { version: 1, initial: (): Customer => ({ plan: 'none', price: 0, balance: 0, invoices: 0, reminders: 0 }) },
-    handlers: ({ key, state }) => ({
+    handlers: ({ state, reminders }) => ({
       SubscribeState: async (e: ActorEvent) => {
         state.data.plan = e.args.plan as string
         state.data.price = e.args.price as number
         await state.save() // a checkpoint, before the first bill is scheduled
-        await customers.reminders.set(key, 'Bill', { every: MONTH })
+        await reminders.set('Bill', { every: MONTH })
       },
       TopUpState: (e: ActorEvent) => (state.data.balance += e.args.amount as number),
       BillState: async () => {
         const c = state.data
         c.balance -= c.price
         c.invoices++
-        if (c.balance < 0) await customers.reminders.set(key, 'overdrawn', { at: Date.now() + MONTH / 2, msg: 'Remind' })
+        if (c.balance < 0) await reminders.set('overdrawn', { at: Date.now() + MONTH / 2, msg: 'Remind' })
       },
       RemindState: () => void state.data.reminders++,
-      AccountState: () => ({ ...state.data }),
+      AccountState: (): Customer => ({ ...state.data }),
     }),
   })
   await customers.reminders.machine.when('Ready')
@@ -74,7 +74,7 @@ try {
   await first.customers.ref('alice').ask('Subscribe', { plan: 'pro', price: 20 })
   await first.customers.ref('bob').ask('Subscribe', { plan: 'basic', price: 5 })
   await sleep(2.5 * MONTH)
-  const before = await first.customers.ref('alice').ask('Account') as Customer
+  const before = await first.customers.ref('alice').ask('Account')
   console.log(`first run:  alice ${before.invoices} invoices, balance ${money(before.balance)}`)
   await first.stop()
 
@@ -83,7 +83,7 @@ try {
   console.log(`restarted:  ${pending.length} reminders loaded (${pending.map((r) => `${r.key}/${r.name}`).join(', ')})`)
   await sleep(3 * MONTH)
   for (const key of ['alice', 'bob']) {
-    const c = await second.customers.ref(key).ask('Account') as Customer
+    const c = await second.customers.ref(key).ask('Account')
     console.log(`${key.padEnd(6)} plan ${c.plan}, ${c.invoices} invoices, balance ${money(c.balance)}, ${c.reminders} payment reminders`)
   }
   console.log(`reminders fired after the restart: ${second.customers.reminders.fired}`)

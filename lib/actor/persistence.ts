@@ -9,8 +9,12 @@ import { describe } from '../machine/internals.js'
 import { copyValue, type Store, type StoreValue } from '../store/index.js'
 import { ActorStateError } from './persistence-errors.js'
 
-/** How a keyed actor's own data starts, which version it is, and how older versions are upgraded. */
-export interface StateOptions<S extends StoreValue> {
+/**
+ * How a keyed actor's own data starts, which version it is, and how older versions are upgraded. `S` must be store
+ * data (`StoreValue`: plain objects, arrays, strings, numbers…); it is checked when it is saved, not by the type, so
+ * an `interface` can describe it.
+ */
+export interface StateOptions<S> {
   /** The data of a key that has none stored yet. */
   initial: (key: string) => S
   /** The version of `S` written with every save: an integer ≥ 1 (default 1). */
@@ -22,8 +26,9 @@ export interface StateOptions<S extends StoreValue> {
   migrate?: (old: StoreValue, fromVersion: number) => S | Promise<S>
 }
 
+
 /** The handler-side view of an actor's persistent data (`ctx.state` in a `PersistentKeyed`'s handler factory). */
-export interface ActorState<S extends StoreValue> {
+export interface ActorState<S> {
   /** The actor's data: change it in place or assign a new value; it is saved at passivation and by `save()`. */
   data: S
   /** The version `data` is saved with. */
@@ -71,7 +76,7 @@ class Cell implements ActorState<StoreValue> {
 }
 
 /** Checks state options once; returns them copied. */
-export function readStateOptions<S extends StoreValue>(where: string, state: StateOptions<S> | undefined): Required<Omit<StateOptions<S>, 'migrate'>> & Pick<StateOptions<S>, 'migrate'> {
+export function readStateOptions<S>(where: string, state: StateOptions<S> | undefined): Required<Omit<StateOptions<S>, 'migrate'>> & Pick<StateOptions<S>, 'migrate'> {
   if (state === undefined) return { initial: () => null as S, version: 1 }
   if (typeof state !== 'object' || state === null) throw new InvalidArgumentError(where, 'options.state', 'an object { initial, version?, migrate? }', state)
   const { initial, version = 1, migrate } = { ...state }
@@ -86,7 +91,7 @@ export function readStateOptions<S extends StoreValue>(where: string, state: Sta
  * Loads and saves the state of one keyed supervisor's actors: `load`/`save` are its hooks, `cell` gives each
  * incarnation its `ActorState`. `snapshotOf(key)` returns the live actor's clocks, for saves on demand.
  */
-export class StateKeeper<S extends StoreValue> {
+export class StateKeeper<S> {
   private readonly slots = new Map<string, Slot>()
   private readonly opts: ReturnType<typeof readStateOptions<S>>
 

@@ -6,23 +6,25 @@
  * never activates fresh over stored data.
  */
 import { InvalidArgumentError, type Args, type Schema, type Snapshot } from '../machine/index.js'
-import { checkKey, type Store, type StoreValue } from '../store/index.js'
+import { checkKey, type Store } from '../store/index.js'
 import { actorSchema, messageStates } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext } from './child.js'
 import { Keyed, type KeyedOptions } from './keyed.js'
 import { StateKeeper, type ActorState, type StateOptions } from './persistence.js'
-import { Reminders } from './reminders.js'
+import { Reminders, type KeyReminders } from './reminders.js'
 import { checkFunction, checkId, isObject, readOptions } from './supervision-check.js'
 import type { ActorSystem } from './system.js'
 
-/** What a `PersistentKeyed`'s handler factory receives: the child context, the key, and the key's `state`. */
-export type PersistentContext<D, S extends StoreValue> = ChildContext<D> & {
+/** What a `PersistentKeyed`'s handler factory receives: the child context, the key, its `state` and `reminders`. */
+export type PersistentContext<D, S> = ChildContext<D> & {
   readonly key: string
   readonly state: ActorState<S>
+  /** This key's durable reminders (`ctx.reminders.set('Bill', { every })`). */
+  readonly reminders: KeyReminders
 }
 
-export interface PersistentKeyedOptions<N extends string, H extends object, S extends StoreValue = null, D = unknown, M extends N = N>
+export interface PersistentKeyedOptions<N extends string, H extends object, S = null, D = unknown, M extends N = N>
   extends Omit<KeyedOptions<N, H, D, M>, 'load' | 'save' | 'handlers'> {
   /** Where each key's record (`<namespace>/state/<key>`) and reminders (`<namespace>/reminder/…`) are kept. */
   store: Store
@@ -56,7 +58,7 @@ export interface PersistentKeyedOptions<N extends string, H extends object, S ex
  * console.log(await accounts.ref('acc-1').ask('Deposit', { amount: 5 })) // 5, and saved at passivation
  * ```
  */
-export class PersistentKeyed<N extends string, H extends object, S extends StoreValue = null, D = unknown, M extends N = N>
+export class PersistentKeyed<N extends string, H extends object, S = null, D = unknown, M extends N = N>
   extends Keyed<N, H, D, M> {
   readonly store: Store
   /** Durable reminders: `reminders.set(key, name, { at | every })`, `cancel`, `list`; its `machine` says `Ready`. */
@@ -74,7 +76,8 @@ export class PersistentKeyed<N extends string, H extends object, S extends Store
     }
     const namespace = opts.namespace ?? opts.id
     checkKey(where, 'options.namespace', namespace)
-    const late: { snapshotOf?: (key: string) => Snapshot | undefined } = {} // `this` exists only after super()
+    // `this` exists only after super(); the hooks below run later, at activations
+    const late: { snapshotOf?: (key: string) => Snapshot | undefined; reminders?: Reminders } = {}
     const keeper = new StateKeeper<S>(opts.id, store, namespace, opts.state, (key) => late.snapshotOf?.(key))
     const handlers = opts.handlers
     const { store: _s, namespace: _n, state: _st, ...rest } = opts
@@ -82,7 +85,7 @@ export class PersistentKeyed<N extends string, H extends object, S extends Store
       ...rest,
       load: keeper.load,
       save: keeper.save,
-      handlers: (ctx) => handlers({ ...ctx, state: keeper.cell(ctx.key) }),
+      handlers: (ctx) => handlers({ ...ctx, state: keeper.cell(ctx.key), reminders: (late.reminders as Reminders).forKey(ctx.key) }),
     })
     late.snapshotOf = (key) => this.snapshotOf(key)
     this.store = store
@@ -95,6 +98,7 @@ export class PersistentKeyed<N extends string, H extends object, S extends Store
       isMessage: (name) => messages.has(name),
       deliver: (key: string, name: string, args: Args) => this.ref(key).tell(name as Exclude<M, ActorStateNames>, args),
     })
+    late.reminders = this.reminders
     this.supervisor.onStop(() => {
       this.reminders.stop()
       return Promise.resolve()

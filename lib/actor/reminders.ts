@@ -37,6 +37,13 @@ export interface ReminderInfo {
   readonly args: Readonly<Record<string, StoreValue>> | undefined
 }
 
+/** The reminders of one key: `set`, `cancel` and `list` of `Reminders` with the key bound. */
+export interface KeyReminders {
+  set(name: string, options: ReminderOptions): Promise<void>
+  cancel(name: string): Promise<boolean>
+  list(): Promise<ReminderInfo[]>
+}
+
 /** What the reminders need from their keyed supervisor. */
 export interface RemindersHost {
   readonly id: string
@@ -101,6 +108,15 @@ export class Reminders {
       this.cancelled.delete(id)
       this.schedule(id, { key, name, msg, due, every, args, revision, gen: 0 })
     })
+  }
+
+  /** The reminders of one key (what a `PersistentKeyed` handler gets as `ctx.reminders`). */
+  forKey(key: string): KeyReminders {
+    return {
+      set: (name, options) => this.set(key, name, options),
+      cancel: (name) => this.cancel(key, name),
+      list: () => this.list(key),
+    }
   }
 
   /** Removes reminder `name` of `key`; resolves to false when there was none. */

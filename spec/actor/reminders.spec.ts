@@ -177,6 +177,29 @@ describe('reminders', () => {
     expect(got.map((g) => [g.msg, g.args.reminder])).toEqual([['Remind', 'dunning-1'], ['Remind', 'dunning-2']])
   })
 
+  it('a handler sets, lists and cancels its own reminders through ctx.reminders', async () => {
+    const system = new ActorSystem()
+    systems.push(system)
+    const got: string[] = []
+    const keyed = new PersistentKeyed(system, {
+      id: 'self', schema: ss, store: new MemoryStore(),
+      handlers: ({ key, reminders }) => ({
+        CountState: async (e: ActorEvent) => {
+          await reminders.set('later', { at: Date.now() + 20, msg: 'Remind' })
+          await reminders.set('never', { at: Date.now() + 60_000, msg: 'Remind' })
+          const names = (await reminders.list()).map((r) => `${r.key}/${r.name}`)
+          await reminders.cancel(e.args.cancel as string)
+          return names
+        },
+        RemindState: (e: ActorEvent) => void got.push(`${key}/${String(e.args.reminder)}`),
+      }),
+    })
+    expect(await keyed.ref('me').ask('Count', { cancel: 'never' })).toEqual(['me/later', 'me/never'])
+    await until(() => got.length === 1)
+    expect(got).toEqual(['me/later'])
+    expect(await keyed.reminders.list()).toEqual([])
+  })
+
   it('10 000 reminders over 500 keys all fire, once each, within a bound of their due time', async () => {
     const store = new MemoryStore()
     const { keyed, got } = billing(store)
