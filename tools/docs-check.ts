@@ -30,14 +30,14 @@ const RUN_TIMEOUT = 30_000
 /** Programs run at once: the runs are mostly waiting (timers, backoff), but CI machines may have 2 cores. */
 const RUN_CONCURRENCY = 4
 
-interface Line {
+export interface Line {
   /** Markdown file, relative to the repository root. */
   readonly md: string
   /** 1-based line in that file. */
   readonly line: number
 }
 
-interface Program {
+export interface Program {
   readonly name: string
   readonly code: string[]
   /** Source position of each line of `code`. */
@@ -52,8 +52,8 @@ function docFiles(): string[] {
 }
 
 /** The programs of one Markdown file (see the file comment for how snippets combine). */
-function programs(md: string): Program[] {
-  const lines = readFileSync(join(root, md), 'utf8').split('\n')
+export function programs(md: string, text = readFileSync(join(root, md), 'utf8')): Program[] {
+  const lines = text.split('\n')
   const out: Program[] = []
   let current: Program | null = null
   for (let i = 0; i < lines.length; i++) {
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
     console.error(`usage: npm run docs:check [-- [--no-run | --run-all] [file.md …]] (files: ${known.join(', ')})`)
     return 2
   }
-  const all = (args.files.length > 0 ? args.files : known).flatMap(programs)
+  const all = (args.files.length > 0 ? args.files : known).flatMap((md) => programs(md))
   const outDir = writeProject(all)
   const snippets = all.reduce((n, p) => n + p.origin.filter((o, i) => i === 0 || o.line !== (p.origin[i - 1] as Line).line + 1).length, 0)
   try {
@@ -234,7 +234,9 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => (process.exitCode = code), (err: unknown) => {
-  console.error(`docs:check: ${err instanceof Error ? err.message : String(err)}`)
-  process.exitCode = 1
-})
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then((code) => (process.exitCode = code), (err: unknown) => {
+    console.error(`docs:check: ${err instanceof Error ? err.message : String(err)}`)
+    process.exitCode = 1
+  })
+}
