@@ -10,6 +10,11 @@ export { Supervisor, type ChildInfo, type Directive, type Strategy, type Supervi
 export { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
 export { Pool, singleton, type PoolOptions } from './pool.js'
 export { Keyed, KeyedRef, type KeyedOptions } from './keyed.js'
+export { PersistentKeyed, type PersistentContext, type PersistentKeyedOptions } from './persistent-keyed.js'
+export type { ActorState, StateOptions } from './persistence.js'
+export { Reminders, type KeyReminders, type ReminderInfo, type ReminderOptions } from './reminders.js'
+export { RemindersSchema, type RemindersStateNames } from './reminders.schema.js'
+export { ActorStateError, RemindersStoppedError, type PersistenceErrorCode } from './persistence-errors.js'
 export {
   Conversation, conversationAsk, type ConversationEntry, type ConversationOptions, type CrashPolicy, type Participant,
 } from './conversation.js'
