@@ -10,7 +10,7 @@ import {
 } from '../machine/index.js'
 import { ClientSchema, errStateOf } from './client.schema.js'
 import { RpcError } from './errors.js'
-import { open, type Opened } from './handshake.js'
+import { checkWelcome, open, type Opened } from './handshake.js'
 import type { LinkOptions } from './link.js'
 import { mirrorSnapshot } from './mirror-clock.js'
 import { RemoteMachine } from './remote.js'
@@ -81,9 +81,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     if (welcome.schema && hashWire(welcome.schema) !== welcome.schemaHash) {
       throw new RpcError('ERR_RPC_SCHEMA', 'the transferred schema does not match its hash')
     }
-    if (welcome.time.length !== s.names.length || welcome.queueTick < 1) {
-      throw new RpcError('ERR_RPC_PROTOCOL', `WELCOME has ${welcome.time.length} ticks for ${s.names.length} states`)
-    }
+    checkWelcome(welcome, s.names.length)
     const mirror = new Machine(mirrorSchema(s), { id: welcome.sourceId })
     mirror.import(mirrorSnapshot(mirror, s.names, welcome.time, welcome.queueTick, welcome.err ?? undefined))
     // reconnections ask for the same schema by hash

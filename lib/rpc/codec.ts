@@ -3,6 +3,7 @@
  * reads it) and, on byte streams, a 4-byte big-endian length prefix before each message.
  */
 import { Packr } from 'msgpackr'
+import { OutOfRangeError } from '../machine/index.js'
 import { RpcError } from './errors.js'
 
 /** Default largest accepted frame (the message, without its 4-byte prefix): 1 MiB. */
@@ -72,7 +73,11 @@ export function decode(bytes: Uint8Array): unknown {
 export class FrameReader {
   #buf: Buffer = Buffer.alloc(0)
 
-  constructor(readonly maxFrame: number = DEFAULT_MAX_FRAME) {}
+  constructor(readonly maxFrame: number = DEFAULT_MAX_FRAME) {
+    if (typeof maxFrame !== 'number' || !Number.isInteger(maxFrame) || maxFrame < 1) {
+      throw new OutOfRangeError('new FrameReader()', 'maxFrame', 'an integer ≥ 1', maxFrame)
+    }
+  }
 
   /** Bytes held for an incomplete frame. */
   get pending(): number {

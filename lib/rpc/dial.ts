@@ -6,6 +6,7 @@ import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { WebSocket } from 'ws'
 import { TimeoutError } from '../machine/index.js'
+import { DEFAULT_MAX_FRAME } from './codec.js'
 import { RpcError } from './errors.js'
 import { SocketLink, WsLink, type Link, type LinkOptions } from './link.js'
 import { formatUrl, type RpcAddress } from './url.js'
@@ -35,7 +36,7 @@ export function dial(addr: RpcAddress, opts: LinkOptions, timeout: number, owner
       })
       return
     }
-    const ws = new WebSocket(url, { ...(addr.scheme === 'wss' ? opts.tls : {}), maxPayload: opts.maxFrame ?? 1024 * 1024,
+    const ws = new WebSocket(url, { ...(addr.scheme === 'wss' ? opts.tls : {}), maxPayload: opts.maxFrame ?? DEFAULT_MAX_FRAME,
       perMessageDeflate: false })
     abort = () => ws.terminate()
     ws.once('error', failed)

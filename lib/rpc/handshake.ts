@@ -51,6 +51,13 @@ export async function open(target: RpcAddress | MessagePort, opts: LinkOptions, 
   }
 }
 
+/** Throws `RpcError` `ERR_RPC_PROTOCOL` when a `WELCOME`'s clock does not fit a schema of `states` states. */
+export function checkWelcome(w: Welcome, states: number): void {
+  if (w.time.length !== states || w.queueTick < 1) {
+    throw new RpcError('ERR_RPC_PROTOCOL', `WELCOME has ${w.time.length} ticks and queue tick ${w.queueTick} for ${states} states`)
+  }
+}
+
 function handshake(link: Link, client: Machine<ClientStateNames>, hello: HelloFields, timeout: number): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new TimeoutError(client.id, 'handshake', timeout)), Math.max(0, timeout))

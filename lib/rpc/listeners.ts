@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net'
 import { createServer as tlsServer } from 'node:tls'
 import { InvalidArgumentError } from '../machine/index.js'
 import { WebSocketServer } from 'ws'
+import { DEFAULT_MAX_FRAME } from './codec.js'
 import { RpcError } from './errors.js'
 import { SocketLink, WsLink, type Link, type LinkOptions } from './link.js'
 import { formatUrl, parseUrl } from './url.js'
@@ -54,7 +55,7 @@ export function listen(url: string, opts: LinkOptions, onLink: (l: Link) => void
   https?.on('tlsClientError', () => undefined)
   const wss = new WebSocketServer({
     ...(https ? { server: https } : { host: addr.host, port: addr.port }), path: addr.path,
-    maxPayload: opts.maxFrame ?? 1024 * 1024, perMessageDeflate: false,
+    maxPayload: opts.maxFrame ?? DEFAULT_MAX_FRAME, perMessageDeflate: false,
   })
   wss.on('connection', (ws) => onLink(new WsLink(ws, opts)))
   const emitter = https ?? wss

@@ -101,6 +101,7 @@ export class RpcMux {
 
   /** Stops serving machine `id`: its server closes (bye to its clients). */
   async remove(id: string): Promise<void> {
+    if (typeof id !== 'string') throw new InvalidArgumentError('mux.remove()', 'id', 'a machine id', id)
     const s = this.#servers.get(id)
     if (!s) return
     this.#servers.delete(id)

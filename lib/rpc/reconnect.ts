@@ -3,7 +3,7 @@
  * (dial + handshake); the mirror adopts the new session and resyncs from its `WELCOME`. The mirror talks to this
  * loop through the narrow {@link ReconnectHost}.
  */
-import type { Machine } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Machine } from '../machine/index.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError } from './errors.js'
 import type { Opened } from './handshake.js'
@@ -26,6 +26,9 @@ export interface Backoff {
  * ```
  */
 export function backoffDelay(n: number, b: Backoff, random: () => number = Math.random): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new OutOfRangeError('backoffDelay()', 'n', 'an integer ≥ 0', n)
+  if (typeof b !== 'object' || b === null) throw new InvalidArgumentError('backoffDelay()', 'b', 'a Backoff', b)
+  if (typeof random !== 'function') throw new InvalidArgumentError('backoffDelay()', 'random', 'a function', random)
   const base = Math.min(b.maxDelay, b.minDelay * 2 ** n)
   return base / 2 + (random() * base) / 2
 }

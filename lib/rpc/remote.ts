@@ -8,7 +8,7 @@ import {
 } from '../machine/index.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
-import type { Opened } from './handshake.js'
+import { checkWelcome, type Opened } from './handshake.js'
 import { KeepAlive } from './keep-alive.js'
 import { MirrorClock } from './mirror-clock.js'
 import type { UpdateCause } from './mirror-handlers.js'
@@ -115,9 +115,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   /** A reconnection's session: the mirror takes the source's clock from its `WELCOME`. */
   #adopt(o: Opened): void {
     const w = o.welcome
-    if (w.time.length !== this.names.length || w.queueTick < 1) {
-      throw new RpcError('ERR_RPC_PROTOCOL', `WELCOME has ${w.time.length} ticks for ${this.names.length} states`)
-    }
+    checkWelcome(w, this.names.length)
     if (w.sourceId !== this.id) this.client.log(`reconnected to source ${w.sourceId} (was ${this.id})`)
     this.#link = o.link // handlers run by the new clock may mutate: over the new link
     this.#resyncing = false

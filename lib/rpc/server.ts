@@ -177,7 +177,7 @@ export class RpcServer implements SessionHost {
     }
     const why = safePlainData(data)
     if (why !== null) throw new InvalidArgumentError('send()', 'data', `plain data (${why})`, data)
-    const to = opts.clientId
+    const to = stringOpt(readAll(opts, 'send()', ['clientId']).clientId, 'send()', 'opts.clientId')
     let n = 0
     for (const s of this.#sessions) if ((to === undefined || s.clientId === to) && s.payload(name, data ?? null)) n++
     return n
