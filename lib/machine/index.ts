@@ -7,7 +7,7 @@ export { schema, extend, isSchema, type SchemaMulti, type SchemaNames } from './
 export {
   Result, isQueued, resultName, LogLevel,
   type Args, type CheckHandlers, type Event, type ExceptionArgs, type FinalName, type HandlerShaped, type Handlers,
-  type LogArgs, type LogFn, type MachineOptions, type MutationInfo, type MutationType, type NegotiationName,
+  type LogArgs, type LogFn, type MachineConstructor, type MachineOptions, type MutationInfo, type MutationType, type NegotiationName,
   type Schema, type Snapshot, type StateDef, type StateNames, type MultiStateNames, type States, type Tracer, type TransitionInfo,
 } from './types.js'
 export {

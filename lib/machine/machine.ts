@@ -11,7 +11,7 @@ import { addError, check, mutate } from './queue.js'
 import { isSchema } from './schema.js'
 import { clockOf, exportSnapshot, importSnapshot, inspect, isTime, timeOf, toString, toStringAll } from './snapshot.js'
 import {
-  type Args, type CheckHandlers, LogLevel, type MachineOptions, type Result, type Schema, type Snapshot, type States,
+  type Args, type CheckHandlers, LogLevel, type MachineConstructor, type MachineOptions, type Result, type Schema, type Snapshot, type States,
   type Tracer, type TransitionInfo,
 } from './types.js'
 import { argsInvalid, badArgs, checkLogLevel, readOptions } from './validate.js'
@@ -382,16 +382,9 @@ class MachineClass<N extends string = string> implements Disposable {
   }
 }
 
-/**
- * `new Machine(schema, opts)`. A construct signature rather than the class's own: a constructor cannot have type
- * parameters, and checking `opts.handlers` as `bind()` checks its argument needs one for the handlers' type.
- */
-export interface MachineConstructor {
-  new <N extends string, H extends object = object>(schema: Schema<N>, opts?: MachineOptions<NoInfer<N>, H>): Machine<N>
-  readonly prototype: Machine<string>
-}
-/** A machine over a schema with the state names `N` (see the class above). */
+/** A machine over a schema with the state names `N`: what `new Machine()` makes (see the class above). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the class's instance type under its public name
 export interface Machine<N extends string = string> extends MachineClass<N> {}
+/** The class, typed by `MachineConstructor` (types.ts): its generic construct signature checks `opts.handlers`. */
 export const Machine: MachineConstructor = MachineClass
 Object.defineProperty(Machine, 'name', { value: 'Machine' }) // what inspect() and `.constructor.name` print

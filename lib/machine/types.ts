@@ -183,6 +183,25 @@ export interface MachineOptions<N extends string = string, H extends object = ob
   tracers?: readonly Tracer[]
 }
 
+/**
+ * The type of `Machine` as a value. A construct signature rather than the class's own: a class constructor cannot
+ * have type parameters, and checking `opts.handlers` as `bind()` checks its argument needs one (`H`, the handlers'
+ * type). `N`, the state names, comes from the schema alone.
+ */
+export interface MachineConstructor {
+  /**
+   * A machine over `schema`, with `opts` read once and checked.
+   *
+   * ```ts
+   * const mach = new Machine(ss, { id: 'downloader', handlers: { ReadyState: () => console.log('ready') } })
+   * ```
+   *
+   * @throws InvalidArgumentError / OutOfRangeError for a value that is not a schema or a bad option.
+   */
+  new <N extends string, H extends object = object>(schema: Schema<N>, opts?: MachineOptions<NoInfer<N>, H>): Machine<N>
+  readonly prototype: Machine<string>
+}
+
 /** A machine's clocks as plain JSON, for `import()`. */
 export interface Snapshot {
   id: string
