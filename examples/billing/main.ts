@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { schema } from '../../lib/index.js'
-import { ActorSystem, type ActorEvent } from '../../lib/actor/index.js'
-import { PersistentKeyed } from '../../lib/actor/persistent-keyed.js'
+import { ActorSystem, PersistentKeyed, type ActorEvent } from '../../lib/actor/index.js'
 import { SqliteStore } from '../../lib/store/index.js'
 
 const MONTH = 100

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { schema } from '../../lib/index.js'
 import { ActorSystem, type ActorEvent } from '../../lib/actor/index.js'
@@ -16,7 +15,6 @@ import { runChild } from '../support/child.js'
 const ss = schema({ Bill: { multi: true }, Remind: { multi: true }, Count: { multi: true } })
 type Got = { key: string; msg: string; args: Record<string, unknown>; at: number }
 
-const keyedFile = JSON.stringify(fileURLToPath(new URL('../../lib/actor/persistent-keyed.ts', import.meta.url)))
 const dir = mkdtempSync(join(tmpdir(), 'pm-remind-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const systems: ActorSystem[] = []
@@ -227,9 +225,8 @@ describe('reminders', () => {
     const file = JSON.stringify(join(dir, 'restart.db'))
     const setup = `
       import { schema } from 'polymachine-src'
-      import { ActorSystem } from 'polymachine-src/actor'
+      import { ActorSystem, PersistentKeyed } from 'polymachine-src/actor'
       import { SqliteStore } from 'polymachine-src/store'
-      import { PersistentKeyed } from ${keyedFile}
       const ss = schema({ Bill: { multi: true }, Remind: { multi: true } })
       export async function start(handlers) {
         const store = await SqliteStore.open(${file})
