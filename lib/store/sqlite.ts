@@ -44,7 +44,7 @@ function loadDriver(): Promise<DriverCtor> {
       driver = undefined
       throw new StoreDriverError(
         'SqliteStore needs the optional peer dependency better-sqlite3 (npm install better-sqlite3@12), which could '
-        + `not be loaded: ${describe(err)}`, { cause: err })
+        + `not be loaded: ${err instanceof Error ? err.message : describe(err)}`, { cause: err })
     },
   )
   return driver
