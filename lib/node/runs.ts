@@ -19,6 +19,8 @@ export interface RunOptions {
 export class Run {
   attempts = 0
   done = false
+  /** In the pool's queue (so a timeout or an abort must take it out; the search is paid only then). */
+  queued = false
   #timer: Later = undefined
   #signal: AbortSignal | undefined = undefined
   readonly #onAbort = (): void => this.settle((this.#signal as AbortSignal).reason as Error, undefined)
@@ -73,4 +75,55 @@ export function checkRunOptions(where: string, opts: unknown, allowRetries: bool
   if (typeof retries !== 'number') throw new InvalidArgumentError(where, 'retries', 'an integer ≥ 0', retries)
   if (!Number.isInteger(retries) || retries < 0) throw new OutOfRangeError(where, 'retries', 'an integer ≥ 0', retries)
   return retries
+}
+
+/** The runs waiting for a worker, in order: a head index instead of `shift()` (which copies a long array). */
+export class RunQueue {
+  #items: Run[] = []
+  #head = 0
+
+  get length(): number {
+    return this.#items.length - this.#head
+  }
+
+  push(r: Run): void {
+    r.queued = true
+    this.#items.push(r)
+  }
+
+  /** Puts a run back at the front (a retry goes before the runs that came after it). */
+  unshift(r: Run): void {
+    r.queued = true
+    if (this.#head > 0) this.#items[--this.#head] = r
+    else this.#items.unshift(r)
+  }
+
+  shift(): Run | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const r = this.#items[this.#head] as Run
+    this.#items[this.#head++] = undefined as never
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    r.queued = false
+    return r
+  }
+
+  /** Takes out a run that timed out or was aborted while waiting. */
+  remove(r: Run): void {
+    if (!r.queued) return
+    r.queued = false
+    const i = this.#items.indexOf(r, this.#head)
+    if (i >= 0) this.#items.splice(i, 1)
+  }
+
+  /** Empties the queue; returns what it held. */
+  drain(): Run[] {
+    const all = this.#items.slice(this.#head)
+    this.#items = []
+    this.#head = 0
+    for (const r of all) r.queued = false
+    return all
+  }
 }

@@ -15,7 +15,7 @@ import { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
 import { PoolWorker, type Lease, type WorkerInfo } from './pool-worker.js'
 import { WorkerProcess, type Exit } from './process.js'
-import { checkRunOptions, Run, type RunOptions } from './runs.js'
+import { checkRunOptions, Run, RunQueue, type RunOptions } from './runs.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
 import { WorkerSchema } from './worker.schema.js'
 
@@ -41,7 +41,7 @@ export class NodeSupervisor implements ClientHost {
   readonly machine: Machine<SupervisorStateNames>
   readonly #cfg: PoolConfig
   readonly #workers = new Map<string, PoolWorker>()
-  readonly #queue: Run[] = []
+  readonly #queue = new RunQueue()
   readonly #leases: LeaseWait[] = []
   readonly #backoff: Backoff
   readonly #window: RestartWindow
@@ -131,7 +131,7 @@ export class NodeSupervisor implements ClientHost {
       return Promise.reject(new NodeError('ERR_NODE_QUEUE_FULL', `pool ${this.id}: ${this.#queue.length} jobs are waiting`))
     }
     return new Promise<T>((resolve, reject) => {
-      const run = new Run(input, retries, resolve as (v: unknown) => void, reject, (r) => this.#dropped(r))
+      const run = new Run(input, retries, resolve as (v: unknown) => void, reject, (r) => this.#queue.remove(r))
       this.#queue.push(run)
       run.arm(opts, 'pool.run()', this.id)
       this.#dispatch()
@@ -306,11 +306,6 @@ export class NodeSupervisor implements ClientHost {
     })
   }
 
-  #dropped(run: Run): void {
-    const i = this.#queue.indexOf(run)
-    if (i >= 0) this.#queue.splice(i, 1)
-  }
-
   #grant(w: PoolWorker, wait: LeaseWait): void {
     w.lease = wait.lease
     wait.grant({ workerId: w.id, pid: w.proc.pid, port: w.proc.hub.open() as unknown as MessagePort, exited: w.proc.exited })
@@ -417,8 +412,7 @@ export class NodeSupervisor implements ClientHost {
     this.machine.log(err.message)
     this.machine.addErrState('ErrPool', err)
     this.#stopTimers()
-    for (const r of this.#queue.splice(0)) r.settle(err, undefined)
-    for (const l of this.#leases.splice(0)) l.fail(err)
+    this.#rejectWaiting(err)
     for (const w of this.#workers.values()) {
       w.expected = true
       w.proc.kill()
@@ -462,7 +456,15 @@ export class NodeSupervisor implements ClientHost {
       return
     }
     w.status = 'retiring'
-    w.remote.add('Draining').catch(() => w.proc.kill())
+    // a rejection after the worker drained (its channel ended) is no failure; before, the worker cannot drain
+    w.remote.add('Draining').catch(() => {
+      if (!w.proc.hub.ended) w.proc.kill()
+    })
+  }
+
+  #rejectWaiting(err: NodeError): void {
+    for (const r of this.#queue.drain()) r.settle(err, undefined)
+    for (const l of this.#leases.splice(0)) l.fail(err)
   }
 
   #stopTimers(): void {
@@ -476,9 +478,7 @@ export class NodeSupervisor implements ClientHost {
     const started = this.machine.is('Start')
     this.machine.add('Stopping')
     this.#stopTimers()
-    const err = this.#closed()
-    for (const r of this.#queue.splice(0)) r.settle(err, undefined)
-    for (const l of this.#leases.splice(0)) l.fail(err)
+    this.#rejectWaiting(this.#closed())
     const exits = [...this.#workers.values()].map((w) => {
       this.#retire(w, 'closing', timeout)
       return w.proc.exited

@@ -203,7 +203,8 @@ export class NodeWorker {
   #checkDrained(): void {
     if (this.#drained || this.pending > 0 || this.machine.not('Draining')) return
     this.#drained = true
-    this.#hub.control({ pm: 'drained' })
+    // after the transition, so the reply to the `Draining` mutation goes first
+    queueMicrotask(() => this.#hub.control({ pm: 'drained' }))
   }
 }
 

@@ -5,6 +5,8 @@ import { alive, entries, gate, pool, readyPids, until } from './support.js'
 describe('NodeSupervisor: the pool', () => {
   it('reaches min ready workers (real processes), runs jobs on them and closes leaving no process', async () => {
     const p = pool({ min: 2, max: 2 })
+    const gone: unknown[] = []
+    p.machine.bind({ WorkerGoneState: (e) => void gone.push(e.args) })
     await p.start()
     expect(p.machine.is(['Start', 'PoolReady', 'WorkersAvailable'])).toBe(true)
     const pids = readyPids(p)
@@ -21,6 +23,8 @@ describe('NodeSupervisor: the pool', () => {
     expect(p.workers).toEqual([])
     expect(pids.filter(alive)).toEqual([])
     expect(entries(p.machine.tick('ErrWorker'))).toBe(0) // retiring is not a failure
+    // drained and exited on their own (not killed)
+    expect(gone).toEqual(pids.map(() => expect.objectContaining({ exitCode: 0, signal: null, expected: true })))
   })
 
   it('scales up under load (up to max) and back down to min when idle', async () => {
