@@ -68,6 +68,8 @@ export class DbgLink implements DbgSink {
   #lastClock = new Map<string, number[]>()
   #onDetach: () => void
   #idle: Array<() => void> = []
+  /** Mirrors the `Detached` state: read on every record, cheaper than `state.is()`. */
+  #detached = false
 
   constructor(settings: DbgLinkSettings, onDetach: () => void) {
     this.#s = settings
@@ -107,7 +109,7 @@ export class DbgLink implements DbgSink {
    */
   flush(timeout = 2000): Promise<boolean> {
     if (this.#settled()) return Promise.resolve(true)
-    if (this.state.is('Detached')) return Promise.resolve(false)
+    if (this.#detached) return Promise.resolve(false)
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), timeout)
       const done = (ok: boolean): void => {
@@ -117,7 +119,7 @@ export class DbgLink implements DbgSink {
       }
       const check = (): void => {
         if (this.#settled()) done(true)
-        else if (this.state.is('Detached')) done(false)
+        else if (this.#detached) done(false)
       }
       this.#idle.push(check)
       this.#schedule(0)
@@ -126,7 +128,7 @@ export class DbgLink implements DbgSink {
 
   /** Flushes (up to `timeout` ms), then closes the connection and detaches: nothing more is recorded. */
   async close(timeout = 2000): Promise<void> {
-    if (!this.state.is('Detached')) await this.flush(timeout)
+    if (!this.#detached) await this.flush(timeout)
     this.#detach()
   }
 
@@ -138,7 +140,7 @@ export class DbgLink implements DbgSink {
   }
 
   #push(e: Entry): void {
-    if (this.state.is('Detached')) return
+    if (this.#detached) return
     if (this.#outbox.length - this.#head >= this.#s.outboxLimit) {
       this.#left(this.#outbox[this.#head++] as Entry)
       this.#stats.dropped++
@@ -149,7 +151,7 @@ export class DbgLink implements DbgSink {
       this.#outbox = this.#outbox.slice(this.#head)
       this.#head = 0
     }
-    if (this.#timer === null && this.state.is('Connected')) this.#schedule(this.#s.batchMs)
+    if (this.#timer === null && this.#ws !== null && this.#ws.readyState === WebSocket.OPEN) this.#schedule(this.#s.batchMs)
   }
 
   #schedule(ms: number): void {
@@ -162,7 +164,7 @@ export class DbgLink implements DbgSink {
   }
 
   #connect(): void {
-    if (this.state.is('Detached')) return
+    if (this.#detached) return
     this.state.add('Connecting')
     let ws: WebSocket
     try {
@@ -193,13 +195,13 @@ export class DbgLink implements DbgSink {
     ws.on('close', (code, reason) => {
       if (this.#ws !== ws) return
       this.#ws = null
-      if (this.state.is('Detached')) return
+      if (this.#detached) return
       this.#failed(new Error(`debugger connection to ${this.#s.url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`))
     })
   }
 
   #failed(err: unknown): void {
-    if (this.state.is('Detached')) return
+    if (this.#detached) return
     this.#stats.errors++
     this.state.add('Disconnected')
     this.state.addErrState('ErrNetwork', err)
@@ -214,7 +216,8 @@ export class DbgLink implements DbgSink {
   }
 
   #detach(): void {
-    if (this.state.is('Detached')) return
+    if (this.#detached) return
+    this.#detached = true
     this.state.add('Detached')
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null

@@ -24,8 +24,8 @@ interface Traced {
   txId: number
   /** Between its first `transitionInit` and its `queueEnd`: a mutation queued then waits. */
   running: boolean
-  /** Sources of mutations queued but not yet run, by queue tick (0: prepended ones, in order). */
-  readonly pending: Map<number, [string, number] | null>
+  /** Sources of mutations queued but not yet run, by queue tick (prepended ones, tick 0, are in `prepended`). */
+  readonly pending: Map<number, [string, number]>
   readonly prepended: Array<{ key: string; source: [string, number] }>
   /** The current transition's id, set at `transitionInit`. */
   current: number
@@ -85,13 +85,14 @@ export class DbgTracer implements Tracer {
   }
 
   mutationQueued(mach: Machine<string>, mut: MutationInfo): void {
-    this.#guard(() => {
+    try {
       const t = this.#live(mach)
       if (!t || mut.isAuto) return
       const source = this.#handlers.at(-1) ?? null
       if (mut.queueTick === 0) {
         if (source) push(t.prepended, { key: MUTATION_KEY(mut.type, mut.calledStates), source })
-      } else {
+      } else if (source) {
+        // only made-by-a-handler mutations are remembered: the common case costs no map entry
         t.pending.set(mut.queueTick, source)
         if (t.pending.size > MAX_PENDING) t.pending.delete(t.pending.keys().next().value as number)
       }
@@ -102,17 +103,21 @@ export class DbgTracer implements Tracer {
         result: 'queued', flags: 0, clock: [], queueTick: mut.queueTick, queueLen: mach.queueLen, steps: null,
         canceledBy: null, args: this.#mapArgs(mut.args), source, at: Date.now(),
       })
-    })
+    } catch {
+      // never into the machine: the record is lost
+    }
   }
 
   transitionInit(tx: TransitionInfo): void {
-    this.#guard(() => {
+    try {
       const t = this.#live(tx.machine)
       if (!t) return
       t.running = true
       t.current = ++t.txId
       t.currentSource = tx.isAuto || tx.isCheck ? null : this.#sourceOf(t, tx)
-    })
+    } catch {
+      // a hostile getter: no source
+    }
   }
 
   handlerStart(tx: TransitionInfo): void {
@@ -128,7 +133,7 @@ export class DbgTracer implements Tracer {
   }
 
   transitionEnd(tx: TransitionInfo): void {
-    this.#guard(() => {
+    try {
       const t = this.#live(tx.machine)
       if (!t) return
       const m = tx.machine
@@ -141,7 +146,9 @@ export class DbgTracer implements Tracer {
         steps: [indexes(t.index, tx.targetStates), indexes(t.index, tx.enters), indexes(t.index, tx.exits)],
         canceledBy: tx.canceledBy ?? null, args: this.#mapArgs(tx.args), source: t.currentSource, at: Date.now(),
       })
-    })
+    } catch {
+      // never into the machine: the record is lost
+    }
   }
 
   queueEnd(mach: Machine<string>): void {
