@@ -72,8 +72,18 @@ export class AutoCandidates {
     this.live = kept.live
   }
 
-  /** State `s` was activated (`on`) or deactivated; the clock already shows it. */
-  changed(s: number, on: boolean): void {
+  /** State `s` was activated; the clock already shows it. */
+  activated(s: number): void {
+    this.changed(s, true)
+  }
+
+  /** State `s` was deactivated; the clock already shows it. */
+  deactivated(s: number): void {
+    this.changed(s, false)
+  }
+
+  /** State `s` was activated (`on`) or deactivated. */
+  private changed(s: number, on: boolean): void {
     const counts = this.writable()
     const touch = this.tables.autoTouch[s] as Int32Array
     for (let j = 0; j < touch.length; j++) {

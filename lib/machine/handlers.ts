@@ -51,14 +51,15 @@ const SUFFIXES = [
 const UPPER = /^[A-Z]/
 const namesCache = new WeakMap<Compiled, HandlerNames>()
 
-export function handlerNames(c: Compiled): HandlerNames {
-  let hn = namesCache.get(c)
-  if (!hn) {
-    const map = (suffix: string): string[] => c.names.map((s) => s + suffix)
-    hn = { enter: map('Enter'), exit: map('Exit'), state: map('State'), end: map('End'), self: c.names.map((s) => s + s) }
-    namesCache.set(c, hn)
+export function handlerNames(schemaTables: Compiled): HandlerNames {
+  let names = namesCache.get(schemaTables)
+  if (!names) {
+    const map = (suffix: string): string[] => schemaTables.names.map((s) => s + suffix)
+    const self = schemaTables.names.map((s) => s + s)
+    names = { enter: map('Enter'), exit: map('Exit'), state: map('State'), end: map('End'), self }
+    namesCache.set(schemaTables, names)
   }
-  return hn
+  return names
 }
 
 /** Every property name of `obj` and its prototype chain (Object.prototype excluded), first occurrence wins. */
@@ -78,13 +79,13 @@ function lookup(obj: object, name: string): PropertyDescriptor | undefined {
   return undefined
 }
 
-/** The parts of a Binding that depend only on where its methods come from. */
-type Tables = Pick<Binding, 'enter' | 'exit' | 'state' | 'end' | 'self' | 'pairs' | 'pairFrom' | 'anyEnter' | 'anyState'>
+/** The dispatch tables of a Binding: the parts that depend only on where its methods come from. */
+type DispatchTables = Pick<Binding, 'enter' | 'exit' | 'state' | 'end' | 'self' | 'pairs' | 'pairFrom' | 'anyEnter' | 'anyState'>
 
-/** Tables by schema and prototype, for objects with no handler-like own property. */
-const tablesCache = new WeakMap<Compiled, WeakMap<object, Tables>>()
+/** Dispatch tables by schema and prototype, for objects with no handler-like own property. */
+const dispatchCache = new WeakMap<Compiled, WeakMap<object, DispatchTables>>()
 
-/** The prototype whose tables `obj` can share: none when an own property could be a handler (starts upper-case). */
+/** The prototype whose dispatch tables `obj` can share: none when an own property could be a handler (starts upper-case). */
 export function sharedProto(obj: object): object | null {
   const proto = Object.getPrototypeOf(obj) as object | null
   if (proto === null || proto === Object.prototype) return null
@@ -98,19 +99,19 @@ export function sharedProto(obj: object): object | null {
  * @throws HandlerNameError for handler-shaped names that name no state, ambiguous pair names, and handler names
  * that are not plain methods.
  */
-export function discover(obj: object, c: Compiled, machineId: string, id: string, num: number): Binding {
+export function discover(obj: object, schemaTables: Compiled, machineId: string, id: string, num: number): Binding {
   const where = `machine ${machineId}: bind()`
   if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
     throw new InvalidArgumentError(where, 'handlers', 'a handler object', obj)
   }
   try {
     const proto = sharedProto(obj)
-    let byProto = tablesCache.get(c)
+    let byProto = dispatchCache.get(schemaTables)
     let t = proto ? byProto?.get(proto) : undefined
     if (!t) {
-      t = classify(obj, c, machineId)
+      t = classify(obj, schemaTables, machineId)
       if (proto) {
-        if (!byProto) tablesCache.set(c, (byProto = new WeakMap()))
+        if (!byProto) dispatchCache.set(schemaTables, (byProto = new WeakMap()))
         byProto.set(proto, t)
       }
     }
@@ -125,8 +126,8 @@ export function discover(obj: object, c: Compiled, machineId: string, id: string
 }
 
 /** Classifies every member of `obj` into dispatch tables (see `discover`). */
-function classify(obj: object, c: Compiled, machineId: string): Tables {
-  const b: Tables = {
+function classify(obj: object, schemaTables: Compiled, machineId: string): DispatchTables {
+  const b: DispatchTables = {
     enter: null, exit: null, state: null, end: null, self: null, pairs: null, pairFrom: null, anyEnter: null,
     anyState: null,
   }
@@ -139,7 +140,7 @@ function classify(obj: object, c: Compiled, machineId: string): Tables {
     return d.value as HandlerFn
   }
   const put = (kind: 'enter' | 'exit' | 'state' | 'end' | 'self', i: number, fn: HandlerFn): void => {
-    const table = (b[kind] ??= new Array<HandlerFn | undefined>(c.n).fill(undefined))
+    const table = (b[kind] ??= new Array<HandlerFn | undefined>(schemaTables.n).fill(undefined))
     table[i] = fn
   }
 
@@ -149,17 +150,17 @@ function classify(obj: object, c: Compiled, machineId: string): Tables {
       continue
     }
     const suffix = SUFFIXES.find(([s]) => name.endsWith(s))
-    const stateIdx = suffix ? c.index.get(name.slice(0, -suffix[0].length)) : undefined
+    const stateIdx = suffix ? schemaTables.index.get(name.slice(0, -suffix[0].length)) : undefined
     if (suffix && stateIdx !== undefined) {
       put(suffix[1], stateIdx, fnOf(name))
       continue
     }
-    const pair = splitPair(name, c, machineId)
+    const pair = splitPair(name, schemaTables, machineId)
     if (pair) {
       const [from, to] = pair
       if (from === to) put('self', from, fnOf(name))
       else {
-        ;(b.pairs ??= new Map()).set(from * c.n + to, { fn: fnOf(name), name })
+        ;(b.pairs ??= new Map()).set(from * schemaTables.n + to, { fn: fnOf(name), name })
         ;(b.pairFrom ??= new Set()).add(from)
       }
       continue
@@ -176,15 +177,15 @@ function classify(obj: object, c: Compiled, machineId: string): Tables {
 }
 
 /** `FooBar` → [Foo, Bar] when both halves are states; throws when several splits fit. */
-function splitPair(name: string, c: Compiled, machineId: string): [number, number] | undefined {
+function splitPair(name: string, schemaTables: Compiled, machineId: string): [number, number] | undefined {
   let found: [number, number] | undefined
   for (let i = 1; i < name.length; i++) {
-    const from = c.index.get(name.slice(0, i))
-    const to = from === undefined ? undefined : c.index.get(name.slice(i))
+    const from = schemaTables.index.get(name.slice(0, i))
+    const to = from === undefined ? undefined : schemaTables.index.get(name.slice(i))
     if (from === undefined || to === undefined) continue
     if (found) {
-      const [a, b] = [c.names[found[0]], c.names[found[1]]]
-      throw new HandlerNameError(machineId, name, `is ambiguous: '${a}'+'${b}' or '${c.names[from]}'+'${c.names[to]}'`)
+      const [a, b] = [schemaTables.names[found[0]], schemaTables.names[found[1]]]
+      throw new HandlerNameError(machineId, name, `is ambiguous: '${a}'+'${b}' or '${schemaTables.names[from]}'+'${schemaTables.names[to]}'`)
     }
     found = [from, to]
   }

@@ -23,8 +23,14 @@ export const MEMO_WINDOW = 1024
 export const MEMO_BYPASS = 16 * MEMO_WINDOW
 export const MEMO_BYPASS_MAX = 1024 * MEMO_WINDOW
 
+/** The mutation type and the auto flag as one small number (entries and hashes compare it). */
 function meta(type: MutationType, isAuto: boolean): number {
   return (type === 'add' ? 0 : type === 'remove' ? 2 : 4) + (isAuto ? 1 : 0)
+}
+
+/** The key of a link to the entry of a single-state, non-auto mutation (see `MemoEntry.cache.next`). */
+function linkKey(state: number, type: MutationType): number {
+  return state * 8 + (type === 'add' ? 0 : type === 'remove' ? 2 : 4)
 }
 
 /** The memo's limits (the MEMO_* constants by default); smaller ones let tests reach every path quickly. */
@@ -101,7 +107,7 @@ export class ResolutionMemo {
     if (from.gen !== this.gen) return null
     const { cache } = from
     let next: MemoEntry | null | undefined = null
-    if (called.length === 1 && !isAuto) next = cache.next?.get((called[0] as number) * 8 + meta(type, false))
+    if (called.length === 1 && !isAuto) next = cache.next?.get(linkKey(called[0] as number, type))
     else if (isAuto && called === cache.offer) next = cache.autoNext
     if (next === null || next === undefined) return null
     this.count(true)
@@ -112,7 +118,7 @@ export class ResolutionMemo {
   link(from: MemoEntry, type: MutationType, called: readonly number[], isAuto: boolean, to: MemoEntry): void {
     if (from.gen !== this.gen || to.gen !== this.gen) return
     const { cache } = from
-    if (called.length === 1 && !isAuto) (cache.next ??= new Map()).set((called[0] as number) * 8 + meta(type, false), to)
+    if (called.length === 1 && !isAuto) (cache.next ??= new Map()).set(linkKey(called[0] as number, type), to)
     else if (isAuto && called === cache.offer) cache.autoNext = to
   }
 

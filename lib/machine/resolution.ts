@@ -40,7 +40,7 @@ export interface EntryCache {
   offer: readonly number[] | null | undefined
   /** The auto-candidate counts once the entry applied (auto.ts); undefined until a machine counted them. */
   auto: AutoCounts | undefined
-  /** The entries of single-state mutations made right after this one applied, by `called state * 8 + kind`. */
+  /** The entries of single-state mutations made right after this one applied, by called state and type. */
   next: Map<number, MemoEntry> | null
   /** The entry of the auto round of `offer`, right after this one applied. */
   autoNext: MemoEntry | null

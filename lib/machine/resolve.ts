@@ -58,7 +58,7 @@ function listed(list: Int32Array, x: number): boolean {
 const isActive = (clock: readonly number[], i: number): boolean => ((clock[i] as number) & 1) === 1
 
 export class Resolver {
-  private readonly c: Compiled
+  private readonly tables: Compiled
   private readonly list: Int32Array
   private readonly rev: Int32Array
   private readonly inList: Uint32Array
@@ -72,15 +72,15 @@ export class Resolver {
   /** Resolutions already computed for this schema (memo.ts). */
   readonly memo = new ResolutionMemo()
 
-  constructor(c: Compiled) {
-    this.c = c
-    this.list = new Int32Array(c.n)
-    this.rev = new Int32Array(c.n)
-    this.inList = new Uint32Array(c.n)
-    this.inOut = new Uint32Array(c.n)
-    this.called = new Uint32Array(c.n)
-    this.blocked = new Uint32Array(c.n)
-    this.toRemove = new Uint32Array(c.n)
+  constructor(tables: Compiled) {
+    this.tables = tables
+    this.list = new Int32Array(tables.n)
+    this.rev = new Int32Array(tables.n)
+    this.inList = new Uint32Array(tables.n)
+    this.inOut = new Uint32Array(tables.n)
+    this.called = new Uint32Array(tables.n)
+    this.blocked = new Uint32Array(tables.n)
+    this.toRemove = new Uint32Array(tables.n)
   }
 
   /**
@@ -146,7 +146,7 @@ export class Resolver {
     }
 
     // Steps 1-4: follow Add to a fixed point, then drop states whose Require is missing (to a fixed point).
-    const { hasRequire, required } = this.c
+    const { hasRequire, required } = this.tables
     if (this.applying) len = this.expandAdd(list, len, inList, gen, type, clock, null)
     if (hasRequire) len = this.filterRequire(list, len, inList, gen, log, isAuto)
 
@@ -172,7 +172,7 @@ export class Resolver {
     const survivors = rlen
     if (applying) {
       for (let k = 0; k < rlen; k++) {
-        const rm = this.c.remove[rev[k] as number] as Int32Array
+        const rm = this.tables.remove[rev[k] as number] as Int32Array
         for (let j = 0; j < rm.length; j++) this.toRemove[rm[j] as number] = gen
       }
       rlen = this.expandAdd(rev, rlen, inOut, gen, type, clock, this.toRemove)
@@ -191,7 +191,7 @@ export class Resolver {
     const { enters, exits } = out
     clear(enters)
     clear(exits)
-    const multi = this.c.multi
+    const multi = this.tables.multi
     for (let i = 0; i < targets.length; i++) {
       const x = targets[i] as number
       if (!isActive(clock, x) || (this.called[x] === gen && multi[x] === 1)) enters.push(x)
@@ -210,7 +210,7 @@ export class Resolver {
 
   /** Sorts states in place: require topology (required first, unconstrained first of all), then `after`. */
   sort(states: number[]): void {
-    const { topo, sorts, hasAfter } = this.c
+    const { topo, sorts, hasAfter } = this.tables
     if (!sorts || states.length < 2) return
     // Stable insertion sorts: lists are short and usually almost sorted already.
     for (let i = 1; i < states.length; i++) {
@@ -225,7 +225,7 @@ export class Resolver {
 
   /** asyncmachine-go's insertion step: move a state left while its left neighbour must come after it. */
   private sortAfter(states: number[]): void {
-    const after = this.c.after
+    const after = this.tables.after
     for (let i = 1; i < states.length; i++) {
       for (let j = i; j > 0 && listed(after[states[j - 1] as number] as Int32Array, states[j] as number); j--) {
         const t = states[j] as number
@@ -252,7 +252,7 @@ export class Resolver {
 
   /** Whether `x` applies its Add when listed: it has adds and is inactive or multi (see expandAdd). */
   private applies(x: number, clock: readonly number[]): boolean {
-    const when = this.c.adds[x] as number
+    const when = this.tables.adds[x] as number
     return when !== 0 && (when === 2 || !isActive(clock, x))
   }
 
@@ -269,7 +269,7 @@ export class Resolver {
     clock: readonly number[],
     skip: Uint32Array | null,
   ): number {
-    const { add, multi } = this.c
+    const { add, multi } = this.tables
     const isRemove = type === 'remove'
     for (let i = 0; i < len; i++) {
       const x = list[i] as number
@@ -294,7 +294,7 @@ export class Resolver {
     log: RelationLog | null,
     isAuto: boolean,
   ): number {
-    const require = this.c.require
+    const require = this.tables.require
     for (let changed = true; changed; ) {
       changed = false
       let w = 0
@@ -317,14 +317,14 @@ export class Resolver {
   }
 
   private isBlocked(x: number, gen: number, log: RelationLog | null, clock: readonly number[]): boolean {
-    const by = this.c.removedBy[x] as Int32Array
+    const by = this.tables.removedBy[x] as Int32Array
     let blocked = false
     for (let j = 0; j < by.length && !blocked; j++) {
       const b = by[j] as number
       if (this.inList[b] === gen && this.blocked[b] !== gen) blocked = true
     }
     if (blocked && log) {
-      const names = this.c.names
+      const names = this.tables.names
       const blockers = Array.from(by).filter((b) => this.inList[b] === gen && this.blocked[b] !== gen)
       const level = isActive(clock, x) ? LogLevel.Ops : LogLevel.Decisions
       log.push([level, `[rel:remove] ${names[x]} by ${blockers.map((b) => names[b]).join(' ')}`])
@@ -333,7 +333,7 @@ export class Resolver {
   }
 
   private logReject(log: RelationLog, x: number, req: Int32Array, mark: Uint32Array, gen: number, auto: boolean): void {
-    const names = this.c.names
+    const names = this.tables.names
     const missing = Array.from(req).filter((q) => mark[q] !== gen)
     const line = `${names[x]}(${missing.map((q) => `-${names[q]}`).join(' ')})`
     log.push(auto ? [LogLevel.Decisions, `[reject:auto] ${line}`] : [LogLevel.Ops, `[reject] ${line}`])

@@ -185,11 +185,11 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
     const t = clock[x] as number
     // A multi state re-entering stays active (+2); only a real activation changes auto candidates.
     clock[x] = t + ((t & 1) === 1 ? 2 : 1)
-    if (auto && (t & 1) === 0) auto.changed(x, true)
+    if (auto && (t & 1) === 0) auto.activated(x)
   }
   for (const x of res.exits) {
     clock[x] = (clock[x] as number) + 1
-    auto?.changed(x, false)
+    auto?.deactivated(x)
   }
   if (kept !== undefined) core.auto?.adopt(kept)
   else if (auto && entry && core.tables.autoStates.length <= SHARED_AUTO_MAX) entry.cache.auto = auto.share()
@@ -261,11 +261,11 @@ function rollback(core: Core, tx: Tx, failedIn: 'state' | 'end', from: number): 
   const deactivate = inEnd ? res.enters.slice() : res.enters.slice(from)
   for (const x of deactivate) {
     clock[x] = (clock[x] as number) + 1
-    core.auto?.changed(x, false)
+    core.auto?.deactivated(x)
   }
   for (const x of reactivate) {
     clock[x] = (clock[x] as number) + 1
-    core.auto?.changed(x, true)
+    core.auto?.activated(x)
   }
   core.clockWritten(tx.log, deactivate, reactivate)
   const active = core.active.filter((x) => !deactivate.includes(x)).concat(reactivate)

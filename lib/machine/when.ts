@@ -1,5 +1,6 @@
 /**
- * The public waiters of a machine (SPEC §4). Each returns a `Promise<void>`; bad arguments throw synchronously.
+ * The waiters behind `Machine`'s `when*` methods: each checks its arguments (bad ones throw synchronously), then
+ * starts a waiter in the machine's registry (waiters.ts) and returns its `Promise<void>`.
  */
 import type { Core } from './core.js'
 import { safeString } from './describe.js'

@@ -1,5 +1,5 @@
 /**
- * Logging (SPEC §5, asyncmachine-go §8.4): the exact lines of each level for a scripted sequence, the
+ * Logging, in asyncmachine-go's line format: the exact lines of each level for a scripted sequence, the
  * `[<first 5 chars of id>] ` prefix, plain text unless writing to a TTY, `mach.log()` at External, the args mapper,
  * and no work at all at `LogLevel.Nothing`.
  */

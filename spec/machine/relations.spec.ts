@@ -1,6 +1,6 @@
 /**
- * Relation resolution: the worked examples of asyncmachine-go's resolver (reference am-core §3.7) plus each rule
- * on its own, with exact active states, ticks and results.
+ * Relation resolution: worked examples of asyncmachine-go's resolution (require, add, remove and their order, as
+ * its default resolver computes them) plus each rule on its own, with exact active states, ticks and results.
  */
 import { describe, expect, it } from 'vitest'
 import { LogLevel, Machine, Result, schema, type Schema } from '../../lib/machine/index.js'

@@ -1,5 +1,5 @@
 /**
- * State signals and `e.signal` (SPEC §3, §4): `stateSignal(state)` is aborted the next time the state's tick changes
+ * State signals and `e.signal`: `stateSignal(state)` is aborted the next time the state's tick changes
  * (activation, deactivation, multi re-entry) or on dispose, and the same object is returned until then. `e.signal`
  * of `FooState` is Foo's state signal; of every other handler it is aborted when the transition ends.
  */

@@ -1,5 +1,5 @@
 /**
- * rxjs streams (SPEC §4): `transitions$` (every ended transition: accepted, canceled by a handler, rejected by
+ * rxjs streams: `transitions$` (every ended transition: accepted, canceled by a handler, rejected by
  * relations; checks excluded), `state$(state)` and `ticks$(state)` (the current value first, then each change).
  * All complete on dispose; an unobserved machine builds no transition records and registers no watchers.
  */

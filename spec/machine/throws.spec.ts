@@ -1,5 +1,6 @@
 /**
- * Errors inside handlers become the Exception state, with the roll-back of asyncmachine-go §5.6; async final
+ * Errors inside handlers become the Exception state, with asyncmachine-go's roll-back (the states whose final
+ * handler did not complete return to where they were, see `rollback` in lib/machine/transition.ts); async final
  * handlers report rejections unless their state moved on. The process never crashes because of a handler.
  */
 import { describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * Tracers (SPEC §5, asyncmachine-go §8.3): the hook order of a transition, `machineInit` for `opts.tracers`,
+ * Tracers (the hooks of asyncmachine-go's tracer interface): the hook order of a transition, `machineInit` for `opts.tracers`,
  * `newSubmachine` on the parent's tracers, `bindTracer`/`detachTracer`, and a throwing tracer never breaking the
  * machine.
  */

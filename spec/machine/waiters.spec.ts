@@ -1,5 +1,5 @@
 /**
- * Waiters (SPEC §4): when, whenNot, whenTicks, whenTime, whenArgs, whenErr, whenQueue, whenQueueEnds, whenDisposed.
+ * Waiters: when, whenNot, whenTicks, whenTime, whenArgs, whenErr, whenQueue, whenQueueEnds, whenDisposed.
  * Each returns a Promise<void>; resolves at once when already true; rejects with `signal.reason` on abort (at once),
  * `TimeoutError` on timeout, `DisposedError` on dispose; bad arguments throw synchronously; nothing is left
  * registered once a waiter settled.
