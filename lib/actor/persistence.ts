@@ -61,6 +61,8 @@ interface Slot {
   chain: Promise<unknown>
   /** The last passivation's save failed: the next activation fails with it (then loads from the store again). */
   failed: unknown
+  /** The passivation's save has begun. */
+  saving: boolean
 }
 
 class Cell implements ActorState<StoreValue> {
@@ -132,7 +134,7 @@ export class StateKeeper<S> {
       throw this.error('ERR_STATE_LOAD', key, `the store's get() failed (${describe(err)})`, err)
     }
     const slot: Slot = entry === undefined
-      ? { revision: 0, saved: this.initial(key), snapshot: null, cell: undefined, chain: Promise.resolve(), failed: undefined }
+      ? { revision: 0, saved: this.initial(key), snapshot: null, cell: undefined, chain: Promise.resolve(), failed: undefined, saving: false }
       : await this.parse(key, entry.revision, entry.value)
     this.slots.set(key, slot)
     return slot.snapshot ?? undefined
@@ -142,6 +144,7 @@ export class StateKeeper<S> {
   readonly save = async (key: string, snapshot: Snapshot): Promise<void> => {
     const slot = this.slots.get(key)
     if (!slot) return
+    slot.saving = true
     try {
       await this.write(key, slot, slot.cell ? slot.cell.data : slot.saved, snapshot)
       if (this.slots.get(key) === slot) this.slots.delete(key)
@@ -164,6 +167,19 @@ export class StateKeeper<S> {
     })
     slot.cell = cell
     return cell as unknown as ActorState<S>
+  }
+
+  /**
+   * The actor of `key` stopped (its supervisor said `ChildStopped`). A passivation saves next, in the same turn; an
+   * actor stopped for good (a `stop` directive, `temporary`) or released without clocks saves nothing, and its slot
+   * is forgotten a macrotask later, unless a save began or another activation took the key meanwhile.
+   */
+  stopped(key: string): void {
+    const slot = this.slots.get(key)
+    if (!slot) return
+    setImmediate(() => {
+      if (this.slots.get(key) === slot && !slot.saving && slot.failed === undefined) this.slots.delete(key)
+    })
   }
 
   /** Saves `key` now if it is active: false when it is not. */
@@ -237,7 +253,7 @@ export class StateKeeper<S> {
         throw this.error('ERR_STATE_LOAD', key, `state.migrate(old, ${version}) failed (${describe(err)})`, err)
       }
     }
-    return { revision, saved: data, snapshot, cell: undefined, chain: Promise.resolve(), failed: undefined }
+    return { revision, saved: data, snapshot, cell: undefined, chain: Promise.resolve(), failed: undefined, saving: false }
   }
 
   private error(code: 'ERR_STATE_LOAD' | 'ERR_STATE_SAVE', key: string, detail: string, cause: unknown): ActorStateError {

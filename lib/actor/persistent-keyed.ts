@@ -99,6 +99,13 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
       deliver: (key: string, name: string, args: Args) => this.ref(key).tell(name as Exclude<M, ActorStateNames>, args),
     })
     late.reminders = this.reminders
+    const prefix = `${opts.id}/`
+    this.supervisor.machine.bind({
+      ChildStoppedState: (e: { args: { id?: unknown } }) => {
+        const id = e.args.id
+        if (typeof id === 'string' && id.startsWith(prefix)) keeper.stopped(id.slice(prefix.length))
+      },
+    })
     this.supervisor.onStop(() => {
       this.reminders.stop()
       return Promise.resolve()
@@ -112,6 +119,11 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
   save(key: string): Promise<boolean> {
     if (typeof key !== 'string' || key === '') throw new InvalidArgumentError(`keyed ${this.supervisor.id}: save()`, 'key', 'a non-empty string', key)
     return this.keeper.saveNow(key)
+  }
+
+  /** `Keyed`'s counts, plus `states`: keys whose state is held (active actors). */
+  override get tracked(): { entries: number; refs: number; states: number } {
+    return { ...super.tracked, states: this.keeper.held }
   }
 
   /** The store key of `key`'s record. */

@@ -265,6 +265,31 @@ describe('PersistentKeyed: failing stores never activate fresh over stored data'
     expect(await b.keyed.ref('ann').ask('Balance')).toBe(1) // b now sees a's write
   })
 
+  it('holds state only for active keys: passivated and stopped-for-good actors leave nothing behind', async () => {
+    const store = new MemoryStore()
+    const system = new ActorSystem()
+    systems.push(system)
+    const keyed = new PersistentKeyed(system, {
+      id: 'k', schema: ss, store, decide: () => 'stop',
+      state: { initial: () => ({ n: 0 }) },
+      handlers: ({ state }) => ({
+        DepositState: () => ++state.data.n,
+        CrashState: () => { throw new Error('crash') },
+      }),
+    })
+    await keyed.ref('a').ask('Deposit')
+    await keyed.ref('b').ask('Deposit')
+    expect(keyed.tracked.states).toBe(2)
+    await keyed.passivate('a')
+    expect(keyed.tracked.states).toBe(1)
+    await expect(keyed.ref('b').ask('Crash')).rejects.toThrow('crash') // decide: stop for good, nothing saved
+    await new Promise((r) => setTimeout(r, 20))
+    expect(keyed.tracked.states).toBe(0)
+    expect(await keyed.ref('b').ask('Deposit')).toBe(1) // b was never saved: it starts from initial()
+    expect(await keyed.ref('a').ask('Deposit')).toBe(2)
+    expect(keyed.tracked.states).toBe(2)
+  })
+
   it('refuses bad options', () => {
     const system = new ActorSystem()
     systems.push(system)
