@@ -89,9 +89,8 @@ export class Tx<N extends string = string> implements TransitionInfo<N> {
     this.type = type
     this.isAuto = mode === 'auto'
     this.isCheck = mode === 'check'
-    // A record may keep a memo entry's lists (and active states that are one's targets): they are read-only. A
-    // machine's own lists (its buffers, its own active list, the parse scratch array) are reused, so it copies those.
-    // Other called lists never change.
+    // Memo entries' lists are read-only, so a record keeps them; a machine's own lists (buffers, own active list,
+    // parse scratch) are reused, so it copies those. Other called lists are never written after the call.
     const res = core.resolved
     this.calledIdx = res.kind === 'shared' ? res.called : called === core.scratch ? called.slice() : called
     this.beforeIdx = core.activeEntry !== null ? core.active : core.active.slice()
