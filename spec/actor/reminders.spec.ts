@@ -198,6 +198,19 @@ describe('reminders', () => {
     expect(await keyed.reminders.list()).toEqual([])
   })
 
+  it('a reminder a year ahead waits (longer than setTimeout allows) without firing', async () => {
+    const store = new MemoryStore()
+    const { system, keyed, got } = billing(store)
+    const year = Date.now() + 365 * 24 * 3600_000
+    await keyed.reminders.set('c', 'Remind', { at: new Date(year) })
+    await keyed.reminders.set('c', 'Bill', { every: 2 ** 32 }) // ~50 days
+    await new Promise((r) => setTimeout(r, 50))
+    expect(got).toEqual([])
+    expect((await keyed.reminders.list('c')).map((r) => r.due)).toEqual([expect.any(Number), year])
+    await system.shutdown()
+    expect(keyed.reminders.machine.is('Stopped')).toBe(true)
+  })
+
   it('10 000 reminders over 500 keys all fire, once each, within a bound of their due time', async () => {
     const store = new MemoryStore()
     const { keyed, got } = billing(store)
