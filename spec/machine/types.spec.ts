@@ -85,6 +85,25 @@ describe('types: the handlers option of new Machine()', () => {
   })
 })
 
+describe('types: Machine is still a class for every use', () => {
+  it('instanceof, subclassing with typed names, and its name', () => {
+    class Downloader extends Machine<StateNames<typeof ss>> {
+      start(): boolean {
+        this.add('Start')
+        return this.is('Ready')
+      }
+    }
+    const d = new Downloader(ss, { id: 'dl', handlers: { ReadyState: () => undefined } })
+    expect(d.start()).toBe(true)
+    expect(d).toBeInstanceOf(Machine)
+    expect(d).toBeInstanceOf(Downloader)
+    expect(new Machine(ss)).toBeInstanceOf(Machine)
+    expect([Machine.name, new Machine(ss).constructor.name]).toEqual(['Machine', 'Machine'])
+    // @ts-expect-error 'Strat' is not a state of this schema
+    expect(() => d.add('Strat')).toThrow()
+  })
+})
+
 describe('types: schema() reports a mistake on the property that has it', () => {
   it('an unknown relation target', () => {
     const bad = () =>
