@@ -66,7 +66,8 @@ const COMPILED = new WeakMap<object, Compiled>()
 
 /**
  * Validates state definitions and returns a frozen schema. State names become a literal union type; relation
- * targets are checked against it at compile time and at run time. Several parts (definitions or schemas) are merged:
+ * targets and fields are checked at compile time, each mistake reported on its property (`'Redy' is not a state of
+ * this schema: Start | Ready | Exception`), and at run time. Several parts (definitions or schemas) are merged:
  * a later part replaces whole state definitions of earlier ones; the order is that of first appearance.
  *
  * ```ts
@@ -86,12 +87,14 @@ const COMPILED = new WeakMap<object, Compiled>()
  */
 export function schema<const A extends CheckPart<A, SchemaNames<[A]>>>(
   a: A): Schema<SchemaNames<[A]> & string, SchemaMulti<[A]> & SchemaNames<[A]> & string>
+/** Two parts merged: relations of each may name the states of both (see the first overload). */
 export function schema<const A extends CheckPart<A, SchemaNames<[A, B]>>, const B extends CheckPart<B, SchemaNames<[A, B]>>>(
   a: A, b: B): Schema<SchemaNames<[A, B]> & string, SchemaMulti<[A, B]> & SchemaNames<[A, B]> & string>
+/** Three parts merged (see the first overload). */
 export function schema<const A extends CheckPart<A, SchemaNames<[A, B, C]>>,
   const B extends CheckPart<B, SchemaNames<[A, B, C]>>, const C extends CheckPart<C, SchemaNames<[A, B, C]>>>(
   a: A, b: B, c: C): Schema<SchemaNames<[A, B, C]> & string, SchemaMulti<[A, B, C]> & SchemaNames<[A, B, C]> & string>
-/** Four parts or more: the parts after the third are checked as one list (a mistake there marks the whole call). */
+/** Four parts or more (see the first overload); past the third, a mistake marks the whole call, not its property. */
 export function schema<const A extends CheckPart<A, SchemaNames<[A, B, C, ...R]>>,
   const B extends CheckPart<B, SchemaNames<[A, B, C, ...R]>>, const C extends CheckPart<C, SchemaNames<[A, B, C, ...R]>>,
   const R extends readonly Part[]>(
