@@ -9,13 +9,8 @@
  *   round would be rejected by relations, so it is skipped;
  * - otherwise the live states and the offered ones with adds are offered, which resolves exactly as the full round.
  */
+import type { AutoCounts } from './resolution.js'
 import type { Compiled } from './schema.js'
-
-/** A machine's counts at some set of active states, shared (read-only) through a memo entry. */
-export interface AutoCounts {
-  readonly counts: readonly number[]
-  readonly live: number
-}
 
 /** Counts are shared through memo entries only for schemas with at most this many auto states (memory per entry). */
 export const SHARED_AUTO_MAX = 32

@@ -4,7 +4,11 @@
  * - `MemoEntry` (`'shared'`): a resolution the schema's memo keeps (memo.ts), handed to every machine of the schema
  *   that meets the same situation. Its lists are readonly; what is learned about it later goes in its `cache`.
  */
-import type { AutoCounts } from './auto.js'
+/** Auto-candidate counts (auto.ts) at the active states an entry leads to, kept by the entry for every machine. */
+export interface AutoCounts {
+  readonly counts: readonly number[]
+  readonly live: number
+}
 
 /** What both kinds say: the readable face of a resolution. */
 interface ResolutionLists {
