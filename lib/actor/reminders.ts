@@ -77,6 +77,7 @@ export class Reminders {
   /** Cancelled while loading: the read may still return them. */
   private readonly cancelled = new Set<string>()
   private timer: Later
+  private retryTimer: Later
   private timerDue = Infinity
   private firing = false
   private stopped = false
@@ -129,17 +130,22 @@ export class Reminders {
   }
 
   /** The stored reminders of `key` (all keys when omitted), in store key order. */
-  async list(key?: string): Promise<ReminderInfo[]> {
+  list(key?: string): Promise<ReminderInfo[]> {
+    const where = `keyed ${this.host.id}: reminders.list()`
     if (key !== undefined && (typeof key !== 'string' || key === '')) {
-      throw new InvalidArgumentError(`keyed ${this.host.id}: reminders.list()`, 'key', 'a non-empty string or undefined', key)
+      throw new InvalidArgumentError(where, 'key', 'a non-empty string or undefined', key)
     }
-    const prefix = `${this.host.namespace}/reminder/${key === undefined ? '' : `${encodeURIComponent(key)}/`}`
+    let prefix = `${this.host.namespace}/reminder/`
+    try {
+      if (key !== undefined) prefix += `${encodeURIComponent(key)}/`
+    } catch {
+      throw new InvalidArgumentError(where, 'key', 'a well-formed string', key)
+    }
     const out: ReminderInfo[] = []
-    await this.scan(prefix, (r) => {
+    return this.scan(prefix, (r) => {
       const { key: k, name, msg, due, every, args } = r
       out.push({ key: k, name, msg, due, every, args })
-    })
-    return out
+    }).then(() => out)
   }
 
   /** No more firings (the keyed supervisor stops); stored reminders stay for the next start. */
@@ -147,7 +153,8 @@ export class Reminders {
     if (this.stopped) return
     this.stopped = true
     cancelLater(this.timer)
-    this.timer = undefined
+    cancelLater(this.retryTimer)
+    this.timer = this.retryTimer = undefined
     this.machine.add('Stopped')
   }
 
@@ -170,7 +177,7 @@ export class Reminders {
     }, (err: unknown) => {
       if (this.stopped) return
       this.machine.addErrState('ErrStore', err)
-      later(this.retry, () => this.load())
+      this.retryTimer = later(this.retry, () => this.load())
       this.retry = Math.min(this.retry * 2, RETRY_MAX)
     })
   }
