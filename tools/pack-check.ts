@@ -129,13 +129,17 @@ async function main(): Promise<number> {
 
     await must('publint --strict', bin('publint'), [tarball, '--strict'], root)
     step('publint --strict: clean')
-    await must('attw (node10, node16 CJS, node16 ESM, bundler)', bin('attw'), [tarball, '--profile', 'strict', '--format', 'table-flipped', '--no-emoji', '--no-color'], root)
+    await must('attw (node10, node16 CJS, node16 ESM, bundler)', bin('attw'), [tarball, '--profile', 'strict', '--no-definitely-typed', '--format', 'table-flipped', '--no-emoji', '--no-color'], root)
     step('are-the-types-wrong: clean in node10, node16 (CJS), node16 (ESM), bundler')
 
     const deps = Object.keys((pkg.dependencies ?? {}) as Record<string, string>)
     const subpaths = Object.keys(want.exports).filter((s) => s !== './package.json')
-    const results = await Promise.all((['esm', 'cjs'] as const).map((n) => consumer(n, tmp, tarball, deps, subpaths)))
-    for (const r of results) step(r)
+    // both settle before the temp folder goes, also when one fails
+    const results = await Promise.allSettled((['esm', 'cjs'] as const).map((n) => consumer(n, tmp, tarball, deps, subpaths)))
+    for (const r of results) {
+      if (r.status === 'rejected') throw r.reason
+      step(r.value)
+    }
   } finally {
     if (args.includes('--keep')) console.log(`pack:check: kept ${tmp}`)
     else rmSync(tmp, { recursive: true, force: true })
