@@ -234,18 +234,26 @@ export class Reminders {
     this.timerDue = Infinity
   }
 
-  /** Delivers what is due (at most `ROUND` per round, so a flood yields), then re-arms. */
+  /**
+   * Delivers what is due (at most `ROUND` per round, so a flood yields), then writes their next due times (the
+   * deliveries do not wait for the store), then re-arms.
+   */
   private async fire(): Promise<void> {
     this.firing = true
     try {
       const now = Date.now()
-      for (let n = 0; n < ROUND && !this.stopped; n++) {
+      const due: Array<[string, Reminder]> = []
+      while (due.length < ROUND) {
         const d = this.queue.peek(this.live)
         if (d === undefined || d.due > now) break
         this.queue.pop()
         const r = this.entries.get(d.id) as Reminder
+        due.push([d.id, r])
         this.deliver(r)
-        await this.advance(d.id, r, now)
+      }
+      for (const [id, r] of due) {
+        if (this.stopped) break
+        await this.advance(id, r, now)
       }
     } finally {
       this.firing = false
