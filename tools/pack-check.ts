@@ -6,8 +6,8 @@
  * 2. `npm pack` makes the tarball; `publint --strict` and are-the-types-wrong (`attw`, profile strict: node10,
  *    node16 from CJS, node16 from ESM, bundler) must find nothing in it;
  * 3. the consumer projects of spec/consumer (esm: `"type": "module"`; cjs: CommonJS) are copied to a temp folder with
- *    the tarball extracted as node_modules/polymachine and its dependencies linked from this repository's
- *    node_modules (no registry needed). Each gets a generated all-entries.ts that imports every subpath of
+ *    the tarball extracted as node_modules/polymachine and its dependencies (and installed peers, and their @types)
+ *    linked from this repository's node_modules (no registry needed). Each gets a generated all-entries.ts that imports every subpath of
  *    `exports`; every tsconfig*.json of the project is type-checked (esm: NodeNext, Bundler; cjs: Node10, Node16;
  *    our declaration files themselves, skipLibCheck off, once as .d.ts by esm NodeNext and once as .d.cts by cjs
  *    Node16), and the emitted main.js and all-entries.js run under node.
@@ -65,12 +65,25 @@ function checkDist(names: readonly string[]): void {
   }
 }
 
-/** Makes `dir/node_modules/polymachine` from the tarball and links its dependencies (and @types/node) from ours. */
+/**
+ * The packages a consumer would install next to polymachine: its dependencies, its peer and optional dependencies
+ * that this repository has installed, their @types packages, and @types/node.
+ */
+function consumerDeps(pkg: Record<string, unknown>): string[] {
+  const names = (field: string): string[] => Object.keys((pkg[field] ?? {}) as Record<string, string>)
+  const installed = (name: string): boolean => existsSync(join(root, 'node_modules', name))
+  const peers = [...names('peerDependencies'), ...names('optionalDependencies')].filter(installed)
+  const all = [...new Set([...names('dependencies'), ...peers])]
+  const types = all.map((n) => `@types/${n.replace(/^@([^/]+)\//, '$1__')}`).filter(installed)
+  return [...new Set([...all, ...types, '@types/node'])]
+}
+
+/** Makes `dir/node_modules/polymachine` from the tarball and links `deps` from our node_modules. */
 async function install(dir: string, tarball: string, deps: readonly string[]): Promise<void> {
   const target = join(dir, 'node_modules/polymachine')
   mkdirSync(target, { recursive: true })
   await must('extracting the tarball', 'tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], dir)
-  for (const dep of [...deps, '@types/node']) {
+  for (const dep of deps) {
     const link = join(dir, 'node_modules', dep)
     mkdirSync(dirname(link), { recursive: true })
     symlinkSync(join(root, 'node_modules', dep), link, 'dir')
@@ -132,7 +145,7 @@ async function main(): Promise<number> {
     await must('attw (node10, node16 CJS, node16 ESM, bundler)', bin('attw'), [tarball, '--profile', 'strict', '--no-definitely-typed', '--format', 'table-flipped', '--no-emoji', '--no-color'], root)
     step('are-the-types-wrong: clean in node10, node16 (CJS), node16 (ESM), bundler')
 
-    const deps = Object.keys((pkg.dependencies ?? {}) as Record<string, string>)
+    const deps = consumerDeps(pkg)
     const subpaths = Object.keys(want.exports).filter((s) => s !== './package.json')
     // both settle before the temp folder goes, also when one fails
     const results = await Promise.allSettled((['esm', 'cjs'] as const).map((n) => consumer(n, tmp, tarball, deps, subpaths)))
