@@ -2,56 +2,29 @@
  * One actor: a machine whose multi states are its messages, a bounded mailbox, and a delivery loop that hands the
  * machine one message at a time (or `concurrency` at a time, counting the async part of handlers).
  */
-import {
-  InvalidArgumentError, Machine, OutOfRangeError, Result, type Args, type Snapshot, type LogFn, type LogLevel,
-  type Schema,
-} from '../machine/index.js'
-import { safeString } from '../machine/internals.js'
+import { InvalidArgumentError, Machine, Result, type Args, type Schema } from '../machine/index.js'
+import { cancelLater, later, safeString, type Later } from '../machine/internals.js'
 import { messageStates, withoutLifecycle } from './actor-schema-merge.js'
 import { ask } from './ask.js'
 import { blockingSend } from './block.js'
 import { checkArgs } from './check.js'
 import {
-  ActorFailedError, ActorTerminatedError, MailboxFullError, MessageDroppedError, MessageRejectedError,
+  ActorFailedError, ActorTerminatedError, HandlerTimeoutError, MailboxFullError, MessageDroppedError, MessageRejectedError,
   UnknownMessageError, asError,
 } from './errors.js'
-import { cancelLater, later } from '../machine/internals.js'
-import { Mailbox, reply, type DropReason, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
+import { cancel, cancelled, finished, reply, toldEnvelope, type Envelope } from './envelope.js'
+import { Mailbox, type DropReason, type OverflowPolicy } from './mailbox.js'
 import { Timers } from './timers.js'
-import type { Observable } from 'rxjs'
-import type { AskOptions, DeadLetter, DeadLetterReason, StopInfo } from './types.js'
+import type { AskOptions, DeadLetterReason, StopInfo } from './types.js'
 import { ActorRefImpl } from './ref.js'
 import { PER_DRAIN, nextTurn, spend } from './turns.js'
 import { wrapHandlers } from './wrap.js'
 import { Delivery } from './delivery.js'
+import { checkActorOptions, type ActorOptions } from './actor-options.js'
+import type { ActorHost } from './host.js'
 
-/** Where undeliverable messages go: what refs and supervised children need from their system. */
-export interface DeadLetterSink {
-  deadLetter(actorId: string, env: Envelope, reason: DeadLetterReason): void
-  /** Every dead letter of the system, to filter per actor. */
-  readonly deadLetters$: Observable<DeadLetter>
-}
-
-/** What an actor needs from its system: its dead letters, and telling it that it stopped. */
-export interface ActorHost extends DeadLetterSink {
-  stopped(actor: Actor, info: StopInfo): void
-}
-
-export interface ActorOptions {
-  id: string
-  mailbox?: MailboxOptions
-  /** Messages handled at once, counting the async part of handlers. Default 1. */
-  concurrency?: number
-  logLevel?: LogLevel
-  logger?: LogFn
-  parent?: Machine<string>
-  /** Messages to deliver first (kept from the previous incarnation of a restarted actor). */
-  preload?: readonly Envelope[]
-  /** A supervisor decides what a failed start means: the actor does not stop itself then. */
-  supervised?: boolean
-  /** Clocks to restore before starting (a passivated actor's saved state); lifecycle states restart from inactive. */
-  snapshot?: Snapshot
-}
+export type { ActorOptions } from './actor-options.js'
+export type { ActorHost, DeadLetterSink } from './host.js'
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -79,8 +52,12 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   private stopping = false
   /** What the handler of the message being delivered did (read it before the next delivery). */
   readonly cur: Delivery
-  /** Messages whose async handler is still running (made on first use): a stop fails their asks. */
-  private running: Set<Envelope> | null = null
+  /**
+   * Messages whose async handler is still running, with their `handlerTimeout` timer (made on first use): a stop
+   * cancels them and fails their asks.
+   */
+  private running: Map<Envelope, Later> | null = null
+  private readonly handlerTimeout: number | undefined
   /** Made when a handler first uses `e.timers`: most actors never do. */
   private timersObj: Timers | null = null
   private stopPromise: Promise<void> | null = null
@@ -96,13 +73,10 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   ) {
     this.id = opts.id
     this.cur = new Delivery(opts.id)
-    const concurrency = opts.concurrency ?? 1
     const where = `actor ${opts.id}: spawn()`
-    if (typeof concurrency !== 'number') throw new InvalidArgumentError(where, 'options.concurrency', 'an integer ≥ 1', concurrency)
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new OutOfRangeError(where, 'options.concurrency', 'an integer ≥ 1', concurrency)
-    }
+    const { concurrency, handlerTimeout } = checkActorOptions(where, opts)
     this.concurrency = concurrency
+    this.handlerTimeout = handlerTimeout
     this.supervised = opts.supervised ?? false
     this.messages = messageStates(schema)
     this.mailbox = new Mailbox(opts.mailbox ?? {}, (env, reason) => this.dropped(env, reason), where)
@@ -125,7 +99,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
    */
   async start(): Promise<void> {
     try {
-      const cur = this.run('Start', undefined)
+      const cur = this.run('Start', undefined, null)
       if (cur.threw) return await this.startFailed(cur.error)
       if (cur.added !== Result.Executed) {
         return await this.startFailed(new ActorFailedError(this.id, 'Start', 'was canceled (a negotiation handler or relation refused it)'))
@@ -143,7 +117,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   tell(msg: string, args: Args | undefined, opts?: AskOptions): void | Promise<void> {
     this.checkMessage(msg)
     checkArgs(this.id, 'tell', args)
-    return this.enqueue({ msg, args, reply: undefined }, opts)
+    return this.enqueue(toldEnvelope(this.id, msg, args, opts), opts)
   }
 
   /** A timer's message: never waits and never throws; one the mailbox refuses becomes a dead letter. */
@@ -162,7 +136,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
 
   ask(msg: string, args: Args | undefined, opts?: AskOptions): Promise<unknown> {
     this.checkMessage(msg)
-    return ask(this.id, msg, args, opts, (env) => this.enqueue(env, opts))
+    return ask(this, msg, args, opts)
   }
 
   /**
@@ -204,6 +178,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
     this.ready = false
     this.timersObj?.close()
     this.life?.abort(new ActorTerminatedError(this.id))
+    if (this.running) for (const env of this.running.keys()) cancel(env, new ActorTerminatedError(this.id, env.msg))
     this.lifecycle('Stopping')
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
@@ -212,7 +187,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
       })
     }
     // Handlers that outlived the timeout (or ignore e.signal) do not keep their askers waiting.
-    if (this.running) for (const env of this.running) reply(env, false, new ActorTerminatedError(this.id, env.msg))
+    if (this.running) for (const env of this.running.keys()) reply(env, false, new ActorTerminatedError(this.id, env.msg))
     // A restart keeps the mailbox for the next incarnation; any other stop drains it to dead letters.
     if (reason === 'restart') this.leftover = this.mailbox.drain()
     else for (const env of this.mailbox.drain()) this.terminated(env, reason === 'shutdown' ? 'drained' : 'stopped')
@@ -300,6 +275,10 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
     while (this.ready && this.inFlight < this.concurrency && !this.suspended) {
       const env = this.mailbox.take()
       if (!env) break
+      if ((env.ctl !== undefined || env.deadline !== undefined) && cancelled(env)) {
+        this.host.deadLetter(this.id, env, 'cancelled') // its ask gave up, or its deadline passed: not delivered
+        continue
+      }
       spend()
       try {
         this.deliver(env)
@@ -315,7 +294,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   }
 
   private deliver(env: Envelope): void {
-    const cur = this.run(env.msg, env.args)
+    const cur = this.run(env.msg, env.args, env)
     if (cur.threw) return this.settle(env, false, cur.error)
     if (!cur.handled) {
       // No final handler ran: executed without one (the reply is undefined), or the transition was canceled.
@@ -327,7 +306,8 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
     }
     if (!cur.async) return this.settle(env, true, cur.result)
     this.inFlight++
-    ;(this.running ??= new Set()).add(env)
+    const ms = this.handlerTimeout
+    ;(this.running ??= new Map()).set(env, ms === undefined ? undefined : later(ms, () => this.hung(env, ms)))
     ;(cur.result as Promise<unknown>).then(
       (v) => this.asyncDone(env, true, v),
       (err: unknown) => this.asyncDone(env, false, err),
@@ -338,9 +318,9 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
    * Adds the message state; `this.cur` holds what its final handler returned (read it before the next run). A throw
    * out of `add` itself (not the handler's: the machine turns those into `Exception`) fails the message.
    */
-  private run(msg: string, args: Args | undefined): Delivery {
+  private run(msg: string, args: Args | undefined, env: Envelope | null): Delivery {
     const cur = this.cur
-    cur.begin(msg)
+    cur.begin(msg, env)
     try {
       cur.added = this.mach.add(msg, args)
     } catch (err) {
@@ -352,8 +332,11 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   }
 
   private asyncDone(env: Envelope, ok: boolean, value: unknown): void {
+    const running = this.running
+    if (running === null || !running.has(env)) return // settled already: its handler outlived handlerTimeout
+    cancelLater(running.get(env))
+    running.delete(env)
     this.inFlight--
-    this.running?.delete(env)
     this.settle(env, ok, value)
     if (this.inFlight === 0 && this.idle) {
       const idle = this.idle
@@ -366,7 +349,16 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   private settle(env: Envelope, ok: boolean, value: unknown): void {
     this.processed++
     if (!ok) this.failed++
+    finished(env)
     reply(env, ok, value)
+  }
+
+  /** The handler of `env` outlived `handlerTimeout`: the message fails, and the actor reports itself failed. */
+  private hung(env: Envelope, ms: number): void {
+    const err = new HandlerTimeoutError(this.id, env.msg, ms)
+    cancel(env, err)
+    this.asyncDone(env, false, err)
+    if (!this.stopping && !this.mach.disposed) this.mach.addErr(err, { msg: env.msg })
   }
 
   private startFailed(err: unknown): Promise<void> {

@@ -7,11 +7,13 @@ import {
   InvalidArgumentError, InvalidOperationError, type Args, type Machine, type Schema, type Snapshot,
 } from '../machine/index.js'
 import { ask } from './ask.js'
-import type { Actor, DeadLetterSink } from './actor.js'
+import type { Actor } from './actor.js'
+import type { DeadLetterSink } from './host.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
-import { Mailbox, reply, type Envelope, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
+import { reply, toldEnvelope, type Envelope } from './envelope.js'
+import { Mailbox, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
 import { LocalRef, statsOf } from './ref.js'
 import type { ActorStats, AskOptions, ReplyOf, StopInfo, TellResult } from './types.js'
 
@@ -26,6 +28,8 @@ export interface ChildSpec<N extends string = string, H extends object = object,
   concurrency?: number
   /** `permanent` (default) restarts on failure; `temporary` is stopped instead. */
   restart?: 'permanent' | 'temporary'
+  /** An async handler still running after this many ms fails its message and the child (see `ActorOptions`). */
+  handlerTimeout?: number
   /**
    * Clocks every incarnation starts from (a passivated actor's saved state): a restart goes back to it, as a virtual
    * actor is re-activated from its storage; without it, restarts start with fresh clocks.
@@ -88,7 +92,7 @@ export class Child<M extends string = string, H = unknown, P extends OverflowPol
   }
 
   /** Routes a message to the live incarnation, or buffers it while restarting. */
-  deliver(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
+  enqueue(env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     if (this.stoppedForGood) {
       this.host.deadLetter(this.id, env, 'stopped')
       reply(env, false, new ActorTerminatedError(this.id, env.msg))
@@ -100,7 +104,7 @@ export class Child<M extends string = string, H = unknown, P extends OverflowPol
     if (r !== 'full') return
     if (this.buffer.overflow === 'reject') throw new MailboxFullError(this.id, env.msg, this.buffer.capacity)
     const room = this.buffer.waitForRoom()
-    return room.promise.then(() => this.deliver(env, opts))
+    return room.promise.then(() => this.enqueue(env, opts))
   }
 
   /** Messages for the next incarnation: the old mailbox first, then what arrived meanwhile. */
@@ -126,12 +130,12 @@ export class SupervisedRef<M extends string = string, H = unknown, P extends Ove
 
   tell(msg: M, args?: Args, opts?: AskOptions): TellResult<P> {
     this.child.checkMessage(msg)
-    return this.child.deliver({ msg, args, reply: undefined }, opts) as TellResult<P>
+    return this.child.enqueue(toldEnvelope(this.child.id, msg, args, opts), opts) as TellResult<P>
   }
 
   ask<K extends M>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
     this.child.checkMessage(msg)
-    return ask(this.child.id, msg, args, opts, (env) => this.child.deliver(env, opts)) as Promise<ReplyOf<H, K>>
+    return ask(this.child, msg, args, opts) as Promise<ReplyOf<H, K>>
   }
 
   /** The live incarnation's figures plus the restart buffer's (zeros while no incarnation runs). */

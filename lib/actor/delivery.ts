@@ -3,6 +3,7 @@
  * native Promise), threw, or did not run. One per actor (deliveries never nest); reset by `begin()`.
  */
 import { Result, type Event } from '../machine/index.js'
+import type { Envelope } from './envelope.js'
 import { asError } from './errors.js'
 
 /** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
@@ -13,6 +14,8 @@ export class Delivery {
   name: string | null = null
   /** The message being delivered, for error messages. */
   msg = ''
+  /** Its envelope (its signal and deadline), or null for Start. */
+  env: Envelope | null = null
   /** What `add` returned for the message state. */
   added: Result = Result.Canceled
   handled = false
@@ -24,11 +27,12 @@ export class Delivery {
 
   constructor(private readonly actorId: string) {}
 
-  begin(msg: string): void {
+  begin(msg: string, env: Envelope | null): void {
     let name = STATE_NAMES.get(msg)
     if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
     this.name = name
     this.msg = msg
+    this.env = env
     this.added = Result.Canceled
     this.handled = false
     this.result = undefined

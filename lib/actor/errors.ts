@@ -21,6 +21,7 @@ export type ActorErrorCode =
   | 'ERR_CONVERSATION_STATE'
   | 'ERR_SYSTEM_SHUTDOWN'
   | 'ERR_ACTOR_FAILED'
+  | 'ERR_HANDLER_TIMEOUT'
 
 /** The target actor stopped (or was never started) before it could handle the message. */
 export class ActorTerminatedError extends PolymachineError {
@@ -182,6 +183,21 @@ export class ActorFailedError extends PolymachineError {
     options?: { cause?: unknown },
   ) {
     super('ERR_ACTOR_FAILED', `actor ${actorId}: '${msg}' ${detail}`, options)
+  }
+}
+
+/**
+ * A message's async handler was still running after the actor's `handlerTimeout`: the message failed (its signal
+ * aborted with this error) and the actor reports itself failed (`Exception`), so its supervisor decides.
+ */
+export class HandlerTimeoutError extends PolymachineError {
+  override readonly name = 'HandlerTimeoutError'
+  constructor(
+    readonly actorId: string,
+    readonly msg: string,
+    readonly timeout: number,
+  ) {
+    super('ERR_HANDLER_TIMEOUT', `actor ${actorId}: the handler of '${msg}' still ran after handlerTimeout (${timeout} ms)`)
   }
 }
 

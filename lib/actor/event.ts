@@ -3,13 +3,16 @@
  */
 import type { Args, Event, Machine, TransitionInfo } from '../machine/index.js'
 import type { Actor } from './actor.js'
+import { cancel, messageSignal, type Envelope } from './envelope.js'
+import { ActorTerminatedError } from './errors.js'
 import type { ActorEvent, ActorRef, ActorTimers } from './types.js'
 
 export class ActorEventImpl implements ActorEvent {
   constructor(
     private readonly e: Event,
     private readonly actor: Actor,
-    private readonly isMessage: boolean,
+    /** The message's envelope, for its State handler; null for every other handler. */
+    private readonly env: Envelope | null,
   ) {}
 
   get name(): string {
@@ -29,11 +32,19 @@ export class ActorEventImpl implements ActorEvent {
   }
 
   /**
-   * For a message's State handler: aborted when the actor stops (work on one message is not cancelled by the next
-   * one re-entering the state). For other handlers: the machine's signal.
+   * For a message's State handler: the message's own signal (work on one message is not cancelled by the next one
+   * re-entering the state). For other handlers: the machine's signal.
    */
   get signal(): AbortSignal {
-    return this.isMessage ? this.actor.signal : this.e.signal
+    const env = this.env
+    if (env === null) return this.e.signal
+    const signal = messageSignal(this.actor.id, env)
+    if (!this.actor.accepting && !signal.aborted) cancel(env, new ActorTerminatedError(this.actor.id, env.msg))
+    return signal
+  }
+
+  get actorSignal(): AbortSignal {
+    return this.actor.signal
   }
 
   get timers(): ActorTimers {

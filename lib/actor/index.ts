@@ -31,7 +31,7 @@ export { serviceKey, type ServiceKey } from './service-key.js'
 export { Timers } from './timers.js'
 export { seededRandom } from './random.js'
 export {
-  ActorFailedError, ActorTerminatedError, ConversationStateError, DuplicateActorError, ParticipantCrashedError,
+  ActorFailedError, ActorTerminatedError, ConversationStateError, DuplicateActorError, HandlerTimeoutError, ParticipantCrashedError,
   DuplicateRegistrationError, LinkedActorError, MailboxFullError, MessageDroppedError, MessageRejectedError,
   NoActorsError, RestartLimitError, SystemShutdownError, UnknownMessageError, type ActorErrorCode,
 } from './errors.js'

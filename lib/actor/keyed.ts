@@ -42,6 +42,8 @@ export interface KeyedOptions<N extends string, H extends object, D, M extends N
   save?: (key: string, snapshot: Snapshot) => void | Promise<void>
   /** Per actor; `block` is not offered, so `tell` never returns a Promise. */
   mailbox?: NonBlockingMailboxOptions
+  /** Per actor: an async handler running longer fails its message and the actor (see `SpawnOptions`). */
+  handlerTimeout?: number
 }
 
 type Phase = 'inactive' | 'activating' | 'active' | 'passivating'
@@ -90,6 +92,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     checkFunction(where, 'options.handlers', opts.handlers)
     checkMs(where, 'options.idleTimeout', opts.idleTimeout, { positive: true, infinite: true })
     checkInt(where, 'options.maxActive', opts.maxActive, 1)
+    checkMs(where, 'options.handlerTimeout', opts.handlerTimeout, { positive: true, infinite: true })
     checkFunction(where, 'options.load', opts.load, true)
     checkFunction(where, 'options.save', opts.save, true)
     if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
@@ -168,6 +171,7 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
         schema: this.opts.schema,
         handlers: (ctx) => this.opts.handlers({ ...ctx, key: e.key }),
         ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
+        ...(this.opts.handlerTimeout !== undefined && { handlerTimeout: this.opts.handlerTimeout }),
         ...(snapshot && { snapshot }),
       }
       try {

@@ -2,9 +2,12 @@
  * A bounded mailbox with an overflow policy. Protected messages are never dropped or refused: when the mailbox is
  * full they are let in over capacity (an actor must not lose, say, its `Shutdown` to a burst of traffic).
  */
-import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
 import { safeString } from '../machine/internals.js'
 import { isArray } from './check.js'
+import type { Envelope } from './envelope.js'
+
+export { reply, type Envelope } from './envelope.js'
 
 export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'reject' | 'red'
 
@@ -30,26 +33,12 @@ export type NonBlockingPolicy = Exclude<OverflowPolicy, 'block'>
 /** Mailbox options without `block`. */
 export type NonBlockingMailboxOptions = Omit<MailboxOptions, 'overflow'> & { overflow?: NonBlockingPolicy }
 
-/** One message in a mailbox; `reply` is set for asks. */
-export interface Envelope {
-  readonly msg: string
-  readonly args: Args | undefined
-  reply: { resolve(value: unknown): void; reject(err: unknown): void } | undefined
-}
 
 /** Why a message was dropped. */
 export type DropReason = 'full' | 'oldest' | 'red'
 
 export type OfferResult = 'accepted' | 'dropped' | 'full'
 
-/** Settles an envelope's ask, at most once (the reply is taken out first); a told message has none. */
-export function reply(env: Envelope, ok: boolean, value: unknown): void {
-  const r = env.reply
-  if (!r) return
-  env.reply = undefined
-  if (ok) r.resolve(value)
-  else r.reject(value)
-}
 
 /**
  * Reads and checks mailbox options into a plain copy (each field read once; a getter that throws is a bad option).

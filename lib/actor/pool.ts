@@ -9,7 +9,7 @@ import { leastLoaded } from './router.js'
 import type { NonBlockingMailboxOptions, NonBlockingPolicy, OverflowPolicy } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
-  checkFunction, checkInt, checkOneOf, checkSchema, checkSystem, isObject, readOptions,
+  checkFunction, checkInt, checkMs, checkOneOf, checkSchema, checkSystem, isObject, readOptions,
 } from './supervision-check.js'
 import type { ActorSystem } from './system.js'
 import { tellOnlyView } from './ref.js'
@@ -42,6 +42,8 @@ export interface PoolOptions<N extends string, H extends object, D, M extends N 
   /** Per actor; `block` is not offered, so `tell` never returns a Promise. */
   mailbox?: NonBlockingMailboxOptions
   concurrency?: number
+  /** Per worker: an async handler running longer fails its message and the worker (see `SpawnOptions`). */
+  handlerTimeout?: number
 }
 
 /** N supervised workers behind one ref. */
@@ -63,6 +65,7 @@ implements Ref<Msgs<M>, H, NonBlockingPolicy> {
     checkFunction(where, 'options.handlers', opts.handlers)
     checkOneOf(where, 'options.routing', opts.routing, ['round-robin', 'least-queued'])
     checkInt(where, 'options.concurrency', opts.concurrency, 1)
+    checkMs(where, 'options.handlerTimeout', opts.handlerTimeout, { positive: true, infinite: true })
     if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
       throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
     }
@@ -117,6 +120,7 @@ implements Ref<Msgs<M>, H, NonBlockingPolicy> {
         handlers: this.opts.handlers,
         ...(this.opts.mailbox && { mailbox: this.opts.mailbox }),
         ...(this.opts.concurrency !== undefined && { concurrency: this.opts.concurrency }),
+        ...(this.opts.handlerTimeout !== undefined && { handlerTimeout: this.opts.handlerTimeout }),
       }
       this.workers.push(this.supervisor.supervise<N, H, M, typeof spec>(spec))
     }

@@ -5,7 +5,8 @@
  * asks fail with `ActorTerminatedError`.
  */
 import type { Args, Machine } from '../machine/index.js'
-import type { Actor, DeadLetterSink } from './actor.js'
+import type { Actor } from './actor.js'
+import type { DeadLetterSink } from './host.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { ActorTerminatedError } from './errors.js'
 import { filter, type Observable } from 'rxjs'

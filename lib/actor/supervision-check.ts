@@ -97,6 +97,7 @@ export function checkChildSpec(where: string, childSpec: object): void {
   checkFunction(where, 'spec.handlers', spec.handlers)
   if (spec.mailbox !== undefined && !isObject(spec.mailbox)) throw new InvalidArgumentError(where, 'spec.mailbox', 'mailbox options or undefined', spec.mailbox)
   checkInt(where, 'spec.concurrency', spec.concurrency, 1)
+  checkMs(where, 'spec.handlerTimeout', spec.handlerTimeout, { positive: true, infinite: true })
   checkOneOf(where, 'spec.restart', spec.restart, ['permanent', 'temporary'])
   if (spec.snapshot !== undefined && !isObject(spec.snapshot)) throw new InvalidArgumentError(where, 'spec.snapshot', 'a snapshot or undefined', spec.snapshot)
 }

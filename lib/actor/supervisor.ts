@@ -113,7 +113,7 @@ export class Supervisor<D = unknown> {
   deliverTo(id: string, env: Envelope, opts: AskOptions | undefined): void | Promise<void> {
     const child = this.children.get(id)
     if (!child) throw new ActorTerminatedError(id, env.msg)
-    return child.deliver(env, opts)
+    return child.enqueue(env, opts)
   }
 
   /** Ids of children not stopped for good, in start order. */
@@ -299,6 +299,7 @@ export class Supervisor<D = unknown> {
           id: child.id,
           ...(child.spec.mailbox && { mailbox: child.spec.mailbox }),
           ...(child.spec.concurrency !== undefined && { concurrency: child.spec.concurrency }),
+          ...(child.spec.handlerTimeout !== undefined && { handlerTimeout: child.spec.handlerTimeout }),
           preload,
           parent: this.machine,
           supervised: true,
@@ -337,7 +338,7 @@ export class Supervisor<D = unknown> {
   private async doRetire(child: Child, timeout: number): Promise<void> {
     child.stoppedForGood = true
     await child.actor?.stop('stopped', timeout)
-    for (const env of child.takeMail()) void child.deliver(env, undefined) // stopped for good: dead letters
+    for (const env of child.takeMail()) void child.enqueue(env, undefined) // stopped for good: dead letters
     this.system.receptionist.unregisterAll(child.ref)
     // Forgotten: a supervisor that outlives many children keeps none of them, and the id can be supervised again.
     if (this.children.get(child.id) === child) this.children.delete(child.id)

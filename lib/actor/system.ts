@@ -47,6 +47,11 @@ export interface SpawnOptions<M extends string, H> {
   key?: ServiceKey<M, H> | ServiceKey<M>
   mailbox?: MailboxOptions
   concurrency?: number
+  /**
+   * An async message handler still running after this many ms fails its message (`HandlerTimeoutError`, its
+   * `e.signal` aborted) and puts the actor in `Exception` (a supervised one's supervisor decides). Default: none.
+   */
+  handlerTimeout?: number
   logLevel?: LogLevel
   logger?: LogFn
 }
@@ -131,6 +136,7 @@ export class ActorSystem {
       id,
       mailbox: { ...this.opts.mailbox, ...readMailboxOptions(where, opts.mailbox) },
       ...optional('concurrency', opts.concurrency),
+      ...optional('handlerTimeout', opts.handlerTimeout),
       ...optional('logLevel', logLevel ?? this.opts.logLevel),
       ...optional('logger', logger ?? this.opts.logger),
       ...optional('preload', opts.preload),

@@ -28,10 +28,18 @@ export type ReplyOf<H, M extends string> = unknown extends H
     : undefined
   : undefined
 
+/**
+ * Options of `ask` and `tell`. For an ask, `timeout`, `deadline` and `signal` each end the ask (`TimeoutError`, or the
+ * signal's reason) and cancel its message: not delivered if still queued, its handler's `e.signal` aborted if running.
+ * For a tell, `deadline` cancels the message the same way; `timeout` and `signal` bound only a `block` mailbox's wait.
+ */
 export interface AskOptions {
-  /** Milliseconds until the ask fails with `TimeoutError` (the message may still be handled). */
+  /** Milliseconds until the ask fails with `TimeoutError` and its message is cancelled. */
   timeout?: number
+  /** The asker's signal: aborting it fails the ask with its reason and cancels the message. */
   signal?: AbortSignal
+  /** `Date.now()` time past which the message is cancelled (an ask fails with `TimeoutError`). */
+  deadline?: number
 }
 
 /**
@@ -115,6 +123,14 @@ export interface ActorTimers<N extends string = string> {
  * take its messages `M` (all of `N` unless given: use `ActorEventOf<typeof schema>` for the exact ones).
  */
 export interface ActorEvent<N extends string = string, M extends string = N> extends Event<N> {
+  /**
+   * In a message's State handler: the message's own signal, aborted when its ask times out or its asker aborts, when
+   * its deadline passes, when the actor stops, or when the handler outlives `handlerTimeout`. In other handlers
+   * (Start, negotiation, ...): the machine's signal for this handler.
+   */
+  readonly signal: AbortSignal
+  /** Aborted when the actor (this incarnation) stops: for work that outlives one message. */
+  readonly actorSignal: AbortSignal
   readonly timers: ActorTimers<M>
   readonly self: ActorRef<M, unknown, OverflowPolicy, N>
 }
@@ -127,11 +143,13 @@ export type CheckActorHandlers<T, N extends string, M extends string = N> = Chec
 
 /**
  * Why a message became a dead letter. `activation-failed`: a keyed actor's activation failed (its `load()` threw or
- * returned garbage, see docs/supervision.md).
+ * returned garbage, see docs/supervision.md). `cancelled`: taken from the mailbox after its ask timed out or was
+ * aborted, or after its deadline: not delivered.
  */
 export type DeadLetterReason =
   | 'dropped:full' | 'dropped:oldest' | 'dropped:red' | 'stopped' | 'drained' | 'no-actors' | 'rejected'
   | 'activation-failed'
+  | 'cancelled'
 
 export interface DeadLetter {
   readonly actorId: string

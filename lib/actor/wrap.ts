@@ -59,8 +59,8 @@ function wrappers(handlers: object,
  */
 function invoke(actor: Actor, target: object, call: Handler, name: string, isFinal: boolean, e: Event): unknown {
   const own = isFinal && actor.cur.isDelivered(e)
-  // a message's State handler gets the actor's signal; Start and every other handler the machine's
-  const ae = new ActorEventImpl(e, actor, own && name !== 'StartState')
+  // a message's State handler gets the message's signal; Start and every other handler the machine's
+  const ae = new ActorEventImpl(e, actor, own ? actor.cur.env : null)
   if (!own) return call.call(target, ae)
   let r: unknown
   try {

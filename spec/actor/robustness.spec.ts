@@ -86,14 +86,17 @@ describe('messages', () => {
     expect(seen).toEqual([false, false])
   })
 
-  it('a message handler’s signal is aborted when the actor stops', async () => {
+  it('a message handler’s actorSignal is aborted when the actor stops (e.signal is the message’s own)', async () => {
     system = new ActorSystem()
     let signal: AbortSignal | undefined
-    const ref = system.spawn(ss, { JobState: (e: ActorEvent) => void (signal = e.signal) }, { id: 'a' })
+    let own: AbortSignal | undefined
+    const ref = system.spawn(ss, { JobState: (e: ActorEvent) => void ((signal = e.actorSignal), (own = e.signal)) }, { id: 'a' })
     await ref.ask('Job')
     expect(signal?.aborted).toBe(false)
+    expect(own).not.toBe(signal)
     await system.stop(ref)
     expect(signal?.aborted).toBe(true)
+    expect(own?.aborted).toBe(false) // the message was handled before the stop: nothing of it to cancel
   })
 })
 
