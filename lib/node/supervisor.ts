@@ -390,7 +390,7 @@ export class NodeSupervisor implements ClientHost {
   }
 
   #spawnFailed(id: string, why: string, pid: number | undefined, cause?: unknown, stderr = ''): void {
-    const tail = stderr.trim().split('\n').slice(-3).join(' | ')
+    const tail = errorLines(stderr)
     const err = new NodeError('ERR_NODE_SPAWN', `worker ${id} failed to start: ${why}${tail ? `: ${tail}` : ''}`,
       { workerId: id, ...(pid !== undefined ? { pid } : {}), cause })
     this.machine.log(err.message)
@@ -486,4 +486,11 @@ export class NodeSupervisor implements ClientHost {
     await Promise.all(exits)
     if (started || this.machine.is('Stopping')) this.machine.add('Stopped')
   }
+}
+
+/** The informative part of a dead worker's stderr: its last error line (`Error: Cannot find module…`), else its end. */
+function errorLines(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ') && !/^Node\.js v/.test(l))
+  const err = lines.findLast((l) => /^[\w.]*(Error|Exception)\b|^Error:/.test(l))
+  return (err ?? lines.slice(-2).join(' | ')).slice(0, 500)
 }

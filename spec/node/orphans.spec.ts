@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { alive, until, WORKER } from './support.js'
+import { alive, until, WORKER_JS } from './support.js'
 
 const LIB = fileURLToPath(new URL('../../lib/node/index.ts', import.meta.url))
 
@@ -14,7 +14,7 @@ async function supervisorProcess(body: string): Promise<{ pid: number; workers: 
   const file = join(dir, 'sup.mts')
   writeFileSync(file, `
 import { NodeSupervisor } from ${JSON.stringify(LIB)}
-const pool = new NodeSupervisor({ entry: ${JSON.stringify(fileURLToPath(WORKER))}, min: 2, max: 2, silent: true })
+const pool = new NodeSupervisor({ entry: ${JSON.stringify(WORKER_JS)}, min: 2, max: 2, silent: true })
 await pool.start()
 console.log(JSON.stringify(pool.workers.map((w) => w.pid)))
 ${body}

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { NodeError } from '../../lib/node/index.js'
-import { alive, entries, gate, pool, readyPids, until } from './support.js'
+import { alive, entries, gate, pool, readyPids, until, WORKER } from './support.js'
 
 describe('NodeSupervisor: the pool', () => {
-  it('reaches min ready workers (real processes), runs jobs on them and closes leaving no process', async () => {
-    const p = pool({ min: 2, max: 2 })
+  it('reaches min ready workers (real processes; a .ts entry through tsx), runs jobs on them and closes leaving no process', async () => {
+    const p = pool({ entry: WORKER, min: 2, max: 2 })
     const gone: unknown[] = []
     p.machine.bind({ WorkerGoneState: (e) => void gone.push(e.args) })
     await p.start()

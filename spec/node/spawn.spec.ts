@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { NodeError } from '../../lib/node/index.js'
-import { entries, pool } from './support.js'
+import { entries, jsModule, pool } from './support.js'
+
+/** Crashes before it calls runWorker(): a spawn failure. */
+const EXIT_BEFORE_READY = "process.stderr.write('Error: fixture: crashing before ready\\n')\nprocess.exit(3)\n"
+/** Never calls runWorker() and stays alive: spawnTimeout must end it. */
+const NEVER_READY = 'setInterval(() => undefined, 1000)\n'
 
 describe('NodeSupervisor: spawn failures', () => {
   it('a bad entry file: ErrSpawn per attempt, backed off, then ErrPool after spawnRetries; never a storm', async () => {
-    const p = pool({ entry: new URL('./fixtures/no-such-worker.ts', import.meta.url), min: 2, max: 4,
+    const p = pool({ entry: new URL('./fixtures/no-such-worker.cjs', import.meta.url), min: 2, max: 4,
       spawnRetries: 3, backoff: { min: 50, max: 100 } })
     const err = await p.start().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NodeError)
     expect(err).toMatchObject({ code: 'ERR_NODE_POOL' })
     expect((err as NodeError).message).toContain('3 spawn failures in a row')
+    expect(((err as NodeError).cause as NodeError).message).toMatch(/exited with code 1 before it was ready: Error: Cannot find module/)
     expect(p.machine.is(['ErrPool', 'ErrSpawn'])).toBe(true)
     const forks = entries(p.machine.tick('ForkWorker'))
     // the first round forks min (2); each later fork waits for the backoff: at most spawnRetries + min - 1
@@ -23,7 +29,7 @@ describe('NodeSupervisor: spawn failures', () => {
   })
 
   it('a worker that crashes before it is ready: ErrSpawn with its exit code and stderr', async () => {
-    const p = pool({ entry: new URL('./fixtures/exit-before-ready.ts', import.meta.url), min: 1, max: 1,
+    const p = pool({ entry: jsModule('exit-before-ready.cjs', EXIT_BEFORE_READY), min: 1, max: 1,
       spawnRetries: 2, backoff: { min: 10, max: 20 } })
     await expect(p.start()).rejects.toMatchObject({ code: 'ERR_NODE_POOL' })
     const spawnErr = (p.machine.err as NodeError).cause as NodeError
@@ -34,7 +40,7 @@ describe('NodeSupervisor: spawn failures', () => {
   })
 
   it('a worker that never reports ready is killed after spawnTimeout (ErrSpawn)', async () => {
-    const p = pool({ entry: new URL('./fixtures/never-ready.ts', import.meta.url), min: 1, max: 1,
+    const p = pool({ entry: jsModule('never-ready.cjs', NEVER_READY), min: 1, max: 1,
       spawnRetries: 1, spawnTimeout: 300 })
     await expect(p.start()).rejects.toMatchObject({ code: 'ERR_NODE_POOL' })
     expect(((p.machine.err as NodeError).cause as NodeError).message).toContain('signal SIGKILL before it was ready')

@@ -1,20 +1,34 @@
 /**
  * Helpers of the spec/node tests: the fixture worker module, pools closed after each test, and checks that a pid is
  * gone (a zombie counts as gone: it has exited, only its parent has not reaped it yet).
+ *
+ * The fixture worker is TypeScript (fixtures/worker.ts). `WORKER` runs it through tsx, as users run a .ts worker;
+ * most tests use `WORKER_JS`, the same module bundled by esbuild into plain JavaScript once per test file, as users
+ * ship workers: a worker then starts in tens of ms instead of compiling the library first, which keeps the suite
+ * fast on a loaded machine.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { buildSync } from 'esbuild'
+import { afterAll, afterEach } from 'vitest'
 import { NodeSupervisor, type NodeSupervisorOptions } from '../../lib/node/index.js'
 
 export const WORKER = new URL('./fixtures/worker.ts', import.meta.url)
+
+const bundleDir = mkdtempSync(join(tmpdir(), 'pm-node-js-'))
+/** fixtures/worker.ts and the library, bundled into one plain CommonJS file (ws requires Node built-ins). */
+export const WORKER_JS = join(bundleDir, 'worker.cjs')
+buildSync({ entryPoints: [fileURLToPath(WORKER)], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+  outfile: WORKER_JS, logLevel: 'error' })
+afterAll(() => rmSync(bundleDir, { recursive: true, force: true }))
 
 const open: NodeSupervisor[] = []
 
 /** A pool of the fixture worker, closed after the test; fast backoff and small sizes by default. */
 export function pool(opts: Partial<NodeSupervisorOptions> = {}): NodeSupervisor {
-  const p = new NodeSupervisor({ entry: WORKER, min: 1, max: 2, silent: true, backoff: { min: 20, max: 200 },
+  const p = new NodeSupervisor({ entry: WORKER_JS, min: 1, max: 2, silent: true, backoff: { min: 20, max: 200 },
     drainTimeout: 2000, ...opts })
   open.push(p)
   return p
@@ -48,6 +62,13 @@ export function alive(pid: number): boolean {
   } catch {
     return process.platform !== 'linux' // no /proc: trust kill(0)
   }
+}
+
+/** Writes a plain JavaScript worker module (a file in the bundle's directory) and returns its path. */
+export function jsModule(name: string, source: string): string {
+  const file = join(bundleDir, name)
+  writeFileSync(file, source)
+  return file
 }
 
 /** Polls `cond` every 20 ms; rejects after `ms`. */
