@@ -28,7 +28,7 @@ export class ArgWaiters {
 
   /** Registers a watch of `state` (an index) for `args` and resolves when the server reports a match. */
   wait(state: number, args: Record<string, unknown>, opts: WaitOptions | undefined, what: string): Promise<void> {
-    const { timeout, signal } = waitOptionsOf(opts, `${this.owner}: ${what}`)
+    const { timeout, signal } = waitOptionsOf(opts, () => `${this.owner}: ${what}`)
     if (signal?.aborted) return Promise.reject(signal.reason)
     const id = this.nextId()
     return new Promise<void>((resolve, reject) => {

@@ -69,8 +69,18 @@ export function machineOptionsOf(o: { id?: string; logLevel?: LogLevel; logger?:
   }
 }
 
-/** `{ timeout, signal }` of one call or remote waiter, read once: a timeout ≥ 0 (Infinity: none), an AbortSignal. */
-export function waitOptionsOf(opts: WaitOptions | undefined, where: string): { timeout?: number; signal?: AbortSignal } {
+const NO_WAIT_OPTIONS: { timeout?: number; signal?: AbortSignal } = Object.freeze({})
+
+/**
+ * `{ timeout, signal }` of one call or remote waiter, read once: a timeout ≥ 0 (Infinity: none), an AbortSignal.
+ * `where()` names the call in an error (built only then: this runs on every call).
+ */
+export function waitOptionsOf(opts: WaitOptions | undefined, where: () => string): { timeout?: number; signal?: AbortSignal } {
+  if (opts === undefined) return NO_WAIT_OPTIONS
+  return checkWaitOptions(opts, where())
+}
+
+function checkWaitOptions(opts: WaitOptions, where: string): { timeout?: number; signal?: AbortSignal } {
   const o = readAll(opts, where, ['timeout', 'signal'])
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(where, 'signal', 'an AbortSignal', o.signal)

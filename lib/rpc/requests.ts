@@ -50,7 +50,7 @@ export class Requests {
    * with the signal's reason on abort; both run `spec.onGiveUp`.
    */
   open<T>(what: string, opts: CallOptions | undefined, spec: RequestSpec): Promise<T> {
-    const { timeout = this.defaultTimeout, signal } = waitOptionsOf(opts, `${this.owner}: ${what}`)
+    const { timeout = this.defaultTimeout, signal } = waitOptionsOf(opts, () => `${this.owner}: ${what}`)
     if (signal?.aborted) return Promise.reject(signal.reason)
     const id = this.#nextId()
     return new Promise<T>((resolve, reject) => {
