@@ -67,7 +67,8 @@ export function App(props: AppProps): ReactElement {
   const rows = stdout.rows > 0 ? stdout.rows : 24
   const width = stdout.columns > 0 ? stdout.columns : 100
   const top = Math.max(6, Math.floor((rows - 6) / 2))
-  const logRows = Math.max(4, rows - top - 6)
+  // header 1 + states box (top + 2) + log box (logRows + 3) + footer 1, one line spare so the terminal never scrolls
+  const logRows = Math.max(4, rows - top - 8)
   return h(Box, { flexDirection: 'column', width },
     header(session, props.title),
     h(Box, { flexDirection: 'row', height: top + 2 },
