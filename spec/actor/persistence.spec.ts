@@ -290,6 +290,19 @@ describe('PersistentKeyed: failing stores never activate fresh over stored data'
     expect(keyed.tracked.states).toBe(2)
   })
 
+  it('a store that never answers: shutdown still settles every ask and returns', async () => {
+    const store = new FaultyStore()
+    const { system, keyed } = accounts(store)
+    await keyed.ref('saved').ask('Deposit', { amount: 1 })
+    store.getFault = () => new Promise(() => undefined)
+    store.putFault = () => new Promise(() => undefined)
+    const pending = keyed.ref('new').ask('Balance').catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 10))
+    await system.shutdown({ timeout: 50 }) // 'saved' passivates into a put that never settles: reported, not awaited
+    expect(await pending).toMatchObject({ code: 'ERR_ACTOR_TERMINATED' })
+    expect(keyed.supervisor.machine.err).toMatchObject({ code: 'ERR_TIMEOUT' })
+  })
+
   it('refuses bad options', () => {
     const system = new ActorSystem()
     systems.push(system)
