@@ -47,17 +47,17 @@ export class Core implements ActiveStates {
   /** The clock-history segment of the latest transition record. */
   private lastLog: ClockLog | null = null
   /**
-   * The active states, in the order of the last transition's targets: this machine's own list, or the targets of
-   * `activeEntry`. Read-only for every module: `setActive` replaces it.
-   */
-  readonly active: readonly number[] = []
-  /** The memo entry whose `targets` list is `active` itself; null when `active` is this machine's own list. */
-  readonly activeEntry: MemoEntry | null = null
-  /**
    * This machine's own list: `active` while `activeEntry` is null, otherwise a spare (its contents stale) that the
    * next computed resolution to apply takes as its buffer.
    */
   #ownActive: number[] = []
+  /**
+   * The active states, in the order of the last transition's targets: this machine's own list, or the targets of
+   * `activeEntry`. Read-only for every module: `setActive` replaces it.
+   */
+  readonly active: readonly number[] = this.#ownActive
+  /** The memo entry whose `targets` list is `active` itself; null when `active` is this machine's own list. */
+  readonly activeEntry: MemoEntry | null = null
   /** What this machine asks the resolver (with its resolution buffers), refilled for each transition; made by the first. */
   request: ResolveRequest | null = null
   /** The resolution of the transition in progress (or of the last one): `request.buffers` or a memo entry. */
