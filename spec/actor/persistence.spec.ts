@@ -97,6 +97,43 @@ describe.each(makers)('PersistentKeyed on %s', (_name, make) => {
   })
 })
 
+describe('PersistentKeyed under churn', () => {
+  it('deposits racing with LRU evictions, passivations and checkpoints: every one ends up in the store', async () => {
+    const store = new MemoryStore()
+    const system = new ActorSystem()
+    systems.push(system)
+    const keyed = new PersistentKeyed(system, {
+      id: 'accounts', schema: ss, store, maxActive: 4,
+      state: { initial: (): Account => ({ balance: 0, history: [] }) },
+      handlers: ({ state }) => ({
+        DepositState: (e: ActorEvent) => (state.data.balance += e.args.amount as number),
+        CheckpointState: () => state.save(),
+      }),
+    })
+    let seed = 7
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    const expected = new Map<string, number>()
+    const pending: Array<Promise<unknown>> = []
+    for (let i = 0; i < 1500; i++) {
+      const key = `k${rnd(12)}`
+      const r = rnd(10)
+      if (r < 7) {
+        const amount = 1 + rnd(9)
+        expected.set(key, (expected.get(key) ?? 0) + amount)
+        pending.push(keyed.ref(key).ask('Deposit', { amount }))
+      } else if (r < 9) pending.push(keyed.passivate(key))
+      else pending.push(keyed.ref(key).ask('Checkpoint'))
+      if (i % 50 === 0) await Promise.all(pending.splice(0))
+    }
+    await Promise.all(pending)
+    expect(keyed.supervisor.machine.is('Exception')).toBe(false)
+    await system.shutdown()
+    const stored = new Map((await store.list({ prefix: 'accounts/state/' })).map((e) => [e.key.slice('accounts/state/'.length), (e.value as { data: Account }).data.balance]))
+    expect(stored).toEqual(expected)
+    expect(keyed.activations).toBeGreaterThan(12) // evictions and passivations really happened
+  })
+})
+
 describe('PersistentKeyed: saves on demand, restarts, migration', () => {
   it('state.save() and keyed.save(key) checkpoint; a crash restarts from the last save', async () => {
     const store = new MemoryStore()
