@@ -150,9 +150,19 @@ function runProgram(p: Program, outDir: string): Promise<RunResult> {
       const ok = err === null && stderr === ''
       const why = timedOut ? `did not end within ${RUN_TIMEOUT / 1000} s (something left open?)`
         : err !== null ? `exited with ${String(err.code ?? err.signal)}` : stderr !== '' ? 'wrote to stderr' : ''
-      const output = [stdout.trimEnd(), stderr.trimEnd()].filter((o) => o !== '').join('\n').split('\n').slice(-30)
+      const output = toMarkdown([stdout.trimEnd(), stderr.trimEnd()].filter((o) => o !== '').join('\n'), p, outDir)
+        .split('\n').slice(-30)
       done({ program: p, ok, ms, detail: ok ? '' : `${why}; output (last lines):\n      ${output.join('\n      ')}` })
     })
+  })
+}
+
+/** Rewrites `…/name.ts:line` positions in a program's output (stack traces) to Markdown positions. */
+function toMarkdown(output: string, p: Program, outDir: string): string {
+  const file = join(outDir, `${p.name}.ts`).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return output.replace(new RegExp(`${file}:(\\d+)`, 'g'), (whole, line: string) => {
+    const at = p.origin[Number(line) - 1]
+    return at ? `${at.md}:${at.line}` : whole
   })
 }
 
