@@ -41,7 +41,7 @@ export interface PersistentKeyedOptions<N extends string, H extends object, S = 
  *
  * ```ts
  * import { schema } from 'polymachine'
- * import { ActorSystem, PersistentKeyed } from 'polymachine/actor'
+ * import { ActorSystem, PersistentKeyed, type ActorEvent } from 'polymachine/actor'
  * import { MemoryStore } from 'polymachine/store'
  *
  * const system = new ActorSystem()
@@ -52,7 +52,7 @@ export interface PersistentKeyedOptions<N extends string, H extends object, S = 
  *   idleTimeout: 60_000,
  *   state: { version: 1, initial: () => ({ balance: 0 }) },
  *   handlers: ({ state }) => ({
- *     DepositState: (e: { args: { amount?: unknown } }) => (state.data.balance += Number(e.args.amount)),
+ *     DepositState: (e: ActorEvent) => (state.data.balance += e.args.amount as number),
  *   }),
  * })
  * console.log(await accounts.ref('acc-1').ask('Deposit', { amount: 5 })) // 5, and saved at passivation
