@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { decode as decode2 } from '@msgpack/msgpack'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decode, encode } from '../../lib/rpc/index.js'
 import { dbgToWire, parseDbgMessage } from '../../lib/telemetry/index.js'
@@ -49,5 +50,17 @@ describe('docs/protocol-dbg.md golden bytes', () => {
     // a BATCH inside a BATCH is dropped, the rest kept
     expect(parseDbgMessage([5, 0, [[5, 0, []], [4, 'a'], 'junk']])).toEqual({ type: 5, dropped: 0,
       messages: [{ type: 4, machineId: 'a' }] })
+  })
+
+  it('the parser never throws, whatever a sender sends (hostile input)', () => {
+    const anyMsg = fc.oneof(
+      fc.jsonValue(),
+      fc.tuple(fc.integer({ min: 0, max: 6 }), fc.array(fc.jsonValue(), { maxLength: 16 })).map(([t, rest]) => [t, ...rest]),
+    )
+    fc.assert(fc.property(anyMsg, (v) => {
+      const m = parseDbgMessage(v)
+      // whatever it accepts re-encodes
+      if (m) expect(() => dbgToWire(m)).not.toThrow()
+    }), { numRuns: 500 })
   })
 })

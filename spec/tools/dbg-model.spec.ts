@@ -185,6 +185,41 @@ describe('export and import', () => {
   })
 })
 
+describe('server: hostile connections', () => {
+  it('a text message or bytes that are not msgpack close that connection only; unknown types are skipped', async () => {
+    const { WebSocket } = await import('ws')
+    const s = new Session()
+    const srv = await listen(s, { port: 0 })
+    try {
+      const closed = (ws: InstanceType<typeof WebSocket>): Promise<number> =>
+        new Promise((r) => ws.once('close', (code: number) => r(code)))
+      const opened = (ws: InstanceType<typeof WebSocket>): Promise<void> => new Promise((r) => ws.once('open', () => r()))
+      const good = new WebSocket(srv.url)
+      const text = new WebSocket(srv.url)
+      const junk = new WebSocket(srv.url)
+      await Promise.all([opened(good), opened(text), opened(junk)])
+      const textClosed = closed(text)
+      const junkClosed = closed(junk)
+      text.send('hello')
+      junk.send(Buffer.from([0x92, 0x01])) // an array of 2 with one element
+      expect(await textClosed).toBe(1003)
+      expect(await junkClosed).toBe(1007)
+      const { encode } = await import('../../lib/rpc/index.js')
+      good.send(encode([42, 'from the future']))
+      good.send(encode([1, 1, 'good', 7]))
+      good.send(encode([5, 3, [[2, 'g', null, [], [['A', 0, [], [], [], [], []]], [0], 1]]]))
+      const deadline = Date.now() + 3000
+      while (!s.machines.has('g') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+      expect(s.machines.get('g')?.source).toBe('good')
+      expect(s.dropped).toBe(3)
+      expect(good.readyState).toBe(WebSocket.OPEN)
+      good.close()
+    } finally {
+      await srv.close()
+    }
+  })
+})
+
 describe('session: hostile or odd input', () => {
   it('records of unknown machines, bad indexes and diffs count as rejected; reconnects keep the history', () => {
     const s = new Session()
