@@ -9,6 +9,7 @@ export default defineConfig({
     helpers: 'lib/helpers/index.ts',
     actor: 'lib/actor/index.ts',
     rpc: 'lib/rpc/index.ts',
+    store: 'lib/store/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -19,4 +20,6 @@ export default defineConfig({
   treeshake: true,
   // chalk 5 is ESM-only: bundle it so the CJS build loads on every Node 20.x.
   noExternal: ['chalk'],
+  // Optional peers: loaded lazily at run time, never bundled.
+  external: ['better-sqlite3'],
 })

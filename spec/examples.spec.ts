@@ -25,6 +25,7 @@ const EXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
   downloader: [/files downloaded: a\.txt, b\.txt, c\.txt, d\.txt, e\.txt/, /retries:\s+\d+ \(Retry is multi/],
   'waiters-pipes': [/dial accepted: true/, /conn disposed: true; pipes active: false, false/, /^done$/m],
   'actors-bank': [/final balances: alice \$\d+\.\d\d, bob \$\d+\.\d\d/, /system:\s+Terminated, 0 actors left/],
+  billing: [/restarted:\s+\d+ reminders loaded/, /alice\s+plan pro, \d+ invoices/],
   rpc: [/tcp client saw Job tick 9: 5 jobs, done on the source: 1, 2, 3, 4, 5/, /worker exited with 0/, /server closed: true/],
   showcase: [
     // the log names each child in full and says what happened to it
