@@ -12,7 +12,7 @@ import {
   ActorFailedError, ActorTerminatedError, HandlerTimeoutError, MailboxFullError, MessageDroppedError, MessageRejectedError,
   UnknownMessageError, asError,
 } from './errors.js'
-import { cancel, cancelled, finished, reply, toldEnvelope, type Envelope } from './envelope.js'
+import { NO_MAIL, cancel, cancelled, finished, reply, toldEnvelope, type Envelope } from './envelope.js'
 import { Mailbox, type DropReason, type OverflowPolicy } from './mailbox.js'
 import { Timers } from './timers.js'
 import type { AskOptions, DeadLetterReason, StopInfo } from './types.js'
@@ -39,7 +39,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   failed = 0
   inFlight = 0
   /** After a stop for restart: the messages still queued, for the next incarnation. */
-  leftover: Envelope[] = []
+  leftover: readonly Envelope[] = NO_MAIL
   stopInfo: StopInfo | null = null
   /** Who waits for the stop (`system.watch`), made on first use. */
   private watchers: Array<(info: StopInfo) => void> | null = null
@@ -327,6 +327,7 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
       cur.addThrew(err)
     } finally {
       cur.name = null
+      cur.env = null // handlers that need it later hold it in their event; an idle actor keeps no message
     }
     return cur
   }

@@ -12,7 +12,7 @@ import type { DeadLetterSink } from './host.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { Backoff, type BackoffOptions } from './backoff.js'
 import { ActorTerminatedError, MailboxFullError, MessageDroppedError, UnknownMessageError } from './errors.js'
-import { reply, toldEnvelope, type Envelope } from './envelope.js'
+import { NO_MAIL, reply, toldEnvelope, type Envelope } from './envelope.js'
 import { Mailbox, type MailboxOptions, type OverflowPolicy } from './mailbox.js'
 import { LocalRef, statsOf } from './ref.js'
 import type { ActorStats, AskOptions, ReplyOf, StopInfo, TellResult } from './types.js'
@@ -109,8 +109,8 @@ export class Child<M extends string = string, H = unknown, P extends OverflowPol
 
   /** Messages for the next incarnation: the old mailbox first, then what arrived meanwhile. */
   takeMail(): Envelope[] {
-    const old = this.actor?.leftover ?? []
-    if (this.actor) this.actor.leftover = [] // taken once: a failed next start must not hand them out twice
+    const old = this.actor?.leftover ?? NO_MAIL
+    if (this.actor) this.actor.leftover = NO_MAIL // taken once: a failed next start must not hand them out twice
     const buffered = this.buffer.drain()
     this.buffer.wakeAll()
     return [...old, ...buffered]

@@ -27,6 +27,9 @@ export interface Envelope {
   deadlineTimer?: Later
 }
 
+/** No messages: shared by every actor with no leftover mail (an empty array each would cost heap per actor). */
+export const NO_MAIL: readonly Envelope[] = Object.freeze([])
+
 /** Settles an envelope's ask, at most once (the reply is taken out first); a told message has none. */
 export function reply(env: Envelope, ok: boolean, value: unknown): void {
   const r = env.reply
