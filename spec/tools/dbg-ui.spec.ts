@@ -203,6 +203,17 @@ describe('view model keys (no terminal)', () => {
     expect(press(s, v, { input: 'q' }).effect).toBe('quit')
     expect(press(s, v, { input: 'e' }).effect).toBe('export')
     expect(press(s, v, { input: 'z' })).toBe(v)
+    // s: from the worker's Job (made by app's ReadyState) to app's transition
+    const job = s.log.find((r) => r.machineId === 'worker' && r.called.includes('Job') && r.source?.[0] === 'app')
+    if (!job) throw new Error('no Job record')
+    let w = press(s, { ...INITIAL_VIEW, cursor: job.seq, filters: { ...INITIAL_VIEW.filters, machines: ['worker'] } },
+      { input: 's' })
+    expect(derive(s, w).current).toMatchObject({ machineId: 'app', txId: job.source?.[1] })
+    expect(w.machine).toBe('app')
+    expect(w.filters.machines).toEqual([]) // cleared: they hid the source
+    expect(w.status).toBe(`source app#${job.source?.[1]}`)
+    w = press(s, { ...INITIAL_VIEW, cursor: s.log[0]?.seq ?? 0 }, { input: 's' })
+    expect(w.status).toBe('this record has no source transition')
     const empty = new Session()
     expect(press(empty, INITIAL_VIEW, { input: '', left: true })).toBe(INITIAL_VIEW)
     expect(derive(empty, INITIAL_VIEW).current).toBeUndefined()

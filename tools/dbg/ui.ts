@@ -23,7 +23,7 @@ export interface AppProps {
 }
 
 const HELP = 'tab focus · ↑↓ select/step · ←→ time travel · g/G first/live · c/a/u/h canceled/auto/queued/checks · ' +
-  'm this machine · / states · x clear · e export · q quit'
+  'm this machine · s source · / states · x clear · e export · q quit'
 
 /** The debugger app. */
 export function App(props: AppProps): ReactElement {

@@ -94,8 +94,8 @@ const PAGE = 10
 /**
  * Applies one key. Keys: Tab focus · ↑/↓ (k/j) select a machine or step the log · ←/→ step back/forward in time ·
  * PgUp/PgDn by 10 · Home/End (g/G) first record / live · c canceled · a auto · u queued · h checks (each cycles
- * all → hide → only) · m only the selected machine · / filter by states (comma-separated, Enter applies, Esc
- * cancels) · x clear filters · e export · q quit.
+ * all → hide → only) · m only the selected machine · s jump to the transition that made the record's mutation · /
+ * filter by states (comma-separated, Enter applies, Esc cancels) · x clear filters · e export · q quit.
  */
 export function press(s: Session, v: ViewState, k: KeyPress): ViewState {
   if (v.prompt !== null) return promptKey(v, k)
@@ -131,10 +131,25 @@ export function press(s: Session, v: ViewState, k: KeyPress): ViewState {
     case 'm': return { ...v, onlySelected: !v.onlySelected, machine: d.selected?.id ?? null }
     case 'x': return { ...v, filters: DEFAULT_FILTERS, onlySelected: false }
     case '/': return { ...v, prompt: f.states.join(',') }
+    case 's': return toSource(s, v, d)
     case 'e': return { ...v, effect: 'export' }
     case 'q': return { ...v, effect: 'quit' }
     default: return v
   }
+}
+
+/**
+ * Moves the cursor to the record's source transition (its own record, not a queued one) and selects its machine;
+ * the filters are cleared when they hide it. A status line says when there is none.
+ */
+function toSource(s: Session, v: ViewState, d: Derived): ViewState {
+  const src = d.current?.source
+  if (!src) return { ...v, status: 'this record has no source transition' }
+  const rec = s.machines.get(src[0])?.txs.find((r) => r.txId === src[1] && r.result !== 'queued')
+  if (!rec) return { ...v, status: `source ${src[0]}#${src[1]} is not in the session` }
+  const visible = derive(s, { ...v, machine: rec.machineId }).records.includes(rec)
+  return { ...v, cursor: rec.seq, machine: rec.machineId, status: `source ${src[0]}#${src[1]}`,
+    ...(visible ? {} : { filters: DEFAULT_FILTERS, onlySelected: false }) }
 }
 
 function promptKey(v: ViewState, k: KeyPress): ViewState {
