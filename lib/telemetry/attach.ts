@@ -22,7 +22,10 @@ export interface DebuggerOptions {
   batchMs?: number
   /** Records kept while the debugger is slow or away; beyond it the oldest are dropped and counted. Default 10 000. */
   outboxLimit?: number
-  /** Failures in a row (dials, lost connections) after which the link detaches from every machine. Default 10. */
+  /**
+   * Failures in a row (failed dials, connections lost within 5 s) after which the link detaches from every machine.
+   * Default 10.
+   */
   maxErrors?: number
   /** Also attach machines created later with one of these as `parent`. Default true. */
   children?: boolean

@@ -31,7 +31,7 @@ export interface DbgLinkStats {
   dropped: number
   /** Records waiting in the outbox. */
   queued: number
-  /** Failures in a row (reset by a successful connection). */
+  /** Failures in a row (reset when a connection has lasted `STABLE_MS`). */
   errors: number
 }
 
@@ -48,6 +48,11 @@ interface Known {
 
 /** Records per WebSocket message at most. */
 const MAX_BATCH = 512
+/**
+ * A connection that lasted this long resets the failure count when it ends; a shorter one counts as a failure, so a
+ * debugger that accepts and drops connections in a loop still gets the link detached after `maxErrors`.
+ */
+const STABLE_MS = 5000
 /** Above this many bytes buffered in the socket, flushing waits. */
 const HIGH_WATER = 4 * 1024 * 1024
 
@@ -70,6 +75,8 @@ export class DbgLink implements DbgSink {
   #idle: Array<() => void> = []
   /** Mirrors the `Detached` state: read on every record, cheaper than `state.is()`. */
   #detached = false
+  /** When the current connection opened (0: none open). */
+  #openedAt = 0
 
   constructor(settings: DbgLinkSettings, onDetach: () => void) {
     this.#s = settings
@@ -178,7 +185,7 @@ export class DbgLink implements DbgSink {
     ws.on('upgrade', (res) => res.socket.unref())
     ws.on('open', () => {
       if (this.#ws !== ws) return
-      this.#stats.errors = 0
+      this.#openedAt = Date.now()
       this.#sentSchema = new Set()
       this.#lastClock = new Map()
       this.#pruneKnown()
@@ -196,6 +203,8 @@ export class DbgLink implements DbgSink {
       if (this.#ws !== ws) return
       this.#ws = null
       if (this.#detached) return
+      if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= STABLE_MS) this.#stats.errors = 0
+      this.#openedAt = 0
       this.#failed(new Error(`debugger connection to ${this.#s.url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`))
     })
   }

@@ -157,7 +157,7 @@ describe('debugger link', () => {
     expect(second[0]?.[5]).toEqual([1, 0, 0]) // the SCHEMA carries the clock at reconnect
     expect(second[1]?.[6]).toBe(4)
     expect(second[1]?.[7]).toEqual([2, 1, 0])
-    expect(dbg.stats.errors).toBe(0)
+    expect(dbg.stats.errors).toBe(1) // the dropped connection lasted under 5 s: it counts until one lasts
   })
 
   it('detaches itself after maxErrors failed dials; the machine never notices', async () => {
@@ -173,6 +173,24 @@ describe('debugger link', () => {
     expect(m.add('B')).toBe(0)
     expect(m.detachTracer(dbg.tracer)).toBe(false)
     expect(await dbg.flush()).toBe(false)
+  })
+
+  it('a debugger that accepts and drops every connection still gets the link detached (reconnects are bounded)', async () => {
+    const s = await sink()
+    cleanup.push(() => s.close())
+    const m = new Machine(ss, { id: 'flap' })
+    const dbg = attachDebugger(m, { url: s.url, maxErrors: 3 })
+    const kill = setInterval(() => {
+      for (const ws of s.sockets) ws.terminate()
+    }, 5)
+    try {
+      await dbg.link.when('Detached', { timeout: 10_000 })
+    } finally {
+      clearInterval(kill)
+    }
+    expect(dbg.stats.errors).toBe(3)
+    expect(s.conns.length).toBeGreaterThanOrEqual(1)
+    expect(m.add('A')).toBe(0)
   })
 
   it('checks its options; POLYMACHINE_DBG switches it on', async () => {
