@@ -155,14 +155,16 @@ export type CheckHandlers<T, N extends string, E = Event<N>> = {
  * Options of `new Machine()`. Each is read once and checked: a wrong type throws `InvalidArgumentError`, a number out
  * of range `OutOfRangeError`; `undefined` means the default.
  */
-export interface MachineOptions<N extends string = string, H extends object = object> {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- names the machine's states, for readers and callers
+export interface MachineOptions<N extends string = string> {
   /** Default: 16 random hex characters. */
   id?: string
   /**
-   * Bound at construction, as `mach.bind(handlers)`: an object or a function (not null), checked as `bind()` checks
-   * it (`H` is its type): a handler-shaped name of no state (`RedyState`) is a compile error.
+   * Bound at construction, as `mach.bind(handlers)`: an object or a function (not null). `new Machine()` checks it
+   * as `bind()` checks its argument, against the names `N`: a handler-shaped name of no state (`RedyState`) is a
+   * compile error (see `MachineConstructor`). Typed `object` here, so options of any machine stay assignable.
    */
-  handlers?: H & CheckHandlers<H, N>
+  handlers?: object
   /** The parent's tracers get `newSubmachine(parent, child)`. */
   parent?: Machine<string>
   tags?: readonly string[]
@@ -198,7 +200,8 @@ export interface MachineConstructor {
    *
    * @throws InvalidArgumentError / OutOfRangeError for a value that is not a schema or a bad option.
    */
-  new <N extends string, H extends object = object>(schema: Schema<N>, opts?: MachineOptions<NoInfer<N>, H>): Machine<N>
+  new <N extends string, H extends object = object>(
+    schema: Schema<N>, opts?: MachineOptions<NoInfer<N>> & { handlers?: H & CheckHandlers<H, NoInfer<N>> }): Machine<N>
   readonly prototype: Machine<string>
 }
 

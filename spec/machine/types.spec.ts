@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
-  HandlerNameError, Machine, schema, type Event, type Handlers, type MultiStateNames, type Schema, type StateNames,
+  HandlerNameError, Machine, schema, type Event, type Handlers, type MachineOptions, type MultiStateNames, type Schema,
+  type StateNames,
 } from '../../lib/machine/index.js'
 
 const ss = schema({ Start: {}, Ready: { auto: true, require: ['Start'] }, Retry: { multi: true } })
@@ -76,6 +77,14 @@ describe('types: the handlers option of new Machine()', () => {
     const typed: Handlers<typeof ss> = { ReadyState: () => undefined, RetryEnter: () => true }
     expect(() => new Machine(ss, { handlers: typed })).not.toThrow()
     expect(() => m.bind(typed)).not.toThrow()
+  })
+
+  it('options built apart, typed MachineOptions of any names, are accepted', () => {
+    const common: MachineOptions = { tags: ['worker'], queueLimit: 10 }
+    const typed: MachineOptions<StateNames<typeof ss>> = { id: 'typed', handlers: { ReadyState: () => undefined } }
+    const m = new Machine(ss, common)
+    const n = new Machine(ss, typed)
+    expect([m.tags, n.id]).toEqual([['worker'], 'typed'])
   })
 
   it('a machine over an untyped schema (names typed string) accepts any handler object', () => {
