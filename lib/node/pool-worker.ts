@@ -2,14 +2,24 @@
  * The supervisor's record of one worker: its process, its connection (the supervisor's mirror of the worker's
  * machine and the jobs of `pool.run()` over it), who leases it, and its health.
  */
-import type { RemoteMachine } from '../rpc/index.js'
-import type { NodeError } from './errors.js'
-import type { Jobs } from './lane.js'
-import type { WorkerProcess } from './process.js'
-import type { WorkerStateNames } from './worker.schema.js'
+import type { MessagePort } from 'node:worker_threads'
+import { safeString } from '../machine/internals.js'
+import { connect, type RemoteMachine } from '../rpc/index.js'
+import type { Granted } from './client.js'
+import { howItEnded, NodeError } from './errors.js'
+import { LaneJobs, type Jobs } from './lane.js'
+import type { Exit, WorkerProcess } from './process.js'
+import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** `spawning` (forked, not yet connected) → `ready` → `retiring` (draining) → `gone`. */
 export type WorkerStatus = 'spawning' | 'ready' | 'retiring' | 'gone'
+
+/** A client waiting for a worker of its own. */
+export interface LeaseWait {
+  lease: Lease
+  grant: (g: Granted) => void
+  fail: (err: Error) => void
+}
 
 /** A client holding a worker for itself. */
 export interface Lease {
@@ -55,8 +65,100 @@ export class PoolWorker {
     return this.status === 'ready' && this.lease === null && this.inFlight === 0
   }
 
+  /**
+   * The worker said `ready`: connects the supervisor's mirror and the job lane. Null when it is ready; else why not
+   * (the process is then killed, and its exit is a spawn failure).
+   */
+  async connect(timeout: number): Promise<string | null> {
+    if (this.status !== 'spawning') return 'not starting'
+    try {
+      const remote = await connect(this.proc.hub.open() as unknown as MessagePort,
+        { schema: WorkerSchema, keepAlive: 0, id: `${this.id}-sup`, timeout })
+      if (this.status !== 'spawning') {
+        void remote.close()
+        return 'ended meanwhile'
+      }
+      this.remote = remote
+      this.jobs = new LaneJobs(this.proc.hub, this.id)
+    } catch (err) {
+      this.proc.kill()
+      return safeString(err)
+    }
+    clearTimeout(this.timer)
+    this.status = 'ready'
+    this.idleSince = Date.now()
+    return null
+  }
+
+  /**
+   * One health check: a `Healthcheck` round trip through the worker's queue within `timeout` ms. `misses` failed
+   * checks in a row kill it (after `onKill`); its exit is then reported as `ERR_NODE_HEALTH`.
+   */
+  check(timeout: number, misses: number, onKill: () => void): void {
+    if (this.status !== 'ready' || this.checking || this.remote === null) return
+    this.checking = true
+    this.remote.add('Healthcheck', undefined, { timeout }).then(() => {
+      this.misses = 0
+    }, () => {
+      if (this.status !== 'ready' || ++this.misses < misses) return
+      this.unhealthy = true
+      onKill()
+      this.proc.kill()
+    }).finally(() => {
+      this.checking = false
+    })
+  }
+
+  /** Asks it to finish its jobs (`Draining`) and exit; kills it after `timeout` ms (at once if not ready yet). */
+  retire(timeout: number): void {
+    const wasReady = this.status === 'ready' && this.remote !== null
+    this.expected = true
+    this.status = 'retiring'
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.proc.kill(), timeout)
+    if (!wasReady) return this.proc.kill()
+    // a rejection after the worker drained (its channel ended) is no failure; before, the worker cannot drain
+    this.remote?.add('Draining').catch(() => {
+      if (!this.proc.hub.ended) this.proc.kill()
+    })
+  }
+
+  /** Its client is done with it: it goes back to the pool. */
+  release(): void {
+    this.lease = null
+    this.idleSince = Date.now()
+  }
+
+  /** Killed on purpose (the pool gave up): its exit is not a failure. */
+  kill(): void {
+    this.expected = true
+    this.proc.kill()
+  }
+
   info(): WorkerInfo {
     return { id: this.id, pid: this.proc.pid, status: this.status, inFlight: this.inFlight,
       leasedBy: this.lease?.clientId ?? null }
+  }
+}
+
+/**
+ * What a worker's exit means: `lost` fails its jobs in flight (`ERR_NODE_WORKER_LOST`); `failure` is the worker's
+ * error state when the exit was not asked for (`ERR_NODE_HEALTH` after a health kill, else `ERR_NODE_EXIT`).
+ */
+export function exitErrors(w: PoolWorker, exit: Exit, misses: number): {
+  info: { workerId: string; pid?: number; exitCode: number | null; signal: NodeJS.Signals | null }
+  lost: NodeError
+  failure: NodeError
+} {
+  const pid = w.proc.pid
+  const how = howItEnded(exit.exitCode, exit.signal)
+  const info = { workerId: w.id, ...(pid !== undefined ? { pid } : {}), exitCode: exit.exitCode, signal: exit.signal }
+  const who = `worker ${w.id} (pid ${String(pid)})`
+  return {
+    info,
+    lost: new NodeError('ERR_NODE_WORKER_LOST', `${who} was lost: it exited with ${how}`, info),
+    failure: w.unhealthy
+      ? new NodeError('ERR_NODE_HEALTH', `${who} missed ${misses} health checks and was killed`, info)
+      : new NodeError('ERR_NODE_EXIT', `${who} exited unexpectedly with ${how}`, info),
   }
 }

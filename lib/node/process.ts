@@ -4,6 +4,7 @@
  * supervisor does.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { NodeError } from './errors.js'
 import { IpcHub, type IpcEndpoint } from './ipc.js'
 import type { PoolConfig } from './options.js'
 import { WORKER_ID_ENV } from './worker.js'
@@ -105,4 +106,18 @@ export class WorkerProcess {
     this.onExit(exit)
     this.#settle(exit)
   }
+}
+
+/** The informative part of a dead worker's stderr: its last error line (`Error: Cannot find module…`), else its end. */
+export function errorLines(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ') && !/^Node\.js v/.test(l))
+  const err = lines.findLast((l) => /^[\w.]*(Error|Exception)\b|^Error:/.test(l))
+  return (err ?? lines.slice(-2).join(' | ')).slice(0, 500)
+}
+
+/** A worker that failed to start, with the informative end of its stderr: `ERR_NODE_SPAWN`. */
+export function spawnError(id: string, why: string, pid: number | undefined, cause?: unknown, stderr = ''): NodeError {
+  const tail = errorLines(stderr)
+  return new NodeError('ERR_NODE_SPAWN', `worker ${id} failed to start: ${why}${tail ? `: ${tail}` : ''}`,
+    { workerId: id, ...(pid !== undefined ? { pid } : {}), cause })
 }

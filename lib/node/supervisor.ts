@@ -6,24 +6,17 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import { InvalidArgumentError, Machine } from '../machine/index.js'
-import { onActivity } from '../machine/internals.js'
 import { Backoff, RestartWindow } from '../actor/index.js'
-import { connect } from '../rpc/index.js'
 import { NodeClient, type ClientHost, type Granted } from './client.js'
 import { howItEnded, NodeError } from './errors.js'
-import { LaneJobs } from './lane.js'
+import { firstOf } from './first-of.js'
+import type { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
-import { PoolWorker, type Lease, type WorkerInfo } from './pool-worker.js'
-import { WorkerProcess, type Exit } from './process.js'
+import { exitErrors, PoolWorker, type Lease, type LeaseWait, type WorkerInfo } from './pool-worker.js'
+import { liveCount, pickWorker, poolCounts, wantedSize } from './pool-size.js'
+import { spawnError, WorkerProcess, type Exit } from './process.js'
 import { checkRunOptions, Run, RunQueue, type RunOptions } from './runs.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
-import { WorkerSchema } from './worker.schema.js'
-
-interface LeaseWait {
-  lease: Lease
-  grant: (g: Granted) => void
-  fail: (err: Error) => void
-}
 
 let pools = 0
 
@@ -95,17 +88,11 @@ export class NodeSupervisor implements ClientHost {
       this.#idle.unref()
       this.#normalize()
     }
-    return new Promise((resolve, reject) => {
-      const stops: Array<() => void> = []
-      const end = (err: Error | null): void => {
-        for (const s of stops.splice(0)) s()
-        if (err) reject(err)
-        else resolve()
-      }
-      stops.push(onActivity(this.machine, 'PoolReady', (on) => on && end(null)))
-      stops.push(onActivity(this.machine, 'ErrPool', (on) => on && end(this.#failure)))
-      stops.push(onActivity(this.machine, 'Stopping', (on) => on && end(this.#closed())))
-      stops.push(onActivity(this.machine, 'Stopped', (on) => on && end(this.#closed())))
+    return firstOf(this.machine, {
+      PoolReady: () => null,
+      ErrPool: () => this.#failure,
+      Stopping: () => this.#closed(),
+      Stopped: () => this.#closed(),
     })
   }
 
@@ -169,8 +156,6 @@ export class NodeSupervisor implements ClientHost {
     await this.close()
   }
 
-  // --- ClientHost --------------------------------------------------------------------------------------------
-
   /** @internal A client asks for a worker of its own. */
   lease(lease: Lease): Promise<Granted> {
     if (!this.#active) return Promise.reject(this.#failure ?? this.#closed())
@@ -184,15 +169,9 @@ export class NodeSupervisor implements ClientHost {
   release(lease: Lease): void {
     const i = this.#leases.findIndex((l) => l.lease === lease)
     if (i >= 0) this.#leases.splice(i, 1)
-    for (const w of this.#workers.values()) {
-      if (w.lease !== lease) continue
-      w.lease = null
-      w.idleSince = Date.now()
-    }
+    for (const w of this.#workers.values()) if (w.lease === lease) w.release()
     this.#dispatch()
   }
-
-  // --- sizing ------------------------------------------------------------------------------------------------
 
   get #active(): boolean {
     return this.machine.is('Start') && this.machine.not(['Stopping']) && this.machine.not('ErrPool')
@@ -202,24 +181,14 @@ export class NodeSupervisor implements ClientHost {
     return new NodeError('ERR_NODE_CLOSED', `pool ${this.id} is ${this.machine.is('Start') ? 'closing' : 'not started or closed'}`)
   }
 
-  /** Workers wanted now: enough for the runs (in flight and queued), every lease, `warm` spares; within min..max. */
   #wanted(): number {
-    let load = this.#queue.length
-    let leased = this.#leases.length
-    for (const w of this.#workers.values()) {
-      if (w.lease !== null) leased++
-      else load += w.inFlight
-    }
-    const need = Math.ceil(load / this.#cfg.tasksPerWorker) + leased + this.#cfg.warm
-    return Math.min(this.#cfg.max, Math.max(this.#cfg.min, need))
+    return wantedSize(this.#workers.values(), this.#queue.length, this.#leases.length, this.#cfg)
   }
 
   /** Forks what is missing (unless a backoff holds), then updates the pool's states. */
   #normalize(): void {
     if (this.#active) {
-      let live = 0
-      for (const w of this.#workers.values()) if (w.status === 'spawning' || w.status === 'ready') live++
-      const missing = this.#wanted() - live
+      const missing = this.#wanted() - liveCount(this.#workers.values())
       const wait = this.#holdUntil - Date.now()
       if (missing > 0 && wait > 0) {
         this.#holdTimer ??= setTimeout(() => {
@@ -236,15 +205,7 @@ export class NodeSupervisor implements ClientHost {
   #status(): void {
     const m = this.machine
     if (!this.#active) return
-    let ready = 0
-    let spawning = 0
-    let available = false
-    for (const w of this.#workers.values()) {
-      if (w.status === 'spawning') spawning++
-      if (w.status !== 'ready') continue
-      ready++
-      if (w.lease === null && w.inFlight < this.#cfg.tasksPerWorker) available = true
-    }
+    const { ready, spawning, available } = poolCounts(this.#workers.values(), this.#cfg.tasksPerWorker)
     if (ready >= this.#cfg.min) {
       if (m.not('PoolReady')) m.add('PoolReady')
     } else if (m.not('PoolStarting')) m.add('PoolStarting')
@@ -254,8 +215,7 @@ export class NodeSupervisor implements ClientHost {
 
   #retireIdle(): void {
     if (!this.#active) return
-    let live = 0
-    for (const w of this.#workers.values()) if (w.status === 'spawning' || w.status === 'ready') live++
+    let live = liveCount(this.#workers.values())
     const wanted = this.#wanted()
     const now = Date.now()
     for (const w of this.#workers.values()) {
@@ -286,13 +246,7 @@ export class NodeSupervisor implements ClientHost {
   }
 
   #pick(forLease: boolean): PoolWorker | null {
-    let best: PoolWorker | null = null
-    for (const w of this.#workers.values()) {
-      if (w.status !== 'ready' || w.lease !== null || w.jobs === null || w.jobs.lost !== null) continue
-      if (forLease ? w.inFlight > 0 : w.inFlight >= this.#cfg.tasksPerWorker) continue
-      if (best === null || w.inFlight < best.inFlight) best = w
-    }
-    return best
+    return pickWorker(this.#workers.values(), forLease, this.#cfg.tasksPerWorker)
   }
 
   #send(w: PoolWorker, run: Run): void {
@@ -320,36 +274,23 @@ export class NodeSupervisor implements ClientHost {
     try {
       proc = new WorkerProcess(id, this.#cfg)
     } catch (err) {
-      this.#spawnFailed(id, `fork() threw: ${String(err)}`, undefined, err)
+      this.#spawnFailed(id, spawnError(id, `fork() threw: ${String(err)}`, undefined, err))
       return
     }
     const w = new PoolWorker(id, proc)
     this.#workers.set(id, w)
-    w.timer = setTimeout(() => {
-      this.machine.log(`worker ${id}: no ready within ${this.#cfg.spawnTimeout} ms: killing it`)
-      proc.kill()
-    }, this.#cfg.spawnTimeout)
+    w.timer = setTimeout(() => proc.kill(), this.#cfg.spawnTimeout) // its exit is a spawn failure
     proc.onReady = () => void this.#connect(w)
     proc.onDrained = () => proc.disconnect()
     proc.onExit = (exit) => this.#exited(w, exit)
   }
 
   async #connect(w: PoolWorker): Promise<void> {
-    if (w.status !== 'spawning') return
-    try {
-      const remote = await connect(w.proc.hub.open() as unknown as MessagePort,
-        { schema: WorkerSchema, keepAlive: 0, id: `${w.id}-sup`, timeout: this.#cfg.spawnTimeout })
-      if (w.status !== 'spawning') return void remote.close()
-      w.remote = remote
-      w.jobs = new LaneJobs(w.proc.hub, w.id)
-    } catch (err) {
-      this.machine.log(`worker ${w.id}: connecting failed: ${String(err)}`)
-      w.proc.kill()
+    const why = await w.connect(this.#cfg.spawnTimeout)
+    if (why !== null) {
+      this.machine.log(`worker ${w.id}: connecting failed: ${why}`)
       return
     }
-    clearTimeout(w.timer)
-    w.status = 'ready'
-    w.idleSince = Date.now()
     this.#spawnFailures = 0
     this.machine.add('WorkerReady', { workerId: w.id, pid: w.proc.pid })
     if (!this.#active) this.#retire(w, 'closing', this.#cfg.drainTimeout)
@@ -362,9 +303,7 @@ export class NodeSupervisor implements ClientHost {
     clearTimeout(w.timer)
     this.#workers.delete(w.id)
     const pid = w.proc.pid
-    const how = howItEnded(exit.exitCode, exit.signal)
-    const info = { workerId: w.id, ...(pid !== undefined ? { pid } : {}), exitCode: exit.exitCode, signal: exit.signal }
-    const lost = new NodeError('ERR_NODE_WORKER_LOST', `worker ${w.id} (pid ${String(pid)}) was lost: it exited with ${how}`, info)
+    const { info, lost, failure } = exitErrors(w, exit, this.#cfg.health.misses)
     w.jobs?.fail(lost)
     void w.remote?.close()
     const lease = w.lease
@@ -374,11 +313,10 @@ export class NodeSupervisor implements ClientHost {
     if (w.expected) {
       // asked to end
     } else if (was === 'spawning') {
-      this.#spawnFailed(w.id, `it exited with ${how} before it was ready`, pid, undefined, w.proc.stderrTail)
+      this.#spawnFailed(w.id, spawnError(w.id, `it exited with ${howItEnded(exit.exitCode, exit.signal)} before it ` +
+        'was ready', pid, undefined, w.proc.stderrTail))
     } else {
-      const err = w.unhealthy
-        ? new NodeError('ERR_NODE_HEALTH', `worker ${w.id} (pid ${String(pid)}) missed ${this.#cfg.health.misses} health checks and was killed`, info)
-        : new NodeError('ERR_NODE_EXIT', `worker ${w.id} (pid ${String(pid)}) exited unexpectedly with ${how}`, info)
+      const err = failure
       this.machine.log(err.message)
       this.machine.addErrState('ErrWorker', err, info)
       if (this.#active && !this.#window.record(Date.now())) {
@@ -389,10 +327,7 @@ export class NodeSupervisor implements ClientHost {
     this.#dispatch()
   }
 
-  #spawnFailed(id: string, why: string, pid: number | undefined, cause?: unknown, stderr = ''): void {
-    const tail = errorLines(stderr)
-    const err = new NodeError('ERR_NODE_SPAWN', `worker ${id} failed to start: ${why}${tail ? `: ${tail}` : ''}`,
-      { workerId: id, ...(pid !== undefined ? { pid } : {}), cause })
+  #spawnFailed(id: string, err: NodeError): void {
     this.machine.log(err.message)
     this.machine.addErrState('ErrSpawn', err, { workerId: id })
     if (!this.#active) return
@@ -413,10 +348,7 @@ export class NodeSupervisor implements ClientHost {
     this.machine.addErrState('ErrPool', err)
     this.#stopTimers()
     this.#rejectWaiting(err)
-    for (const w of this.#workers.values()) {
-      w.expected = true
-      w.proc.kill()
-    }
+    for (const w of this.#workers.values()) w.kill()
   }
 
   #checkHealth(): void {
@@ -424,42 +356,15 @@ export class NodeSupervisor implements ClientHost {
     this.machine.add('Healthcheck')
     const { timeout, misses } = this.#cfg.health
     for (const w of this.#workers.values()) {
-      if (w.status !== 'ready' || w.checking || w.remote === null) continue
-      w.checking = true
-      w.remote.add('Healthcheck', undefined, { timeout }).then(() => {
-        w.misses = 0
-      }, () => {
-        if (w.status !== 'ready') return
-        if (++w.misses >= misses) this.#kill(w)
-      }).finally(() => {
-        w.checking = false
-      })
+      w.check(timeout, misses, () => this.machine.add('KillWorker', { workerId: w.id, reason: 'health' }))
     }
-  }
-
-  #kill(w: PoolWorker): void {
-    w.unhealthy = true
-    this.machine.add('KillWorker', { workerId: w.id, reason: 'health' })
-    w.proc.kill()
   }
 
   /** Asks a worker to finish its jobs and exit; kills it after `timeout` ms. */
   #retire(w: PoolWorker, reason: string, timeout: number): void {
     if (w.status === 'gone' || w.status === 'retiring') return
-    w.expected = true
     this.machine.add('KillWorker', { workerId: w.id, reason })
-    clearTimeout(w.timer)
-    w.timer = setTimeout(() => w.proc.kill(), timeout)
-    if (w.status === 'spawning' || w.remote === null) {
-      w.status = 'retiring'
-      w.proc.kill()
-      return
-    }
-    w.status = 'retiring'
-    // a rejection after the worker drained (its channel ended) is no failure; before, the worker cannot drain
-    w.remote.add('Draining').catch(() => {
-      if (!w.proc.hub.ended) w.proc.kill()
-    })
+    w.retire(timeout)
   }
 
   #rejectWaiting(err: NodeError): void {
@@ -479,18 +384,10 @@ export class NodeSupervisor implements ClientHost {
     this.machine.add('Stopping')
     this.#stopTimers()
     this.#rejectWaiting(this.#closed())
-    const exits = [...this.#workers.values()].map((w) => {
-      this.#retire(w, 'closing', timeout)
-      return w.proc.exited
-    })
-    await Promise.all(exits)
+    const workers = [...this.#workers.values()]
+    for (const w of workers) this.#retire(w, 'closing', timeout)
+    await Promise.all(workers.map((w) => w.proc.exited))
     if (started || this.machine.is('Stopping')) this.machine.add('Stopped')
   }
 }
 
-/** The informative part of a dead worker's stderr: its last error line (`Error: Cannot find module…`), else its end. */
-function errorLines(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('at ') && !/^Node\.js v/.test(l))
-  const err = lines.findLast((l) => /^[\w.]*(Error|Exception)\b|^Error:/.test(l))
-  return (err ?? lines.slice(-2).join(' | ')).slice(0, 500)
-}
