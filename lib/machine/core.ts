@@ -13,7 +13,7 @@ import type { Machine } from './machine.js'
 import type { Mutation } from './mutation.js'
 import type { Observers } from './observe.js'
 import { stateChanged } from './reasons.js'
-import { MemoEntry, type Resolution, ResolutionBuffers } from './resolution.js'
+import { type MemoEntry, newBuffers, newMemoEntry, type Resolution } from './resolution.js'
 import { type ActiveStates, clear, type ResolveRequest, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
 import type { Tracer } from './tracer.js'
@@ -28,7 +28,7 @@ const NO_BINDINGS: Binding[] = []
 const NO_TRACERS: Tracer[] = []
 const NO_TAGS: readonly string[] = Object.freeze([])
 /** `Core.resolved` before the first transition: the empty resolution, read-only like every shared one. */
-const NO_RESOLUTION = new MemoEntry(-1, 0, [], [], new ResolutionBuffers())
+const NO_RESOLUTION = newMemoEntry(-1, 0, [], [], newBuffers())
 
 export class Core implements ActiveStates {
   readonly schema: Schema<string>

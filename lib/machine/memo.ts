@@ -8,7 +8,7 @@
  * wrong answer. The memo watches its hit rate: a workload that rarely repeats (random mutations over a large schema)
  * turns it off for a while, so it cannot cost more than a few per cent where it does not help.
  */
-import { MemoEntry, type ResolutionBuffers } from './resolution.js'
+import { type MemoEntry, newMemoEntry, type ResolutionBuffers } from './resolution.js'
 import type { MutationType } from './types.js'
 
 /** Entries kept per schema before the memo starts afresh. */
@@ -136,7 +136,7 @@ export class ResolutionMemo {
     out: ResolutionBuffers): MemoEntry | null {
     if (this.off > 0) return null // the window that just closed turned the memo off
     if (this.table.size >= this.limits.capacity) this.restart()
-    const entry = new MemoEntry(this.gen, meta(type, isAuto), called, before, out)
+    const entry = newMemoEntry(this.gen, meta(type, isAuto), called, before, out)
     this.table.set(key, entry)
     return entry
   }

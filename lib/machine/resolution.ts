@@ -25,14 +25,14 @@ interface ResolutionLists {
 /**
  * A machine's own resolution buffers: the resolver refills them in place, and when they apply, `targets` becomes the
  * machine's active list and the former active list becomes `targets` (Core.setActive), so a machine that computes
- * its resolutions allocates no lists.
+ * its resolutions allocates no lists. Made by `newBuffers()`.
  */
-export class ResolutionBuffers implements ResolutionLists {
-  readonly kind = 'own'
-  targets: number[] = []
-  enters: number[] = []
-  exits: number[] = []
-  accepted = false
+export interface ResolutionBuffers extends ResolutionLists {
+  readonly kind: 'own'
+  targets: number[]
+  enters: number[]
+  exits: number[]
+  accepted: boolean
 }
 
 /**
@@ -52,15 +52,10 @@ export interface EntryCache {
 
 /**
  * A remembered resolution, shared by every machine of a schema: nobody changes its lists (a machine whose active
- * states are an entry's `targets` holds that very list, see Core.active).
+ * states are an entry's `targets` holds that very list, see Core.active). Made by `newMemoEntry()`.
  */
-export class MemoEntry implements ResolutionLists {
-  // The fields both kinds have come first, in the same order as in ResolutionBuffers.
-  readonly kind = 'shared'
-  readonly targets: readonly number[]
-  readonly enters: readonly number[]
-  readonly exits: readonly number[]
-  readonly accepted: boolean
+export interface MemoEntry extends ResolutionLists {
+  readonly kind: 'shared'
   /** The memo generation that made it: links are followed only within one generation. */
   readonly gen: number
   /** The mutation type and auto flag it resolved (memo.ts `meta`). */
@@ -69,20 +64,43 @@ export class MemoEntry implements ResolutionLists {
   readonly called: readonly number[]
   /** The active states it was resolved against, in order. */
   readonly before: readonly number[]
-  readonly cache: EntryCache = { offer: undefined, auto: undefined, next: null, autoNext: null }
-
-  /** A copy of `out`, the resolution of `called` (mutation `meta`) against `before`; the lists are copied too. */
-  constructor(gen: number, meta: number, called: readonly number[], before: readonly number[], out: ResolutionLists) {
-    this.targets = out.targets.slice()
-    this.enters = out.enters.slice()
-    this.exits = out.exits.slice()
-    this.accepted = out.accepted
-    this.gen = gen
-    this.meta = meta
-    this.called = called.slice()
-    this.before = before.slice()
-  }
+  readonly cache: EntryCache
 }
 
 /** A resolution of either kind; `kind` tells which. */
 export type Resolution = ResolutionBuffers | MemoEntry
+
+/**
+ * The one run-time shape of both kinds: a transition reads resolutions of both, and one hidden class keeps those
+ * reads monomorphic. The interfaces above say which fields each kind has and which may change; only the two
+ * factories below make records.
+ */
+class ResolutionRecord<K extends Resolution['kind']> {
+  constructor(
+    readonly kind: K,
+    public targets: number[],
+    public enters: number[],
+    public exits: number[],
+    public accepted: boolean,
+    readonly gen: number,
+    readonly meta: number,
+    readonly called: readonly number[],
+    readonly before: readonly number[],
+    readonly cache: K extends 'shared' ? EntryCache : null,
+  ) {}
+}
+
+const NONE: readonly number[] = Object.freeze([])
+
+/** New, empty buffers for one machine. */
+export function newBuffers(): ResolutionBuffers {
+  return new ResolutionRecord('own', [], [], [], false, -1, 0, NONE, NONE, null)
+}
+
+/** A memo entry: a copy of `out`, the resolution of `called` (mutation `meta`) against `before`, lists copied too. */
+export function newMemoEntry(gen: number, meta: number, called: readonly number[], before: readonly number[],
+  out: ResolutionLists): MemoEntry {
+  const cache: EntryCache = { offer: undefined, auto: undefined, next: null, autoNext: null }
+  return new ResolutionRecord('shared', out.targets.slice(), out.enters.slice(), out.exits.slice(), out.accepted, gen,
+    meta, called.slice(), before.slice(), cache)
+}

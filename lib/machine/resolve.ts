@@ -7,7 +7,7 @@
  * front of it sits the schema's memo (memo.ts): a situation met before is answered with the remembered resolution.
  */
 import { ResolutionMemo } from './memo.js'
-import { type MemoEntry, type Resolution, ResolutionBuffers } from './resolution.js'
+import { type MemoEntry, newBuffers, type Resolution, type ResolutionBuffers } from './resolution.js'
 import type { Compiled } from './schema.js'
 import { LogLevel, type MutationType } from './types.js'
 
@@ -113,7 +113,7 @@ export class Resolver {
 
   private computeInto(req: ResolveRequest, log: RelationLog | null): ResolutionBuffers {
     const { machine } = req
-    const out = (req.buffers ??= new ResolutionBuffers())
+    const out = (req.buffers ??= newBuffers())
     out.accepted = this.compute(req.type, req.called, machine.active, machine.clock, req.isAuto, out, log)
     return out
   }
