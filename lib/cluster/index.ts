@@ -1,0 +1,11 @@
+/**
+ * polymachine/cluster: machines across processes and hosts. A `Bus` exposes machines (`expose`), lists them
+ * (`list`) and mirrors them (`machine(id)` → a lib/rpc `RemoteMachine`). `InProcessBus` needs no server;
+ * `NatsBus` runs over a NATS server with JetStream (presence in a KV bucket).
+ * @module polymachine/cluster
+ */
+export type { Bus, Exposed, ExposeOptions, ListFilter, MachineInfo, MirrorOptions } from './bus.js'
+export { InProcessBus } from './in-process-bus.js'
+export { NatsBus, type NatsBusOptions } from './nats-bus.js'
+export { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
+export { ClusterError, type ClusterErrorCode } from './errors.js'

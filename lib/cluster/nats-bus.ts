@@ -1,0 +1,203 @@
+/**
+ * `NatsBus`: the bus over a NATS server. Machines are served by lib/rpc over NATS subjects (see nats-port.ts) and
+ * announced in a KV bucket refreshed by heartbeats (see presence.ts). The connection is a Machine
+ * (`bus.connection`, {@link NatsConnectionSchema}).
+ */
+import { randomBytes } from 'node:crypto'
+import type { MessagePort } from 'node:worker_threads'
+import { connect as natsConnect, headers, type NatsConnection } from '@nats-io/transport-node'
+import { InvalidArgumentError, Machine, type Schema, type StateNames } from '../machine/index.js'
+import { isMachine } from '../machine/internals.js'
+import { connect, RpcError, serve, type RemoteMachine } from '../rpc/index.js'
+import {
+  checkFilter, checkId, infoOf,
+  type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
+} from './bus.js'
+import { ClusterError } from './errors.js'
+import { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
+import { ClientPort, isNoResponders, KIND_HEADER, machineSubject, SessionRouter } from './nats-port.js'
+import { Presence } from './presence.js'
+
+/** Options of {@link NatsBus.connect}. */
+export interface NatsBusOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[]
+  /** The bus id (`MachineInfo.node`; default `bus-<random>`). */
+  id?: string
+  /** Subject prefix and bucket name part: buses with the same prefix see each other (default `pm`). */
+  prefix?: string
+  /** Presence heartbeat period, ms (default 1000). */
+  heartbeat?: number
+  /** Presence bucket TTL, ms (default 3 heartbeats): how long a dead process stays listed. */
+  presenceTtl?: number
+  /** Deadline of `bus.machine()` and default of every call on its mirrors, ms (default 5000). */
+  timeout?: number
+  /** Keep-alive of mirrors, ms (default 2000): a dead source is noticed within about one period. */
+  keepAlive?: number
+}
+
+/**
+ * A bus over NATS (`@nats-io/transport-node` + `@nats-io/kv`). Same API as {@link InProcessBus}.
+ *
+ * ```ts
+ * const bus = await NatsBus.connect({ servers: 'nats://127.0.0.1:4222' })
+ * await bus.expose(worker, { tags: ['worker'] })
+ * const remote = await bus.machine('worker-1') // from any process on the same server
+ * await bus.close()
+ * ```
+ */
+export class NatsBus implements Bus {
+  readonly #exposed = new Map<string, { router: SessionRouter; close: () => Promise<void> }>()
+  readonly #mirrors = new Set<RemoteMachine<string>>()
+  #closing: Promise<void> | null = null
+  /** Successful reconnections so far. */
+  reconnects = 0
+
+  private constructor(readonly id: string, readonly nc: NatsConnection, readonly connection: Machine<NatsConnectionStateNames>,
+    private readonly presence: Presence, private readonly prefix: string, private readonly timeout: number,
+    private readonly keepAlive: number) {}
+
+  /** Connects to NATS and opens the presence bucket. Rejects with `ClusterError` `ERR_CLUSTER_NETWORK`. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const where = 'NatsBus.connect()'
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, 'options', 'an object', options)
+    const servers = options.servers
+    if (typeof servers !== 'string' && !(Array.isArray(servers) && servers.every((s) => typeof s === 'string'))) {
+      throw new InvalidArgumentError(where, 'servers', 'a URL or an array of URLs', servers)
+    }
+    const id = options.id ?? `bus-${randomBytes(4).toString('hex')}`
+    const prefix = options.prefix ?? 'pm'
+    if (typeof id !== 'string' || id === '') throw new InvalidArgumentError(where, 'id', 'a non-empty string', id)
+    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(prefix)) {
+      throw new InvalidArgumentError(where, 'prefix', 'letters, digits, - and _', prefix)
+    }
+    const heartbeat = msOpt(options.heartbeat, 1000, 'heartbeat')
+    const ttl = msOpt(options.presenceTtl, 3 * heartbeat, 'presenceTtl')
+    const timeout = msOpt(options.timeout, 5000, 'timeout')
+    const keepAlive = msOpt(options.keepAlive, 2000, 'keepAlive')
+    const conn = new Machine(NatsConnectionSchema, { id: `${id}-nats` })
+    conn.add('Connecting')
+    let nc: NatsConnection
+    try {
+      nc = await natsConnect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 100, timeout })
+    } catch (err) {
+      const e = new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot connect to ${String(servers)}: ${String(err)}`, { cause: err })
+      conn.add('Closed')
+      conn.addErrState('ErrNetwork', e)
+      throw e
+    }
+    conn.add('Connected')
+    let presence: Presence
+    try {
+      presence = await Presence.open(nc, `${prefix}_presence`, ttl, heartbeat, (err) => {
+        if (conn.is('Connected')) conn.addErrState('ErrPresence', err)
+      })
+    } catch (err) {
+      await nc.close()
+      conn.add('Closed')
+      throw new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot open the presence bucket (JetStream on?): ${String(err)}`,
+        { cause: err })
+    }
+    const bus = new NatsBus(id, nc, conn, presence, prefix, timeout, keepAlive)
+    void bus.#follow()
+    return bus
+  }
+
+  /** Mirrors the client's status events into `connection` states. */
+  async #follow(): Promise<void> {
+    const conn = this.connection
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect') conn.add('Disconnected')
+      else if (s.type === 'reconnecting') conn.add(['Disconnected', 'Reconnecting'])
+      else if (s.type === 'reconnect') {
+        conn.add('Connected')
+        this.reconnects++
+        conn.add('Reconnected', { reconnects: this.reconnects })
+        this.presence.beat() // back in the listing at once; core subscriptions are re-made by the client
+      } else if (s.type === 'error') conn.addErrState('ErrNetwork', s.error)
+    }
+    const err = await this.nc.closed()
+    conn.add('Closed')
+    if (err) conn.addErrState('ErrNetwork', err)
+  }
+
+  async expose(machine: Machine<string>, opts?: ExposeOptions): Promise<Exposed> {
+    this.#open()
+    if (!isMachine(machine)) throw new InvalidArgumentError('bus.expose()', 'machine', 'a Machine', machine)
+    const info = infoOf(machine, opts, this.id)
+    if (this.#exposed.has(info.id)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `machine ${info.id} is already exposed`)
+    const server = await serve(machine)
+    const router = new SessionRouter(this.nc, this.prefix, machineSubject(this.prefix, info.id),
+      (port) => server.accept(port as unknown as MessagePort))
+    let closing: Promise<void> | null = null
+    const close = (): Promise<void> => closing ??= (async () => {
+      this.#exposed.delete(info.id)
+      router.close()
+      await Promise.all([server.close(), this.presence.remove(info.id)])
+    })()
+    this.#exposed.set(info.id, { router, close })
+    await this.nc.flush() // the subscription is on the server before anyone can list it
+    await this.presence.add(info)
+    return { id: info.id, close }
+  }
+
+  async list(filter?: ListFilter): Promise<MachineInfo[]> {
+    this.#open()
+    return this.presence.list(checkFilter(filter))
+  }
+
+  async machine<S extends Schema<string> = Schema<string>>(id: string, opts?: MirrorOptions<S>): Promise<RemoteMachine<StateNames<S>>> {
+    this.#open()
+    checkId(id, 'bus.machine()')
+    const subject = machineSubject(this.prefix, id)
+    const h = headers()
+    h.set(KIND_HEADER, 'probe')
+    try {
+      await this.nc.request(subject, undefined, { headers: h, timeout: opts?.timeout ?? this.timeout })
+    } catch (err) {
+      if (isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no process serves machine ${id}`, { cause: err })
+      throw new ClusterError('ERR_CLUSTER_NETWORK', `machine ${id}: probe failed: ${String(err)}`, { cause: err })
+    }
+    let remote: RemoteMachine<StateNames<S>> | null = null
+    const port = new ClientPort(this.nc, this.prefix, subject, randomBytes(12).toString('hex'), (err) => {
+      // the source's process is gone: the mirror goes Disconnected (the port closes), and ErrNetwork says why
+      setImmediate(() => remote?.client.addErrState('ErrNetwork',
+        new RpcError('ERR_RPC_NETWORK', `machine ${id}: no responders, its process is gone`, { cause: err })))
+    })
+    try {
+      remote = await connect<S>(port as unknown as MessagePort,
+        { timeout: this.timeout, ...opts, keepAlive: this.keepAlive, id: `rc-${this.id}-${port.session.slice(0, 8)}` })
+    } catch (err) {
+      port.close()
+      throw err
+    }
+    const r = remote as unknown as RemoteMachine<string>
+    this.#mirrors.add(r)
+    r.client.when('Disconnected').then(() => this.#mirrors.delete(r), () => this.#mirrors.delete(r))
+    return remote
+  }
+
+  /** Closes mirrors made here, stops exposing (leaving the listing) and closes the NATS connection. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const mirrors = [...this.#mirrors]
+      this.#mirrors.clear()
+      await Promise.all([...mirrors.map((m) => m.close()), ...[...this.#exposed.values()].map((e) => e.close())])
+      this.presence.stop()
+      await this.nc.drain().catch(() => this.nc.close())
+    })()
+    return this.#closing
+  }
+
+  #open(): void {
+    if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `bus ${this.id} is closed`)
+  }
+}
+
+function msOpt(v: unknown, dflt: number, name: string): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
+    throw new InvalidArgumentError('NatsBus.connect()', name, 'a number of ms ≥ 1', v)
+  }
+  return v
+}

@@ -1,0 +1,182 @@
+/**
+ * RPC over NATS subjects. Each mirror is one session: a MessagePort-shaped pair of ports (`postMessage`, `close`,
+ * `'message'` / `'close'` events), so lib/rpc's `connect()` and `server.accept()` run unchanged over it.
+ * Client → machine: requests to the machine's subject; machine → client: requests to the session's subject. Every
+ * message is acknowledged by an empty reply, so a peer that is gone shows as NATS no-responders at once, and the
+ * session closes instead of waiting for a timeout. Session id and kind travel in headers; bodies are lib/rpc msgpack.
+ */
+import { EventEmitter } from 'node:events'
+import { headers, RequestError, NoRespondersError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+
+/** Header with the session id. */
+export const SESSION_HEADER = 'pm-s'
+/** Header with a control kind: `close` (the session ended) or `probe` (is anyone serving this machine?). */
+export const KIND_HEADER = 'pm-k'
+/** Deadline of the acknowledgement of one message; a missing ack alone does not close the session. */
+const ACK_TIMEOUT = 10_000
+
+/** True when `err` says nobody subscribes to the subject (the peer process is gone). */
+export function isNoResponders(err: unknown): boolean {
+  return err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())
+}
+
+/** One end of a session; `onGone` learns when the peer vanished (no-responders). */
+abstract class NatsPort extends EventEmitter {
+  #closed = false
+
+  constructor(protected readonly nc: NatsConnection, readonly session: string, private readonly to: string,
+    private readonly onGone: (err: unknown) => void) {
+    super()
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Sends one lib/rpc message (a msgpack `Uint8Array`); dropped once closed. */
+  postMessage(data: Uint8Array): void {
+    if (this.#closed || this.nc.isClosed()) return
+    const h = headers()
+    h.set(SESSION_HEADER, this.session)
+    this.nc.request(this.to, data, { headers: h, timeout: ACK_TIMEOUT }).catch((err: unknown) => {
+      if (isNoResponders(err)) this.gone(err)
+    })
+  }
+
+  /** Closes this session: tells the peer (best effort), then emits `'close'` as a `MessagePort` does. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (!this.nc.isClosed()) {
+      const h = headers()
+      h.set(SESSION_HEADER, this.session)
+      h.set(KIND_HEADER, 'close')
+      try {
+        this.nc.publish(this.to, undefined, { headers: h })
+      } catch { /* the connection is closing: the peer learns it by no-responders */ }
+    }
+    this.released()
+    setImmediate(() => this.emit('close'))
+  }
+
+  /** Bytes from the peer. */
+  deliver(data: Uint8Array): void {
+    if (!this.#closed) this.emit('message', data)
+  }
+
+  /** The peer closed the session. */
+  ended(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.released()
+    this.emit('close')
+  }
+
+  /** The peer no longer exists. */
+  protected gone(err: unknown): void {
+    if (this.#closed) return
+    this.onGone(err)
+    this.ended()
+  }
+
+  protected abstract released(): void
+}
+
+/** The mirror's end: receives on its own session subject. */
+export class ClientPort extends NatsPort {
+  readonly #sub: Subscription
+
+  constructor(nc: NatsConnection, prefix: string, machineSubject: string, session: string, onGone: (err: unknown) => void) {
+    super(nc, session, machineSubject, onGone)
+    this.#sub = nc.subscribe(clientSubject(prefix, session), {
+      callback: (err, msg) => {
+        if (err) return
+        if (msg.headers?.get(KIND_HEADER) === 'close') {
+          this.ended()
+          return
+        }
+        ack(msg)
+        this.deliver(msg.data)
+      },
+    })
+  }
+
+  protected released(): void {
+    this.#sub.unsubscribe()
+  }
+}
+
+/** The exposed machine's end of one session (made by {@link SessionRouter}). */
+export class ServerPort extends NatsPort {
+  constructor(nc: NatsConnection, prefix: string, session: string, private readonly forget: (s: string) => void) {
+    super(nc, session, clientSubject(prefix, session), () => undefined)
+  }
+
+  protected released(): void {
+    this.forget(this.session)
+  }
+}
+
+/**
+ * The subscription of one exposed machine: routes messages to their session's port, making one (and handing it to
+ * `accept`, i.e. the RPC server) on a new session id; answers probes.
+ */
+export class SessionRouter {
+  readonly #sessions = new Map<string, ServerPort>()
+  readonly #sub: Subscription
+
+  constructor(private readonly nc: NatsConnection, private readonly prefix: string, subject: string,
+    private readonly accept: (port: ServerPort) => void) {
+    this.#sub = nc.subscribe(subject, { callback: (err, msg) => { if (!err) this.#route(msg) } })
+  }
+
+  get sessions(): number {
+    return this.#sessions.size
+  }
+
+  #route(msg: Msg): void {
+    const session = msg.headers?.get(SESSION_HEADER) ?? ''
+    const kind = msg.headers?.get(KIND_HEADER) ?? ''
+    if (kind === 'probe') {
+      ack(msg)
+      return
+    }
+    if (!/^[A-Za-z0-9]{8,64}$/.test(session)) return // not ours
+    if (kind === 'close') {
+      this.#sessions.get(session)?.ended()
+      return
+    }
+    ack(msg)
+    let port = this.#sessions.get(session)
+    if (!port) {
+      port = new ServerPort(this.nc, this.prefix, session, (s) => this.#sessions.delete(s))
+      this.#sessions.set(session, port)
+      this.accept(port)
+    }
+    port.deliver(msg.data)
+  }
+
+  /** Stops receiving; the RPC server closes its sessions itself. */
+  close(): void {
+    this.#sub.unsubscribe()
+  }
+}
+
+/** The subject a session's mirror receives on. */
+export function clientSubject(prefix: string, session: string): string {
+  return `${prefix}.c.${session}`
+}
+
+/** The subject an exposed machine receives on (ids are base64url-encoded: any id is a valid token). */
+export function machineSubject(prefix: string, id: string): string {
+  return `${prefix}.m.${idToken(id)}`
+}
+
+/** A machine id as a subject token and KV key: base64url (letters, digits, `-`, `_`). */
+export function idToken(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url')
+}
+
+function ack(msg: Msg): void {
+  if (msg.reply) msg.respond()
+}
