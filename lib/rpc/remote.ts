@@ -78,7 +78,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     this.#redial = init.redial
     let nextId = 1
     const next = (): number => nextId++
-    this.#requests = new Requests(init.client.id, init.timeout, next)
+    this.#requests = new Requests(init.client.id, init.timeout, next, (id, retry) => this.#gaveUp(id, retry))
     this.#argWaiters = new ArgWaiters(init.client.id, next, (m) => this.#link.send(m))
     this.#pings = new Requests(init.client.id, init.timeout)
     this.#attach(init.opened)
@@ -215,7 +215,7 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
   ping(opts?: CallOptions): Promise<number> {
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ping(): not connected`))
     const t0 = performance.now()
-    return this.#pings.open<void>(`ping() to ${this.id}`, opts, { retry: true, send: (n) => this.#link.send({ type: Msg.Ping, n }) })
+    return this.#pings.open<void>(`ping() to ${this.id}`, opts, (n) => this.#link.send({ type: Msg.Ping, n }), true)
       .then(() => performance.now() - t0)
   }
 
@@ -252,18 +252,16 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     if (args !== undefined) checkArgs(args, `remote ${this.id}: ${where}`)
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
     const dryRun = kind === MutationKind.CanAdd || kind === MutationKind.CanRemove
-    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, {
-      retry: dryRun,
-      send: (id) => {
-        if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
-        this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error })
-      },
-      // the caller gave up: a mutation still queued on the source is dropped there
-      onGiveUp: (id) => {
-        this.#sentArgs.delete(id)
-        if (!dryRun) this.#link.send({ type: Msg.Cancel, id })
-      },
-    })
+    return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => {
+      if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
+      this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error })
+    }, dryRun)
+  }
+
+  /** The caller of request `id` stopped waiting: a mutation the source still holds queued is dropped there. */
+  #gaveUp(id: number, retry: boolean): void {
+    this.#sentArgs.delete(id)
+    if (!retry) this.#link.send({ type: Msg.Cancel, id })
   }
 
   #receive(m: Message): void {

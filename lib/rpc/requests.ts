@@ -1,8 +1,9 @@
 /**
  * Requests waiting for an answer over a link (mutation replies, dry runs, pongs), each bounded by its deadline and
- * its abort signal. A request that timed out is forgotten (its `onGiveUp` runs: the caller tells the server) and its
- * late answer finds nothing to settle. When the link is lost, a request that is safe to send again (`retry`) can wait
- * for the next link and be re-sent with its id; the others end at once.
+ * its abort signal. A request that timed out or was aborted is forgotten (the `giveUp` hook runs: the caller tells the
+ * server) and its late answer finds nothing to settle. When the link is lost, a request that is safe to send again
+ * (`retry`) can wait for the next link and be re-sent with its id; the others end at once. One entry per call and no
+ * closure beyond the caller's `send`: this is on every call's path.
  */
 import { TimeoutError } from '../machine/index.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
@@ -15,30 +16,39 @@ export interface CallOptions {
   signal?: AbortSignal
 }
 
-/** How one request is sent and what happens when it ends without an answer. */
-export interface RequestSpec {
-  /** Sends the request with `id` (again, after a reconnection, when `retry`). */
-  send(id: number): void
-  /** Safe to send twice: a read, a dry run, a wait. A mutation is not (it may have run). */
-  readonly retry: boolean
-  /** The caller stopped waiting (deadline, abort) before an answer: e.g. tell the server to cancel `id`. */
-  onGiveUp?(id: number): void
-}
+/** One pending request. */
+class Entry {
+  timer: Later = undefined
+  onAbort: (() => void) | null = null
 
-interface Entry {
-  readonly spec: RequestSpec
-  settle(err: unknown, value: unknown): void
+  constructor(
+    readonly id: number,
+    /** Sends the request with its id (again, after a reconnection, when `retry`). */
+    readonly send: (id: number) => void,
+    /** Safe to send twice: a read, a dry run, a wait. A mutation is not (it may have run). */
+    readonly retry: boolean,
+    readonly what: string,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
 }
 
 /** Pending requests by id. */
 export class Requests {
   readonly #pending = new Map<number, Entry>()
   readonly #nextId: () => number
+  readonly #giveUp: ((id: number, retry: boolean) => void) | null
 
-  /** `nextId` gives request ids (a shared counter keeps ids unique across several `Requests`). */
-  constructor(readonly owner: string, readonly defaultTimeout: number, nextId?: () => number) {
+  /**
+   * `nextId` gives request ids (a shared counter keeps ids unique across several `Requests`); `giveUp(id, retry)`
+   * runs when a caller stops waiting (deadline, abort) before the answer.
+   */
+  constructor(readonly owner: string, readonly defaultTimeout: number, nextId?: () => number,
+    giveUp?: (id: number, retry: boolean) => void) {
     let n = 1
     this.#nextId = nextId ?? (() => n++)
+    this.#giveUp = giveUp ?? null
   }
 
   get size(): number {
@@ -46,49 +56,45 @@ export class Requests {
   }
 
   /**
-   * Registers a request, sends it and returns the answer's promise. Rejects with `TimeoutError` at the deadline,
-   * with the signal's reason on abort; both run `spec.onGiveUp`.
+   * Registers a request, sends it (`send(id)`) and returns the answer's promise. Rejects with `TimeoutError` at the
+   * deadline, with the signal's reason on abort; both run the `giveUp` hook.
    */
-  open<T>(what: string, opts: CallOptions | undefined, spec: RequestSpec): Promise<T> {
-    const { timeout = this.defaultTimeout, signal } = waitOptionsOf(opts, () => `${this.owner}: ${what}`)
-    if (signal?.aborted) return Promise.reject(signal.reason)
+  open<T>(what: string, opts: CallOptions | undefined, send: (id: number) => void, retry: boolean): Promise<T> {
+    let timeout = this.defaultTimeout
+    let signal: AbortSignal | undefined
+    if (opts !== undefined) {
+      const o = waitOptionsOf(opts, () => `${this.owner}: ${what}`)
+      if (o.timeout !== undefined) timeout = o.timeout
+      signal = o.signal
+      if (signal?.aborted) return Promise.reject(signal.reason)
+    }
     const id = this.#nextId()
     return new Promise<T>((resolve, reject) => {
-      const giveUp = (err: unknown): void => {
-        if (!this.#pending.has(id)) return
-        entry.settle(err, undefined)
-        spec.onGiveUp?.(id)
+      const e = new Entry(id, send, retry, what, signal, resolve as (v: unknown) => void, reject)
+      e.timer = later(timeout, () => this.#gaveUp(e, new TimeoutError(this.owner, what, timeout)))
+      if (signal) {
+        e.onAbort = () => this.#gaveUp(e, signal.reason)
+        signal.addEventListener('abort', e.onAbort, { once: true })
       }
-      const onAbort = (): void => giveUp(signal?.reason)
-      const timer: Later = later(timeout, () => giveUp(new TimeoutError(this.owner, what, timeout)))
-      const entry: Entry = {
-        spec,
-        settle: (err, value) => {
-          if (!this.#pending.delete(id)) return
-          cancelLater(timer)
-          signal?.removeEventListener('abort', onAbort)
-          if (err !== null) reject(err)
-          else resolve(value as T)
-        },
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#pending.set(id, entry)
-      spec.send(id)
+      this.#pending.set(id, e)
+      send(id)
     })
   }
 
   /** Settles request `id` (no-op when it is gone: timed out, aborted, unknown). */
   resolve(id: number, value: unknown): void {
-    this.#pending.get(id)?.settle(null, value)
+    const e = this.#take(id)
+    if (e) e.resolve(value)
   }
 
   reject(id: number, err: unknown): void {
-    this.#pending.get(id)?.settle(err, undefined)
+    const e = this.#take(id)
+    if (e) e.reject(err)
   }
 
   /** Rejects every pending request with `err`. */
   rejectAll(err: unknown): void {
-    for (const e of [...this.#pending.values()]) e.settle(err, undefined)
+    for (const id of [...this.#pending.keys()]) this.reject(id, err)
   }
 
   /**
@@ -98,13 +104,29 @@ export class Requests {
    */
   lost(keep: boolean, closed: unknown, unknown: (id: number) => unknown): void {
     for (const [id, e] of [...this.#pending]) {
-      if (!e.spec.retry) e.settle(unknown(id), undefined)
-      else if (!keep) e.settle(closed, undefined)
+      if (!e.retry) this.reject(id, unknown(id))
+      else if (!keep) this.reject(id, closed)
     }
   }
 
   /** Sends every pending request again, with its id (after a reconnection). */
   resend(): void {
-    for (const [id, e] of [...this.#pending]) e.spec.send(id)
+    for (const [id, e] of [...this.#pending]) e.send(id)
+  }
+
+  #gaveUp(e: Entry, err: unknown): void {
+    if (this.#take(e.id) === undefined) return
+    e.reject(err)
+    this.#giveUp?.(e.id, e.retry)
+  }
+
+  /** Removes entry `id` with its timer and abort listener. */
+  #take(id: number): Entry | undefined {
+    const e = this.#pending.get(id)
+    if (e === undefined) return undefined
+    this.#pending.delete(id)
+    cancelLater(e.timer)
+    if (e.onAbort) e.signal?.removeEventListener('abort', e.onAbort)
+    return e
   }
 }
