@@ -58,6 +58,19 @@ describe('NodeSupervisor: the pool', () => {
     await until(() => p.workers.length === 1, 5000, 'back to one')
   })
 
+  it('tasksPerWorker: that many jobs in flight per worker, the rest queued in the pool', async () => {
+    const p = pool({ min: 1, max: 1, tasksPerWorker: 2 })
+    await p.start()
+    const g = gate()
+    const jobs = [0, 1, 2].map(() => p.run<number>({ op: 'gate', path: g.path }))
+    await until(() => p.workers[0]?.inFlight === 2, 3000, 'two in flight')
+    expect(p.queued).toBe(1)
+    expect(p.machine.is('WorkersAvailable')).toBe(false)
+    g.open()
+    expect(new Set(await Promise.all(jobs)).size).toBe(1)
+    expect(p.queued).toBe(0)
+  })
+
   it('a job that throws fails alone with ERR_NODE_JOB; the worker goes on', async () => {
     const p = pool({ min: 1, max: 1 })
     await p.start()
