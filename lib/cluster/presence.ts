@@ -3,6 +3,7 @@
  * refreshed: every heartbeat re-puts each entry, so a process that died leaves the listing within one TTL.
  * (nats-server 2.9 ignores per-key TTLs, hence one TTL for the whole bucket.)
  */
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import { Kvm } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
@@ -14,7 +15,7 @@ export class Presence {
   readonly #entries = new Map<string, MachineInfo>()
   #timer: NodeJS.Timeout | null = null
 
-  private constructor(readonly kv: KV, private readonly heartbeat: number,
+  private constructor(readonly kv: KV, private readonly jsm: JetStreamManager, private readonly bucket: string,
     private readonly onError: (err: unknown) => void) {}
 
   /** Opens (or creates) the bucket `name` with a TTL of `ttl` ms and starts beating every `heartbeat` ms. */
@@ -27,7 +28,7 @@ export class Presence {
     } catch {
       kv = await kvm.open(name) // made by another bus with other settings: use it as it is
     }
-    const p = new Presence(kv, heartbeat, onError)
+    const p = new Presence(kv, await jetstreamManager(nc), name, onError)
     p.#timer = setInterval(() => p.beat(), heartbeat)
     return p
   }
@@ -59,7 +60,7 @@ export class Presence {
   async list(filter: ListFilter): Promise<MachineInfo[]> {
     const keys: string[] = []
     if (filter.id !== undefined) keys.push(idToken(filter.id))
-    else for await (const k of await this.kv.keys()) keys.push(k)
+    else keys.push(...await this.#keys())
     const found = await Promise.all(keys.map(async (k) => {
       const e = await this.kv.get(k)
       if (e === null || e.operation !== 'PUT' || e.value.length === 0) return null
@@ -72,6 +73,16 @@ export class Presence {
       return info !== null && matches(info, filter) ? info : null
     }))
     return found.filter((i): i is MachineInfo => i !== null).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  }
+
+  /**
+   * The keys in the bucket, from the stream's per-subject counts: no consumer is made (`kv.keys()` makes one per
+   * call, and leaves it behind when the bucket is empty, so frequent listings would pile consumers up).
+   */
+  async #keys(): Promise<string[]> {
+    const prefix = `$KV.${this.bucket}.`
+    const si = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}>` })
+    return Object.keys(si.state.subjects ?? {}).map((s) => s.slice(prefix.length))
   }
 
   stop(): void {

@@ -33,7 +33,7 @@ export function busContract(name: string, setup: () => Promise<Pair>): void {
   describe(`Bus contract: ${name}`, () => {
     let pair: Pair
     let n = 0
-    const fresh = (id: string): Machine<'Start' | 'Ready' | 'Job'> => new Machine(ss, { id: `${id}-${++n}` })
+    const fresh = (id: string) => new Machine(ss, { id: `${id}-${++n}` })
 
     beforeEach(async () => { pair = await setup() })
     afterEach(async () => { await pair.cleanup() })
