@@ -26,6 +26,7 @@ const EXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
   'waiters-pipes': [/dial accepted: true/, /conn disposed: true; pipes active: false, false/, /^done$/m],
   'actors-bank': [/final balances: alice \$\d+\.\d\d, bob \$\d+\.\d\d/, /system:\s+Terminated, 0 actors left/],
   billing: [/restarted:\s+\d+ reminders loaded/, /alice\s+plan pro, \d+ invoices/],
+  'node-pool': [/primes below 3000000: 216816/, /the crashing job: ERR_NODE_WORKER_LOST \(exit code 1\)/, /pool closed: Stopped, 0 worker processes left/],
   rpc: [/tcp client saw Job tick 9: 5 jobs, done on the source: 1, 2, 3, 4, 5/, /worker exited with 0/, /server closed: true/],
   showcase: [
     // the log names each child in full and says what happened to it

@@ -33,10 +33,11 @@ export interface EntryFields {
 /** tsup's `entry` object: entry name → source file. */
 export async function tsupEntries(): Promise<Record<string, string>> {
   const mod = (await import(join(root, 'tsup.config.ts'))) as { default?: unknown }
-  const config = mod.default
-  const entry = typeof config === 'object' && config !== null && !Array.isArray(config) ? (config as { entry?: unknown }).entry : undefined
+  // One config, or a list whose first config is the library (the others build the command-line tools).
+  const config: unknown = Array.isArray(mod.default) ? (mod.default as unknown[])[0] : mod.default
+  const entry = typeof config === 'object' && config !== null ? (config as { entry?: unknown }).entry : undefined
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    throw new Error('tsup.config.ts must export defineConfig({ entry: { name: "lib/…/index.ts", … } }) (one object, named entries)')
+    throw new Error('tsup.config.ts must export defineConfig({ entry: { name: "lib/…/index.ts", … } }) (the library first, named entries)')
   }
   const out: Record<string, string> = {}
   for (const [name, src] of Object.entries(entry as Record<string, unknown>)) {

@@ -127,11 +127,32 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       io.out(dump(session, { filters: o.filters, times: o.times }))
       return 0
     }
-    const { interactive } = await import('./interactive.js')
-    await interactive(session, server?.url ?? o.import ?? '', o)
+    const view = await loadInteractive()
+    if (typeof view === 'string') {
+      io.err(`polymachine-dbg: ${view}\n`)
+      return 2
+    }
+    await view(session, server?.url ?? o.import ?? '', o)
     return 0
   } finally {
     await server?.close()
+  }
+}
+
+/**
+ * The interactive view needs ink and react, optional peers of the package: without them it says what to install
+ * instead of a module-resolution stack (`--dump` needs neither).
+ */
+async function loadInteractive(): Promise<typeof import('./interactive.js').interactive | string> {
+  try {
+    return (await import('./interactive.js')).interactive
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      return 'the interactive view needs the optional peers ink 6 and react 19 (npm install ink@6 react@19); ' +
+        '--dump works without them'
+    }
+    throw err
   }
 }
 
