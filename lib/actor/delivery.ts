@@ -73,7 +73,8 @@ export class Delivery {
     const p = adopt(then as Then, value, this.actorId, this.msg)
     this.async = true
     this.result = p
-    return p
+    const signal = this.env?.ctl?.signal
+    return signal === undefined ? p : p.catch((err: unknown) => notCancellation(signal, err))
   }
 
   /** Records that the delivered message's State handler threw; returns the error to rethrow (an Error). */
@@ -91,6 +92,16 @@ export class Delivery {
     if (!this.threw) this.failed(err)
     this.async = false
   }
+}
+
+/**
+ * What the machine sees of a handler that read its message's signal: a rejection with that signal's own reason is
+ * the message's cancellation, not a failure of the actor (the message still fails; the actor stays out of
+ * `Exception`); any other rejection is rethrown.
+ */
+function notCancellation(signal: AbortSignal, err: unknown): undefined {
+  if (signal.aborted && signal.reason === err) return undefined
+  throw err
 }
 
 export type Then = (ok: (v: unknown) => void, no: (e: unknown) => void) => unknown

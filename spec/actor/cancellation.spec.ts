@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { schema, TimeoutError } from '../../lib/machine/index.js'
 import {
-  ActorSystem, ActorTerminatedError, HandlerTimeoutError, Supervisor, type ActorEvent,
+  ActorSystem, ActorTerminatedError, HandlerTimeoutError, Keyed, Pool, Supervisor, type ActorEvent,
   type Directive,
 } from '../../lib/actor/index.js'
 import { deadLetters } from '../support/dead-letters.js'
@@ -150,6 +150,33 @@ describe('each message has its own signal', () => {
   })
 })
 
+describe('a cancelled message is not a failure of the actor', () => {
+  it('a supervised child whose handler ends with its signal’s reason is not restarted; other errors still fail it', async () => {
+    system = new ActorSystem()
+    const sup = new Supervisor(system, { id: 'sup', backoff: { min: 0, max: 0, jitter: 0 } })
+    const seen: AbortSignal[] = []
+    const ref = sup.supervise({
+      id: 'w',
+      schema: ss,
+      handlers: ({ incarnation }) => ({
+        ...hanging(seen),
+        async EchoState(e: ActorEvent): Promise<unknown> {
+          void e.signal // read, then fail with another error: still a failure
+          if (e.args.fail) throw new Error('boom')
+          return incarnation
+        },
+      }),
+    })
+    await expect(ref.ask('Hang', undefined, { timeout: 20 })).rejects.toBeInstanceOf(TimeoutError)
+    expect(await ref.ask('Echo', { n: 1 })).toBe(1)
+    expect(ref.restarts).toBe(0)
+    expect(ref.machine.is('Exception')).toBe(false)
+    expect(ref.stats).toMatchObject({ processed: 2, failed: 1 })
+    await expect(ref.ask('Echo', { fail: true })).rejects.toThrow('boom')
+    expect(await ref.ask('Echo', undefined, { timeout: 2000 })).toBe(2) // restarted
+  })
+})
+
 describe('handlerTimeout', () => {
   it('fails the hung message, aborts its signal and puts an unsupervised actor in Exception', async () => {
     system = new ActorSystem()
@@ -207,6 +234,19 @@ describe('handlerTimeout', () => {
     const { ref } = await supervisedHang('stop')
     expect(await system.watch(ref)).toEqual({ actorId: 'c-stop', reason: 'stopped' })
     expect(ref.stopped).toBe(true)
+  })
+
+  it('pools and keyed sets pass it to their actors', async () => {
+    system = new ActorSystem()
+    const handlers = ({ incarnation }: { incarnation: number }) => ({ ...hanging([]), EchoState: () => incarnation })
+    const backoff = { min: 0, max: 0, jitter: 0 }
+    const pool = new Pool(system, { id: 'p', size: 1, schema: ss, handlers, handlerTimeout: 20, backoff })
+    const keyed = new Keyed(system, { id: 'k', schema: ss, handlers, handlerTimeout: 20, backoff })
+    await expect(pool.ask('Hang')).rejects.toBeInstanceOf(HandlerTimeoutError)
+    await expect(keyed.ref('a').ask('Hang')).rejects.toBeInstanceOf(HandlerTimeoutError)
+    expect(await pool.ask('Echo', undefined, { timeout: 2000 })).toBe(2)
+    expect(await keyed.ref('a').ask('Echo', undefined, { timeout: 2000 })).toBe(2)
+    expect(() => new Pool(system, { id: 'q', size: 0, schema: ss, handlers, handlerTimeout: -1 })).toThrow(RangeError)
   })
 
   it('escalate: with no parent the supervisor fails and stops; with one, the parent restarts it', async () => {
