@@ -3,7 +3,7 @@
  * (sequential asks, p50/p99), spawn + start (until Ready) + stop per second, and retained heap per idle actor
  * (child process with --expose-gc, like create's heap-child).
  */
-import { ActorSystem, type ActorEvent } from '../../../lib/actor/index.js'
+import { ActorSystem, type ActorEvent, type AskOptions } from '../../../lib/actor/index.js'
 import { heapLater, latencyRows, MSGS, now, pct, textRow } from '../actor-kit.js'
 import { type Case, type Check, type Goal, measure, rows, type Scenario } from '../run.js'
 
@@ -71,23 +71,29 @@ function lifecycleCase(system: ActorSystem): Counted {
   return { c, check }
 }
 
-/** Sequential asks, each timed alone: the reply must be the number sent. */
-async function askLatency(system: ActorSystem, warm: number, count: number): Promise<{ ns: number[]; check: Check }> {
-  const ref = system.spawn(MSGS, { EchoState: (e: ActorEvent): unknown => e.args['i'] }, { id: 'echo' })
+/**
+ * Sequential asks, each timed alone: the reply must be the number sent. `opts` (a timeout) shows what a bounded ask
+ * costs: its timer, and the message's cancellation wiring.
+ */
+async function askLatency(
+  system: ActorSystem, warm: number, count: number, opts?: AskOptions,
+): Promise<{ ns: number[]; check: Check }> {
+  const id = opts ? 'echo-timeout' : 'echo'
+  const ref = system.spawn(MSGS, { EchoState: (e: ActorEvent): unknown => e.args['i'] }, { id })
   let wrong = 0
-  for (let i = 0; i < warm; i++) if ((await ref.ask('Echo', { i })) !== i) wrong++
+  for (let i = 0; i < warm; i++) if ((await ref.ask('Echo', { i }, opts)) !== i) wrong++
   const ns = new Array<number>(count)
   let answered = 0
   for (let i = 0; i < count; i++) {
     const t0 = now()
-    const r = await ref.ask('Echo', { i })
+    const r = await ref.ask('Echo', { i }, opts)
     ns[i] = Number(now() - t0)
     if (r === i) answered++
   }
   const ok = wrong === 0 && answered === count && ref.stats.processed === warm + count
   return {
     ns,
-    check: { name: 'actors: every ask got its own reply', ok, detail: `${answered}/${count} timed asks answered correctly, ${wrong} wrong in warm-up` },
+    check: { name: `actors: every ask${opts ? ' with a timeout' : ''} got its own reply`, ok, detail: `${answered}/${count} timed asks answered correctly, ${wrong} wrong in warm-up` },
   }
 }
 
@@ -109,6 +115,7 @@ export const actors: Scenario = {
     }
     const m = await measure([tell.c, life.c], opts)
     const lat = await askLatency(system, quick ? 200 : 5_000, quick ? 500 : 20_000)
+    const latT = await askLatency(system, quick ? 200 : 5_000, quick ? 500 : 20_000, { timeout: 60_000 })
     const heap = await heapOf()
     await system.shutdown()
     await lifeSystem.shutdown()
@@ -131,13 +138,15 @@ export const actors: Scenario = {
       rows: [
         ...rows(m).map((r) => ({ ...r, ratio: null })),
         ...latencyRows('ask round trip', lat.ns),
+        ...latencyRows('ask with timeout', latT.ns),
         textRow('heap per idle actor', `${(heap.bytes / 1024).toFixed(2)} KB / actor`),
       ],
-      checks: [tell.check(), life.check(), lat.check, heapCheck],
+      checks: [tell.check(), life.check(), lat.check, latT.check, heapCheck],
       goals,
       notes: [
         `tell: ${BATCH - 1} tells + 1 ask per timed call (mailbox capacity ${4 * BATCH}); ns/op is per processed message.`,
-        `ask: ${lat.ns.length} sequential asks timed one by one (p50/p99; best = fastest); one actor, concurrency 1.`,
+        `ask: ${lat.ns.length} sequential asks timed one by one (p50/p99; best = fastest); one actor, concurrency 1; ` +
+          '"ask with timeout": the same with { timeout: 60 000 } (a timer per ask, cleared by the reply).',
         `heap: ${heapCount.toLocaleString('en')} idle actors (shared handlers object) in a child process, heapUsed ` +
           'after forced GC; no goal is set for it.',
       ],
