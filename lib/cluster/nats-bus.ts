@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
-import { connect as natsConnect, headers, type NatsConnection } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { InvalidArgumentError, Machine, type Schema, type StateNames } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
 import { connect, RpcError, serve, type RemoteMachine } from '../rpc/index.js'
@@ -15,8 +15,23 @@ import {
 } from './bus.js'
 import { ClusterError } from './errors.js'
 import { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
-import { ClientPort, isNoResponders, KIND_HEADER, machineSubject, SessionRouter } from './nats-port.js'
-import { Presence } from './presence.js'
+import type { SessionRouter } from './nats-port.js'
+import type { Presence } from './presence.js'
+import type * as NatsRuntime from './nats-runtime.js'
+
+type Runtime = typeof NatsRuntime
+
+/** The NATS half of the bus, loaded once: a missing optional peer dependency is an `ERR_CLUSTER_DEPENDENCY`. */
+let runtime: Promise<Runtime> | undefined
+function loadRuntime(): Promise<Runtime> {
+  runtime ??= import('./nats-runtime.js').catch((err: unknown) => {
+    runtime = undefined
+    throw new ClusterError('ERR_CLUSTER_DEPENDENCY', 'NatsBus needs the optional peer dependencies @nats-io/transport-node, '
+      + `@nats-io/jetstream and @nats-io/kv (npm install @nats-io/transport-node@3 @nats-io/jetstream@3 @nats-io/kv@3): ${String(err)}`,
+    { cause: err })
+  })
+  return runtime
+}
 
 /** Options of {@link NatsBus.connect}. */
 export interface NatsBusOptions {
@@ -53,7 +68,7 @@ export class NatsBus implements Bus {
   /** Successful reconnections so far. */
   reconnects = 0
 
-  private constructor(readonly id: string, readonly nc: NatsConnection, readonly connection: Machine<NatsConnectionStateNames>,
+  private constructor(private readonly rt: Runtime, readonly id: string, readonly nc: NatsConnection, readonly connection: Machine<NatsConnectionStateNames>,
     private readonly presence: Presence, private readonly prefix: string, private readonly timeout: number,
     private readonly keepAlive: number) {}
 
@@ -75,11 +90,12 @@ export class NatsBus implements Bus {
     const ttl = msOpt(options.presenceTtl, 3 * heartbeat, 'presenceTtl')
     const timeout = msOpt(options.timeout, 5000, 'timeout')
     const keepAlive = msOpt(options.keepAlive, 2000, 'keepAlive')
+    const rt = await loadRuntime()
     const conn = new Machine(NatsConnectionSchema, { id: `${id}-nats` })
     conn.add('Connecting')
     let nc: NatsConnection
     try {
-      nc = await natsConnect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 100, timeout })
+      nc = await rt.natsConnect({ servers, name: id, maxReconnectAttempts: -1, reconnectTimeWait: 100, timeout })
     } catch (err) {
       const e = new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot connect to ${String(servers)}: ${String(err)}`, { cause: err })
       conn.add('Closed')
@@ -89,7 +105,7 @@ export class NatsBus implements Bus {
     conn.add('Connected')
     let presence: Presence
     try {
-      presence = await Presence.open(nc, `${prefix}_presence`, ttl, heartbeat, (err) => {
+      presence = await rt.Presence.open(nc, `${prefix}_presence`, ttl, heartbeat, (err) => {
         if (conn.is('Connected')) conn.addErrState('ErrPresence', err)
       })
     } catch (err) {
@@ -98,7 +114,7 @@ export class NatsBus implements Bus {
       throw new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot open the presence bucket (JetStream on?): ${String(err)}`,
         { cause: err })
     }
-    const bus = new NatsBus(id, nc, conn, presence, prefix, timeout, keepAlive)
+    const bus = new NatsBus(rt, id, nc, conn, presence, prefix, timeout, keepAlive)
     void bus.#follow()
     return bus
   }
@@ -127,7 +143,7 @@ export class NatsBus implements Bus {
     const info = infoOf(machine, opts, this.id)
     if (this.#exposed.has(info.id)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `machine ${info.id} is already exposed`)
     const server = await serve(machine)
-    const router = new SessionRouter(this.nc, this.prefix, machineSubject(this.prefix, info.id),
+    const router = new this.rt.SessionRouter(this.nc, this.prefix, this.rt.machineSubject(this.prefix, info.id),
       (port) => server.accept(port as unknown as MessagePort))
     let closing: Promise<void> | null = null
     const close = (): Promise<void> => closing ??= (async () => {
@@ -149,17 +165,17 @@ export class NatsBus implements Bus {
   async machine<S extends Schema<string> = Schema<string>>(id: string, opts?: MirrorOptions<S>): Promise<RemoteMachine<StateNames<S>>> {
     this.#open()
     checkId(id, 'bus.machine()')
-    const subject = machineSubject(this.prefix, id)
-    const h = headers()
-    h.set(KIND_HEADER, 'probe')
+    const subject = this.rt.machineSubject(this.prefix, id)
+    const h = this.rt.headers()
+    h.set(this.rt.KIND_HEADER, 'probe')
     try {
       await this.nc.request(subject, undefined, { headers: h, timeout: opts?.timeout ?? this.timeout })
     } catch (err) {
-      if (isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no process serves machine ${id}`, { cause: err })
+      if (this.rt.isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no process serves machine ${id}`, { cause: err })
       throw new ClusterError('ERR_CLUSTER_NETWORK', `machine ${id}: probe failed: ${String(err)}`, { cause: err })
     }
     let remote: RemoteMachine<StateNames<S>> | null = null
-    const port = new ClientPort(this.nc, this.prefix, subject, randomBytes(12).toString('hex'), (err) => {
+    const port = new this.rt.ClientPort(this.nc, this.prefix, subject, randomBytes(12).toString('hex'), (err) => {
       // the source's process is gone: the mirror goes Disconnected (the port closes), and ErrNetwork says why
       setImmediate(() => remote?.client.addErrState('ErrNetwork',
         new RpcError('ERR_RPC_NETWORK', `machine ${id}: no responders, its process is gone`, { cause: err })))

@@ -70,6 +70,10 @@ export function busContract(name: string, setup: () => Promise<Pair>): void {
       src.add('Job'); src.add('Job')
       await two
       expect(remote.time()).toEqual(src.time())
+      // a remote waiter on args, answered by the source's side
+      const job7 = remote.whenArgs('Job', { id: 7 }, { timeout: 3000 })
+      expect(await remote.add('Job', { id: 7 })).toBe(Result.Executed)
+      await job7
       await remote.close()
     })
 

@@ -54,9 +54,18 @@ describe.skipIf(!hasNatsServer)('NatsBus faults', () => {
       expect((await b.list({ tag: 'doomed' })).map((i) => [i.id, i.node])).toEqual([['victim', 'child']])
       const remote = await b.machine('victim', { schema: ss })
       expect(await remote.add('Start')).toBe(Result.Executed)
+      const quiet = await (await bus('quiet', { keepAlive: 60_000 })).machine('victim', { schema: ss }) // no pings
+      const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGKILL')
+      await exited
       await remote.client.when('Disconnected', { timeout: 5000 })
       await remote.client.when('ErrNetwork', { timeout: 2000 })
+      // a mutation to a dead source fails at once (NATS no-responders), far before its 30 s deadline
+      const t0 = Date.now()
+      const err = await quiet.add('Job', undefined, { timeout: 30_000 }).catch((e: unknown) => e)
+      expect(['ERR_RPC_OUTCOME_UNKNOWN', 'ERR_RPC_CLOSED']).toContain((err as { code?: string }).code)
+      expect(Date.now() - t0).toBeLessThan(10_000)
+      await quiet.client.when('ErrNetwork', { timeout: 2000 })
       await expect(remote.add('Job')).rejects.toMatchObject({ code: 'ERR_RPC_CLOSED' })
       await expect(b.machine('victim')).rejects.toMatchObject({ code: 'ERR_CLUSTER_NOT_FOUND' })
       await eventually(async () => (await b.list({ tag: 'doomed' })).length === 0, 8000)
