@@ -65,8 +65,7 @@ export class NatsBus implements Bus {
   readonly #exposed = new Map<string, { router: SessionRouter; close: () => Promise<void> }>()
   readonly #mirrors = new Set<RemoteMachine<string>>()
   #closing: Promise<void> | null = null
-  /** Successful reconnections so far. */
-  reconnects = 0
+  #reconnects = 0
 
   private constructor(private readonly rt: Runtime, readonly id: string, readonly nc: NatsConnection, readonly connection: Machine<NatsConnectionStateNames>,
     private readonly presence: Presence, private readonly prefix: string, private readonly timeout: number,
@@ -119,6 +118,11 @@ export class NatsBus implements Bus {
     return bus
   }
 
+  /** Successful reconnections so far. */
+  get reconnects(): number {
+    return this.#reconnects
+  }
+
   /** Mirrors the client's status events into `connection` states. */
   async #follow(): Promise<void> {
     const conn = this.connection
@@ -127,8 +131,8 @@ export class NatsBus implements Bus {
       else if (s.type === 'reconnecting') conn.add(['Disconnected', 'Reconnecting'])
       else if (s.type === 'reconnect') {
         conn.add('Connected')
-        this.reconnects++
-        conn.add('Reconnected', { reconnects: this.reconnects })
+        this.#reconnects++
+        conn.add('Reconnected', { reconnects: this.#reconnects })
         this.presence.beat() // back in the listing at once; core subscriptions are re-made by the client
       } else if (s.type === 'error') conn.addErrState('ErrNetwork', s.error)
     }

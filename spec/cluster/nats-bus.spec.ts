@@ -2,7 +2,7 @@
  * NatsBus against a private nats-server (spec/cluster/nats-server.ts): the Bus contract with two connections, then
  * what only a real server shows: a source process killed with SIGKILL, and the server restarted.
  */
-import { afterAll, beforeAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsBus } from '../../lib/cluster/index.js'
 import { busContract } from './contract.js'
 import { hasNatsServer, NatsServer } from './nats-server.js'
@@ -20,5 +20,27 @@ describe.skipIf(!hasNatsServer)('NatsBus', () => {
     const a = await NatsBus.connect(opts('node-a', prefix))
     const b = await NatsBus.connect(opts('node-b', prefix))
     return { a, b, cleanup: async () => { await Promise.all([a.close(), b.close()]) } }
+  })
+
+  it('the connection is a machine: Connected, then Closed after close()', async () => {
+    const bus = await NatsBus.connect(opts('conn', 'conn'))
+    expect(bus.connection.is('Connected')).toBe(true)
+    await bus.close()
+    await bus.connection.when('Closed', { timeout: 5000 })
+    expect(bus.connection.is('Connected')).toBe(false)
+    await expect(bus.list()).rejects.toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })
+  })
+
+  it('no server at the address: connect() rejects with ERR_CLUSTER_NETWORK', async () => {
+    const dead = await NatsServer.start()
+    const url = dead.url
+    await dead.stop()
+    await expect(NatsBus.connect({ servers: url, timeout: 2000 })).rejects.toMatchObject({ code: 'ERR_CLUSTER_NETWORK' })
+  })
+
+  it('refuses bad options', async () => {
+    await expect(NatsBus.connect({ servers: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    await expect(NatsBus.connect({ servers: server.url, prefix: 'a.b' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    await expect(NatsBus.connect({ servers: server.url, heartbeat: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
   })
 })
