@@ -147,6 +147,8 @@ export class SocketLink extends Link {
   #out: Buffer[] = []
   #outBytes = 0
   #flushing = false
+  /** For `setImmediate`: one per link, made on the first write (an idle client keeps no closure). */
+  #flusher: (() => void) | null = null
 
   constructor(readonly socket: Socket, opts: LinkOptions = {}) {
     super(opts)
@@ -173,12 +175,12 @@ export class SocketLink extends Link {
     this.#outBytes += frame.length
     if (!this.#flushing) {
       this.#flushing = true
-      setImmediate(this.#flush)
+      setImmediate(this.#flusher ??= () => this.#flush())
     }
   }
 
   /** Writes the frames of this macrotask as one buffer. */
-  readonly #flush = (): void => {
+  #flush(): void {
     this.#flushing = false
     const out = this.#out
     if (out.length === 0) return

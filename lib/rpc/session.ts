@@ -44,8 +44,8 @@ export class Session {
   #sentQ = 0
   #inCall = false
   readonly #watches = new Map<number, { state: string; args: Record<string, unknown> }>()
-  /** This client's mutations the source queued and has not run: request id → the queue tick they run at. */
-  readonly #queued = new Map<number, number>()
+  /** This client's mutations the source queued and has not run: request id → the queue tick they run at (made on first use). */
+  #queued: Map<number, number> | null = null
   readonly #afterCall: number[] = []
   readonly #timer: ReturnType<typeof setTimeout>
   readonly #bucket: TokenBucket | null
@@ -77,7 +77,7 @@ export class Session {
   /** This client's mutations waiting in the source's queue (cancelable). */
   get queued(): number {
     this.#ranQueued()
-    return this.#queued.size
+    return this.#queued?.size ?? 0
   }
 
   /** Sends what changed on the source since the last message to this client (nothing when nothing did). */
@@ -191,7 +191,7 @@ export class Session {
    * state (right after the reply when the transition came from this client's own request).
    */
   transition(tx: TransitionInfo): void {
-    if (this.#queued.size > 0) this.#ranQueued()
+    if (this.#queued !== null) this.#ranQueued()
     if (this.#watches.size === 0 || this.#phase !== 'ready' || !tx.accepted) return
     const matched: number[] = []
     for (const [id, w] of this.#watches) {
@@ -210,9 +210,10 @@ export class Session {
   /** The client gave up on request `id`: a mutation the source still holds queued is dropped; a watch forgotten. */
   #cancel(id: number): void {
     this.#watches.delete(id)
-    const tick = this.#queued.get(id)
-    if (tick === undefined) return
-    this.#queued.delete(id)
+    const q = this.#queued
+    const tick = q?.get(id)
+    if (q === null || tick === undefined) return
+    q.delete(id)
     if (this.host.source.queueTick < tick && this.host.dropQueued(tick)) {
       this.host.log(`client ${this.clientId}: request ${id} canceled: dropped from the source's queue (tick ${tick})`)
     }
@@ -220,8 +221,11 @@ export class Session {
 
   /** Forgets the queued mutations the source has run (their queue tick was reached). */
   #ranQueued(): void {
+    const q = this.#queued
+    if (q === null) return
     const now = this.host.source.queueTick
-    for (const [id, tick] of this.#queued) if (tick <= now) this.#queued.delete(id)
+    for (const [id, tick] of q) if (tick <= now) q.delete(id)
+    if (q.size === 0) this.#queued = null
   }
 
   #sync(): void {
@@ -252,7 +256,9 @@ export class Session {
     try {
       result = this.#run(m, states, args)
       // queued behind a run in progress, as a new entry of its own (not a duplicate's): the client may cancel it
-      if (result >= 2 && source.queueLen === queueLen + 1 && m.kind <= MutationKind.AddErr) this.#queued.set(m.id, result)
+      if (result >= 2 && source.queueLen === queueLen + 1 && m.kind <= MutationKind.AddErr) {
+        (this.#queued ??= new Map()).set(m.id, result)
+      }
     } catch (err) {
       return this.#reject(m.id, `the source refused the mutation: ${(err as Error).message}`)
     } finally {
