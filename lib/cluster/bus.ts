@@ -40,6 +40,8 @@ export interface MirrorOptions<S extends Schema<string> = Schema<string>> {
 /** The handle of an exposed machine. */
 export interface Exposed {
   readonly id: string
+  /** Mirrors connected to it now. */
+  readonly clients: number
   /** Stops exposing it: leaves the listing; its mirrors are disconnected. */
   close(): Promise<void>
 }

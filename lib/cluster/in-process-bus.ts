@@ -51,6 +51,7 @@ export class InProcessBus implements Bus {
     this.#entries.set(info.id, entry)
     return {
       id: info.id,
+      get clients() { return server.clients },
       close: async () => {
         if (this.#entries.get(info.id) === entry) this.#entries.delete(info.id)
         await server.close()

@@ -69,7 +69,7 @@ export class NatsBus implements Bus {
 
   private constructor(private readonly rt: Runtime, readonly id: string, readonly nc: NatsConnection, readonly connection: Machine<NatsConnectionStateNames>,
     private readonly presence: Presence, private readonly prefix: string, private readonly timeout: number,
-    private readonly keepAlive: number) {}
+    private readonly keepAlive: number, private readonly heartbeat: number) {}
 
   /** Connects to NATS and opens the presence bucket. Rejects with `ClusterError` `ERR_CLUSTER_NETWORK`. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -113,7 +113,7 @@ export class NatsBus implements Bus {
       throw new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot open the presence bucket (JetStream on?): ${String(err)}`,
         { cause: err })
     }
-    const bus = new NatsBus(rt, id, nc, conn, presence, prefix, timeout, keepAlive)
+    const bus = new NatsBus(rt, id, nc, conn, presence, prefix, timeout, keepAlive, heartbeat)
     void bus.#follow()
     return bus
   }
@@ -148,7 +148,7 @@ export class NatsBus implements Bus {
     if (this.#exposed.has(info.id)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `machine ${info.id} is already exposed`)
     const server = await serve(machine)
     const router = new this.rt.SessionRouter(this.nc, this.prefix, this.rt.machineSubject(this.prefix, info.id),
-      (port) => server.accept(port as unknown as MessagePort))
+      (port) => server.accept(port as unknown as MessagePort), this.heartbeat)
     let closing: Promise<void> | null = null
     const close = (): Promise<void> => closing ??= (async () => {
       this.#exposed.delete(info.id)
@@ -158,7 +158,7 @@ export class NatsBus implements Bus {
     this.#exposed.set(info.id, { router, close })
     await this.nc.flush() // the subscription is on the server before anyone can list it
     await this.presence.add(info)
-    return { id: info.id, close }
+    return { id: info.id, get clients() { return server.clients }, close }
   }
 
   async list(filter?: ListFilter): Promise<MachineInfo[]> {

@@ -91,11 +91,13 @@ export class ClientPort extends NatsPort {
     this.#sub = nc.subscribe(clientSubject(prefix, session), {
       callback: (err, msg) => {
         if (err) return
-        if (msg.headers?.get(KIND_HEADER) === 'close') {
+        const kind = msg.headers?.get(KIND_HEADER)
+        if (kind === 'close') {
           this.ended()
           return
         }
         ack(msg)
+        if (kind === 'probe') return
         this.deliver(msg.data)
       },
     })
@@ -119,15 +121,28 @@ export class ServerPort extends NatsPort {
 
 /**
  * The subscription of one exposed machine: routes messages to their session's port, making one (and handing it to
- * `accept`, i.e. the RPC server) on a new session id; answers probes.
+ * `accept`, i.e. the RPC server) on a new session id; answers probes. Every `sweep` ms it probes each session's
+ * mirror, and ends the sessions whose process is gone (no responders): a dead mirror does not hold a session forever.
  */
 export class SessionRouter {
   readonly #sessions = new Map<string, ServerPort>()
   readonly #sub: Subscription
+  readonly #timer: NodeJS.Timeout
 
   constructor(private readonly nc: NatsConnection, private readonly prefix: string, subject: string,
-    private readonly accept: (port: ServerPort) => void) {
+    private readonly accept: (port: ServerPort) => void, sweep: number) {
     this.#sub = nc.subscribe(subject, { callback: (err, msg) => { if (!err) this.#route(msg) } })
+    this.#timer = setInterval(() => this.#sweep(), sweep)
+  }
+
+  #sweep(): void {
+    if (this.nc.isClosed()) return
+    for (const port of this.#sessions.values()) {
+      const h = headers()
+      h.set(KIND_HEADER, 'probe')
+      this.nc.request(clientSubject(this.prefix, port.session), undefined, { headers: h, timeout: ACK_TIMEOUT })
+        .catch((err: unknown) => { if (isNoResponders(err)) port.ended() })
+    }
   }
 
   get sessions(): number {
@@ -158,6 +173,7 @@ export class SessionRouter {
 
   /** Stops receiving; the RPC server closes its sessions itself. */
   close(): void {
+    clearInterval(this.#timer)
     this.#sub.unsubscribe()
   }
 }

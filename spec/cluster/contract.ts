@@ -56,8 +56,9 @@ export function busContract(name: string, setup: () => Promise<Pair>): void {
 
     it('mirrors a machine: remote mutations return the source result, pushes keep the clock in sync', async () => {
       const src = fresh('src')
-      await pair.a.expose(src)
+      const exposed = await pair.a.expose(src)
       const remote = await pair.b.machine(src.id, { schema: ss })
+      expect(exposed.clients).toBe(1)
       expect(await remote.add('Start')).toBe(Result.Executed)
       expect(src.is('Start')).toBe(true)
       expect(remote.is('Start')).toBe(true)
@@ -75,6 +76,7 @@ export function busContract(name: string, setup: () => Promise<Pair>): void {
       expect(await remote.add('Job', { id: 7 })).toBe(Result.Executed)
       await job7
       await remote.close()
+      await eventually(() => exposed.clients === 0)
     })
 
     it('fails at once for a machine nobody exposes', async () => {

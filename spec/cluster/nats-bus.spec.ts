@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsBus } from '../../lib/cluster/index.js'
-import { busContract } from './contract.js'
+import { Machine } from '../../lib/machine/index.js'
+import { busContract, eventually, ss } from './contract.js'
 import { hasNatsServer, NatsServer } from './nats-server.js'
 
 let server: NatsServer
@@ -20,6 +21,20 @@ describe.skipIf(!hasNatsServer)('NatsBus', () => {
     const a = await NatsBus.connect(opts('node-a', prefix))
     const b = await NatsBus.connect(opts('node-b', prefix))
     return { a, b, cleanup: async () => { await Promise.all([a.close(), b.close()]) } }
+  })
+
+  it('a mirror whose connection died without a bye releases its session on the source', async () => {
+    const a = await NatsBus.connect(opts('keep', 'dead-client'))
+    const c = await NatsBus.connect(opts('dies', 'dead-client'))
+    try {
+      const exposed = await a.expose(new Machine(ss, { id: 'src' }))
+      await c.machine('src', { schema: ss })
+      expect(exposed.clients).toBe(1)
+      await c.nc.close() // abrupt: the mirror never says bye
+      await eventually(() => exposed.clients === 0, 5000)
+    } finally {
+      await Promise.all([a.close(), c.close()])
+    }
   })
 
   it('the connection is a machine: Connected, then Closed after close()', async () => {
