@@ -102,3 +102,15 @@ export function checkId(id: unknown, where: string): string {
   if (typeof id !== 'string' || id === '') throw new InvalidArgumentError(where, 'id', 'a non-empty string', id)
   return id
 }
+
+/** Checks `bus.machine()` options (`schema` is checked by `connect()`). */
+export function checkMirrorOptions<S extends Schema<string>>(opts: MirrorOptions<S> | undefined): MirrorOptions<S> {
+  const where = 'bus.machine()'
+  if (opts === undefined) return {}
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(where, 'opts', 'an object', opts)
+  const t = opts.timeout
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 1)) {
+    throw new InvalidArgumentError(where, 'timeout', 'a number of ms ≥ 1', t)
+  }
+  return opts
+}

@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Machine, type Schema, type StateNames } from
 import { isMachine } from '../machine/internals.js'
 import { connect, serve, type RemoteMachine, type RpcServer } from '../rpc/index.js'
 import {
-  checkFilter, checkId, infoOf, matches,
+  checkFilter, checkId, checkMirrorOptions, infoOf, matches,
   type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
 } from './bus.js'
 import { ClusterError } from './errors.js'
@@ -69,6 +69,7 @@ export class InProcessBus implements Bus {
   async machine<S extends Schema<string> = Schema<string>>(id: string, opts?: MirrorOptions<S>): Promise<RemoteMachine<StateNames<S>>> {
     this.#open()
     checkId(id, 'bus.machine()')
+    opts = checkMirrorOptions(opts)
     const entry = this.#entries.get(id)
     if (!entry) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no machine ${id} is exposed on bus ${this.id}`)
     const { port1, port2 } = new MessageChannel()

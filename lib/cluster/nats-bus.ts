@@ -10,7 +10,7 @@ import { InvalidArgumentError, Machine, type Schema, type StateNames } from '../
 import { isMachine } from '../machine/internals.js'
 import { connect, RpcError, serve, type RemoteMachine } from '../rpc/index.js'
 import {
-  checkFilter, checkId, infoOf,
+  checkFilter, checkId, checkMirrorOptions, infoOf,
   type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
 } from './bus.js'
 import { ClusterError } from './errors.js'
@@ -148,7 +148,7 @@ export class NatsBus implements Bus {
     if (this.#exposed.has(info.id)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `machine ${info.id} is already exposed`)
     const server = await serve(machine)
     const router = new this.rt.SessionRouter(this.nc, this.prefix, this.rt.machineSubject(this.prefix, info.id),
-      (port) => server.accept(port as unknown as MessagePort), this.heartbeat)
+      (port) => server.accept(port as unknown as MessagePort), this.heartbeat, () => this.connection.is('Connected'))
     let closing: Promise<void> | null = null
     const close = (): Promise<void> => closing ??= (async () => {
       this.#exposed.delete(info.id)
@@ -169,6 +169,7 @@ export class NatsBus implements Bus {
   async machine<S extends Schema<string> = Schema<string>>(id: string, opts?: MirrorOptions<S>): Promise<RemoteMachine<StateNames<S>>> {
     this.#open()
     checkId(id, 'bus.machine()')
+    opts = checkMirrorOptions(opts)
     const subject = this.rt.machineSubject(this.prefix, id)
     const h = this.rt.headers()
     h.set(this.rt.KIND_HEADER, 'probe')

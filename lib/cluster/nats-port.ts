@@ -12,6 +12,8 @@ import { headers, RequestError, NoRespondersError, type Msg, type NatsConnection
 export const SESSION_HEADER = 'pm-s'
 /** Header with a control kind: `close` (the session ended) or `probe` (is anyone serving this machine?). */
 export const KIND_HEADER = 'pm-k'
+/** Probes a session's mirror may miss in a row before the source ends the session. */
+export const SWEEP_MISSES = 3
 /** Deadline of the acknowledgement of one message; a missing ack alone does not close the session. */
 const ACK_TIMEOUT = 10_000
 
@@ -121,27 +123,37 @@ export class ServerPort extends NatsPort {
 
 /**
  * The subscription of one exposed machine: routes messages to their session's port, making one (and handing it to
- * `accept`, i.e. the RPC server) on a new session id; answers probes. Every `sweep` ms it probes each session's
- * mirror, and ends the sessions whose process is gone (no responders): a dead mirror does not hold a session forever.
+ * `accept`, i.e. the RPC server) on a new session id; answers probes. Every `sweep` ms (while connected) it probes
+ * each session's mirror and ends a session after {@link SWEEP_MISSES} no-responders in a row: a dead mirror does
+ * not hold a session forever, and a mirror whose bus is still re-subscribing after a server restart is not dropped.
  */
 export class SessionRouter {
   readonly #sessions = new Map<string, ServerPort>()
+  /** Consecutive unanswered probes per session. */
+  readonly #misses = new Map<string, number>()
   readonly #sub: Subscription
   readonly #timer: NodeJS.Timeout
 
   constructor(private readonly nc: NatsConnection, private readonly prefix: string, subject: string,
-    private readonly accept: (port: ServerPort) => void, sweep: number) {
+    private readonly accept: (port: ServerPort) => void, sweep: number, private readonly connected: () => boolean) {
     this.#sub = nc.subscribe(subject, { callback: (err, msg) => { if (!err) this.#route(msg) } })
     this.#timer = setInterval(() => this.#sweep(), sweep)
   }
 
   #sweep(): void {
-    if (this.nc.isClosed()) return
+    if (this.nc.isClosed() || !this.connected()) return
     for (const port of this.#sessions.values()) {
       const h = headers()
       h.set(KIND_HEADER, 'probe')
-      this.nc.request(clientSubject(this.prefix, port.session), undefined, { headers: h, timeout: ACK_TIMEOUT })
-        .catch((err: unknown) => { if (isNoResponders(err)) port.ended() })
+      const s = port.session
+      this.nc.request(clientSubject(this.prefix, s), undefined, { headers: h, timeout: ACK_TIMEOUT }).then(
+        () => this.#misses.delete(s),
+        (err: unknown) => {
+          if (!isNoResponders(err)) return
+          const misses = (this.#misses.get(s) ?? 0) + 1
+          this.#misses.set(s, misses)
+          if (misses >= SWEEP_MISSES) port.ended()
+        })
     }
   }
 
@@ -164,7 +176,10 @@ export class SessionRouter {
     ack(msg)
     let port = this.#sessions.get(session)
     if (!port) {
-      port = new ServerPort(this.nc, this.prefix, session, (s) => this.#sessions.delete(s))
+      port = new ServerPort(this.nc, this.prefix, session, (s) => {
+        this.#sessions.delete(s)
+        this.#misses.delete(s)
+      })
       this.#sessions.set(session, port)
       this.accept(port)
     }

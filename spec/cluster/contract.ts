@@ -91,6 +91,8 @@ export function busContract(name: string, setup: () => Promise<Pair>): void {
       await expect(pair.a.expose({} as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
       await expect(pair.b.list({ tag: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
       await expect(pair.b.machine('' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+      await expect(pair.b.machine('x', { timeout: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+      await expect(pair.b.machine('x', 'y' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
       const m = fresh('dup')
       await pair.a.expose(m)
       await expect(pair.a.expose(m)).rejects.toMatchObject({ code: 'ERR_CLUSTER_EXPOSED' })
