@@ -156,8 +156,13 @@ export class NatsBus implements Bus {
       await Promise.all([server.close(), this.presence.remove(info.id)])
     })()
     this.#exposed.set(info.id, { router, close })
-    await this.nc.flush() // the subscription is on the server before anyone can list it
-    await this.presence.add(info)
+    try {
+      await this.nc.flush() // the subscription is on the server before anyone can list it
+      await this.presence.add(info)
+    } catch (err) {
+      await close()
+      throw new ClusterError('ERR_CLUSTER_NETWORK', `bus.expose(): cannot announce ${info.id}: ${String(err)}`, { cause: err })
+    }
     return { id: info.id, get clients() { return server.clients }, close }
   }
 
