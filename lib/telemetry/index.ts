@@ -14,3 +14,4 @@ export {
   type DbgBatch, type DbgDispose, type DbgHello, type DbgMessage, type DbgMutationName, type DbgResultName,
   type DbgSchema, type DbgTx, type DbgWireState,
 } from './protocol.js'
+export { OtelAttr, traceMachine, type MachineTracing, type TraceMachineOptions } from './otel.js'
