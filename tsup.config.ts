@@ -13,6 +13,7 @@ export default defineConfig([
       rpc: 'lib/rpc/index.ts',
       store: 'lib/store/index.ts',
       node: 'lib/node/index.ts',
+      cluster: 'lib/cluster/index.ts',
       telemetry: 'lib/telemetry/index.ts',
     },
     format: ['esm', 'cjs'],
@@ -25,7 +26,7 @@ export default defineConfig([
     // chalk 5 is ESM-only: bundle it so the CJS build loads on every Node 20.x.
     noExternal: ['chalk'],
     // Optional peers: loaded lazily at run time, never bundled.
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'],
   },
   {
     // The command-line tools (package.json `bin`): ESM only, since ink is ESM-only. ink and react are optional
@@ -38,6 +39,6 @@ export default defineConfig([
     target: 'node20',
     splitting: true,
     noExternal: ['chalk'],
-    external: ['better-sqlite3', 'ink', 'react'],
+    external: ['better-sqlite3', '@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'ink', 'react'],
   },
 ])

@@ -2,6 +2,7 @@
  * `polymachine-dbg`'s command line: the interactive debugger (ink), or `--dump`, a headless mode printing the
  * reconstructed history for CI and scripts. See docs/debugger.md.
  */
+import type { interactive as Interactive } from './interactive.js'
 import { DEFAULT_FILTERS, type Filters, type Show } from './filters.js'
 import { dump } from './dump.js'
 import { exportSession, importSession } from './file.js'
@@ -143,7 +144,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
  * The interactive view needs ink and react, optional peers of the package: without them it says what to install
  * instead of a module-resolution stack (`--dump` needs neither).
  */
-async function loadInteractive(): Promise<typeof import('./interactive.js').interactive | string> {
+async function loadInteractive(): Promise<typeof Interactive | string> {
   try {
     return (await import('./interactive.js')).interactive
   } catch (err) {
