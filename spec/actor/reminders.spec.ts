@@ -215,7 +215,7 @@ describe('reminders', () => {
     const store = new MemoryStore()
     const { keyed, got } = billing(store)
     await keyed.reminders.machine.when('Ready')
-    const due = Date.now() + 1500
+    const due = Date.now() + 4000 // room for 10 000 sets on a loaded machine
     const sets: Array<Promise<void>> = []
     for (let i = 0; i < 10_000; i++) {
       sets.push(keyed.reminders.set(`k${i % 500}`, `r${i}`, { at: due + (i % 200), msg: 'Bill', args: { i } }))
