@@ -15,3 +15,4 @@ export {
   type DbgSchema, type DbgTx, type DbgWireState,
 } from './protocol.js'
 export { OtelAttr, traceMachine, type MachineTracing, type TraceMachineOptions } from './otel.js'
+export { machineMetrics, type MachineMetrics, type MachineMetricsOptions, type MetricsRegistry } from './prometheus.js'
