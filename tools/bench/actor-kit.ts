@@ -1,10 +1,13 @@
 /**
- * Shared by the actor scenarios (actors, supervision) and their heap child: the message schema, percentiles of
- * single-operation latencies, rows for figures that are not batch timings, and the heap child runner.
+ * Shared by the actor scenarios (actors, supervision, store) and their heap child: the message schema, percentiles of
+ * single-operation latencies, rows for figures that are not batch timings, the heap child runner, and the nact
+ * counterparts of the actors scenario.
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import * as nact from 'nact'
+import type { Ref } from 'nact'
 import { schema } from '../../lib/machine/index.js'
 import type { Row } from './run.js'
 
@@ -74,4 +77,51 @@ export function textRow(label: string, unit: string): Row {
 export function onceRow(label: string, ns: number, ops: number): Row {
   const per = ns / ops
   return { label, lib: 'polymachine', nsPerOp: per, bestNs: per, opsPerSec: 1e9 / per, ratio: null, spread: null }
+}
+
+/**
+ * nact 7, the same work as the polymachine actors: a counter actor (stateful `spawn`, so messages are handled one
+ * at a time in order, like a polymachine actor's mailbox) that answers a query with its count, and an echo actor
+ * that answers a query with the number it got. nact's `query` requires a timeout, so every nact ask arms a timer.
+ */
+export interface NactKit {
+  /** Told messages handled so far by the counter. */
+  readonly counted: () => number
+  tell(): void
+  /** A query to the counter: resolves to its count, once every earlier tell was handled. */
+  count(): Promise<number>
+  /** A query to the echo actor: resolves to `i`. */
+  echo(i: number): Promise<number>
+  stop(): void
+}
+
+type NactMsg = { readonly kind: 'work' } | { readonly kind: 'count'; readonly sender: Ref<number> } |
+  { readonly kind: 'echo'; readonly i: number; readonly sender: Ref<number> }
+
+/** The timeout given to every nact query (never reached: a reply comes in microseconds). */
+export const NACT_QUERY_TIMEOUT = 60_000
+
+export function nactKit(): NactKit {
+  const system = nact.start()
+  let handled = 0
+  const counter = nact.spawn(system, (state: number, msg: NactMsg): number => {
+    if (msg.kind === 'work') {
+      handled++
+      return state + 1
+    }
+    if (msg.kind === 'count') nact.dispatch(msg.sender, state)
+    return state
+  }, 'counter', { initialState: 0 })
+  const echo = nact.spawn(system, (state: number, msg: NactMsg): number => {
+    if (msg.kind === 'echo') nact.dispatch(msg.sender, msg.i)
+    return state
+  }, 'echo', { initialState: 0 })
+  const work: NactMsg = { kind: 'work' }
+  return {
+    counted: () => handled,
+    tell: () => nact.dispatch(counter, work),
+    count: () => nact.query(counter, (sender: Ref<number>): NactMsg => ({ kind: 'count', sender }), NACT_QUERY_TIMEOUT),
+    echo: (i) => nact.query(echo, (sender: Ref<number>): NactMsg => ({ kind: 'echo', i, sender }), NACT_QUERY_TIMEOUT),
+    stop: () => nact.stop(system),
+  }
 }
