@@ -4,13 +4,11 @@
  * `prom-client` (an optional peer): the metrics are objects of our own that a registry formats like its own (`get()`
  * returns prom-client's metric shape), so this file loads without prom-client and reads gauges at scrape time.
  */
-import type { Metric, Registry } from 'prom-client'
 import { InvalidArgumentError, OutOfRangeError, type Machine, type Tracer, type TransitionInfo }
   from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
-
-/** The part of a prom-client `Registry` the adapter uses (a `Registry`, or prom-client's global `register`). */
-export type MetricsRegistry = Pick<Registry, 'registerMetric' | 'getSingleMetric'>
+import { checkLabels, checkPrefix, checkRegistry, promMetric, registerAll, type MetricsRegistry, type PromMetric,
+  type PromValue } from './prom-metric.js'
 
 /** Options of {@link machineMetrics}. */
 export interface MachineMetricsOptions {
@@ -38,8 +36,6 @@ export interface MachineMetrics {
 
 const DEFAULT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 const WHERE = 'machineMetrics()'
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 /** One machine's series. */
 interface Series {
@@ -57,36 +53,18 @@ interface Series {
   readonly owner: MetricsTracer
 }
 
-/** What a registry reads from a metric (prom-client's own metrics have the same shape). */
-interface PromMetric {
-  name: string
-  readonly help: string
-  readonly type: string
-  readonly aggregator: string
-  get(): { name: string; help: string; type: string; aggregator: string; values: Value[] }
-  reset(): void
-}
-
-type Value = { value: number; labels: Record<string, string | number>; metricName?: string }
-
 /** The metrics of one registry and prefix, shared by every machine counted in them. */
 class Collector {
   readonly series = new Map<Machine<string>, Series>()
   readonly bounds: readonly number[]
   /** The first metric: while the registry still holds it, this collector is the one registered. */
-  readonly head: object
+  readonly head: PromMetric
 
   constructor(registry: MetricsRegistry, prefix: string, bounds: readonly number[]) {
     this.bounds = bounds
-    const all = (fn: (s: Series) => Value[]): Value[] => [...this.series.values()].flatMap(fn)
-    const metric = (name: string, help: string, type: string, values: () => Value[]): PromMetric => ({
-      name: prefix + name, help, type, aggregator: 'sum',
-      // `this.name`: an OpenMetrics registry renames counters (drops `_total`, then adds it to each sample)
-      get() {
-        return { name: this.name, help, type, aggregator: 'sum', values: values() }
-      },
-      reset: () => this.reset(),
-    })
+    const all = (fn: (s: Series) => PromValue[]): PromValue[] => [...this.series.values()].flatMap(fn)
+    const metric = (name: string, help: string, type: PromMetric['type'], values: () => PromValue[]): PromMetric =>
+      promMetric(prefix + name, help, type, values, () => this.reset())
     const metrics = [
       metric('transitions_total', 'Transitions that ended, by result (executed, canceled).', 'counter', () =>
         all((s) => [{ value: s.executed, labels: { ...s.labels, result: 'executed' } },
@@ -100,21 +78,11 @@ class Collector {
       metric('transition_duration_seconds', 'Time from a transition’s start to its end.', 'histogram', () =>
         all((s) => this.histogram(s, prefix + 'transition_duration_seconds'))),
     ]
-    this.head = metrics[0] as object
-    for (const m of metrics) {
-      if (registry.getSingleMetric(m.name) !== undefined) {
-        throw new InvalidArgumentError(WHERE, 'opts.prefix', 'a prefix whose metric names are free', prefix)
-      }
-    }
-    for (const m of metrics) registry.registerMetric(m as unknown as Metric)
-    // read back: a registry that keeps none of them would leave the caller without metrics, silently
-    if (registry.getSingleMetric(prefix + 'transitions_total') !== this.head) {
-      throw new InvalidArgumentError(WHERE, 'opts.registry', 'a prom-client Registry', registry)
-    }
+    this.head = registerAll(WHERE, registry, prefix, metrics)
   }
 
-  histogram(s: Series, name: string): Value[] {
-    const out: Value[] = []
+  histogram(s: Series, name: string): PromValue[] {
+    const out: PromValue[] = []
     let acc = 0
     this.bounds.forEach((le, i) => {
       acc += s.buckets[i] ?? 0
@@ -155,22 +123,15 @@ const collectors = new WeakMap<MetricsRegistry, Map<string, Collector>>()
 export function machineMetrics(machine: Machine<string>, opts: MachineMetricsOptions): MachineMetrics {
   if (!isMachine(machine)) throw new InvalidArgumentError(WHERE, 'machine', 'a Machine', machine)
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(WHERE, 'opts', 'an object', opts)
-  const registry = opts.registry
-  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' ||
-    typeof registry.getSingleMetric !== 'function') {
-    throw new InvalidArgumentError(WHERE, 'opts.registry', 'a prom-client Registry', registry)
-  }
-  const prefix = opts.prefix ?? 'polymachine_'
-  if (typeof prefix !== 'string' || (prefix !== '' && !NAME.test(prefix))) {
-    throw new InvalidArgumentError(WHERE, 'opts.prefix', 'a metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', prefix)
-  }
-  const labels = checkLabels(opts.labels)
+  const registry = checkRegistry(WHERE, opts.registry)
+  const prefix = checkPrefix(WHERE, opts.prefix)
+  const labels = checkLabels(WHERE, opts.labels, ['machine', 'result', 'le'])
   const bounds = checkBuckets(opts.buckets)
   let byPrefix = collectors.get(registry)
   if (!byPrefix) collectors.set(registry, (byPrefix = new Map()))
   let collector = byPrefix.get(prefix)
   // a registry cleared since (registry.clear()) gets the metrics again
-  if (!collector || registry.getSingleMetric(prefix + 'transitions_total') !== collector.head) {
+  if (!collector || registry.getSingleMetric(prefix + 'transitions_total') !== (collector.head as unknown)) {
     collector = new Collector(registry, prefix, bounds)
     byPrefix.set(prefix, collector)
   }
@@ -179,22 +140,6 @@ export function machineMetrics(machine: Machine<string>, opts: MachineMetricsOpt
     throw new InvalidArgumentError(WHERE, 'machine', `a machine whose id is not counted yet in ${prefix}*`, machine.id)
   }
   return tracer
-}
-
-function checkLabels(labels: unknown): Readonly<Record<string, string>> {
-  if (labels === undefined) return {}
-  if (typeof labels !== 'object' || labels === null) {
-    throw new InvalidArgumentError(WHERE, 'opts.labels', 'an object of label → text', labels)
-  }
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL.test(k) || k.startsWith('__') || k === 'machine' || k === 'result' || k === 'le') {
-      throw new InvalidArgumentError(WHERE, `opts.labels.${k}`, 'a label name other than machine, result, le', k)
-    }
-    if (typeof v !== 'string') throw new InvalidArgumentError(WHERE, `opts.labels.${k}`, 'a string', v)
-    out[k] = v
-  }
-  return out
 }
 
 function checkBuckets(buckets: unknown): readonly number[] {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net'
 import { Counter, Registry, type OpenMetricsContentType } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { Machine, Result, schema, type Event } from '../../lib/index.js'
-import { machineMetrics, type MetricsRegistry } from '../../lib/telemetry/index.js'
+import { ActorSystem } from '../../lib/actor/index.js'
+import { actorMetrics, machineMetrics, type MetricsRegistry } from '../../lib/telemetry/index.js'
 
 /** Samples of an exposition text: `name{a="1",b="2"}` → value (labels sorted, so keys are stable). */
 function parse(text: string): Map<string, number> {
@@ -211,5 +212,62 @@ describe('machineMetrics: failures', () => {
     machineMetrics(m2, { registry: reg })
     m2.add('Start')
     expect((await scrape(reg)).get(`${P}transitions_total{machine="r2",result="executed"}`)).toBe(2)
+  })
+})
+
+describe('actorMetrics', () => {
+  it('mailbox depth, in flight, received and dropped at scrape time; series gone when the actor stops', async () => {
+    const system = new ActorSystem()
+    try {
+      let release = (): void => undefined
+      const gate = new Promise<void>((r) => (release = r))
+      const worker = { GateState: () => gate, JobState: () => undefined }
+      const ref = system.spawn(schema({ Gate: { multi: true }, Job: { multi: true } }), worker,
+        { id: 'w', mailbox: { capacity: 2, overflow: 'drop-newest' } })
+      const reg = new Registry()
+      const handle = actorMetrics(ref, { registry: reg, labels: { pool: 'p1' } })
+      await ref.machine.when('Ready')
+      ref.tell('Gate')
+      await new Promise((r) => setTimeout(r, 0))
+      for (const n of [1, 2, 3, 4]) ref.tell('Job', { n })
+      const l = { actor: 'w', pool: 'p1' }
+      let s = await scrape(reg)
+      expect(s.get(key(`${P}actor_mailbox_depth`, l))).toBe(2)
+      expect(s.get(key(`${P}actor_in_flight`, l))).toBe(1)
+      expect(s.get(key(`${P}actor_dropped_total`, l))).toBe(2)
+      expect(s.get(key(`${P}actor_received_total`, l))).toBe(ref.stats.received)
+      expect(ref.stats.received).toBe(5)
+      release()
+      await gate
+      for (let i = 0; i < 50 && ref.stats.processed < 3; i++) await new Promise((r) => setTimeout(r, 1))
+      s = await scrape(reg)
+      expect(s.get(key(`${P}actor_processed_total`, l))).toBe(3)
+      expect(s.get(key(`${P}actor_mailbox_depth`, l))).toBe(0)
+      expect(() => actorMetrics(ref, { registry: reg })).toThrow(/not measured yet/)
+      await system.shutdown({ timeout: 200 })
+      expect(handle.detached).toBe(true)
+      expect((await scrape(reg)).size).toBe(0)
+    } finally {
+      await system.shutdown({ timeout: 50 })
+    }
+  })
+
+  it('bad arguments throw library errors; an actor and its machine can be measured side by side', async () => {
+    const system = new ActorSystem()
+    try {
+      const reg = new Registry()
+      const code = expect.objectContaining({ code: expect.any(String) })
+      expect(() => actorMetrics({} as never, { registry: reg })).toThrow(code)
+      const ref = system.spawn(schema({ Job: { multi: true } }), { JobState: () => undefined }, { id: 'a1' })
+      expect(() => actorMetrics(ref, { registry: reg, labels: { actor: 'x' } })).toThrow(/opts\.labels/)
+      actorMetrics(ref, { registry: reg })
+      machineMetrics(ref.machine, { registry: reg })
+      await ref.ask('Job')
+      const s = await scrape(reg)
+      expect(s.get(`${P}actor_processed_total{actor="a1"}`)).toBe(1)
+      expect(s.get(`${P}transitions_total{machine="a1",result="executed"}`)).toBeGreaterThan(0)
+    } finally {
+      await system.shutdown({ timeout: 50 })
+    }
   })
 })
