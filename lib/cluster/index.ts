@@ -8,4 +8,5 @@ export type { Bus, Exposed, ExposeOptions, ListFilter, MachineInfo, MirrorOption
 export { InProcessBus } from './in-process-bus.js'
 export { NatsBus, type NatsBusOptions } from './nats-bus.js'
 export { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
+export { NatsKvStore, type NatsKvStoreOptions } from './nats-kv-store.js'
 export { ClusterError, type ClusterErrorCode } from './errors.js'
