@@ -42,7 +42,7 @@ export class LaneJobs implements Jobs {
     const j = this.#next++
     this.#pending.set(j, cb)
     // a closed channel means the process is ending: its exit fails this job with the exit status
-    this.hub.control({ pm: 'job', j, i: input ?? null })
+    this.hub.lane({ pm: 'job', j, i: input ?? null })
   }
 
   fail(err: NodeError): void {

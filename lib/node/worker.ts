@@ -141,7 +141,7 @@ export class NodeWorker {
     } finally {
       this.#lane = null
     }
-    if (res === Result.Canceled) this.#hub.control({ pm: 'fail', j: m.j, e: null, refused: true })
+    if (res === Result.Canceled) this.#hub.lane({ pm: 'fail', j: m.j, e: null, refused: true })
   }
 
   #enqueue(job: Job): void {
@@ -179,7 +179,7 @@ export class NodeWorker {
       value = new InvalidArgumentError(`worker ${this.machine.id}: job ${j.job}`, 'result', `plain data (${why})`, value)
     }
     if (j.client === null) {
-      this.#hub.control(ok ? { pm: 'done', j: j.job, v: value ?? null }
+      this.#hub.lane(ok ? { pm: 'done', j: j.job, v: value ?? null }
         : { pm: 'fail', j: j.job, e: wireError(value), refused: false })
     } else if (ok) {
       this.#server?.send('WorkReady', { job: j.job, value: value ?? null }, { clientId: j.client })

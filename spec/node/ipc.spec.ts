@@ -45,6 +45,31 @@ describe('IpcHub / IpcPort', () => {
     await server.close()
   })
 
+  it('sends the lane messages of one turn as one batch, before any message written after them', async () => {
+    const [up, down] = channel()
+    const sent: unknown[] = []
+    const send = up.send?.bind(up)
+    up.send = (m: unknown) => (sent.push(m), send?.(m) ?? false)
+    const supervisorSide = new IpcHub(up)
+    const workerSide = new IpcHub(down)
+    const got: unknown[] = []
+    workerSide.onJob = (m) => got.push(m)
+    workerSide.onControl = (m) => got.push(m)
+    for (let j = 1; j <= 3; j++) supervisorSide.lane({ pm: 'job', j, i: { n: j } })
+    supervisorSide.lane({ pm: 'job', j: 4, i: null })
+    supervisorSide.control({ pm: 'drained' }) // flushes the lane first: order is kept
+    supervisorSide.lane({ pm: 'job', j: 5, i: null })
+    await new Promise((r) => setTimeout(r, 20))
+    expect(sent.length).toBe(3) // a batch of 4, the control message, the last job alone
+    expect(got).toEqual([
+      { pm: 'job', j: 1, i: { n: 1 } }, { pm: 'job', j: 2, i: { n: 2 } }, { pm: 'job', j: 3, i: { n: 3 } },
+      { pm: 'job', j: 4, i: null }, { pm: 'drained' }, { pm: 'job', j: 5, i: null },
+    ])
+    down.emit('message', { pm: 'batch', b: [null, 7, { pm: 'job' }, { pm: 'done', j: 9, v: 1 }] }) // junk is skipped
+    expect(got.at(-1)).toEqual({ pm: 'done', j: 9, v: 1 })
+    expect(got.length).toBe(7)
+  })
+
   it('runWorker() outside a forked process throws, and checks its function', () => {
     expect(() => runWorker(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }))
     if (typeof process.send !== 'function') {
