@@ -1,0 +1,433 @@
+/**
+ * The Stately inspector bridge: `inspectMachine(machine, { inspector })` shows polymachine machines in the Stately
+ * inspector (`@statelyai/inspect`). Each machine becomes an actor whose definition is a generated parallel statechart
+ * (one region per state, with `off`/`on` children), each mutation an `@xstate.event`, each transition an
+ * `@xstate.snapshot`. Nothing is imported from `@statelyai/inspect`: the frame types below are declared here (and
+ * type-tested against the package's own), so the package is needed only by whoever creates the inspector.
+ */
+import { InvalidArgumentError, OutOfRangeError, argsMapper, type Args, type Machine, type MutationInfo,
+  type Schema, type Tracer, type TransitionInfo } from '../machine/index.js'
+import { isMachine, safeString } from '../machine/internals.js'
+
+/** The inspector protocol version the frames follow (`_version` of `@statelyai/inspect` 0.7). */
+export const STATELY_PROTOCOL_VERSION = '0.7.2'
+
+/** A machine's states as the inspector's state value: one region per state, `'on'` when active. */
+export type StatelyStateValue = Record<string, 'on' | 'off'>
+
+/** The actor snapshot: state value, ticks and queue tick as context; `stopped` once the machine is disposed. */
+export interface StatelySnapshot {
+  status: 'active' | 'stopped'
+  value: StatelyStateValue
+  context: { time: Record<string, number>; queueTick: number }
+  output: undefined
+  error: undefined
+}
+
+/** A mutation as an inspector event; `result` and `canceledBy` are set on the snapshot's event once it ran. */
+export type StatelyMutationEvent = {
+  type: 'add' | 'remove' | 'set'
+  states: string[]
+  auto: boolean
+  args?: Record<string, string>
+  result?: 'executed' | 'canceled'
+  canceledBy?: string
+}
+
+/** The event of the last snapshot, sent when the machine is disposed. */
+export type StatelyStopEvent = { type: 'xstate.stop' }
+
+/** Fields every frame has. */
+export type StatelyFrameBase = { sessionId: string; createdAt: string; id: string; _version: string }
+
+/** `@xstate.actor`: a machine and its statechart (`definition`, JSON of a {@link StatelyMachineConfig}). */
+export type StatelyActorFrame = StatelyFrameBase & {
+  type: '@xstate.actor'
+  name: string
+  definition: string
+  snapshot: StatelySnapshot
+  parentId: string | undefined
+  rootId: string | undefined
+}
+
+/** `@xstate.event`: a mutation made on the machine (`sourceId`: the machine whose handler made it). */
+export type StatelyEventFrame = StatelyFrameBase & {
+  type: '@xstate.event'
+  event: StatelyMutationEvent
+  sourceId: string | undefined
+  rootId: string
+}
+
+/** `@xstate.snapshot`: the machine after a transition, with the mutation that caused it. */
+export type StatelySnapshotFrame = StatelyFrameBase & {
+  type: '@xstate.snapshot'
+  event: StatelyMutationEvent | StatelyStopEvent
+  snapshot: StatelySnapshot
+  rootId: string
+}
+
+/** The frames the bridge emits; the same shape `@statelyai/inspect` sends to its relay and UI. */
+export type StatelyFrame = StatelyActorFrame | StatelyEventFrame | StatelySnapshotFrame
+
+/** A region of the generated statechart. */
+export interface StatelyRegionConfig {
+  initial: 'off'
+  description: string
+  meta: { require: string[]; add: string[]; remove: string[]; after: string[]; auto: boolean; multi: boolean;
+    tags: string[] }
+  states: { off: { on: Record<string, { target: 'on' }> }; on: { on: Record<string, { target: 'on' | 'off';
+    reenter?: boolean }> } }
+}
+
+/** The generated statechart: an XState machine config in JSON, a parallel state with a region per state. */
+export interface StatelyMachineConfig {
+  id: string
+  type: 'parallel'
+  states: Record<string, StatelyRegionConfig>
+}
+
+/** What the inspector reads from an actor object: `sessionId`, `logic.config` (the chart), `_parent`. */
+export interface StatelyActorRef {
+  readonly sessionId: string
+  readonly id: string
+  readonly logic: { readonly config: StatelyMachineConfig }
+  readonly _parent?: StatelyActorRef
+  /** The last snapshot sent. */
+  getSnapshot(): StatelySnapshot
+  /** The inspector never sends to actors; mutations are made on the machine. Does nothing. */
+  send(event: unknown): void
+}
+
+/** The methods of a `@statelyai/inspect` inspector the bridge calls (`createWebSocketInspector()` etc. have them). */
+export interface StatelyInspectorLike {
+  actor(actor: StatelyActorRef, snapshot?: StatelySnapshot): void
+  event(actor: string, event: StatelyMutationEvent, info?: { source?: string }): void
+  snapshot(actor: string, snapshot: StatelySnapshot, info?: { event?: StatelyMutationEvent | StatelyStopEvent }): void
+}
+
+/** Options of {@link inspectMachine}: exactly one of `inspector` and `send`. */
+export interface InspectMachineOptions {
+  /** An inspector of `@statelyai/inspect` (`createWebSocketInspector({ url })`, `createBrowserInspector()`…). */
+  inspector?: StatelyInspectorLike
+  /** Or a function given each complete frame (an inspector adapter's `send`, or `ws.send(JSON.stringify(f))`). */
+  send?: (frame: StatelyFrame) => void
+  /** Also show machines created later with a traced one as `parent`, as its child actors. Default true. */
+  children?: boolean
+  /** Which mutation args the events carry (values as text, cut to 256 chars): names or a mapper. Default none. */
+  args?: readonly string[] | ((args: Args) => Record<string, string> | undefined)
+  /** Errors in a row from the inspector after which the bridge detaches itself. Default 10. */
+  maxErrors?: number
+}
+
+/** What {@link inspectMachine} returns. */
+export interface StatelyBridge {
+  /** Leaves every machine (no more frames). Idempotent. */
+  detach(): void
+  readonly detached: boolean
+  /** Errors thrown by the inspector or `send` so far (each swallowed: the machine never sees it). */
+  readonly errors: number
+}
+
+const WHERE = 'inspectMachine()'
+type ArgsMap = (args: Args) => Record<string, string> | undefined
+
+/**
+ * The statechart the inspector shows for a schema: a parallel machine with one region per state, each with `off`
+ * (initial) and `on` children. `add`/`set` lead to `on`, `remove`/`set` back to `off` (a multi state re-enters `on`
+ * on `add`); the relations are in each region's `description` and `meta`. The edges only sketch what a mutation may
+ * do: which region actually changes is what the relations resolve, and the snapshots show it.
+ *
+ * ```ts
+ * const chart = statechartOf(schema({ Start: {}, Ready: { require: ['Start'] } }), 'app')
+ * chart.states.Ready?.description // 'requires Start'
+ * ```
+ */
+export function statechartOf(s: Schema<string>, id: string): StatelyMachineConfig {
+  const states: Record<string, StatelyRegionConfig> = {}
+  for (const name of s.names) {
+    const d = s.states[name] ?? {}
+    const meta = { require: [...(d.require ?? [])], add: [...(d.add ?? [])], remove: [...(d.remove ?? [])],
+      after: [...(d.after ?? [])], auto: d.auto === true, multi: d.multi === true, tags: [...(d.tags ?? [])] }
+    const onEdges: StatelyRegionConfig['states']['on']['on'] = { remove: { target: 'off' }, set: { target: 'off' } }
+    if (meta.multi) onEdges.add = { target: 'on', reenter: true }
+    states[name] = { initial: 'off', description: describeRelations(meta), meta,
+      states: { off: { on: { add: { target: 'on' }, set: { target: 'on' } } }, on: { on: onEdges } } }
+  }
+  return { id, type: 'parallel', states }
+}
+
+function describeRelations(m: StatelyRegionConfig['meta']): string {
+  const parts: string[] = []
+  if (m.auto) parts.push('auto')
+  if (m.multi) parts.push('multi')
+  const list = (label: string, names: string[]): void => {
+    if (names.length > 0) parts.push(`${label} ${names.join(', ')}`)
+  }
+  list('requires', m.require)
+  list('adds', m.add)
+  list('removes', m.remove)
+  list('after', m.after)
+  if (m.tags.length > 0) parts.push(`tags ${m.tags.join(', ')}`)
+  return parts.join('; ')
+}
+
+/**
+ * Shows a machine in the Stately inspector: an `@xstate.actor` frame now (its statechart from
+ * {@link statechartOf} and its current snapshot), an `@xstate.event` per mutation (when it is queued or made,
+ * auto ones included, `sourceId` naming the machine whose handler made it) and an `@xstate.snapshot` per transition
+ * (canceled ones too, with `result` and `canceledBy` on the event; dry runs are left out), and a `stopped` snapshot
+ * when the machine is disposed. Pass an inspector of `@statelyai/inspect` or a `send` function. Never throws into
+ * the machine; after `maxErrors` errors in a row the bridge detaches itself. Throws `InvalidArgumentError` /
+ * `OutOfRangeError` for bad options.
+ *
+ * ```ts
+ * const frames: StatelyFrame[] = []
+ * const bridge = inspectMachine(mach, { send: (f) => frames.push(f), args: ['url'] })
+ * mach.add('Start')
+ * bridge.detach()
+ * ```
+ */
+export function inspectMachine(machine: Machine<string>, opts: InspectMachineOptions): StatelyBridge {
+  if (!isMachine(machine)) throw new InvalidArgumentError(WHERE, 'machine', 'a Machine', machine)
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(WHERE, 'opts', 'an object', opts)
+  const { inspector, send } = opts
+  const hasInspector = typeof inspector === 'object' && inspector !== null && typeof inspector.actor === 'function' &&
+    typeof inspector.event === 'function' && typeof inspector.snapshot === 'function'
+  if (inspector !== undefined && !hasInspector) {
+    throw new InvalidArgumentError(WHERE, 'opts.inspector', 'an inspector with actor, event and snapshot', inspector)
+  }
+  if (send !== undefined && typeof send !== 'function') {
+    throw new InvalidArgumentError(WHERE, 'opts.send', 'a function', send)
+  }
+  if ((inspector === undefined) === (send === undefined)) {
+    throw new InvalidArgumentError(WHERE, 'opts', 'exactly one of inspector and send', opts)
+  }
+  const maxErrors = opts.maxErrors ?? 10
+  if (typeof maxErrors !== 'number' || !Number.isInteger(maxErrors) || maxErrors < 1) {
+    throw new OutOfRangeError(WHERE, 'opts.maxErrors', 'an integer ≥ 1', maxErrors)
+  }
+  const out = inspector ? inspectorOutput(inspector) : frameOutput(send as (f: StatelyFrame) => void)
+  const bridge = new StatelyAdapter(out, {
+    children: opts.children === undefined ? true : Boolean(opts.children), args: mapperOf(opts.args), maxErrors,
+  })
+  bridge.track(machine, undefined)
+  return bridge
+}
+
+function mapperOf(args: unknown): ArgsMap | undefined {
+  if (args === undefined) return undefined
+  if (typeof args === 'function') return args as ArgsMap
+  if (Array.isArray(args) && args.every((a) => typeof a === 'string')) return argsMapper(args as string[], 256)
+  throw new InvalidArgumentError(WHERE, 'opts.args', 'an array of arg names or a function', args)
+}
+
+/** Where the adapter's three kinds of record go. */
+interface Output {
+  actor(ref: StatelyActorRef, rootId: string): void
+  event(sessionId: string, rootId: string, event: StatelyMutationEvent, source: string | undefined): void
+  snapshot(ref: StatelyActorRef, rootId: string, event: StatelyMutationEvent | StatelyStopEvent): void
+}
+
+function inspectorOutput(i: StatelyInspectorLike): Output {
+  return {
+    actor: (ref) => i.actor(ref, ref.getSnapshot()),
+    event: (sessionId, _root, event, source) => i.event(sessionId, event, source === undefined ? {} : { source }),
+    snapshot: (ref, _root, event) => i.snapshot(ref.sessionId, ref.getSnapshot(), { event }),
+  }
+}
+
+function frameOutput(send: (f: StatelyFrame) => void): Output {
+  let seq = 0
+  const base = (sessionId: string): StatelyFrameBase =>
+    ({ sessionId, createdAt: Date.now().toString(), id: `${sessionId}:${++seq}`, _version: STATELY_PROTOCOL_VERSION })
+  return {
+    actor: (ref, rootId) => send({ ...base(ref.sessionId), type: '@xstate.actor', name: ref.id,
+      definition: JSON.stringify(ref.logic.config), snapshot: ref.getSnapshot(), parentId: ref._parent?.sessionId,
+      rootId }),
+    event: (sessionId, rootId, event, sourceId) =>
+      send({ ...base(sessionId), type: '@xstate.event', event, sourceId, rootId }),
+    snapshot: (ref, rootId, event) =>
+      send({ ...base(ref.sessionId), type: '@xstate.snapshot', event, snapshot: ref.getSnapshot(), rootId }),
+  }
+}
+
+/** Per traced machine. */
+interface Traced {
+  readonly mach: Machine<string>
+  readonly ref: StatelyActorRef
+  readonly rootId: string
+  last: StatelySnapshot
+  readonly offDispose: () => void
+}
+
+/** A snapshot from a clock: a state is active while its tick is odd. */
+function snapshotOf(names: readonly string[], time: readonly number[], queueTick: number,
+  status: StatelySnapshot['status']): StatelySnapshot {
+  const value: StatelyStateValue = {}
+  const clock: Record<string, number> = {}
+  names.forEach((n, i) => {
+    const t = time[i] ?? 0
+    value[n] = t % 2 === 1 ? 'on' : 'off'
+    clock[n] = t
+  })
+  return { status, value, context: { time: clock, queueTick }, output: undefined, error: undefined }
+}
+
+/** The machine `Tracer` behind `inspectMachine`, shared by a machine and its traced children. */
+class StatelyAdapter implements Tracer, StatelyBridge {
+  readonly #out: Output
+  readonly #children: boolean
+  readonly #args: ArgsMap | undefined
+  readonly #maxErrors: number
+  readonly #traced = new Map<Machine<string>, Traced>()
+  /** Machines whose handler runs now, innermost last: the source of mutations made meanwhile. */
+  readonly #handlers: string[] = []
+  #inRow = 0
+  #errors = 0
+  #detached = false
+
+  constructor(out: Output, o: { children: boolean; args: ArgsMap | undefined; maxErrors: number }) {
+    this.#out = out
+    this.#children = o.children
+    this.#args = o.args
+    this.#maxErrors = o.maxErrors
+  }
+
+  get detached(): boolean {
+    return this.#detached
+  }
+
+  get errors(): number {
+    return this.#errors
+  }
+
+  track(mach: Machine<string>, parent: Traced | undefined): void {
+    if (this.#detached || this.#traced.has(mach) || mach.disposed) return
+    this.#guard(() => {
+      const config = statechartOf(mach.schema, mach.id)
+      const t: Traced = {
+        mach, rootId: parent?.rootId ?? mach.id,
+        last: snapshotOf(mach.names, mach.time(), mach.queueTick, 'active'),
+        ref: {
+          sessionId: mach.id, id: mach.id, logic: { config }, ...(parent ? { _parent: parent.ref } : {}),
+          getSnapshot: () => t.last, send: () => undefined,
+        },
+        offDispose: mach.onDispose(() => this.#guard(() => this.#stop(t))),
+      }
+      this.#traced.set(mach, t)
+      mach.bindTracer(this)
+      this.#out.actor(t.ref, t.rootId)
+    })
+  }
+
+  detach(): void {
+    if (this.#detached) return
+    this.#detached = true
+    for (const t of this.#traced.values()) {
+      t.offDispose()
+      try {
+        t.mach.detachTracer(this)
+      } catch {
+        // a disposed machine may refuse; it calls no more hooks anyway
+      }
+    }
+    this.#traced.clear()
+    this.#handlers.length = 0
+  }
+
+  newSubmachine(parent: Machine<string>, child: Machine<string>): void {
+    const t = this.#traced.get(parent)
+    if (this.#children && t) this.track(child, t)
+  }
+
+  mutationQueued(mach: Machine<string>, mut: MutationInfo): void {
+    const t = this.#traced.get(mach)
+    if (!t) return
+    this.#guard(() => this.#out.event(mach.id, t.rootId, this.#eventOf(mut.type, mut.calledStates, mut.isAuto,
+      mut.args), this.#handlers.at(-1)))
+  }
+
+  handlerStart(tx: TransitionInfo): void {
+    if (this.#traced.has(tx.machine)) this.#handlers.push(tx.machine.id)
+  }
+
+  handlerEnd(tx: TransitionInfo): void {
+    if (this.#traced.has(tx.machine) && this.#handlers.at(-1) === tx.machine.id) this.#handlers.pop()
+  }
+
+  transitionEnd(tx: TransitionInfo): void {
+    const t = this.#traced.get(tx.machine)
+    if (!t || tx.isCheck) return
+    this.#guard(() => {
+      t.last = snapshotOf(t.mach.names, tx.timeAfter, t.mach.queueTick, 'active')
+      const event = this.#eventOf(tx.type, tx.calledStates, tx.isAuto, tx.args)
+      event.result = tx.accepted ? 'executed' : 'canceled'
+      if (!tx.accepted) event.canceledBy = tx.canceledBy ?? 'unknown'
+      this.#out.snapshot(t.ref, t.rootId, event)
+    })
+  }
+
+  #stop(t: Traced): void {
+    this.#traced.delete(t.mach)
+    t.last = { ...t.last, status: 'stopped' }
+    this.#out.snapshot(t.ref, t.rootId, { type: 'xstate.stop' })
+  }
+
+  #eventOf(type: StatelyMutationEvent['type'], states: readonly string[], auto: boolean,
+    args: Args | undefined): StatelyMutationEvent {
+    const event: StatelyMutationEvent = { type, states: [...states], auto }
+    const mapped = this.#args && args ? this.#mapArgs(this.#args, args) : undefined
+    if (mapped) event.args = mapped
+    return event
+  }
+
+  #mapArgs(map: ArgsMap, args: Args): Record<string, string> | undefined {
+    try {
+      const out = map(args)
+      if (typeof out !== 'object' || out === null) return undefined
+      const clean: Record<string, string> = {}
+      for (const k of Object.keys(out)) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
+      return Object.keys(clean).length > 0 ? clean : undefined
+    } catch (err) {
+      return { '!': `args mapper threw: ${safeString(err)}`.slice(0, 4096) }
+    }
+  }
+
+  /** Runs a hook's work; an error is swallowed and counted, and `maxErrors` in a row detach the bridge. */
+  #guard(fn: () => void): void {
+    if (this.#detached) return
+    try {
+      fn()
+      this.#inRow = 0
+    } catch {
+      this.#errors++
+      if (++this.#inRow >= this.#maxErrors) this.detach()
+    }
+  }
+}
+
+const FRAME_TYPES = new Set(['@xstate.actor', '@xstate.event', '@xstate.snapshot'])
+
+/**
+ * Reads a frame received from an inspector relay (a JSON text or a parsed value): the frame when it is one of the
+ * three types the bridge sends with a `sessionId`, undefined for anything else (other `@xstate.*` types, other
+ * messages, malformed JSON), so a consumer can ignore what it does not know.
+ *
+ * ```ts
+ * ws.on('message', (data) => { const f = parseStatelyFrame(String(data)); if (f) frames.push(f) })
+ * ```
+ */
+export function parseStatelyFrame(data: unknown): StatelyFrame | undefined {
+  let v: unknown = data
+  if (typeof data === 'string') {
+    try {
+      v = JSON.parse(data)
+    } catch {
+      return undefined
+    }
+  }
+  if (typeof v !== 'object' || v === null) return undefined
+  const { type, sessionId } = v as { type?: unknown; sessionId?: unknown }
+  if (typeof type !== 'string' || !FRAME_TYPES.has(type) || typeof sessionId !== 'string') return undefined
+  return v as StatelyFrame
+}
