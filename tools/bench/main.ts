@@ -17,11 +17,12 @@ import { node } from './scenarios/node.js'
 import { relations } from './scenarios/relations.js'
 import { rpc } from './scenarios/rpc.js'
 import { scale } from './scenarios/scale.js'
+import { store } from './scenarios/store.js'
 import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg, store]
 
 interface Args {
   quick: boolean
