@@ -15,13 +15,13 @@ export {
   type DbgSchema, type DbgTx, type DbgWireState,
 } from './protocol.js'
 export { OtelAttr, traceMachine, type MachineTracing, type TraceMachineOptions } from './otel.js'
+export { inspectMachine, type InspectMachineOptions, type StatelyBridge, type StatelyInspectorLike } from './stately.js'
 export {
-  STATELY_PROTOCOL_VERSION, inspectMachine, parseStatelyFrame, statechartOf, type InspectMachineOptions,
-  type StatelyActorFrame, type StatelyActorRef, type StatelyBridge, type StatelyEventFrame, type StatelyFrame,
-  type StatelyFrameBase, type StatelyInspectorLike, type StatelyMachineConfig, type StatelyMutationEvent,
-  type StatelyRegionConfig, type StatelySnapshot, type StatelySnapshotFrame, type StatelyStateValue,
-  type StatelyStopEvent,
-} from './stately.js'
+  STATELY_PROTOCOL_VERSION, parseStatelyFrame, statechartOf, type StatelyActorFrame, type StatelyActorRef,
+  type StatelyEventFrame, type StatelyFrame, type StatelyFrameBase, type StatelyMachineConfig,
+  type StatelyMutationEvent, type StatelyRegionConfig, type StatelySnapshot, type StatelySnapshotFrame,
+  type StatelyStateValue, type StatelyStopEvent,
+} from './stately-frames.js'
 export { machineMetrics, type MachineMetrics, type MachineMetricsOptions } from './prometheus.js'
 export type { MetricsRegistry } from './prom-metric.js'
 export { actorMetrics, type ActorMetrics, type ActorMetricsOptions, type MeasuredActor } from './actor-metrics.js'
