@@ -107,11 +107,14 @@ export function actorMetrics(ref: MeasuredActor, opts: ActorMetricsOptions): Act
   const owner = collector
   let detached = false
   let off = (): void => undefined
+  const remove = (): void => {
+    detached = true
+    owner.entries.delete(entry)
+  }
   const handle: ActorMetrics = {
     detach() {
       if (detached) return
-      detached = true
-      owner.entries.delete(entry)
+      remove()
       off()
     },
     get detached() {
@@ -119,10 +122,11 @@ export function actorMetrics(ref: MeasuredActor, opts: ActorMetricsOptions): Act
     },
   }
   if (ref.machine.disposed) {
-    handle.detach()
+    remove()
     return handle
   }
   owner.entries.add(entry)
-  off = ref.machine.onDispose(() => handle.detach())
+  // on dispose, no unregistering: doing it while the machine runs its callbacks would skip the next one
+  off = ref.machine.onDispose(remove)
   return handle
 }

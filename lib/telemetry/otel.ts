@@ -260,7 +260,8 @@ class OtelAdapter implements Tracer, MachineTracing {
   /** Ends a machine's open spans and leaves it (on dispose, on detach). */
   #end(t: Traced, detaching: boolean): void {
     this.#traced.delete(t.mach)
-    t.offDispose()
+    // not from the dispose callback itself: unregistering while the machine runs them would skip the next one
+    if (detaching) t.offDispose()
     try {
       t.mach.detachTracer(this)
     } catch {

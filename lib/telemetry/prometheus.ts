@@ -177,7 +177,7 @@ class MetricsTracer implements Tracer, MachineMetrics {
     const s: Series = {
       mach, labels: { ...this.#labels, machine: mach.id }, executed: 0, canceled: 0, exceptions: 0,
       buckets: new Array<number>(this.#collector.bounds.length).fill(0), sum: 0, count: 0, started: new Map(),
-      offDispose: mach.onDispose(() => this.#drop(mach)), owner: this,
+      offDispose: mach.onDispose(() => this.#drop(mach, true)), owner: this,
     }
     series.set(mach, s)
     this.#mine.add(mach)
@@ -223,12 +223,13 @@ class MetricsTracer implements Tracer, MachineMetrics {
   }
 
   /** Removes a machine's series (its label values disappear from the next scrape) and leaves it. */
-  #drop(mach: Machine<string>): void {
+  #drop(mach: Machine<string>, disposing = false): void {
     this.#mine.delete(mach)
     const s = this.#collector.series.get(mach)
     if (s?.owner !== this) return
     this.#collector.series.delete(mach)
-    s.offDispose()
+    // not from the dispose callback itself: unregistering while the machine runs them would skip the next one
+    if (!disposing) s.offDispose()
     try {
       mach.detachTracer(this)
     } catch {

@@ -170,6 +170,19 @@ describe('traceMachine: spans', () => {
   })
 })
 
+describe('traceMachine: dispose', () => {
+  it('onDispose callbacks registered after the adapter still run (it does not unregister itself mid-dispose)', () => {
+    const { tracer, spans } = sdk()
+    const m = new Machine(ss, { id: 'od' })
+    traceMachine(m, { tracer })
+    let ran = false
+    m.onDispose(() => void (ran = true))
+    m.dispose()
+    expect(ran).toBe(true)
+    expect(one(spans(), 'machine od').ended).toBe(true)
+  })
+})
+
 describe('traceMachine: failures', () => {
   it('bad options throw library errors with a code', () => {
     const m = new Machine(ss)

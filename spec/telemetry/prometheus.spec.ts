@@ -176,6 +176,25 @@ describe('machineMetrics: series', () => {
   })
 })
 
+describe('machineMetrics: dispose', () => {
+  it('onDispose callbacks registered after the adapters still run (theirs does not unregister itself mid-dispose)', () => {
+    const reg = new Registry()
+    const m = new Machine(ss, { id: 'od' })
+    machineMetrics(m, { registry: reg })
+    machineMetrics(m, { registry: reg, prefix: 'two_' })
+    const system = new ActorSystem()
+    const ref = system.spawn(schema({ Job: {} }), {}, { id: 'od-actor' })
+    actorMetrics(ref, { registry: reg })
+    const ran: string[] = []
+    m.onDispose(() => void ran.push('machine'))
+    ref.machine.onDispose(() => void ran.push('actor'))
+    m.dispose()
+    ref.machine.dispose()
+    expect(ran).toEqual(['machine', 'actor'])
+    return system.shutdown({ timeout: 50 })
+  })
+})
+
 describe('machineMetrics: failures', () => {
   it('bad options, a duplicate machine id and a taken metric name throw library errors', () => {
     const reg = new Registry()
