@@ -22,6 +22,7 @@ export {
   type StatelyMutationEvent, type StatelyRegionConfig, type StatelySnapshot, type StatelySnapshotFrame,
   type StatelyStateValue, type StatelyStopEvent,
 } from './stately-frames.js'
+export { toD2, toMermaid, type DiagramOptions, type DiagramSchema } from './diagram.js'
 export { machineMetrics, type MachineMetrics, type MachineMetricsOptions } from './prometheus.js'
 export type { MetricsRegistry } from './prom-metric.js'
 export { actorMetrics, type ActorMetrics, type ActorMetricsOptions, type MeasuredActor } from './actor-metrics.js'
