@@ -3,7 +3,9 @@
  * Mirrors are lib/rpc `RemoteMachine`s; the bus only carries the RPC protocol's messages.
  */
 import { InvalidArgumentError, type Machine, type Schema, type StateNames } from '../machine/index.js'
+import type { Ref } from '../actor/index.js'
 import type { RemoteMachine } from '../rpc/index.js'
+import type { ExposedActor, RemoteActorOptions, RemoteActorRef } from './remote-actor.js'
 
 /** Options of `bus.expose()`. */
 export interface ExposeOptions {
@@ -61,6 +63,13 @@ export interface Bus {
   expose(machine: Machine<string>, opts?: ExposeOptions): Promise<Exposed>
   list(filter?: ListFilter): Promise<MachineInfo[]>
   machine<S extends Schema<string> = Schema<string>>(id: string, opts?: MirrorOptions<S>): Promise<RemoteMachine<StateNames<S>>>
+  /**
+   * Serves `ref` under `name` to every process on the bus. Several exposures of one name (in one process or many)
+   * form a pool: each message goes to one of them.
+   */
+  exposeActor(name: string, ref: Ref<string>): Promise<ExposedActor>
+  /** A ref to the actor (or pool) exposed under `name`, from any process; it is checked at each message, not here. */
+  actor<M extends string = string, H = unknown>(name: string, opts?: RemoteActorOptions): RemoteActorRef<M, H>
   close(): Promise<void>
 }
 

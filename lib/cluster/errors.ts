@@ -9,9 +9,12 @@ import { PolymachineError } from '../machine/index.js'
  * - `ERR_CLUSTER_EXPOSED`: a machine with that id is already exposed on this bus
  * - `ERR_CLUSTER_NETWORK`: the NATS server cannot be reached
  * - `ERR_CLUSTER_DEPENDENCY`: `NatsBus` without the optional peers `@nats-io/*` installed
+ * - `ERR_CLUSTER_REMOTE`: a remote actor's handler failed (`RemoteActorError`: its error's name, code and message)
+ * - `ERR_CLUSTER_PROTOCOL`: a malformed actor request or reply, or a reply that is not msgpack data
+ * - `ERR_CLUSTER_CANCELLED`: the reason a remote message's signal aborts when its asker gave up (timeout, abort)
  */
 export type ClusterErrorCode = 'ERR_CLUSTER_NOT_FOUND' | 'ERR_CLUSTER_CLOSED' | 'ERR_CLUSTER_EXPOSED' | 'ERR_CLUSTER_NETWORK'
-  | 'ERR_CLUSTER_DEPENDENCY'
+  | 'ERR_CLUSTER_DEPENDENCY' | 'ERR_CLUSTER_REMOTE' | 'ERR_CLUSTER_PROTOCOL' | 'ERR_CLUSTER_CANCELLED'
 
 /** A cluster failure, with a code from {@link ClusterErrorCode}. */
 export class ClusterError extends PolymachineError {
@@ -20,5 +23,18 @@ export class ClusterError extends PolymachineError {
 
   constructor(code: ClusterErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
+  }
+}
+
+/**
+ * A remote actor's handler threw or rejected (or the remote actor refused the message): the original error's
+ * `remoteName`, `remoteCode` (`''` when it had none) and message. The stack stays on the remote process.
+ */
+export class RemoteActorError extends PolymachineError {
+  override readonly name = 'RemoteActorError'
+  declare readonly code: 'ERR_CLUSTER_REMOTE'
+
+  constructor(readonly actor: string, readonly remoteName: string, readonly remoteCode: string, message: string) {
+    super('ERR_CLUSTER_REMOTE', message)
   }
 }

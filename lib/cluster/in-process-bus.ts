@@ -11,7 +11,12 @@ import {
   checkFilter, checkId, checkMirrorOptions, infoOf, matches,
   type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
 } from './bus.js'
+import type { Ref } from '../actor/index.js'
 import { ClusterError } from './errors.js'
+import {
+  ActorEndpoint, checkActorName, checkActorOptions, checkRef, RemoteActorRef,
+  type ActorTransport, type ExposedActor, type RemoteActorOptions,
+} from './remote-actor.js'
 
 interface Entry {
   info: MachineInfo
@@ -33,6 +38,8 @@ export class InProcessBus implements Bus {
   readonly id: string
   readonly #entries = new Map<string, Entry>()
   readonly #mirrors = new Set<RemoteMachine<string>>()
+  /** Exposed actors by name; several make a pool served in turn. */
+  readonly #actors = new Map<string, { endpoints: ActorEndpoint[]; next: number }>()
   #closed = false
 
   constructor(opts: { id?: string } = {}) {
@@ -79,10 +86,62 @@ export class InProcessBus implements Bus {
     return remote
   }
 
-  /** Closes every mirror made here and stops exposing every machine. */
+  async exposeActor(name: string, ref: Ref<string>): Promise<ExposedActor> {
+    this.#open()
+    checkActorName(name, 'bus.exposeActor()')
+    const ep = new ActorEndpoint(name, checkRef(ref, 'bus.exposeActor()'))
+    let pool = this.#actors.get(name)
+    if (!pool) this.#actors.set(name, pool = { endpoints: [], next: 0 })
+    pool.endpoints.push(ep)
+    return {
+      name,
+      get inFlight() { return ep.inFlight },
+      close: async () => {
+        const p = this.#actors.get(name)
+        if (p) p.endpoints = p.endpoints.filter((e) => e !== ep)
+        if (p?.endpoints.length === 0) this.#actors.delete(name)
+        ep.close()
+      },
+    }
+  }
+
+  actor<M extends string = string, H = unknown>(name: string, opts?: RemoteActorOptions): RemoteActorRef<M, H> {
+    this.#open()
+    checkActorName(name, 'bus.actor()')
+    return new RemoteActorRef<M, H>(name, this.#transport, checkActorOptions(opts, 5000))
+  }
+
+  /** Messages go through the same bytes and endpoint code as over NATS, on a later microtask. */
+  readonly #transport: ActorTransport = {
+    request: async (name, body) => {
+      this.#open()
+      const ep = this.#pick(name)
+      if (!ep) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no actor ${name} is exposed on bus ${this.id}`)
+      await Promise.resolve()
+      return (await ep.handle(body)) ?? new Uint8Array()
+    },
+    send: (name, body) => {
+      this.#open()
+      const ep = this.#pick(name)
+      if (ep) void Promise.resolve().then(() => ep.handle(body))
+    },
+    cancel: (name, id) => {
+      for (const ep of this.#actors.get(name)?.endpoints ?? []) ep.cancel(id)
+    },
+  }
+
+  #pick(name: string): ActorEndpoint | undefined {
+    const pool = this.#actors.get(name)
+    if (!pool || pool.endpoints.length === 0) return undefined
+    return pool.endpoints[pool.next++ % pool.endpoints.length]
+  }
+
+  /** Closes every mirror made here and stops exposing every machine and actor. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    for (const pool of this.#actors.values()) for (const ep of pool.endpoints) ep.close()
+    this.#actors.clear()
     const mirrors = [...this.#mirrors]
     const servers = [...this.#entries.values()].map((e) => e.server)
     this.#mirrors.clear()

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
-import type { NatsConnection } from '@nats-io/transport-node'
+import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { Ref } from '../actor/index.js'
 import { InvalidArgumentError, Machine, type Schema, type StateNames } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
 import { connect, RpcError, serve, type RemoteMachine } from '../rpc/index.js'
@@ -14,6 +15,10 @@ import {
   type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
 } from './bus.js'
 import { ClusterError } from './errors.js'
+import {
+  ActorEndpoint, checkActorName, checkActorOptions, checkRef, decodeCancel, encodeCancel, RemoteActorRef,
+  type ActorTransport, type ExposedActor, type RemoteActorOptions,
+} from './remote-actor.js'
 import { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
 import type { SessionRouter } from './nats-port.js'
 import type { Presence } from './presence.js'
@@ -64,6 +69,9 @@ export interface NatsBusOptions {
 export class NatsBus implements Bus {
   readonly #exposed = new Map<string, { router: SessionRouter; close: () => Promise<void> }>()
   readonly #mirrors = new Set<RemoteMachine<string>>()
+  readonly #actors = new Set<{ ep: ActorEndpoint; close: () => Promise<void> }>()
+  /** Cancel messages of asks that gave up, to every process: the one running the ask aborts its message. */
+  #cancels: Subscription | null = null
   #closing: Promise<void> | null = null
   #reconnects = 0
 
@@ -203,12 +211,80 @@ export class NatsBus implements Bus {
     return remote
   }
 
+  /**
+   * Serves `ref` under `name` as a member of the NATS queue group of that name: exposures of one name in any number
+   * of processes share its messages.
+   */
+  async exposeActor(name: string, ref: Ref<string>): Promise<ExposedActor> {
+    this.#open()
+    checkActorName(name, 'bus.exposeActor()')
+    const ep = new ActorEndpoint(name, checkRef(ref, 'bus.exposeActor()'))
+    this.#cancels ??= this.nc.subscribe(`${this.prefix}.ac`, { callback: (err, msg) => {
+      const id = err ? undefined : decodeCancel(msg.data)
+      if (id !== undefined) for (const a of this.#actors) a.ep.cancel(id)
+    } })
+    const sub = this.nc.subscribe(actorSubject(this.prefix, name), { queue: `${this.prefix}-actors`, callback: (err, msg) => {
+      if (err) return
+      void ep.handle(msg.data).then((reply) => {
+        if (reply === undefined || !msg.reply) return
+        try {
+          msg.respond(reply)
+        } catch { /* the connection closed: the asker times out or sees it closed */ }
+      })
+    } })
+    let closing: Promise<void> | null = null
+    const entry = { ep, close: (): Promise<void> => closing ??= (async () => {
+      this.#actors.delete(entry)
+      sub.unsubscribe()
+      ep.close()
+      // the server has dropped the subscription once this resolves: later asks see no-responders, not a timeout
+      await this.nc.flush().catch(() => undefined)
+    })() }
+    this.#actors.add(entry)
+    try {
+      await this.nc.flush() // the subscription is on the server before anyone can send to it
+    } catch (err) {
+      await entry.close()
+      throw new ClusterError('ERR_CLUSTER_NETWORK', `bus.exposeActor(): cannot subscribe for ${name}: ${String(err)}`, { cause: err })
+    }
+    return { name, get inFlight() { return ep.inFlight }, close: entry.close }
+  }
+
+  actor<M extends string = string, H = unknown>(name: string, opts?: RemoteActorOptions): RemoteActorRef<M, H> {
+    this.#open()
+    checkActorName(name, 'bus.actor()')
+    return new RemoteActorRef<M, H>(name, this.#transport, checkActorOptions(opts, this.timeout))
+  }
+
+  readonly #transport: ActorTransport = {
+    request: async (name, body, timeout) => {
+      this.#open()
+      try {
+        return (await this.nc.request(actorSubject(this.prefix, name), body, { timeout })).data
+      } catch (err) {
+        if (this.rt.isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no process serves actor ${name}`, { cause: err })
+        throw new ClusterError('ERR_CLUSTER_NETWORK', `actor ${name}: request failed: ${String(err)}`, { cause: err })
+      }
+    },
+    send: (name, body) => {
+      this.#open()
+      this.nc.publish(actorSubject(this.prefix, name), body)
+    },
+    cancel: (_name, id) => {
+      try {
+        this.nc.publish(`${this.prefix}.ac`, encodeCancel(id))
+      } catch { /* closed: the remote handler's own deadline (the ask's timeout travels with it) still aborts it */ }
+    },
+  }
+
   /** Closes mirrors made here, stops exposing (leaving the listing) and closes the NATS connection. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const mirrors = [...this.#mirrors]
       this.#mirrors.clear()
-      await Promise.all([...mirrors.map((m) => m.close()), ...[...this.#exposed.values()].map((e) => e.close())])
+      this.#cancels?.unsubscribe()
+      await Promise.all([...mirrors.map((m) => m.close()), ...[...this.#exposed.values()].map((e) => e.close()),
+        ...[...this.#actors].map((a) => a.close())])
       this.presence.stop()
       await this.nc.drain().catch(() => this.nc.close())
     })()
@@ -218,6 +294,11 @@ export class NatsBus implements Bus {
   #open(): void {
     if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `bus ${this.id} is closed`)
   }
+}
+
+/** The subject an actor name receives on (base64url: any name is a valid token). */
+function actorSubject(prefix: string, name: string): string {
+  return `${prefix}.a.${Buffer.from(name, 'utf8').toString('base64url')}`
 }
 
 function msOpt(v: unknown, dflt: number, name: string): number {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsBus } from '../../lib/cluster/index.js'
 import { Machine } from '../../lib/machine/index.js'
+import { actorContract } from './actor-contract.js'
 import { busContract, eventually, ss } from './contract.js'
 import { hasNatsServer, NatsServer } from './nats-server.js'
 
@@ -18,6 +19,13 @@ describe.skipIf(!hasNatsServer)('NatsBus', () => {
 
   busContract('NatsBus', async () => {
     const prefix = `c${++prefixes}` // a fresh subject space and bucket per test
+    const a = await NatsBus.connect(opts('node-a', prefix))
+    const b = await NatsBus.connect(opts('node-b', prefix))
+    return { a, b, cleanup: async () => { await Promise.all([a.close(), b.close()]) } }
+  })
+
+  actorContract('NatsBus', async () => {
+    const prefix = `ac${++prefixes}`
     const a = await NatsBus.connect(opts('node-a', prefix))
     const b = await NatsBus.connect(opts('node-b', prefix))
     return { a, b, cleanup: async () => { await Promise.all([a.close(), b.close()]) } }
