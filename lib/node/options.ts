@@ -21,6 +21,12 @@ export interface HealthOptions {
 export interface NodeSupervisorOptions {
   /** The worker module (a path or a `file:` URL); it calls `runWorker(fn)`. A `.ts` file runs through tsx. */
   entry: string | URL
+  /**
+   * `'process'` (default): each worker is a forked OS process (`child_process.fork`: isolated memory, survives
+   * native crashes). `'thread'`: each worker is a `worker_threads` thread of this process (starts faster, costs
+   * less memory, cheaper messages; a native crash or `process.abort()` takes the whole process down; no `cwd`).
+   */
+  kind?: 'process' | 'thread'
   /** Workers kept ready at all times (default 1). */
   min?: number
   /** The most workers at once (default the number of CPUs, at least `min`). */
@@ -63,6 +69,9 @@ export interface NodeSupervisorOptions {
 /** The checked options with their defaults. */
 export interface PoolConfig {
   entry: string
+  kind: 'process' | 'thread'
+  /** A TypeScript entry without `execArgv` given: it runs through tsx. */
+  tsx: boolean
   min: number
   max: number
   warm: number
@@ -94,8 +103,15 @@ export function poolConfig(opts: NodeSupervisorOptions): PoolConfig {
   const max = int('max', o.max, Math.max(min, availableParallelism()), 1)
   if (max < min) throw new OutOfRangeError(W, 'max', `an integer ≥ min (${min})`, max)
   const h = o.health === undefined ? {} : { ...obj('health', o.health) as HealthOptions }
+  const kind = o.kind ?? 'process'
+  if (kind !== 'process' && kind !== 'thread') throw new InvalidArgumentError(W, 'kind', "'process' or 'thread'", kind)
+  const execArgv = strings('execArgv', o.execArgv)
+  const tsx = execArgv === undefined && /\.[cm]?ts$/.test(entry)
+  if (kind === 'thread' && o.cwd !== undefined) {
+    throw new InvalidArgumentError(W, 'cwd', "nothing with kind 'thread' (a thread shares its process's directory)", o.cwd)
+  }
   return {
-    entry, min, max,
+    entry, min, max, kind, tsx,
     warm: int('warm', o.warm, 0, 0),
     tasksPerWorker: int('tasksPerWorker', o.tasksPerWorker, 1, 1),
     maxQueue: int('maxQueue', o.maxQueue, 100_000, 0),
@@ -111,7 +127,7 @@ export function poolConfig(opts: NodeSupervisorOptions): PoolConfig {
       misses: int('health.misses', h.misses, 2, 1),
     },
     drainTimeout: ms('drainTimeout', o.drainTimeout, 5000),
-    execArgv: strings('execArgv', o.execArgv) ?? (/\.[cm]?ts$/.test(entry) ? ['--import', 'tsx'] : []),
+    execArgv: execArgv ?? (tsx ? ['--import', 'tsx'] : []),
     args: strings('args', o.args) ?? [],
     env: o.env === undefined ? { ...process.env } : { ...obj('env', o.env) as Record<string, string | undefined> },
     cwd: o.cwd === undefined ? undefined : str('cwd', o.cwd),

@@ -8,7 +8,7 @@ import { connect, type RemoteMachine } from '../rpc/index.js'
 import type { Granted } from './client.js'
 import { howItEnded, NodeError } from './errors.js'
 import { LaneJobs, type Jobs } from './lane.js'
-import type { Exit, WorkerProcess } from './process.js'
+import type { Exit, WorkerHandle } from './process.js'
 import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** `spawning` (forked, not yet connected) → `ready` → `retiring` (draining) → `gone`. */
@@ -31,7 +31,10 @@ export interface Lease {
 /** What `pool.workers` shows of each worker. */
 export interface WorkerInfo {
   readonly id: string
+  /** Its process id (kind `'process'`). */
   readonly pid: number | undefined
+  /** Its thread id (kind `'thread'`). */
+  readonly threadId: number | undefined
   readonly status: WorkerStatus
   /** Jobs of `pool.run()` in flight on it. */
   readonly inFlight: number
@@ -54,7 +57,7 @@ export class PoolWorker {
   expected = false
   timer: ReturnType<typeof setTimeout> | undefined = undefined
 
-  constructor(readonly id: string, readonly proc: WorkerProcess) {}
+  constructor(readonly id: string, readonly proc: WorkerHandle) {}
 
   get inFlight(): number {
     return this.jobs?.inFlight ?? 0
@@ -136,7 +139,7 @@ export class PoolWorker {
   }
 
   info(): WorkerInfo {
-    return { id: this.id, pid: this.proc.pid, status: this.status, inFlight: this.inFlight,
+    return { id: this.id, pid: this.proc.pid, threadId: this.proc.threadId, status: this.status, inFlight: this.inFlight,
       leasedBy: this.lease?.clientId ?? null }
   }
 }
@@ -153,7 +156,7 @@ export function exitErrors(w: PoolWorker, exit: Exit, misses: number): {
   const pid = w.proc.pid
   const how = howItEnded(exit.exitCode, exit.signal)
   const info = { workerId: w.id, ...(pid !== undefined ? { pid } : {}), exitCode: exit.exitCode, signal: exit.signal }
-  const who = `worker ${w.id} (pid ${String(pid)})`
+  const who = `worker ${w.id} (${w.proc.label})`
   return {
     info,
     lost: new NodeError('ERR_NODE_WORKER_LOST', `${who} was lost: it exited with ${how}`, info),

@@ -15,9 +15,31 @@ export interface Exit {
   signal: NodeJS.Signals | null
 }
 
+/** A worker as the supervisor drives it: a forked process ({@link WorkerProcess}) or a thread (`WorkerThread`). */
+export interface WorkerHandle {
+  readonly id: string
+  readonly hub: IpcHub
+  /** Resolves when the worker has ended (never rejects). */
+  readonly exited: Promise<Exit>
+  readonly pid: number | undefined
+  readonly threadId: number | undefined
+  /** `pid 123` or `thread 4`, for messages. */
+  readonly label: string
+  readonly exit: Exit | null
+  readonly stderrTail: string
+  onReady: () => void
+  onDrained: () => void
+  onExit: (exit: Exit) => void
+  /** Ends it at once (SIGKILL; `terminate()` for a thread). */
+  kill(): void
+  /** It drained: let it end on its own. */
+  disconnect(): void
+}
+
 const TAIL = 2048
 
-export class WorkerProcess {
+export class WorkerProcess implements WorkerHandle {
+  readonly threadId = undefined
   readonly child: ChildProcess
   readonly hub: IpcHub
   /** Resolves when the process has ended (never rejects). */
@@ -63,6 +85,10 @@ export class WorkerProcess {
 
   get pid(): number | undefined {
     return this.child.pid
+  }
+
+  get label(): string {
+    return `pid ${String(this.child.pid)}`
   }
 
   /** How it ended; null while it runs. */
@@ -119,5 +145,5 @@ export function errorLines(stderr: string): string {
 export function spawnError(id: string, why: string, pid: number | undefined, cause?: unknown, stderr = ''): NodeError {
   const tail = errorLines(stderr)
   return new NodeError('ERR_NODE_SPAWN', `worker ${id} failed to start: ${why}${tail ? `: ${tail}` : ''}`,
-    { workerId: id, ...(pid !== undefined ? { pid } : {}), cause })
+    { workerId: id, ...(pid !== undefined ? { pid } : {}), ...(cause !== undefined ? { cause } : {}) })
 }

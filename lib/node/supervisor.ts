@@ -14,9 +14,10 @@ import type { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
 import { exitErrors, PoolWorker, type Lease, type LeaseWait, type WorkerInfo } from './pool-worker.js'
 import { liveCount, pickWorker, poolCounts, wantedSize } from './pool-size.js'
-import { spawnError, WorkerProcess, type Exit } from './process.js'
+import { spawnError, WorkerProcess, type Exit, type WorkerHandle } from './process.js'
 import { checkRunOptions, Run, RunQueue, type RunOptions } from './runs.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
+import { WorkerThread } from './thread.js'
 
 let pools = 0
 
@@ -270,11 +271,12 @@ export class NodeSupervisor implements ClientHost {
   #fork(): void {
     const id = `${this.id}-w${++this.#seq}`
     this.machine.add('ForkWorker', { workerId: id })
-    let proc: WorkerProcess
+    let proc: WorkerHandle
     try {
-      proc = new WorkerProcess(id, this.#cfg)
+      proc = this.#cfg.kind === 'thread' ? new WorkerThread(id, this.#cfg) : new WorkerProcess(id, this.#cfg)
     } catch (err) {
-      this.#spawnFailed(id, spawnError(id, `fork() threw: ${String(err)}`, undefined, err))
+      this.#spawnFailed(id, spawnError(id, `${this.#cfg.kind === 'thread' ? 'new Worker()' : 'fork()'} threw: ${String(err)}`,
+        undefined, err))
       return
     }
     const w = new PoolWorker(id, proc)

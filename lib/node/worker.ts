@@ -3,12 +3,13 @@
  * ({@link WorkerSchema}) is served over the IPC channel to the supervisor and to each client it hands a connection
  * to; a job arrives as `WorkRequested` with args and its result leaves as a payload to the client that asked.
  */
-import type { MessagePort } from 'node:worker_threads'
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { InvalidArgumentError, InvalidOperationError, Machine, Result, type LogFn, type LogLevel } from '../machine/index.js'
 import { safeGet, safeString, thenOf } from '../machine/internals.js'
 import { serve, type RpcServer } from '../rpc/index.js'
 import { IpcHub, type IpcEndpoint, type IpcJob } from './ipc.js'
 import { plainProblem } from './plain.js'
+import { PortEndpoint, THREAD_MARK, type PortLike } from './port-endpoint.js'
 import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** What a job's function gets besides its input. */
@@ -65,10 +66,15 @@ let running: NodeWorker | null = null
 export function runWorker<I = never, O = unknown>(fn: WorkFn<I, O>, opts: RunWorkerOptions = {}): NodeWorker {
   if (typeof fn !== 'function') throw new InvalidArgumentError('runWorker()', 'fn', 'a function', fn)
   if (running !== null) throw new InvalidOperationError('runWorker(): this process already runs a worker')
-  if (typeof process.send !== 'function') {
-    throw new InvalidOperationError('runWorker(): not a forked worker (no IPC channel); start it with a NodeSupervisor')
+  let endpoint: IpcEndpoint
+  if (!isMainThread && parentPort !== null && safeGet(workerData, THREAD_MARK) === true) {
+    endpoint = new PortEndpoint(parentPort as unknown as PortLike, ['close'])
+  } else if (typeof process.send === 'function') {
+    endpoint = process as unknown as IpcEndpoint
+  } else {
+    throw new InvalidOperationError('runWorker(): not a worker of a NodeSupervisor (no IPC channel, not its thread)')
   }
-  running = new NodeWorker(fn as WorkFn<unknown, unknown>, opts, process as unknown as IpcEndpoint)
+  running = new NodeWorker(fn as WorkFn<unknown, unknown>, opts, endpoint)
   return running
 }
 
