@@ -51,8 +51,9 @@ export function decodeCancel(body: Uint8Array): string | undefined {
 }
 
 function errorReply(err: unknown): Reply {
-  let n = 'Error'; let c = ''; let e = String(err)
+  let n = 'Error'; let c = ''; let e = 'an error that cannot be read'
   try { // a hostile error object: read each field under a guard
+    e = typeof err === 'object' && err !== null ? '' : String(err)
     if (typeof err === 'object' && err !== null) {
       const o = err as { name?: unknown; code?: unknown; message?: unknown }
       if (typeof o.name === 'string') n = o.name

@@ -14,6 +14,7 @@ const counterSchema = schema({
   Get: { multi: true },
   Slow: { multi: true },
   Fail: { multi: true },
+  Hostile: { multi: true },
   Status: {},
 })
 
@@ -39,6 +40,9 @@ class Counter {
     this.aborted.push(e.signal.reason)
     return 'aborted'
   }
+  HostileState(): never {
+    throw new Proxy({}, { get: () => { throw new Error('trap') }, getPrototypeOf: () => { throw new Error('trap') } })
+  }
   FailState(): never {
     throw Object.assign(new Error('the ledger is locked'), { name: 'LedgerError', code: 'E_LOCKED' })
   }
@@ -49,7 +53,7 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
     let pair: Pair
     let system: ActorSystem
     let n = 0
-    const spawn = (): [Counter, ReturnType<typeof system.spawn<string, Counter, 'Add' | 'Get' | 'Slow' | 'Fail', { id: string }>>] => {
+    const spawn = (): [Counter, ReturnType<typeof system.spawn<string, Counter, 'Add' | 'Get' | 'Slow' | 'Fail' | 'Hostile', { id: string }>>] => {
       const c = new Counter()
       return [c, system.spawn(counterSchema, c, { id: `counter-${++n}` })]
     }
@@ -84,6 +88,9 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
       expect(err).toMatchObject({ code: 'ERR_CLUSTER_REMOTE', remoteName: 'LedgerError', remoteCode: 'E_LOCKED', message: 'the ledger is locked', actor: 'ledger' })
       // the actor's own refusals too: a state that is no message
       await expect(pair.b.actor('ledger').ask('Status')).rejects.toMatchObject({ code: 'ERR_CLUSTER_REMOTE', remoteCode: 'ERR_UNKNOWN_MESSAGE' })
+      // a thrown value whose every read throws: still a typed error, and the actor goes on serving
+      await expect(pair.b.actor('ledger').ask('Hostile')).rejects.toBeInstanceOf(RemoteActorError)
+      await expect(pair.b.actor('ledger').ask('Get')).resolves.toBe(0)
     })
 
     it('nobody serving the name: the ask fails at once, not at its timeout', async () => {

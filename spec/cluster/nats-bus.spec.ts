@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsBus } from '../../lib/cluster/index.js'
-import { Machine } from '../../lib/machine/index.js'
+import { ActorSystem } from '../../lib/actor/index.js'
+import { Machine, schema } from '../../lib/machine/index.js'
+import { decode, encode } from '../../lib/rpc/index.js'
 import { actorContract } from './actor-contract.js'
 import { busContract, eventually, ss } from './contract.js'
 import { hasNatsServer, NatsServer } from './nats-server.js'
@@ -42,6 +44,24 @@ describe.skipIf(!hasNatsServer)('NatsBus', () => {
       await eventually(() => exposed.clients === 0, 5000)
     } finally {
       await Promise.all([a.close(), c.close()])
+    }
+  })
+
+  it('a malformed actor request is answered with ERR_CLUSTER_PROTOCOL and the actor keeps serving', async () => {
+    const a = await NatsBus.connect(opts('raw', 'raw'))
+    const system = new ActorSystem({ id: 'raw' })
+    try {
+      const ref = system.spawn(schema({ Ping: { multi: true } }), { PingState: () => 'pong' }, { id: 'pinger' })
+      await a.exposeActor('pinger', ref)
+      const subject = `raw.a.${Buffer.from('pinger').toString('base64url')}`
+      for (const body of [new Uint8Array([0xc1]), encode({ k: 'ask' }), encode('x')]) {
+        const reply = decode((await a.nc.request(subject, body, { timeout: 2000 })).data)
+        expect(reply).toMatchObject({ ok: false, c: 'ERR_CLUSTER_PROTOCOL' })
+      }
+      await expect(a.actor<'Ping'>('pinger').ask('Ping')).resolves.toBe('pong')
+    } finally {
+      await a.close()
+      await system.shutdown({ timeout: 2000 })
     }
   })
 
