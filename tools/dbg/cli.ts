@@ -5,11 +5,13 @@
 import type { interactive as Interactive } from './interactive.js'
 import { DEFAULT_FILTERS, type Filters, type Show } from './filters.js'
 import { dump } from './dump.js'
+import { runDiagram } from './diagram.js'
 import { exportSession, importSession } from './file.js'
 import { listen, type DbgServer } from './server.js'
 import { Session } from './session.js'
 
 export const USAGE = `usage: polymachine-dbg [options]
+       polymachine-dbg diagram <module> [--d2] [--out FILE]   Mermaid/D2 diagrams of a module's schemas
 
   --host HOST        listen on HOST (default 127.0.0.1)
   --port PORT        listen on PORT (default 6831; 0 picks a free one)
@@ -93,6 +95,7 @@ const processIo: CliIo = { out: (t) => void process.stdout.write(t), err: (t) =>
 
 /** Runs the CLI; resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (argv[0] === 'diagram') return runDiagram(argv.slice(1), io)
   const o = parseArgs(argv)
   if ('help' in o) {
     io.out(USAGE + '\n')
