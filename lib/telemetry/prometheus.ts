@@ -48,7 +48,9 @@ interface Series {
   readonly buckets: number[]
   sum: number
   count: number
-  readonly started: Map<TransitionInfo, number>
+  /** The transition running now and when it started (a machine runs one at a time; dry runs are not counted). */
+  current: TransitionInfo | null
+  startedAt: number
   readonly offDispose: () => void
   readonly owner: MetricsTracer
 }
@@ -176,7 +178,7 @@ class MetricsTracer implements Tracer, MachineMetrics {
     for (const s of series.values()) if (s.mach.id === mach.id) return s.mach === mach
     const s: Series = {
       mach, labels: { ...this.#labels, machine: mach.id }, executed: 0, canceled: 0, exceptions: 0,
-      buckets: new Array<number>(this.#collector.bounds.length).fill(0), sum: 0, count: 0, started: new Map(),
+      buckets: new Array<number>(this.#collector.bounds.length).fill(0), sum: 0, count: 0, current: null, startedAt: 0,
       offDispose: mach.onDispose(() => this.#drop(mach, true)), owner: this,
     }
     series.set(mach, s)
@@ -197,14 +199,16 @@ class MetricsTracer implements Tracer, MachineMetrics {
 
   transitionInit(tx: TransitionInfo): void {
     const s = this.#series(tx.machine)
-    if (s && !tx.isCheck) s.started.set(tx, performance.now())
+    if (!s || tx.isCheck) return
+    s.current = tx
+    s.startedAt = performance.now()
   }
 
   transitionEnd(tx: TransitionInfo): void {
     const s = this.#series(tx.machine)
-    const t0 = s?.started.get(tx)
-    if (!s || t0 === undefined) return
-    s.started.delete(tx)
+    if (!s || s.current !== tx) return
+    s.current = null
+    const t0 = s.startedAt
     const secs = (performance.now() - t0) / 1000
     if (tx.accepted) s.executed++
     else s.canceled++
