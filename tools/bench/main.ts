@@ -14,6 +14,7 @@ import { dbg } from './scenarios/dbg.js'
 import { handlers } from './scenarios/handlers.js'
 import { memo } from './scenarios/memo.js'
 import { node } from './scenarios/node.js'
+import { otelProm } from './scenarios/otel-prom.js'
 import { relations } from './scenarios/relations.js'
 import { rpc } from './scenarios/rpc.js'
 import { scale } from './scenarios/scale.js'
@@ -22,7 +23,7 @@ import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg, store]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg, otelProm, store]
 
 interface Args {
   quick: boolean
