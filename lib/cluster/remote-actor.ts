@@ -64,9 +64,14 @@ function errorReply(err: unknown): Reply {
   return { ok: false, n, c, e }
 }
 
+/** How many cancels of asks not (yet) seen an endpoint remembers. */
+const EARLY_CANCELS = 1024
+
 /** The serving side of one exposed ref: runs asks and tells from the wire, cancels asks by id. */
 export class ActorEndpoint {
   readonly #inFlight = new Map<string, AbortController>()
+  /** Cancels that came before their ask (bounded: oldest forgotten first), so such an ask is not run. */
+  readonly #early = new Set<string>()
   #closed = false
 
   constructor(readonly name: string, private readonly ref: Ref<string>) {}
@@ -90,6 +95,7 @@ export class ActorEndpoint {
       return undefined
     }
     const ctl = new AbortController()
+    if (this.#early.delete(req.i)) ctl.abort(new ClusterError('ERR_CLUSTER_CANCELLED', `actor ${this.name}: the asker gave up`))
     this.#inFlight.set(req.i, ctl)
     let reply: Reply
     try {
@@ -109,7 +115,13 @@ export class ActorEndpoint {
 
   /** Cancels the ask `id` if it runs here: its message's signal aborts (its handler sees `e.signal` abort). */
   cancel(id: string): void {
-    this.#inFlight.get(id)?.abort(new ClusterError('ERR_CLUSTER_CANCELLED', `actor ${this.name}: the asker gave up`))
+    const ctl = this.#inFlight.get(id)
+    if (ctl) {
+      ctl.abort(new ClusterError('ERR_CLUSTER_CANCELLED', `actor ${this.name}: the asker gave up`))
+      return
+    }
+    this.#early.add(id)
+    if (this.#early.size > EARLY_CANCELS) this.#early.delete(this.#early.values().next().value as string)
   }
 
   close(): void {

@@ -120,6 +120,13 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
       // long before the remote's own 20 s deadline: the cancel message did it
       await eventually(() => counter.aborted.length === 1, 5000)
       expect(counter.aborted[0]).toMatchObject({ code: 'ERR_CLUSTER_CANCELLED' })
+      // aborted right after sending: the message is not run, or its signal is aborted at once
+      const quick = new AbortController()
+      const before = counter.aborted.length
+      const q = remote.ask('Slow', undefined, { signal: quick.signal }).catch((e: unknown) => e)
+      quick.abort(reason)
+      expect(await q).toBe(reason)
+      await eventually(() => exposed.inFlight === 0 && counter.aborted.length <= before + 1)
       const pre = new AbortController()
       pre.abort(reason)
       await expect(remote.ask('Slow', undefined, { signal: pre.signal })).rejects.toBe(reason)
