@@ -43,6 +43,7 @@ export const OtelAttr = {
   mutation: 'polymachine.mutation.type',
   called: 'polymachine.transition.called',
   result: 'polymachine.transition.result',
+  targets: 'polymachine.transition.targets',
   enters: 'polymachine.transition.enters',
   exits: 'polymachine.transition.exits',
   auto: 'polymachine.transition.auto',
@@ -95,12 +96,13 @@ interface Traced {
  * Traces a machine with OpenTelemetry: a `machine <id>` span from now until the machine is disposed (or `detach()`), a
  * `state <Name>` span for each activation (from the transition that enters the state to the one that exits it; states
  * already active are opened now) and a `transition <type> <States>` span per transition, both children of the machine
- * span. Transition spans carry the called states, mutation type, result (`executed`/`canceled`), enters, exits and
- * queue tick; a canceled one has status ERROR and a `canceled` event naming who canceled; an error entering
- * `Exception` is recorded as an exception event. Dry runs (`canAdd`) are not traced. With `children` (default), machines
- * created later with a traced `parent` get their machine span under the parent's. Trace context is not carried across
- * RPC. Never throws into the machine: errors of the OpenTelemetry tracer are swallowed, and after `maxErrors` in a row
- * the adapter detaches itself. Throws `InvalidArgumentError`/`OutOfRangeError` for bad options.
+ * span. Transition spans carry the called states, mutation type, result (`executed`/`canceled`), targets, queue tick,
+ * and enters and exits when executed; a canceled one has status ERROR and a `canceled` event naming who canceled; an
+ * error entering `Exception` is recorded as an exception event. Dry runs (`canAdd`) are not traced. With `children`
+ * (default), machines created later with a traced `parent` get their machine span under the parent's. Trace context
+ * is not carried across RPC. Never throws into the machine: errors of the OpenTelemetry tracer are swallowed, and
+ * after `maxErrors` in a row the adapter detaches itself. Throws `InvalidArgumentError`/`OutOfRangeError` for bad
+ * options.
  *
  * ```ts
  * const tracing = traceMachine(mach, { tracer: trace.getTracer('app'), args: ['url'] })
@@ -178,8 +180,8 @@ class OtelAdapter implements Tracer, MachineTracing {
         offDispose: mach.onDispose(() => this.#guard(() => this.#end(t, false))),
       }
       this.#traced.set(mach, t)
-      for (const s of mach.activeStates) this.#openState(t, s)
       mach.bindTracer(this)
+      for (const s of mach.activeStates) this.#openState(t, s)
     })
   }
 
@@ -224,10 +226,11 @@ class OtelAdapter implements Tracer, MachineTracing {
     t.txs.delete(tx)
     this.#guard(() => {
       span.setAttributes({
-        [OtelAttr.result]: tx.accepted ? 'executed' : 'canceled',
-        [OtelAttr.enters]: [...tx.enters], [OtelAttr.exits]: [...tx.exits],
+        [OtelAttr.result]: tx.accepted ? 'executed' : 'canceled', [OtelAttr.targets]: [...tx.targetStates],
       })
       if (tx.accepted) {
+        // only when applied: a canceled transition's enters and exits are what would have happened
+        span.setAttributes({ [OtelAttr.enters]: [...tx.enters], [OtelAttr.exits]: [...tx.exits] })
         for (const s of tx.exits) this.#closeState(t, s)
         for (const s of tx.enters) {
           // a multi state re-entered: its previous activation ends here

@@ -88,6 +88,8 @@ describe('traceMachine: spans', () => {
     const canceled = one(all, 'transition add Busy')
     expect(canceled.attributes[OtelAttr.result]).toBe('canceled')
     expect(canceled.attributes[OtelAttr.canceledBy]).toBe('BusyEnter')
+    expect([...(canceled.attributes[OtelAttr.targets] as string[])].sort()).toEqual(['Busy', 'Start', 'Tick'])
+    expect(canceled.attributes[OtelAttr.enters]).toBeUndefined()
     expect(canceled.status).toEqual({ code: 2, message: 'canceled by BusyEnter' })
     expect(canceled.events.map((e) => [e.name, e.attributes?.[OtelAttr.canceledBy]])).toEqual([['canceled', 'BusyEnter']])
     expect(byName(all, 'state Busy')).toHaveLength(0)
