@@ -3,8 +3,10 @@
  * marks, a lower-case name (a Mermaid keyword), a machine's active states, and input checks. The expected texts are
  * written out by hand.
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
+import { ClientSchema } from '../../lib/rpc/index.js'
 import { toD2, toMermaid } from '../../lib/telemetry/index.js'
 
 const ss = schema({
@@ -123,5 +125,15 @@ describe('diagram input checks', () => {
   it('a hostile getter is an ERR_INVALID_ARG, not a crash', () => {
     const hostile = { names: ['A'], get states(): never { throw new Error('boom') } }
     expect(code(() => toMermaid(hostile as never))).toBe('ERR_INVALID_ARG')
+  })
+})
+
+describe('diagrams in the docs', () => {
+  it('docs/rpc.md shows the current ClientSchema', () => {
+    const md = readFileSync(new URL('../../docs/rpc.md', import.meta.url), 'utf8')
+    const from = md.indexOf('`ClientSchema` drawn by')
+    expect(from).toBeGreaterThan(0)
+    const block = /```mermaid\n([\s\S]*?)```/.exec(md.slice(from))
+    expect(block?.[1]).toBe(toMermaid(ClientSchema))
   })
 })
