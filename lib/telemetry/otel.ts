@@ -130,7 +130,9 @@ export function traceMachine(machine: Machine<string>, opts: TraceMachineOptions
     args: mapperOf(opts.args),
     maxErrors,
   })
-  adapter.track(machine, ctx)
+  // a disposed machine has nothing left to trace: the handle says so
+  if (machine.disposed) adapter.detach()
+  else adapter.track(machine, ctx)
   return adapter
 }
 

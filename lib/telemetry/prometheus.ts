@@ -138,7 +138,9 @@ export function machineMetrics(machine: Machine<string>, opts: MachineMetricsOpt
     byPrefix.set(prefix, collector)
   }
   const tracer = new MetricsTracer(collector, labels, opts.children === undefined ? true : Boolean(opts.children))
-  if (!tracer.count(machine)) {
+  // a disposed machine has no series: the handle says so
+  if (machine.disposed) tracer.detach()
+  else if (!tracer.count(machine)) {
     throw new InvalidArgumentError(WHERE, 'machine', `a machine whose id is not counted yet in ${prefix}*`, machine.id)
   }
   return tracer

@@ -195,6 +195,14 @@ describe('traceMachine: failures', () => {
     expect(() => traceMachine(m, { tracer, args: 5 as unknown as string[] })).toThrow(/opts\.args/)
   })
 
+  it('a disposed machine is not traced: the handle is detached', () => {
+    const { tracer, spans } = sdk()
+    const m = new Machine(ss)
+    m.dispose()
+    expect(traceMachine(m, { tracer }).detached).toBe(true)
+    expect(spans()).toEqual([])
+  })
+
   it('a throwing tracer never reaches the machine; the adapter detaches after maxErrors in a row', () => {
     const { tracer: real, spans } = sdk()
     let fail = false

@@ -213,6 +213,14 @@ describe('machineMetrics: failures', () => {
     expect(() => machineMetrics(m, { registry: reg2 })).toThrow(/opts\.prefix/)
   })
 
+  it('a disposed machine has no series: the handle is detached', async () => {
+    const reg = new Registry()
+    const m = new Machine(ss, { id: 'gone' })
+    m.dispose()
+    expect(machineMetrics(m, { registry: reg }).detached).toBe(true)
+    expect((await scrape(reg)).size).toBe(0)
+  })
+
   it('a throwing registry fails machineMetrics, never the machine; a cleared registry gets the metrics again', async () => {
     const m = new Machine(ss, { id: 'r' })
     const hostile: MetricsRegistry = {
