@@ -4,6 +4,7 @@
  * types checked against the package's own, a relay through its `createInspectorServer` on 127.0.0.1, and that the
  * bridge never throws into a machine.
  */
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect'
@@ -169,6 +170,13 @@ describe('inspectMachine: frames', () => {
 })
 
 describe('inspectMachine with @statelyai/inspect', () => {
+  it('the library imports nothing from @statelyai/inspect or xstate (not even types)', () => {
+    for (const f of ['stately.ts', 'stately-frames.ts']) {
+      const src = readFileSync(new URL(`../../lib/telemetry/${f}`, import.meta.url), 'utf8')
+      expect(src).not.toMatch(/from '(@statelyai|xstate)/)
+    }
+  })
+
   it('the frame types are the package\'s inspection events; its inspectors are accepted as they are', () => {
     expectTypeOf<StatelyActorFrame>().toMatchTypeOf<StatelyInspectionEvent>()
     expectTypeOf<StatelyEventFrame>().toMatchTypeOf<StatelyInspectionEvent>()
