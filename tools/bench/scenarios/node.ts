@@ -1,27 +1,37 @@
 /**
- * node (polymachine/node only): per-task overhead of a pool of 2 worker processes — sequential (each task timed
- * alone) and pipelined (many tasks at once) — against a raw `child_process` IPC echo measured in the same run (the
- * same serialization, no library code); time to replace a worker killed with SIGKILL; fork-to-ready time; memory per
- * idle worker. The worker modules are written to a temp directory (TypeScript, run through tsx like the library's
- * own tests). piscina and tinypool are not installed: their figures from issue 17 are the goals.
+ * node (polymachine/node, piscina 5, tinypool 2 in the same run): per-task overhead of a pool of 2 workers —
+ * sequential (each task timed alone) and pipelined (many tasks at once) — for polymachine's process workers
+ * (`child_process.fork`) and thread workers (`kind: 'thread'`), piscina and tinypool (both worker_threads), with two
+ * raw baselines without any pool (a forked child and a thread echoing each message); time to replace a killed worker;
+ * memory per idle worker. Every worker module is plain JavaScript in a temp directory (polymachine's is bundled by
+ * esbuild, as the tests run it), so no loader is measured.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NodeSupervisor } from '../../../lib/node/index.js'
+import { Worker } from 'node:worker_threads'
+import { buildSync } from 'esbuild'
+import { Piscina } from 'piscina'
+import Tinypool from 'tinypool'
+import { NodeSupervisor, type NodeSupervisorOptions } from '../../../lib/node/index.js'
 import { latencyRows, now, onceRow, pct, textRow } from '../actor-kit.js'
 import type { Check, Goal, Row, Scenario } from '../run.js'
 
 const LIB = fileURLToPath(new URL('../../../lib/node/index.ts', import.meta.url))
 
-/** The bench's worker: returns n + 1 (the work is nothing: what is measured is the overhead). */
-const WORKER = `import { runWorker } from ${JSON.stringify(LIB)}\nrunWorker((input: { n: number }) => input.n + 1)\n`
-/** The baseline: echoes each IPC message with n + 1, no library. */
-const ECHO = `process.on('message', (m: { n: number }) => process.send!({ n: m.n + 1 }))\n`
+type Input = { n: number; exit?: boolean }
+/** Each worker returns n + 1 (the work is nothing: what is measured is the overhead); `exit` kills the worker. */
+const WORKER = `import { runWorker } from ${JSON.stringify(LIB)}
+runWorker((i: { n: number; exit?: boolean }) => { if (i.exit) process.exit(1); return i.n + 1 })\n`
+const TASK = 'module.exports = (i) => { if (i.exit) process.exit(1); return i.n + 1 }\n'
+const FORK_ECHO = "process.on('message', (m) => process.send({ n: m.n + 1 }))\n"
+const THREAD_ECHO = "const { parentPort } = require('node:worker_threads')\nparentPort.on('message', (m) => parentPort.postMessage({ n: m.n + 1 }))\n"
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const med = (xs: number[]): number => pct([...xs].sort((a, b) => a - b), 0.5)
+const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB`
 
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false
@@ -44,166 +54,223 @@ function rss(pid: number | undefined): number {
   }
 }
 
-/** Raw IPC echo children: the same fork options as the pool's workers. */
-class Echo {
-  readonly child: ChildProcess
-  #waiting = new Map<number, () => void>()
+/** A task runner: one of the pools, or a raw echo over 2 children / threads. */
+interface Runner {
+  readonly name: string
+  run(i: Input): Promise<number>
+  close(): Promise<void>
+}
 
-  constructor(file: string) {
-    this.child = fork(file, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    this.child.on('message', (m: { n: number }) => {
-      const done = this.#waiting.get(m.n - 1)
-      this.#waiting.delete(m.n - 1)
-      done?.()
-    })
+/** Raw baseline: 2 echo children (fork) or threads, alternated; no pool, no queue, no library. */
+function echo(name: string, file: string, kind: 'fork' | 'thread', pids: Array<number | undefined>): Runner {
+  const waiting = new Map<number, (v: number) => void>()
+  let seq = 0
+  const onMessage = (m: { n: number }): void => {
+    const done = waiting.get(m.n - 1)
+    waiting.delete(m.n - 1)
+    done?.(m.n)
   }
+  const ends = [0, 1].map(() => {
+    if (kind === 'thread') {
+      const w = new Worker(file)
+      w.on('message', onMessage)
+      return { send: (m: unknown) => w.postMessage(m), close: () => w.terminate().then(() => undefined) }
+    }
+    const c: ChildProcess = fork(file, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    pids.push(c.pid)
+    c.on('message', onMessage)
+    return {
+      send: (m: unknown) => c.send(m as object),
+      close: () => new Promise<void>((r) => {
+        c.once('exit', () => r())
+        c.kill()
+      }),
+    }
+  })
+  return {
+    name,
+    // the echo adds 1 to the number it gets: each message carries a unique key (its result is key + 1)
+    run: (i) => new Promise((resolve) => {
+      const key = seq++
+      waiting.set(key, (v) => resolve(v - key + i.n))
+      ;(ends[key % 2] as { send: (m: unknown) => void }).send({ n: key })
+    }),
+    close: async () => {
+      await Promise.all(ends.map((e) => e.close()))
+    },
+  }
+}
 
-  ready(): Promise<void> {
-    return this.send(0)
-  }
+function ours(name: string, file: string, opts: Partial<NodeSupervisorOptions>): Runner & { pool: NodeSupervisor } {
+  const pool = new NodeSupervisor({ entry: file, min: 2, max: 2, health: { interval: 0 }, backoff: { min: 0, max: 10 },
+    silent: true, ...opts })
+  return { name, pool, run: (i) => pool.run<number>(i), close: () => pool.close({ timeout: 2000 }) }
+}
 
-  send(n: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiting.set(n, resolve)
-      this.child.send({ n })
-    })
-  }
+function piscina(file: string, threads = 2): Runner {
+  const pool = new Piscina({ filename: file, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
+  return { name: 'piscina', run: (i) => pool.run(i) as Promise<number>, close: () => pool.destroy() }
+}
 
-  async close(): Promise<void> {
-    const exited = new Promise((r) => this.child.once('exit', r))
-    this.child.kill()
-    await exited
-  }
+function tinypool(file: string, threads = 2): Runner {
+  const pool = new Tinypool({ filename: file, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
+  return { name: 'tinypool', run: (i) => pool.run(i) as Promise<number>, close: () => pool.destroy() }
+}
+
+/** Rejects after `ms` (a pool that never answers fails the bench instead of hanging it). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([p, t]).finally(() => clearTimeout(timer))
 }
 
 export const node: Scenario = {
   name: 'node',
-  title: 'node: per-task overhead of a pool of 2 worker processes (sequential, pipelined) vs a raw child_process IPC echo; replacing a killed worker; memory per idle worker',
+  title: 'node: per-task overhead of a pool of 2 workers (sequential, pipelined): polymachine processes and threads vs piscina, tinypool and raw echoes; replacing a killed worker; memory per idle worker',
   async run(_opts, quick) {
     const dir = mkdtempSync(join(tmpdir(), 'pm-bench-node-'))
-    const workerFile = join(dir, 'worker.mts')
-    const echoFile = join(dir, 'echo.mts')
-    writeFileSync(workerFile, WORKER)
-    writeFileSync(echoFile, ECHO)
+    const file = (name: string, src: string): string => {
+      writeFileSync(join(dir, name), src)
+      return join(dir, name)
+    }
+    const ourFile = join(dir, 'worker.cjs')
+    buildSync({ entryPoints: [file('worker.mts', WORKER)], bundle: true, platform: 'node', format: 'cjs',
+      target: 'node20', outfile: ourFile, logLevel: 'error' })
+    const taskFile = file('task.cjs', TASK)
     const rows: Row[] = []
     const checks: Check[] = []
     const goals: Goal[] = []
     const pids: Array<number | undefined> = []
-    const echoes = [new Echo(echoFile), new Echo(echoFile)]
-    const pool = new NodeSupervisor({ entry: workerFile, min: 2, max: 2, health: { interval: 0 }, backoff: { min: 0, max: 10 } })
+    let wrong = 0
+    const proc = ours('polymachine processes', ourFile, {})
+    const thread = ours('polymachine threads', ourFile, { kind: 'thread' })
+    const runners: Runner[] = [proc, thread, piscina(taskFile), tinypool(taskFile),
+      echo('raw fork IPC echo', file('echo.cjs', FORK_ECHO), 'fork', pids),
+      echo('raw worker_threads echo', file('techo.cjs', THREAD_ECHO), 'thread', pids)]
+    const extra: Runner[] = []
     try {
       const t0 = now()
-      await Promise.all([pool.start(), ...echoes.map((e) => e.ready())])
+      await proc.pool.start()
       const startNs = Number(now() - t0)
-      for (const w of pool.workers) pids.push(w.pid)
-      for (const e of echoes) pids.push(e.child.pid)
-      const echo = echoes[0] as Echo
-
-      // sequential: each task timed alone, interleaved with raw echoes in blocks of 50
-      const warm = quick ? 200 : 2000
-      const count = quick ? 600 : 20_000
-      const lib: number[] = []
-      const raw: number[] = []
-      let wrong = 0
-      for (let i = 0; i < warm; i++) {
-        if ((await pool.run<number>({ n: i })) !== i + 1) wrong++
-        await echo.send(i)
+      await thread.pool.start()
+      for (const w of proc.pool.workers) pids.push(w.pid)
+      const check = (v: number, n: number): void => {
+        if (v !== n + 1) wrong++
       }
+
+      // sequential: each task timed alone, in blocks of 50 per runner, rotating (after a warm-up)
+      const warm = quick ? 100 : 1000
+      const count = quick ? 300 : 10_000
+      const seq = new Map<string, number[]>(runners.map((r) => [r.name, []]))
+      for (const r of runners) for (let i = 0; i < warm; i++) check(await within(r.run({ n: i }), 10_000, r.name), i)
       for (let done = 0; done < count; done += 50) {
-        for (let i = 0; i < 50; i++) {
-          const t = now()
-          const r = await pool.run<number>({ n: i })
-          lib.push(Number(now() - t))
-          if (r !== i + 1) wrong++
-        }
-        for (let i = 0; i < 50; i++) {
-          const t = now()
-          await echo.send(i)
-          raw.push(Number(now() - t))
+        for (const r of runners) {
+          const xs = seq.get(r.name) as number[]
+          for (let i = 0; i < 50; i++) {
+            const t = now()
+            const v = await r.run({ n: i })
+            xs.push(Number(now() - t))
+            check(v, i)
+          }
         }
       }
-      rows.push(...latencyRows('pool.run sequential, pool of 2', lib), ...latencyRows('raw IPC echo round trip', raw))
-      const seq50 = pct([...lib].sort((a, b) => a - b), 0.5)
-      const raw50 = pct([...raw].sort((a, b) => a - b), 0.5)
+      for (const r of runners) rows.push(...latencyRows(`${r.name}: sequential`, seq.get(r.name) as number[]))
 
-      // pipelined: many tasks at once over 2 workers (tasksPerWorker 1: one in flight per worker, the rest queued)
-      const n = quick ? 2000 : 50_000
+      // pipelined: n tasks at once (Promise.all); one in flight per worker (the pools' default), the rest queued
+      const wideProc = ours('polymachine processes, tasksPerWorker 16', ourFile, { tasksPerWorker: 16 })
+      const wideThread = ours('polymachine threads, tasksPerWorker 16', ourFile, { kind: 'thread', tasksPerWorker: 16 })
+      extra.push(wideProc, wideThread)
+      await Promise.all([wideProc.pool.start(), wideThread.pool.start()])
+      for (const w of wideProc.pool.workers) pids.push(w.pid)
+      const piped = [...runners, wideProc, wideThread]
+      const n = quick ? 2000 : 30_000
       const reps = quick ? 1 : 3
-      const runs: number[] = []
-      const raws: number[] = []
-      for (let r = 0; r < reps; r++) {
-        let t = now()
-        const results = await Promise.all(Array.from({ length: n }, (_, i) => pool.run<number>({ n: i })))
-        runs.push(Number(now() - t))
-        wrong += results.filter((v, i) => v !== i + 1).length
-        t = now()
-        await Promise.all(Array.from({ length: n }, (_, i) => (echoes[i % 2] as Echo).send(i)))
-        raws.push(Number(now() - t))
+      const pipe = new Map<string, number[]>(piped.map((r) => [r.name, []]))
+      for (let rep = 0; rep < reps; rep++) {
+        for (const r of piped) {
+          const t = now()
+          const out = await within(Promise.all(Array.from({ length: n }, (_, i) => r.run({ n: i }))), 60_000, r.name)
+          ;(pipe.get(r.name) as number[]).push(Number(now() - t))
+          out.forEach(check)
+        }
       }
-      const med = (xs: number[]): number => pct([...xs].sort((a, b) => a - b), 0.5)
-      rows.push(onceRow(`pool.run pipelined, ${n.toLocaleString('en')} tasks, pool of 2 (median of ${reps})`, med(runs), n),
-        onceRow(`raw IPC echo pipelined over 2 children, ${n.toLocaleString('en')} messages`, med(raws), n))
-      const perSec = n / (med(runs) / 1e9)
+      const perSec = new Map<string, number>()
+      for (const r of piped) {
+        const ns = med(pipe.get(r.name) as number[])
+        perSec.set(r.name, n / (ns / 1e9))
+        rows.push(onceRow(`${r.name}: pipelined, ${n.toLocaleString('en')} tasks (median of ${reps})`, ns, n))
+      }
 
-      // the same with 4 tasks in flight per worker, and a NodeClient's jobs (RPC: request, reply, payload)
-      const wide = new NodeSupervisor({ entry: workerFile, min: 2, max: 2, tasksPerWorker: 4, health: { interval: 0 } })
-      await wide.start()
-      for (const w of wide.workers) pids.push(w.pid)
-      const wides: number[] = []
-      for (let r = 0; r < reps; r++) {
-        const t = now()
-        const results = await Promise.all(Array.from({ length: n }, (_, i) => wide.run<number>({ n: i })))
-        wides.push(Number(now() - t))
-        wrong += results.filter((v, i) => v !== i + 1).length
+      // replacing a killed worker: a pool of 1; a task calls process.exit(1), then the next task is timed until the
+      // replacement answers it (polymachine: backoff 0…10 ms; the others replace at once)
+      const ones: Runner[] = [ours('polymachine processes', ourFile, { min: 1, max: 1 }),
+        ours('polymachine threads', ourFile, { kind: 'thread', min: 1, max: 1 }), piscina(taskFile, 1), tinypool(taskFile, 1)]
+      extra.push(...ones)
+      for (const r of ones) {
+        if ('pool' in r) await (r.pool as NodeSupervisor).start()
+        check(await within(r.run({ n: 1 }), 10_000, r.name), 1)
+        const reps2 = quick ? 1 : 3
+        const times: number[] = []
+        try {
+          for (let k = 0; k < reps2; k++) {
+            const t = now()
+            await within(r.run({ n: 0, exit: true }).then(() => wrong++, () => undefined), 3000, r.name)
+            check(await within(r.run({ n: 2 }), 30_000, `${r.name} after a kill`), 2)
+            times.push(Number(now() - t))
+          }
+        } catch (err) {
+          // tinypool 2: the task of a worker that exits never settles, and no task runs again
+          rows.push(textRow(`${r.name}: a worker exits → …`, `never answered: ${String(err)}`))
+          continue
+        }
+        rows.push(onceRow(`${r.name}: a worker exits → the next task answered by its replacement (median of ${reps2})`,
+          med(times), 1))
       }
-      const client = wide.client()
-      const viaRpc: number[] = []
-      for (let i = 0; i < warm + count; i++) {
-        const t = now()
-        if ((await client.run<number>({ n: i })) !== i + 1) wrong++
-        if (i >= warm) viaRpc.push(Number(now() - t))
-      }
-      await client.close()
-      await wide.close({ timeout: 2000 })
-      rows.push(onceRow(`pool.run pipelined, tasksPerWorker 4 (median of ${reps})`, med(wides), n),
-        ...latencyRows('NodeClient.run sequential (RPC mirror + payload)', viaRpc))
-      const widePerSec = n / (med(wides) / 1e9)
-      checks.push({ name: 'node: every task returned its own input + 1', ok: wrong === 0, detail: `${wrong} wrong` })
+      rows.push(onceRow('polymachine processes: start a pool of 2 (fork → both ready)', startNs, 1))
 
-      // memory of idle workers, after a moment to settle
+      // memory: RSS of each idle worker process; for threads, what 4 idle threads add to this process's RSS
       await sleep(200)
-      const mem = pool.workers.map((w) => rss(w.pid))
-      const echoMem = echoes.map((e) => rss(e.child.pid))
-      const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MB RSS`
-      rows.push(textRow('memory per idle worker (RSS)', mb(mem.reduce((a, b) => a + b, 0) / mem.length)),
-        textRow('memory per raw echo child (RSS, tsx loaded, no library)', mb(echoMem.reduce((a, b) => a + b, 0) / echoMem.length)))
+      const procMem = proc.pool.workers.map((w) => rss(w.pid))
+      rows.push(textRow('polymachine processes: memory per idle worker (its RSS)', mb(procMem.reduce((a, b) => a + b, 0) / procMem.length)))
+      const threadMem = async (name: string, make: () => Runner): Promise<void> => {
+        await sleep(100)
+        const before = process.memoryUsage().rss
+        const r = make()
+        extra.push(r)
+        if ('pool' in r) await (r.pool as NodeSupervisor).start()
+        await Promise.all(Array.from({ length: 8 }, (_, i) => r.run({ n: i })))
+        await sleep(200)
+        rows.push(textRow(`${name}: memory per idle worker (this process's RSS growth / 4 threads)`,
+          mb((process.memoryUsage().rss - before) / 4)))
+      }
+      await threadMem('polymachine threads', () => ours('polymachine threads', ourFile, { kind: 'thread', min: 4, max: 4 }))
+      await threadMem('piscina', () => piscina(taskFile, 4))
+      await threadMem('tinypool', () => tinypool(taskFile, 4))
 
-      // replacing a worker killed with SIGKILL (backoff 0 … 10 ms): kill → the replacement is ready
-      const victim = pool.workers[0]?.pid as number
-      const t = now()
-      process.kill(victim, 'SIGKILL')
-      await pool.machine.when('ErrWorker', { timeout: 10_000 })
-      await pool.machine.when('PoolReady', { timeout: 30_000 })
-      const replaceNs = Number(now() - t)
-      for (const w of pool.workers) pids.push(w.pid)
-      rows.push(onceRow('replace a SIGKILLed worker (kill → PoolReady again)', replaceNs, 1),
-        onceRow('start a pool of 2 (fork → both ready; tsx compiles the worker)', startNs, 1))
-
-      goals.push({
-        name: 'node: sequential per-task overhead ≤ piscina (≈ 75 µs, issue 17)',
-        pass: seq50 <= 75_000,
-        detail: `p50 ${(seq50 / 1e3).toFixed(1)} µs; raw IPC round trip p50 ${(raw50 / 1e3).toFixed(1)} µs (${(seq50 / raw50).toFixed(2)}×)`,
-      }, {
-        name: 'node: pipelined throughput ≥ piscina (≈ 35 k tasks/s, issue 17)',
-        pass: Math.max(perSec, widePerSec) >= 35_000,
-        detail: `${(perSec / 1e3).toFixed(1)} k tasks/s (tasksPerWorker 4: ${(widePerSec / 1e3).toFixed(1)} k/s); ` +
-          `raw ${(n / (med(raws) / 1e9) / 1e3).toFixed(1)} k messages/s`,
-      })
+      const p50 = (name: string): number => pct([...(seq.get(name) as number[])].sort((a, b) => a - b), 0.5)
+      const vs = (name: string): string => `${name} p50 ${(p50(name) / 1e3).toFixed(1)} µs`
+      for (const kind of ['polymachine processes', 'polymachine threads']) {
+        goals.push({
+          name: `node: ${kind}, sequential per-task overhead ≤ piscina's (same run)`,
+          pass: p50(kind) <= p50('piscina'),
+          detail: `${vs(kind)}; ${vs('piscina')}; ${vs('tinypool')}; ${vs('raw fork IPC echo')}; ${vs('raw worker_threads echo')}`,
+        })
+        const k = (name: string): string => `${name} ${((perSec.get(name) ?? NaN) / 1e3).toFixed(1)} k/s`
+        goals.push({
+          name: `node: ${kind}, pipelined throughput ≥ piscina's (same run, pool of 2)`,
+          pass: Math.max(perSec.get(kind) ?? 0, perSec.get(`${kind}, tasksPerWorker 16`) ?? 0) >= (perSec.get('piscina') ?? Infinity),
+          detail: `${k(kind)} (tasksPerWorker 16: ${k(`${kind}, tasksPerWorker 16`)}); ${k('piscina')}; ${k('tinypool')}; ` +
+            `${k(kind.includes('process') ? 'raw fork IPC echo' : 'raw worker_threads echo')}`,
+        })
+      }
     } finally {
-      await pool.close({ timeout: 2000 })
-      await Promise.all(echoes.map((e) => e.close()))
+      // bounded: tinypool's destroy() never settles after a worker exited under a task
+      await Promise.all([...runners, ...extra].map((r) => within(r.close(), 5000, `${r.name}: close`).catch(() => undefined)))
       rmSync(dir, { recursive: true, force: true })
     }
+    checks.push({ name: 'node: every task returned its own input + 1', ok: wrong === 0, detail: `${wrong} wrong` })
     await sleep(50)
     const left = pids.filter(alive)
     checks.push({ name: 'node: no worker or echo process left after close()', ok: left.length === 0,
@@ -211,16 +278,20 @@ export const node: Scenario = {
     return {
       rows, checks, goals,
       notes: [
-        'pool: NodeSupervisor with min = max = 2, health checks off, a TypeScript worker run through tsx returning ' +
-          'n + 1; a task is pool.run({ n }): WorkRequested on the worker over RPC over the IPC channel, the result ' +
-          'back as a payload. Raw: a child echoing { n } over the same IPC channel (serialization "advanced"), no library.',
-        'sequential: each task awaited and timed alone, in blocks of 50 interleaved with as many raw echoes ' +
-          '(after a warm-up); p50/p99, best = fastest one.',
-        'pipelined: all tasks started at once (Promise.all); the pool keeps one task (tasksPerWorker 1, the default) ' +
-          'or 4 in flight per worker and queues the rest; raw: all messages sent at once, alternating between two children.',
-        'NodeClient.run: a client with a leased worker; each job is an RPC WorkRequested mutation, its reply and a ' +
-          'WorkReady payload (pool.run takes the direct IPC lane: one message each way).',
-        'memory: VmRSS of each idle process (Linux); both kinds load tsx, so the difference is the library and its RPC.',
+        'pools of 2 workers returning n + 1: polymachine NodeSupervisor (min = max = 2, health checks off) with processes ' +
+          "(child_process.fork, serialization 'advanced') or threads (kind 'thread'); piscina and tinypool (min = max " +
+          '= 2 threads). Raw: 2 forked children / 2 threads echoing each message, alternated, no pool and no queue.',
+        'piscina and tinypool use worker_threads: compare polymachine processes with the raw fork echo (the ceiling of ' +
+          'child_process IPC), and polymachine threads with piscina and tinypool.',
+        'sequential: each task awaited and timed alone, in blocks of 50 per runner in turn (after a warm-up); ' +
+          'p50/p99, best = fastest one.',
+        'pipelined: all tasks started at once (Promise.all), median of the rounds (runners in turn); the pools keep ' +
+          'one task in flight per worker (their default) and queue the rest; polymachine also with tasksPerWorker 16 ' +
+          '(16 per worker, sent and answered in batches of one IPC message per turn).',
+        'replacement: a pool of 1; a task calls process.exit(1), then the next task is timed until the new worker ' +
+          'answers it (detection, start, first task). polymachine backoff 0–10 ms here (default 100 ms–5 s).',
+        'memory: a worker process is its own RSS; a thread is what 4 idle threads add to this process (noisy: freed ' +
+          "memory is not always returned to the OS, so later pools may look smaller).",
       ],
     }
   },
