@@ -66,9 +66,21 @@ export interface Bus {
   /**
    * Serves `ref` under `name` to every process on the bus. Several exposures of one name (in one process or many)
    * form a pool: each message goes to one of them.
+   *
+   * ```ts
+   * const exposed = await bus.exposeActor('counter', system.spawn(counter, new Counter(), { id: 'counter-1' }))
+   * await exposed.close() // stops serving it here
+   * ```
    */
   exposeActor(name: string, ref: Ref<string>): Promise<ExposedActor>
-  /** A ref to the actor (or pool) exposed under `name`, from any process; it is checked at each message, not here. */
+  /**
+   * A ref to the actor (or pool) exposed under `name`, from any process; whether anyone serves it is learnt at each
+   * ask (`ERR_CLUSTER_NOT_FOUND` at once), not here.
+   *
+   * ```ts
+   * const total = await bus.actor<'Add'>('counter', { timeout: 2000 }).ask('Add', { n: 2 })
+   * ```
+   */
   actor<M extends string = string, H = unknown>(name: string, opts?: RemoteActorOptions): RemoteActorRef<M, H>
   close(): Promise<void>
 }

@@ -24,6 +24,9 @@ export interface NatsKvStoreOptions {
 /** Same msgpack settings as the other stores: plain data only, no records. */
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, structuredClone: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' })
 
+/** Gets `list()` has in flight at once. */
+const READ_BATCH = 64
+
 /** JetStream's "wrong last sequence" API errors: a compare-and-set lost. */
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164])
 
@@ -125,8 +128,8 @@ export class NatsKvStore implements Store {
         .sort(compareKeys)
       const out: StoreEntry[] = []
       // keys of deleted entries are listed too: read in batches until `limit` live ones are found
-      for (let i = 0; i < keys.length && out.length < limit; i += limit) {
-        const batch = await Promise.all(keys.slice(i, i + limit).map((k) => this.#read(k)))
+      for (let i = 0; i < keys.length && out.length < limit; i += READ_BATCH) {
+        const batch = await Promise.all(keys.slice(i, i + READ_BATCH).map((k) => this.#read(k)))
         for (const e of batch) if (e !== undefined && out.length < limit) out.push(e)
       }
       return out

@@ -144,6 +144,19 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
       expect(c2.handled).toBeGreaterThan(0)
     })
 
+    it('after bus.close(): exposing, making refs, asks and tells are ERR_CLUSTER_CLOSED', async () => {
+      const [, ref] = spawn()
+      await pair.a.exposeActor('c', ref)
+      const remote = pair.b.actor<'Get'>('c')
+      expect(await remote.ask('Get')).toBe(0)
+      await pair.b.close()
+      const closed = expect.objectContaining({ code: 'ERR_CLUSTER_CLOSED' }) as Error
+      await expect(remote.ask('Get')).rejects.toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })
+      expect(() => remote.tell('Get')).toThrow(closed)
+      expect(() => pair.b.actor('c')).toThrow(closed)
+      await expect(pair.b.exposeActor('d', ref)).rejects.toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })
+    })
+
     it('refuses bad input with library errors', async () => {
       const [, ref] = spawn()
       await expect(pair.a.exposeActor('', ref)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
