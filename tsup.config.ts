@@ -15,6 +15,8 @@ export default defineConfig([
       node: 'lib/node/index.ts',
       cluster: 'lib/cluster/index.ts',
       telemetry: 'lib/telemetry/index.ts',
+      otel: 'lib/telemetry/otel-entry.ts',
+      prometheus: 'lib/telemetry/prometheus-entry.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

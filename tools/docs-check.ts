@@ -22,10 +22,12 @@ import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tsupEntries } from './package-entries.js'
 
 const root = resolve(fileURLToPath(import.meta.url), '../..')
 /** Each check works in its own folder under this one, so checks running at once do not clobber each other. */
 const workRoot = join(root, '.docs-check')
+const ENTRIES = await tsupEntries()
 const RUN_TIMEOUT = 30_000
 /** Programs run at once: the runs are mostly waiting (timers, backoff), but CI machines may have 2 cores. */
 const RUN_CONCURRENCY = 4
@@ -89,9 +91,9 @@ function writeProject(all: Program[]): string {
   mkdirSync(workRoot, { recursive: true })
   const outDir = mkdtempSync(join(workRoot, 'run-'))
   for (const p of all) writeFileSync(join(outDir, `${p.name}.ts`), `${p.code.join('\n')}\nexport {}\n`)
-  const entries = readdirSync(join(root, 'lib'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
   const paths: Record<string, string[]> = { polymachine: ['../../lib/index.ts'] }
-  for (const e of entries) paths[`polymachine/${e}`] = [`../../lib/${e}/index.ts`]
+  // Every published entry (tsup.config.ts), whatever its source file: polymachine/otel is lib/telemetry/otel-entry.ts.
+  for (const [name, src] of Object.entries(ENTRIES)) if (name !== 'index') paths[`polymachine/${name}`] = [`../../${src}`]
   const tsconfig = {
     extends: '../../tsconfig.json',
     compilerOptions: { noEmit: true, paths },

@@ -1,7 +1,9 @@
 /**
- * polymachine/telemetry: the debugger tracer. `attachDebugger(machine, { url })` (or `attachDebuggerFromEnv(machine)`
- * with `POLYMACHINE_DBG`) streams schemas and transitions to `polymachine-dbg` over WebSocket as msgpack; the
- * protocol is documented in docs/protocol-dbg.md.
+ * polymachine/telemetry: seeing machines. The debugger tracer: `attachDebugger(machine, { url })` (or
+ * `attachDebuggerFromEnv(machine)` with `POLYMACHINE_DBG`) streams schemas and transitions to `polymachine-dbg` over
+ * WebSocket as msgpack (docs/protocol-dbg.md); the Stately inspector bridge (`inspectMachine`); schema diagrams
+ * (`toMermaid`, `toD2`). OpenTelemetry and Prometheus have their own entries, `polymachine/otel` and
+ * `polymachine/prometheus`, so this one never needs their packages.
  * @module polymachine/telemetry
  */
 export { attachDebugger, attachDebuggerFromEnv, DBG_ENV, DEFAULT_DBG_URL, type DebuggerHandle, type DebuggerOptions }
@@ -14,7 +16,6 @@ export {
   type DbgBatch, type DbgDispose, type DbgHello, type DbgMessage, type DbgMutationName, type DbgResultName,
   type DbgSchema, type DbgTx, type DbgWireState,
 } from './protocol.js'
-export { OtelAttr, traceMachine, type MachineTracing, type TraceMachineOptions } from './otel.js'
 export { inspectMachine, type InspectMachineOptions, type StatelyBridge, type StatelyInspectorLike } from './stately.js'
 export {
   STATELY_PROTOCOL_VERSION, parseStatelyFrame, statechartOf, type StatelyActorFrame, type StatelyActorRef,
@@ -23,6 +24,3 @@ export {
   type StatelyStateValue, type StatelyStopEvent,
 } from './stately-frames.js'
 export { toD2, toMermaid, type DiagramOptions, type DiagramSchema } from './diagram.js'
-export { machineMetrics, type MachineMetrics, type MachineMetricsOptions } from './prometheus.js'
-export type { MetricsRegistry } from './prom-metric.js'
-export { actorMetrics, type ActorMetrics, type ActorMetricsOptions, type MeasuredActor } from './actor-metrics.js'

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { Machine, Result, schema, type Event } from '../../lib/index.js'
-import { OtelAttr, traceMachine } from '../../lib/telemetry/index.js'
+import { OtelAttr, traceMachine } from '../../lib/telemetry/otel-entry.js'
 
 function sdk(): { tracer: OtelTracer; spans: () => ReadableSpan[] } {
   const exporter = new InMemorySpanExporter()

@@ -9,7 +9,7 @@ import { Counter, Registry, type OpenMetricsContentType } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { Machine, Result, schema, type Event } from '../../lib/index.js'
 import { ActorSystem } from '../../lib/actor/index.js'
-import { actorMetrics, machineMetrics, type MetricsRegistry } from '../../lib/telemetry/index.js'
+import { actorMetrics, machineMetrics, type MetricsRegistry } from '../../lib/telemetry/prometheus-entry.js'
 
 /** Samples of an exposition text: `name{a="1",b="2"}` → value (labels sorted, so keys are stable). */
 function parse(text: string): Map<string, number> {

@@ -9,7 +9,8 @@ import { trace } from '@opentelemetry/api'
 import { BasicTracerProvider, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { Registry } from 'prom-client'
 import { Machine, schema } from '../../../lib/index.js'
-import { machineMetrics, traceMachine } from '../../../lib/telemetry/index.js'
+import { traceMachine } from '../../../lib/telemetry/otel-entry.js'
+import { machineMetrics } from '../../../lib/telemetry/prometheus-entry.js'
 import { type Case, type Check, measure, rows, type Scenario } from '../run.js'
 
 const AB = schema({ A: { remove: ['B'] }, B: { remove: ['A'] } })

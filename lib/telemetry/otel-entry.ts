@@ -1,0 +1,6 @@
+/**
+ * polymachine/otel: OpenTelemetry spans for machines (`traceMachine`). Its own entry point because its types come
+ * from `@opentelemetry/api`, an optional peer: importing `polymachine/telemetry` never needs it installed.
+ * @module polymachine/otel
+ */
+export { OtelAttr, traceMachine, type MachineTracing, type TraceMachineOptions } from './otel.js'
