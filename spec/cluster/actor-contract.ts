@@ -132,6 +132,16 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
       await expect(remote.ask('Slow', undefined, { signal: pre.signal })).rejects.toBe(reason)
     })
 
+    it('closing an exposure aborts the messages it is handling; the askers get a typed error', async () => {
+      const [counter, ref] = spawn()
+      const exposed = await pair.a.exposeActor('closing', ref)
+      const asked = pair.b.actor<'Slow'>('closing', { timeout: 20_000 }).ask('Slow').catch((e: unknown) => e)
+      await eventually(() => exposed.inFlight === 1)
+      await exposed.close()
+      expect(await asked).toMatchObject({ code: 'ERR_CLUSTER_REMOTE', remoteCode: 'ERR_CLUSTER_CLOSED' })
+      expect(counter.aborted[0]).toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })
+    })
+
     it('a pool: two exposures of one name share the messages', async () => {
       const [c1, r1] = spawn()
       const [c2, r2] = spawn()
