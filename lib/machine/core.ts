@@ -301,7 +301,8 @@ export class Core implements ActiveStates {
     if (this.tracers.length > 0) this.trace('machineDispose', this.id)
     this.waiters?.dispose()
     this.observers?.complete()
-    for (const fn of this.disposeFns ?? []) {
+    // A copy: a callback that unregisters itself (or another) must not make the loop skip the next one.
+    for (const fn of this.disposeFns?.slice() ?? []) {
       try {
         fn()
       } catch (err) {

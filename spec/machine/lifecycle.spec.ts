@@ -98,6 +98,19 @@ describe('export / import', () => {
 })
 
 describe('dispose', () => {
+  it('runs every onDispose callback even when one unregisters itself while running', () => {
+    const m = new Machine(ss)
+    const order: string[] = []
+    const off = m.onDispose(() => {
+      order.push('first')
+      off()
+    })
+    m.onDispose(() => order.push('second'))
+    m.onDispose(() => order.push('third'))
+    m.dispose()
+    expect(order).toEqual(['first', 'second', 'third'])
+  })
+
   it('is idempotent; mutations return Canceled; is/not false; clocks stay readable', async () => {
     const m = new Machine(ss)
     m.add('A')
