@@ -64,6 +64,10 @@ function errorReply(err: unknown): Reply {
   return { ok: false, n, c, e }
 }
 
+/** Ask ids: unique across processes (a random prefix per process) without a random draw per ask. */
+const PROCESS_ID = randomBytes(9).toString('base64url')
+let asks = 0
+
 /** How many cancels of asks not (yet) seen an endpoint remembers. */
 const EARLY_CANCELS = 1024
 
@@ -173,7 +177,7 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
    */
   ask<K extends M>(msg: K, args?: Args, opts?: AskOptions): Promise<ReplyOf<H, K>> {
     const where = `remote actor ${this.id}: ask()`
-    let body: Uint8Array; let timeout: number; let signal: AbortSignal | undefined; const id = randomBytes(9).toString('base64url')
+    let body: Uint8Array; let timeout: number; let signal: AbortSignal | undefined; const id = `${PROCESS_ID}${(++asks).toString(36)}`
     try {
       const o = readOptions(where, msg, args, opts)
       timeout = o.timeout ?? this.timeout
