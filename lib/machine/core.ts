@@ -13,8 +13,8 @@ import type { Machine } from './machine.js'
 import type { Mutation } from './mutation.js'
 import type { Observers } from './observe.js'
 import { stateChanged } from './reasons.js'
-import { type MemoEntry, newBuffers, newMemoEntry, type Resolution } from './resolution.js'
-import { type ActiveStates, clear, type ResolveRequest, Resolver } from './resolve.js'
+import { type MemoEntry, newBuffers, newMemoEntry, type Resolution, type ResolutionBuffers } from './resolution.js'
+import { type ActiveStates, clear, Resolver } from './resolve.js'
 import { type Compiled, compiled } from './schema.js'
 import type { Tracer } from './tracer.js'
 import { ClockLog } from './tx.js'
@@ -58,9 +58,9 @@ export class Core implements ActiveStates {
   readonly active: readonly number[] = this.#ownActive
   /** The memo entry whose `targets` list is `active` itself; null when `active` is this machine's own list. */
   readonly activeEntry: MemoEntry | null = null
-  /** What this machine asks the resolver (with its resolution buffers), refilled for each transition; made by the first. */
-  request: ResolveRequest | null = null
-  /** The resolution of the transition in progress (or of the last one): `request.buffers` or a memo entry. */
+  /** This machine's own resolution buffers, made by its first computed resolution (with memo hits, maybe never). */
+  buffers: ResolutionBuffers | null = null
+  /** The resolution of the transition in progress (or of the last one): `buffers` or a memo entry. */
   resolved: Resolution = NO_RESOLUTION
   /** Parsed called states of an idle call (copied when queued). */
   readonly scratch: number[] = [-1] // one element: single-state calls overwrite it, never growing it

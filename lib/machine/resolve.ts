@@ -25,8 +25,9 @@ export interface ActiveStates {
 }
 
 /**
- * One mutation to resolve against a machine's active states. A machine refills one request for all its transitions
- * (`Core.request`: resolution runs no user code, so it never nests), so resolving allocates nothing.
+ * One mutation to resolve against a machine's active states. Transitions of every machine refill one shared request
+ * (transition.ts: resolution runs no user code, so it never nests), so resolving allocates nothing and a machine
+ * keeps only its buffers (`Core.buffers`).
  */
 export interface ResolveRequest {
   type: MutationType

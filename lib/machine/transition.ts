@@ -10,7 +10,7 @@ import { addsException, call, THREW } from './handler-call.js'
 import type { Binding, HandlerFn } from './handlers.js'
 import { scheduleAuto, type TransitionMode } from './mutation.js'
 import type { Resolution } from './resolution.js'
-import type { RelationLog } from './resolve.js'
+import type { ActiveStates, RelationLog, ResolveRequest } from './resolve.js'
 import { Tx } from './tx.js'
 import { type Args, LogLevel, Result } from './types.js'
 
@@ -68,14 +68,30 @@ export function transition(core: Core, type: MutationType, called: readonly numb
 /** Resolves against the machine's active states; the result becomes `core.resolved`. */
 function resolve(core: Core, type: MutationType, called: readonly number[], isAuto: boolean,
   log: RelationLog | null): Resolution {
-  const req = (core.request ??= { type, called, isAuto, machine: core, buffers: null, log: null })
+  const req = REQUEST
   req.type = type
   req.called = called
   req.isAuto = isAuto
+  req.machine = core
+  req.buffers = core.buffers
   req.log = log
   const res = core.resolver.resolve(req)
+  core.buffers = req.buffers // made by the resolver on this machine's first computed resolution
+  req.machine = NO_MACHINE // holds no machine between transitions
+  req.buffers = null
+  req.log = null
   core.resolved = res
   return res
+}
+
+/** An empty machine for the shared request between transitions. */
+const NO_MACHINE: ActiveStates = { active: [], activeEntry: null, clock: [] }
+/**
+ * One request for every machine's transitions: resolution runs no user code, so it never nests, and a machine keeps
+ * only its buffers (a request object per machine cost ~100 B of heap per idle machine).
+ */
+const REQUEST: { -readonly [K in keyof ResolveRequest]: ResolveRequest[K] } = {
+  type: 'add', called: [], isAuto: false, machine: NO_MACHINE, buffers: null, log: null,
 }
 
 // --- Negotiation ---------------------------------------------------------------------------------------------
