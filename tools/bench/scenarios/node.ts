@@ -62,7 +62,8 @@ interface Runner {
 }
 
 /** Raw baseline: 2 echo children (fork) or threads, alternated; no pool, no queue, no library. */
-function echo(name: string, file: string, kind: 'fork' | 'thread', pids: Array<number | undefined>): Runner {
+function echo(name: string, file: string, kind: 'fork' | 'thread', pids: Array<number | undefined>): Runner & { pids: number[] } {
+  const own: number[] = []
   const waiting = new Map<number, (v: number) => void>()
   let seq = 0
   const onMessage = (m: { n: number }): void => {
@@ -78,6 +79,7 @@ function echo(name: string, file: string, kind: 'fork' | 'thread', pids: Array<n
     }
     const c: ChildProcess = fork(file, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     pids.push(c.pid)
+    if (c.pid !== undefined) own.push(c.pid)
     c.on('message', onMessage)
     return {
       send: (m: unknown) => c.send(m as object),
@@ -89,6 +91,7 @@ function echo(name: string, file: string, kind: 'fork' | 'thread', pids: Array<n
   })
   return {
     name,
+    pids: own,
     // the echo adds 1 to the number it gets: each message carries a unique key (its result is key + 1)
     run: (i) => new Promise((resolve) => {
       const key = seq++
@@ -146,8 +149,8 @@ export const node: Scenario = {
     let wrong = 0
     const proc = ours('polymachine processes', ourFile, {})
     const thread = ours('polymachine threads', ourFile, { kind: 'thread' })
-    const runners: Runner[] = [proc, thread, piscina(taskFile), tinypool(taskFile),
-      echo('raw fork IPC echo', file('echo.cjs', FORK_ECHO), 'fork', pids),
+    const forkEcho = echo('raw fork IPC echo', file('echo.cjs', FORK_ECHO), 'fork', pids)
+    const runners: Runner[] = [proc, thread, piscina(taskFile), tinypool(taskFile), forkEcho,
       echo('raw worker_threads echo', file('techo.cjs', THREAD_ECHO), 'thread', pids)]
     const extra: Runner[] = []
     try {
@@ -233,7 +236,9 @@ export const node: Scenario = {
       // memory: RSS of each idle worker process; for threads, what 4 idle threads add to this process's RSS
       await sleep(200)
       const procMem = proc.pool.workers.map((w) => rss(w.pid))
-      rows.push(textRow('polymachine processes: memory per idle worker (its RSS)', mb(procMem.reduce((a, b) => a + b, 0) / procMem.length)))
+      const echoMem = forkEcho.pids.map(rss)
+      rows.push(textRow('polymachine processes: memory per idle worker (its RSS)', mb(procMem.reduce((a, b) => a + b, 0) / procMem.length)),
+        textRow('raw fork IPC echo: memory per idle child (its RSS, no library)', mb(echoMem.reduce((a, b) => a + b, 0) / echoMem.length)))
       const threadMem = async (name: string, make: () => Runner): Promise<void> => {
         await sleep(100)
         const before = process.memoryUsage().rss
