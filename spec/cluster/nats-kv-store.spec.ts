@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsKvStore } from '../../lib/cluster/index.js'
 import { decodeKey, encodeKey } from '../../lib/cluster/nats-kv-store.js'
 import { compareKeys, StoreConflictError } from '../../lib/store/index.js'
+import { storeContract } from '../store/contract.js'
 import { hasNatsServer, NatsServer } from './nats-server.js'
 
 let server: NatsServer
@@ -27,6 +28,9 @@ describe.skipIf(!hasNatsServer)('NatsKvStore', () => {
     await Promise.all([nc1.close(), nc2.close()])
     await server.stop()
   })
+  // The contract every Store passes (spec/store/contract.ts), on a fresh bucket per test.
+  storeContract('NatsKvStore', () => NatsKvStore.open(nc1, { bucket: `contract${++buckets}` }))
+
   const pair = async (): Promise<[NatsKvStore, NatsKvStore]> => {
     const bucket = `kv${++buckets}`
     return [await NatsKvStore.open(nc1, { bucket }), await NatsKvStore.open({ nc: nc2 }, { bucket })]
