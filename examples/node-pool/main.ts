@@ -8,23 +8,26 @@
  *   on another one;
  * - `pool.close()` lets the workers finish and exit; no process is left behind.
  *
- * Run: npx tsx examples/node-pool/main.ts
+ * Run: npx tsx examples/node-pool/main.ts           (worker processes)
+ *      npx tsx examples/node-pool/main.ts --threads (the same worker module in worker_threads: kind 'thread')
  */
 import { NodeError, NodeSupervisor } from '../../lib/node/index.js'
 import type { Task } from './worker.js'
 
 const LIMIT = 3_000_000
 const CHUNKS = 12
+const kind = process.argv.includes('--threads') ? 'thread' : 'process'
 
 const pool = new NodeSupervisor({
   entry: new URL('./worker.ts', import.meta.url), // a .ts entry runs through tsx (execArgv: ['--import', 'tsx'])
+  kind,
   min: 2,
   max: 3,
   backoff: { min: 50, max: 1000 },
 })
 pool.machine.bind({
   ErrWorkerState: (e) => console.log(`supervisor: ErrWorker: ${(e.args.err as NodeError).message}`),
-  WorkerReadyState: (e) => console.log(`supervisor: worker ${String(e.args.workerId)} ready (pid ${String(e.args.pid)})`),
+  WorkerReadyState: (e) => console.log(`supervisor: worker ${String(e.args.workerId)} ready (${kind === 'thread' ? 'a thread' : `pid ${String(e.args.pid)}`})`),
 })
 
 const t0 = performance.now()
