@@ -1,0 +1,219 @@
+/**
+ * polymachine/cluster: three node processes on one machine, talking through a private nats-server.
+ *
+ * - main starts its own nats-server (JetStream, a free loopback port, a temporary store dir) and forks three node
+ *   processes (this same file with `node <name>`); each one exposes a machine (`<name>-worker`, tag `worker`) and
+ *   a member of the actor pool `greeter` on a `NatsBus`;
+ * - main lists the machines (`bus.list({ tag })`), mutates node-b's machine through a mirror (`remote.add()` runs
+ *   on node-b and resolves with its result) and asks the pool (each ask goes to one member: a NATS queue group);
+ * - node-c is killed with SIGKILL: its machine leaves the listing when its presence entry expires (the bucket's
+ *   TTL), its mirror goes Disconnected, and the pool keeps answering from the two nodes left;
+ * - everything closes: the nodes exit 0, the server is stopped and its store dir removed.
+ *
+ * Run: npx tsx examples/cluster/main.ts   (needs /usr/sbin/nats-server, or NATS_SERVER_BIN; Debian: apt-get install nats-server)
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Machine, Result, schema } from '../../lib/index.js'
+import { ActorSystem, type ActorEventOf } from '../../lib/actor/index.js'
+import { NatsBus } from '../../lib/cluster/index.js'
+
+const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server'
+/** Short beats so a killed node leaves the listing within about a second (defaults: 1 s beat, 3 s TTL). */
+const BUS = { heartbeat: 250, presenceTtl: 1000, keepAlive: 500, timeout: 3000 }
+
+const worker = schema({
+  Ready: {},
+  Busy: { require: ['Ready'] },
+  Job: { multi: true },
+})
+const greeter = schema({ Hello: { multi: true } })
+
+// ---------------------------------------------------------------------------------------------------------------
+// a node process: `main.ts node <name> <nats url>`
+
+/** Messages from a node to main (IPC). */
+type NodeMsg = { ready: string } | { event: string }
+
+async function runNode(name: string, servers: string): Promise<void> {
+  const send = (m: NodeMsg): void => void process.send?.(m)
+  const bus = await NatsBus.connect({ servers, id: name, ...BUS })
+  const machine = new Machine(worker, { id: `${name}-worker` })
+  machine.bind({
+    BusyState: () => send({ event: `${name}: Busy set by a remote mutation` }),
+  })
+  machine.add('Ready')
+  await bus.expose(machine, { tags: ['worker'] })
+
+  const system = new ActorSystem({ id: name })
+  class Greeter {
+    HelloState(e: ActorEventOf<typeof greeter>): string {
+      return `hello ${String(e.args.who)} from ${name}`
+    }
+  }
+  await bus.exposeActor('greeter', system.spawn(greeter, new Greeter(), { id: `${name}-greeter` }))
+
+  process.on('message', (m) => {
+    if (m !== 'stop') return
+    void (async () => {
+      await bus.close()
+      await system.shutdown()
+      process.disconnect()
+    })()
+  })
+  send({ ready: name })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the private nats-server (the same steps as spec/cluster/nats-server.ts, minimal)
+
+interface NatsServer {
+  readonly url: string
+  stop(): Promise<void>
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function startNats(): Promise<NatsServer> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'pm-example-nats-'))
+  const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    { stdio: ['ignore', 'ignore', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    let log = ''
+    const timer = setTimeout(() => fail(new Error(`nats-server did not start within 10 s:\n${log}`)), 10_000)
+    const fail = (err: Error): void => {
+      clearTimeout(timer)
+      proc.kill('SIGKILL')
+      reject(err)
+    }
+    proc.once('error', fail)
+    proc.once('exit', (code) => fail(new Error(`nats-server exited with ${String(code)}:\n${log}`)))
+    proc.stderr.on('data', (chunk: Buffer) => {
+      log += chunk.toString()
+      if (!log.includes('Server is ready')) return
+      clearTimeout(timer)
+      proc.removeAllListeners('exit')
+      proc.stderr.removeAllListeners('data')
+      proc.stderr.resume() // keep draining its log
+      resolve()
+    })
+  })
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          proc.once('exit', () => resolve())
+          proc.kill('SIGTERM')
+        })
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Forks a node process and resolves once its machine and actor are exposed. */
+function startNode(name: string, url: string): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(import.meta.url), ['node', name, url], { execArgv: ['--import', import.meta.resolve('tsx')] })
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${String(code)} before it was ready`)))
+    child.on('message', (m: NodeMsg) => {
+      if ('event' in m) console.log(m.event)
+      else if (m.ready === name) {
+        child.removeAllListeners('exit')
+        resolve(child)
+      }
+    })
+  })
+}
+
+const exited = (child: ChildProcess): Promise<number | string | null> =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode ?? child.signalCode)
+    : new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
+
+/** Asks the pool `n` times; the names of the nodes that answered. */
+async function askPool(bus: NatsBus, n: number): Promise<{ answered: number; by: string[] }> {
+  const ref = bus.actor<'Hello', string>('greeter', { timeout: 2000 })
+  const replies = await Promise.all(Array.from({ length: n }, (_, i) => ref.ask('Hello', { who: `ask-${i}` })))
+  const by = replies.map((r) => / from (\S+)$/.exec(String(r))?.[1] ?? '?')
+  return { answered: replies.length, by: [...new Set(by)].sort() }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(NATS_SERVER_BIN)) {
+    console.log(`This example needs nats-server (not found at ${NATS_SERVER_BIN}): apt-get install nats-server, ` +
+      'or set NATS_SERVER_BIN to its path. Nothing was run.')
+    return
+  }
+  const nats = await startNats()
+  console.log(`nats-server started on ${nats.url}`)
+  const names = ['node-a', 'node-b', 'node-c']
+  const nodes = new Map<string, ChildProcess>()
+  const bus = await NatsBus.connect({ servers: nats.url, id: 'main', ...BUS })
+  try {
+    for (const [i, c] of (await Promise.all(names.map((n) => startNode(n, nats.url)))).entries()) nodes.set(names[i] as string, c)
+    const listed = await bus.list({ tag: 'worker' })
+    console.log(`listed: ${listed.map((m) => `${m.id} (on ${m.node})`).join(', ')}`)
+
+    // a mirror of node-b's machine: the mutation runs on node-b and resolves with its result
+    const b = await bus.machine('node-b-worker', { schema: worker })
+    const r = await b.add('Busy')
+    console.log(`remote add(Busy) on node-b-worker → ${r === Result.Executed ? 'executed' : String(r)}; mirror Busy: ${String(b.is('Busy'))}`)
+    await b.close()
+
+    const before = await askPool(bus, 9)
+    console.log(`pool: ${before.answered}/9 asks answered (by ${before.by.join(', ')})`)
+
+    // kill node-c without warning: its presence entry expires, its mirror notices, the pool goes on without it
+    const c = await bus.machine('node-c-worker', { schema: worker })
+    const t0 = Date.now()
+    nodes.get('node-c')?.kill('SIGKILL')
+    console.log(`node-c killed: ${String(await exited(nodes.get('node-c') as ChildProcess))}`)
+    nodes.delete('node-c')
+    await c.client.when('Disconnected')
+    await sleep(20) // the error state follows the disconnection by a tick
+    console.log(`node-c-worker mirror: Disconnected ${String(c.client.is('Disconnected'))}, ErrNetwork ${String(c.client.is('ErrNetwork'))}`)
+    let after = await bus.list({ tag: 'worker' })
+    while (after.some((m) => m.node === 'node-c') && Date.now() - t0 < 10_000) {
+      await sleep(100)
+      after = await bus.list({ tag: 'worker' })
+    }
+    const gone = after.some((m) => m.node === 'node-c') ? 'still listed after 10 s' : `left the listing within ${((Date.now() - t0) / 1000).toFixed(1)} s`
+    console.log(`node-c-worker ${gone}; listed: ${after.map((m) => m.id).join(', ')}`)
+
+    const later = await askPool(bus, 9)
+    console.log(`pool after the kill: ${later.answered}/9 asks answered (by ${later.by.join(', ')})`)
+  } finally {
+    // clean shutdown: each node closes its bus and actor system and exits; then main's bus and the server
+    const codes = await Promise.all([...nodes].map(async ([name, child]) => {
+      child.send('stop')
+      return `${name} ${String(await exited(child))}`
+    }))
+    await bus.close()
+    await nats.stop()
+    console.log(`closed: ${codes.join(', ')}; nats-server stopped`)
+  }
+}
+
+if (process.argv[2] === 'node') await runNode(process.argv[3] as string, process.argv[4] as string)
+else await main()
