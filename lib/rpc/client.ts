@@ -18,6 +18,7 @@ import type { Backoff } from './reconnect.js'
 import { hashWire, mirrorSchema, schemaFromWire, schemaHash } from './schema-wire.js'
 import { linkOptionsOf, machineOptionsOf, numberOpt, readAll, stringOpt } from './options.js'
 import { parseUrl } from './url.js'
+import type { RemoteTraceContext } from './trace-context.js'
 
 /** Options of {@link connect}. */
 export interface ConnectOptions<S extends Schema<string> = Schema<string>> extends LinkOptions {
@@ -39,6 +40,12 @@ export interface ConnectOptions<S extends Schema<string> = Schema<string>> exten
   reconnect?: boolean | Partial<Backoff>
   /** The id of the machine to mirror, when the address is a mux serving several (`serveMux`). */
   machine?: string
+  /**
+   * Called on every remote mutation (and dry run): the caller's W3C trace context to send with it, so server-side
+   * spans nest under the caller's (polymachine/otel's `otelTraceContext(trace)` makes one). A hook that throws or
+   * returns something malformed sends none: the mutation goes on.
+   */
+  traceContext?: () => RemoteTraceContext | undefined
   /** Id of the client machine (default `rc-<random>`). */
   id?: string
   logLevel?: LogLevel
@@ -65,6 +72,10 @@ export async function connect<S extends Schema<string> = Schema<string>>(
   const token = stringOpt(opts.token, where, 'token')
   const machine = stringOpt(opts.machine, where, 'machine')
   const expected = opts.schema
+  const traceContext = opts.traceContext
+  if (traceContext !== undefined && typeof traceContext !== 'function') {
+    throw new InvalidArgumentError(where, 'traceContext', 'a function', traceContext)
+  }
   if (expected !== undefined && !isSchema(expected)) throw new InvalidArgumentError(where, 'schema', 'a schema made by schema()', expected)
   const isPort = typeof target === 'object' && target !== null && typeof (target as Partial<MessagePort>).postMessage === 'function'
   const addr = isPort ? null : parseUrl(target, where)
@@ -88,7 +99,7 @@ export async function connect<S extends Schema<string> = Schema<string>>(
     const again = { token: hello.token, schemaHash: schemaHash(s), machine: hello.machine }
     const remote = new RemoteMachine<StateNames<S>>({
       client, opened, schema: s as unknown as Schema<StateNames<S>>, mirror: mirror as unknown as Machine<StateNames<S>>,
-      timeout, keepAlive, reconnect,
+      timeout, keepAlive, reconnect, traceContext: traceContext ?? null,
       redial: reconnect ? () => open(addr!, linkOpts, client, again, timeout) : null,
     })
     client.add('Ready')
@@ -121,5 +132,5 @@ function backoffOf(r: ConnectOptions['reconnect'], isPort: boolean): Backoff | n
 
 /** Every option `connect()` reads. */
 const CONNECT_KEYS = ['token', 'schema', 'timeout', 'keepAlive', 'reconnect', 'machine', 'id', 'logLevel', 'logger',
-  'maxFrame', 'maxBuffered', 'tls'] as const satisfies readonly (keyof ConnectOptions)[]
+  'maxFrame', 'maxBuffered', 'tls', 'traceContext'] as const satisfies readonly (keyof ConnectOptions)[]
 

@@ -22,4 +22,5 @@ export { RpcError, RemoteError, isRpcErrorCode, type RpcErrorCode } from './erro
 export { Msg, MutationKind, PROTOCOL_VERSION, parseMessage, toWire, type Message, type WireState } from './protocol.js'
 export { encode, encodeFrame, decode, FrameReader, DEFAULT_MAX_FRAME } from './codec.js'
 export { checksum } from './clock.js'
+export { currentRemoteTrace, traceContextOf, type RemoteTrace, type RemoteTraceContext } from './trace-context.js'
 export { schemaHash, schemaToWire, schemaFromWire } from './schema-wire.js'

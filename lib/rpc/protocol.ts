@@ -4,6 +4,7 @@
  * messages of unknown types (forward compatibility). `parseMessage` checks the shape of what came off the wire.
  */
 import { RpcError } from './errors.js'
+import { traceContextOf, type RemoteTraceContext } from './trace-context.js'
 
 /** Protocol version spoken by this implementation; a peer with another major version is refused. */
 export const PROTOCOL_VERSION = 1
@@ -60,6 +61,11 @@ export interface Diff { type: 5; pairs: number[]; queueTick: number; checksum: n
 export interface Mutate {
   type: 6; id: number; kind: MutationKind; states: number[]; args: Record<string, unknown> | null
   error: { name: string; message: string } | null
+  /**
+   * Optional, trailing: the caller's W3C trace context (`traceparent`, then `tracestate`). A malformed one reads as
+   * null: it never fails the mutation.
+   */
+  trace?: RemoteTraceContext | null
 }
 /** server → client: a mutation's result and the diff that made it. */
 export interface Reply {
@@ -98,7 +104,11 @@ export function toWire(m: Message): unknown[] {
     case 3: return [3]
     case 4: return [4, m.time, m.queueTick, ...tail(m.err ?? null)]
     case 5: return [5, m.pairs, m.queueTick, m.checksum, ...tail(m.err ?? null)]
-    case 6: return [6, m.id, m.kind, m.states, m.args, m.error ? [m.error.name, m.error.message] : null]
+    case 6: {
+      const w: unknown[] = [6, m.id, m.kind, m.states, m.args, m.error ? [m.error.name, m.error.message] : null]
+      if (m.trace) w.push(m.trace.traceparent, ...(m.trace.tracestate === undefined ? [] : [m.trace.tracestate]))
+      return w
+    }
     case 7: return [7, m.id, m.result, m.pairs, m.queueTick, m.checksum, ...tail(m.err ?? null)]
     case 8: return [8, m.code, m.message, m.id]
     case 9: return [9, m.reason]
@@ -139,7 +149,7 @@ export function parseMessage(v: unknown): Message | null {
     case 5: return { type, pairs: pairs(a[1]), queueTick: uint(a[2], 'queueTick'), checksum: uint(a[3], 'checksum'),
       err: optStr(a[4], 'err') }
     case 6: return { type, id: uint(a[1], 'id'), kind: kind(a[2]), states: uints(a[3], 'states'), args: args(a[4]),
-      error: errInfo(a[5]) }
+      error: errInfo(a[5]), trace: a.length > 6 ? traceContextOf({ traceparent: a[6], tracestate: a[7] }) : null }
     case 7: return { type, id: uint(a[1], 'id'), result: uint(a[2], 'result'), pairs: pairs(a[3]),
       queueTick: uint(a[4], 'queueTick'), checksum: uint(a[5], 'checksum'), err: optStr(a[6], 'err') }
     case 8: return { type, code: str(a[1], 'code'), message: str(a[2], 'message'),

@@ -11,6 +11,7 @@ import { TokenBucket } from './rate.js'
 import { RemoteError, RpcError } from './errors.js'
 import type { Link } from './link.js'
 import { Msg, MutationKind, PROTOCOL_VERSION, type Hello, type Message, type Mutate, type WireState } from './protocol.js'
+import { withRemoteTrace } from './trace-context.js'
 
 /** What a session needs from its server. */
 export interface SessionHost {
@@ -254,7 +255,10 @@ export class Session {
     this.#inCall = true
     const queueLen = source.queueLen
     try {
-      result = this.#run(m, states, args)
+      // the caller's trace context, for tracers (currentRemoteTrace()) while the source runs the mutation
+      const trace = m.trace
+      result = trace ? withRemoteTrace({ ...trace, machine: source }, () => this.#run(m, states, args))
+        : this.#run(m, states, args)
       // queued behind a run in progress, as a new entry of its own (not a duplicate's): the client may cancel it
       if (result >= 2 && source.queueLen === queueLen + 1 && m.kind <= MutationKind.AddErr) {
         (this.#queued ??= new Map()).set(m.id, result)
