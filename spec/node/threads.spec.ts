@@ -56,6 +56,27 @@ describe("NodeSupervisor, kind 'thread'", () => {
     expect(await p.run<number>({ op: 'thread' })).not.toBe(t2)
   })
 
+  it('close() lets a thread finish its job, then ends it; intensity exceeded → ErrPool', async () => {
+    const p = pool({ kind: 'thread', min: 1, max: 1 })
+    await p.start()
+    const g = gate()
+    const job = p.run<number>({ op: 'gate', path: g.path })
+    await until(() => p.workers[0]?.inFlight === 1, 3000, 'the job running')
+    const closing = p.close({ timeout: 3000 })
+    setTimeout(g.open, 50)
+    expect(await job).toBe(process.pid) // drained, not killed
+    await closing
+    expect(p.workers).toEqual([])
+    expect(p.machine.is('ErrWorker')).toBe(false) // its end was asked for: no failure
+
+    const q = pool({ kind: 'thread', min: 1, max: 1, maxRestarts: 1, period: 60_000, backoff: { min: 0, max: 10 } })
+    await q.start()
+    for (let i = 0; i < 2; i++) await q.run({ op: 'exit', code: 1 }).catch(() => undefined)
+    await q.machine.when('ErrPool', { timeout: 5000 })
+    expect(q.machine.err).toMatchObject({ code: 'ERR_NODE_POOL' })
+    await until(() => q.workers.length === 0, 3000, 'no thread left')
+  })
+
   it('a hung thread misses its health checks: terminated (ERR_NODE_HEALTH) and replaced', async () => {
     const p = pool({ kind: 'thread', min: 1, max: 1, health: { interval: 100, timeout: 150, misses: 2 } })
     await p.start()
