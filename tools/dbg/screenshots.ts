@@ -19,8 +19,8 @@ const root = resolve(fileURLToPath(import.meta.url), '../../..')
 const PAGE = join(root, 'docs/tools.md')
 const DBG = join(root, 'tools/dbg/main.ts')
 /** The tsx loader by absolute URL: the debugger runs in a scratch folder, where `--import tsx` would not resolve. */
-const TSX = import.meta.resolve('tsx')
-const COLS = 100
+const tsxLoader = (): string => import.meta.resolve('tsx')
+export const COLS = 100
 const ROWS = 22
 const SOCKET = `pm-shots-${process.pid}`
 const SESSION = 'dbg'
@@ -45,6 +45,8 @@ export const SHOTS: readonly Shot[] = [
     ready: (s) => /log \S+ · state:Done/.test(s) },
 ]
 
+/** tmux runs the pane's command through a shell: quote each word (paths may hold spaces). */
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' })
 const alive = (): boolean => spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', SESSION]).status === 0
@@ -64,7 +66,7 @@ async function until(test: (s: string) => boolean, what: string, ms = 20_000): P
 
 /** Records examples/debugger through a headless debugger into `dir/example.jsonl`. */
 async function record(dir: string): Promise<void> {
-  const dbg = spawn(process.execPath, ['--import', TSX, DBG, '--dump', '--port', '0', '--export', join(dir, 'example.jsonl'),
+  const dbg = spawn(process.execPath, ['--import', tsxLoader(), DBG, '--dump', '--port', '0', '--export', join(dir, 'example.jsonl'),
     '--timeout', '30000'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] })
   const exited = new Promise<number | null>((r) => dbg.once('exit', r))
   let err = ''
@@ -75,7 +77,7 @@ async function record(dir: string): Promise<void> {
     if (Date.now() > end || dbg.exitCode !== null) throw new Error(`the recording debugger did not start: ${err}`)
     await sleep(50)
   }
-  const example = spawnSync(process.execPath, ['--import', TSX, join(root, 'examples/debugger/main.ts')],
+  const example = spawnSync(process.execPath, ['--import', tsxLoader(), join(root, 'examples/debugger/main.ts')],
     { cwd: root, env: { ...process.env, POLYMACHINE_DBG: url }, encoding: 'utf8', timeout: 30_000 })
   if (example.status !== 0) throw new Error(`examples/debugger failed: ${example.stderr}`)
   if (await exited !== 0) throw new Error(`the recording debugger failed: ${err}`)
@@ -85,7 +87,8 @@ async function record(dir: string): Promise<void> {
 async function shoot(dir: string): Promise<Map<string, string>> {
   // CI unset inside the pane: ink disables interactivity under CI=true
   tmux('new-session', '-d', '-s', SESSION, '-x', String(COLS), '-y', String(ROWS), '-c', dir,
-    `env -u CI -u CONTINUOUS_INTEGRATION ${process.execPath} --import ${TSX} ${DBG} --import example.jsonl`)
+    ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', process.execPath, '--import', tsxLoader(), DBG, '--import', 'example.jsonl']
+      .map(shellQuote).join(' '))
   const screens = new Map<string, string>()
   for (const shot of SHOTS) {
     for (const key of shot.keys) {
