@@ -7,6 +7,8 @@ import type { Attributes, Context, Span, SpanStatusCode, Tracer as OtelTracer } 
 import { InvalidArgumentError, OutOfRangeError, argsMapper, type Args, type Machine, type Tracer,
   type TransitionInfo } from '../machine/index.js'
 import { isMachine, safeString } from '../machine/internals.js'
+import { currentRemoteTrace } from '../rpc/trace-context.js'
+import { remoteParentSpan } from './otel-remote.js'
 
 /** Options of {@link traceMachine}. */
 export interface TraceMachineOptions {
@@ -50,6 +52,7 @@ export const OtelAttr = {
   queueTick: 'polymachine.queue.tick',
   canceledBy: 'polymachine.transition.canceled_by',
   detached: 'polymachine.detached',
+  remote: 'polymachine.transition.remote',
 } as const
 
 /** `SpanStatusCode.ERROR` of `@opentelemetry/api` (a numeric enum; a value import would make the peer required). */
@@ -59,7 +62,7 @@ const STATUS_ERROR = 2 as SpanStatusCode.ERROR
  * The key under which `@opentelemetry/api` keeps the active span in a `Context`. The API makes it with `Symbol.for` so
  * that separate copies of the API agree on it; using it here is what `trace.setSpan(ctx, span)` does.
  */
-const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
+export const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
 
 /** A minimal immutable `Context`, used as the root when the machine span has no context to extend. */
 class MapContext implements Context {
@@ -100,7 +103,8 @@ interface Traced {
  * and enters and exits when executed; a canceled one has status ERROR and a `canceled` event naming who canceled; an
  * error entering `Exception` is recorded as an exception event. Dry runs (`canAdd`) are not traced. With `children`
  * (default), machines created later with a traced `parent` get their machine span under the parent's. Trace context
- * is not carried across RPC. Never throws into the machine: errors of the OpenTelemetry tracer are swallowed, and
+ * of a remote mutation (polymachine/rpc, the client sending a `traceparent`: see `otelTraceContext`) is the parent
+of its transition span, which then links to the machine span. Never throws into the machine: errors of the OpenTelemetry tracer are swallowed, and
  * after `maxErrors` in a row the adapter detaches itself. Throws `InvalidArgumentError`/`OutOfRangeError` for bad
  * options.
  *
@@ -217,7 +221,15 @@ class OtelAdapter implements Tracer, MachineTracing {
       const mapped = this.#mapArgs(tx.args)
       if (mapped) for (const [k, v] of Object.entries(mapped)) attrs[`polymachine.arg.${k}`] = v
       const name = `transition ${tx.type} ${tx.calledStates.join(',')}`
-      t.txs.set(tx, this.#tracer.startSpan(name, { attributes: attrs }, t.ctx))
+      // a remote caller's span is the parent (the trace crosses RPC); the machine span stays reachable by a link
+      const remote = currentRemoteTrace()
+      const parent = remote !== undefined && remote.machine === t.mach ? remoteParentSpan(remote) : null
+      if (parent === null) t.txs.set(tx, this.#tracer.startSpan(name, { attributes: attrs }, t.ctx))
+      else {
+        attrs[OtelAttr.remote] = true
+        const links = [{ context: t.span.spanContext() }]
+        t.txs.set(tx, this.#tracer.startSpan(name, { attributes: attrs, links }, t.ctx.setValue(SPAN_KEY, parent)))
+      }
     })
   }
 
