@@ -57,14 +57,15 @@ async function runNode(name: string, servers: string): Promise<void> {
   }
   await bus.exposeActor('greeter', system.spawn(greeter, new Greeter(), { id: `${name}-greeter` }))
 
-  process.on('message', (m) => {
-    if (m !== 'stop') return
-    void (async () => {
-      await bus.close()
-      await system.shutdown()
-      process.disconnect()
-    })()
-  })
+  // 'stop' from main, or main gone (the IPC channel closed): close the bus (leaving the listing) and exit
+  let stopping: Promise<void> | null = null
+  const stop = (): Promise<void> => stopping ??= (async () => {
+    await bus.close()
+    await system.shutdown()
+    if (process.connected) process.disconnect()
+  })()
+  process.on('message', (m) => { if (m === 'stop') void stop() })
+  process.once('disconnect', () => void stop())
   send({ ready: name })
 }
 
@@ -132,9 +133,10 @@ async function startNats(): Promise<NatsServer> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Forks a node process and resolves once its machine and actor are exposed. */
-function startNode(name: string, url: string): Promise<ChildProcess> {
+/** Forks a node process (into `nodes` at once, so it is stopped whatever happens) and resolves once it is ready. */
+function startNode(name: string, url: string, nodes: Map<string, ChildProcess>): Promise<ChildProcess> {
   const child = fork(fileURLToPath(import.meta.url), ['node', name, url], { execArgv: ['--import', import.meta.resolve('tsx')] })
+  nodes.set(name, child)
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${name} exited with ${String(code)} before it was ready`)))
     child.on('message', (m: NodeMsg) => {
@@ -169,9 +171,10 @@ async function main(): Promise<void> {
   console.log(`nats-server started on ${nats.url}`)
   const names = ['node-a', 'node-b', 'node-c']
   const nodes = new Map<string, ChildProcess>()
-  const bus = await NatsBus.connect({ servers: nats.url, id: 'main', ...BUS })
+  let bus: NatsBus | null = null
   try {
-    for (const [i, c] of (await Promise.all(names.map((n) => startNode(n, nats.url)))).entries()) nodes.set(names[i] as string, c)
+    bus = await NatsBus.connect({ servers: nats.url, id: 'main', ...BUS })
+    await Promise.all(names.map((n) => startNode(n, nats.url, nodes)))
     const listed = await bus.list({ tag: 'worker' })
     console.log(`listed: ${listed.map((m) => `${m.id} (on ${m.node})`).join(', ')}`)
 
@@ -206,10 +209,10 @@ async function main(): Promise<void> {
   } finally {
     // clean shutdown: each node closes its bus and actor system and exits; then main's bus and the server
     const codes = await Promise.all([...nodes].map(async ([name, child]) => {
-      child.send('stop')
+      if (child.connected) child.send('stop')
       return `${name} ${String(await exited(child))}`
     }))
-    await bus.close()
+    await bus?.close()
     await nats.stop()
     console.log(`closed: ${codes.join(', ')}; nats-server stopped`)
   }
