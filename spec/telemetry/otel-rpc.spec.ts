@@ -184,6 +184,12 @@ describe('OpenTelemetry across RPC', () => {
     }
   })
 
+  it('connect() refuses a traceContext that is not a function (ERR_INVALID_ARG)', async () => {
+    const { srv } = await setup()
+    await expect(connect(srv.url!, { traceContext: 'traceparent' as never }))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+  })
+
   it('traceContextOfSpan and otelTraceContext check what they get', () => {
     expect(() => otelTraceContext({} as typeof trace)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }))
     expect(traceContextOfSpan(trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 })
