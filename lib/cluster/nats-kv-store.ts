@@ -97,11 +97,12 @@ export class NatsKvStore implements Store {
     return this.#run('put', async () => {
       const k = encodeKey(key)
       if (expected === undefined) return await this.kv.put(k, bytes)
-      const cur = await this.#read(key)
-      const actual = cur?.revision ?? 0
+      // One read gives both the live revision and the subject's last sequence (a deleted key keeps a delete marker,
+      // which a re-create must name). Two reads let a racer see the winner's write as "the marker" and win too.
+      const last = await this.kv.get(k)
+      const actual = last !== null && last.operation === 'PUT' ? last.revision : 0
       if (actual !== expected) throw new StoreConflictError(this.name, key, expected, actual)
-      // a deleted key keeps a delete marker: creating it again expects the marker's revision
-      const previous = expected === 0 ? await this.#markerRevision(k) : expected
+      const previous = last === null ? 0 : last.revision
       return await this.#cas(key, expected, () => this.kv.put(k, bytes, { previousSeq: previous }))
     })
   }
@@ -152,12 +153,6 @@ export class NatsKvStore implements Store {
       throw new StoreCorruptError(this.name, key, { cause: err })
     }
     return { key, value, revision: e.revision }
-  }
-
-  /** The revision of a delete marker left at `k` (0 when the key never existed). */
-  async #markerRevision(k: string): Promise<number> {
-    const e = await this.kv.get(k)
-    return e === null ? 0 : e.revision
   }
 
   /** Runs a conditional write; a lost race becomes a `StoreConflictError` with the revision found after it. */
