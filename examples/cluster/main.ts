@@ -194,7 +194,6 @@ async function main(): Promise<void> {
     console.log(`node-c killed: ${String(await exited(nodes.get('node-c') as ChildProcess))}`)
     nodes.delete('node-c')
     await c.client.when('Disconnected')
-    await sleep(20) // the error state follows the disconnection by a tick
     console.log(`node-c-worker mirror: Disconnected ${String(c.client.is('Disconnected'))}, ErrNetwork ${String(c.client.is('ErrNetwork'))}`)
     let after = await bus.list({ tag: 'worker' })
     while (after.some((m) => m.node === 'node-c') && Date.now() - t0 < 10_000) {

@@ -194,9 +194,11 @@ export class NatsBus implements Bus {
     }
     let remote: RemoteMachine<StateNames<S>> | null = null
     const port = new this.rt.ClientPort(this.nc, this.prefix, subject, randomBytes(12).toString('hex'), (err) => {
-      // the source's process is gone: the mirror goes Disconnected (the port closes), and ErrNetwork says why
-      setImmediate(() => remote?.client.addErrState('ErrNetwork',
-        new RpcError('ERR_RPC_NETWORK', `machine ${id}: no responders, its process is gone`, { cause: err })))
+      // The source's process is gone: ErrNetwork says why, then the port closes and the mirror goes Disconnected —
+      // in that order, so code woken by Disconnected already sees ErrNetwork. During the handshake there is no
+      // mirror yet: connect() rejects instead.
+      const why = new RpcError('ERR_RPC_NETWORK', `machine ${id}: no responders, its process is gone`, { cause: err })
+      remote?.client.addErrState('ErrNetwork', why)
     })
     try {
       remote = await connect<S>(port as unknown as MessagePort,

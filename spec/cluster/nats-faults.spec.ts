@@ -65,7 +65,9 @@ describe.skipIf(!hasNatsServer)('NatsBus faults', () => {
       const err = await quiet.add('Job', undefined, { timeout: 30_000 }).catch((e: unknown) => e)
       expect(['ERR_RPC_OUTCOME_UNKNOWN', 'ERR_RPC_CLOSED']).toContain((err as { code?: string }).code)
       expect(Date.now() - t0).toBeLessThan(10_000)
-      await quiet.client.when('ErrNetwork', { timeout: 2000 })
+      // ErrNetwork is set before the mirror goes Disconnected, so whoever the failure wakes sees why at once
+      expect(quiet.client.is('ErrNetwork')).toBe(true)
+      await quiet.client.when('Disconnected', { timeout: 2000 })
       await expect(remote.add('Job')).rejects.toMatchObject({ code: 'ERR_RPC_CLOSED' })
       await expect(b.machine('victim')).rejects.toMatchObject({ code: 'ERR_CLUSTER_NOT_FOUND' })
       await eventually(async () => (await b.list({ tag: 'doomed' })).length === 0, 8000)
