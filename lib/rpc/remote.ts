@@ -6,7 +6,6 @@ import { Subject, type Observable } from 'rxjs'
 import {
   type Args, type HandlerError, type Machine, type Result, type Schema, type States, type WaitOptions,
 } from '../machine/index.js'
-import { safeString } from '../machine/internals.js'
 import { errStateOf, type ClientStateNames } from './client.schema.js'
 import { RpcError, type RpcErrorCode } from './errors.js'
 import { checkWelcome, type Opened } from './handshake.js'
@@ -20,7 +19,7 @@ import { Requests, type CallOptions } from './requests.js'
 import { ArgWaiters } from './arg-waiters.js'
 import { checkArgs, errorInfo } from './wire-values.js'
 import { Msg, MutationKind, type Message } from './protocol.js'
-import { traceContextOf, type RemoteTraceContext } from './trace-context.js'
+import { askTraceHook, type RemoteTraceContext } from './trace-context.js'
 
 /** What a mirror is built from (see `connect()`). */
 export interface MirrorInit<N extends string> {
@@ -259,22 +258,12 @@ export class RemoteMachine<N extends string = string> extends MirrorView<N> {
     if (this.#link.closed) return Promise.reject(new RpcError('ERR_RPC_CLOSED', `remote ${this.id}: ${where}: not connected`))
     const dryRun = kind === MutationKind.CanAdd || kind === MutationKind.CanRemove
     // read once per call (a re-sent dry run keeps its caller's context); a throwing or malformed hook sends none
-    const trace = this.#traceContext === null ? null : this.#trace(this.#traceContext)
+    const trace = this.#traceContext === null ? null : askTraceHook(this.#traceContext, (line) => this.client.log(line))
     return this.#requests.open<Result>(`${where} on ${this.id}`, opts, (id) => {
       if (args !== undefined) this.#sentArgs.set(id, { states: ix, args })
       this.#link.send({ type: Msg.Mutate, id, kind, states: ix, args: (args ?? null) as Record<string, unknown> | null, error,
         trace })
     }, dryRun)
-  }
-
-  /** The `traceContext` hook's answer, checked; null when it throws or gives no valid `traceparent`. */
-  #trace(hook: () => RemoteTraceContext | undefined): RemoteTraceContext | null {
-    try {
-      return traceContextOf(hook())
-    } catch (err) {
-      this.client.log(`traceContext hook threw: ${safeString(err)}`.slice(0, 300))
-      return null
-    }
   }
 
   /** The caller of request `id` stopped waiting: a mutation the source still holds queued is dropped there. */

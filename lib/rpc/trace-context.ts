@@ -4,6 +4,7 @@
  * Nothing here knows OpenTelemetry (polymachine/otel reads it); a malformed context is dropped, never an error.
  */
 import type { Machine } from '../machine/index.js'
+import { safeString } from '../machine/internals.js'
 
 /** A W3C trace context as sent over RPC. */
 export interface RemoteTraceContext {
@@ -96,5 +97,15 @@ export function withRemoteTrace<T>(trace: RemoteTrace | undefined, fn: () => T):
     return fn()
   } finally {
     slot.current = prev
+  }
+}
+
+/** A client's `traceContext` hook asked once, checked: null (and a log line) when it throws or gives no valid one. */
+export function askTraceHook(hook: () => unknown, log: (line: string) => void): RemoteTraceContext | null {
+  try {
+    return traceContextOf(hook())
+  } catch (err) {
+    log(`traceContext hook threw: ${safeString(err)}`.slice(0, 300))
+    return null
   }
 }
