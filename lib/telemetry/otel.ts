@@ -9,6 +9,7 @@ import { InvalidArgumentError, OutOfRangeError, argsMapper, type Args, type Mach
 import { isMachine, safeString } from '../machine/internals.js'
 import { currentRemoteTrace } from '../rpc/trace-context.js'
 import { remoteParentSpan } from './otel-remote.js'
+import { ErrorBudget } from './error-budget.js'
 
 /** Options of {@link traceMachine}. */
 export interface TraceMachineOptions {
@@ -154,17 +155,15 @@ class OtelAdapter implements Tracer, MachineTracing {
   readonly #tracer: OtelTracer
   readonly #children: boolean
   readonly #args: ArgsMap | undefined
-  readonly #maxErrors: number
+  readonly #budget: ErrorBudget
   readonly #traced = new Map<Machine<string>, Traced>()
-  #inRow = 0
-  #errors = 0
   #detached = false
 
   constructor(tracer: OtelTracer, o: { children: boolean; args: ArgsMap | undefined; maxErrors: number }) {
     this.#tracer = tracer
     this.#children = o.children
     this.#args = o.args
-    this.#maxErrors = o.maxErrors
+    this.#budget = new ErrorBudget(o.maxErrors, () => this.detach())
   }
 
   get detached(): boolean {
@@ -172,7 +171,7 @@ class OtelAdapter implements Tracer, MachineTracing {
   }
 
   get errors(): number {
-    return this.#errors
+    return this.#budget.errors
   }
 
   track(mach: Machine<string>, parent: Context | undefined): void {
@@ -310,16 +309,9 @@ class OtelAdapter implements Tracer, MachineTracing {
     }
   }
 
-  /** Runs a hook's work; an error is swallowed and counted, and `maxErrors` in a row detach the adapter. */
+  /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */
   #guard(fn: () => void): void {
-    if (this.#detached) return
-    try {
-      fn()
-      this.#inRow = 0
-    } catch {
-      this.#errors++
-      if (++this.#inRow >= this.#maxErrors) this.detach()
-    }
+    if (!this.#detached) this.#budget.run(fn)
   }
 }
 

@@ -13,6 +13,7 @@ import {
   STATELY_PROTOCOL_VERSION, statechartOf, type StatelyActorRef, type StatelyFrame, type StatelyFrameBase,
   type StatelyMutationEvent, type StatelySnapshot, type StatelyStateValue, type StatelyStopEvent,
 } from './stately-frames.js'
+import { ErrorBudget } from './error-budget.js'
 
 /** The methods of a `@statelyai/inspect` inspector the bridge calls (`createWebSocketInspector()` etc. have them). */
 export interface StatelyInspectorLike {
@@ -155,19 +156,17 @@ class StatelyAdapter implements Tracer, StatelyBridge {
   readonly #out: Output
   readonly #children: boolean
   readonly #args: ArgsMap | undefined
-  readonly #maxErrors: number
+  readonly #budget: ErrorBudget
   readonly #traced = new Map<Machine<string>, Traced>()
   /** Machines whose handler runs now, innermost last: the source of mutations made meanwhile. */
   readonly #handlers: string[] = []
-  #inRow = 0
-  #errors = 0
   #detached = false
 
   constructor(out: Output, o: { children: boolean; args: ArgsMap | undefined; maxErrors: number }) {
     this.#out = out
     this.#children = o.children
     this.#args = o.args
-    this.#maxErrors = o.maxErrors
+    this.#budget = new ErrorBudget(o.maxErrors, () => this.detach())
   }
 
   get detached(): boolean {
@@ -175,7 +174,7 @@ class StatelyAdapter implements Tracer, StatelyBridge {
   }
 
   get errors(): number {
-    return this.#errors
+    return this.#budget.errors
   }
 
   track(mach: Machine<string>, parent: Traced | undefined): void {
@@ -270,15 +269,8 @@ class StatelyAdapter implements Tracer, StatelyBridge {
     }
   }
 
-  /** Runs a hook's work; an error is swallowed and counted, and `maxErrors` in a row detach the bridge. */
+  /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */
   #guard(fn: () => void): void {
-    if (this.#detached) return
-    try {
-      fn()
-      this.#inRow = 0
-    } catch {
-      this.#errors++
-      if (++this.#inRow >= this.#maxErrors) this.detach()
-    }
+    if (!this.#detached) this.#budget.run(fn)
   }
 }
