@@ -9,9 +9,9 @@ import type * as KvModule from '@nats-io/kv'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { Packr } from 'msgpackr'
-import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
+import { InvalidArgumentError } from '../machine/index.js'
 import {
-  checkKey, compareKeys, copyValue, StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreIoError,
+  checkKey, compareKeys, copyValue, readExpected, readList, StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreIoError,
   type DeleteOptions, type ListOptions, type PutOptions, type Store, type StoreEntry, type StoreValue,
 } from '../store/index.js'
 
@@ -226,43 +226,4 @@ export function decodeKey(k: string): string | undefined {
   }
   const key = Buffer.from(bytes).toString('utf8')
   return encodeKey(key) === k ? key : undefined
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-/** `{ expected? }` read once and checked as the other stores do (an integer ≥ 0). */
-function readExpected(where: string, options: PutOptions | DeleteOptions | undefined): number | undefined {
-  if (options === undefined) return undefined
-  if (!isObject(options)) throw new InvalidArgumentError(where, 'options', 'an options object or undefined', options)
-  let expected: unknown
-  try {
-    expected = options.expected
-  } catch (err) {
-    throw Object.assign(new InvalidArgumentError(where, 'options.expected', 'readable', undefined), { cause: err })
-  }
-  if (expected === undefined) return undefined
-  if (typeof expected !== 'number') throw new InvalidArgumentError(where, 'options.expected', 'a revision (an integer ≥ 0)', expected)
-  if (!Number.isSafeInteger(expected) || expected < 0) throw new OutOfRangeError(where, 'options.expected', 'a revision (an integer ≥ 0)', expected)
-  return expected
-}
-
-/** List options read once and checked as the other stores do. */
-function readList(where: string, options: ListOptions | undefined): { prefix: string; after: string | undefined; limit: number } {
-  if (options === undefined) return { prefix: '', after: undefined, limit: 1000 }
-  if (!isObject(options)) throw new InvalidArgumentError(where, 'options', 'an options object or undefined', options)
-  let o: ListOptions
-  try {
-    o = { prefix: options.prefix, after: options.after, limit: options.limit } as ListOptions
-  } catch (err) {
-    throw Object.assign(new InvalidArgumentError(where, 'options', 'readable', undefined), { cause: err })
-  }
-  const prefix = o.prefix ?? ''
-  if (prefix !== '') checkKey(where, 'options.prefix', prefix)
-  if (o.after !== undefined) checkKey(where, 'options.after', o.after)
-  const limit = o.limit ?? 1000
-  if (typeof limit !== 'number') throw new InvalidArgumentError(where, 'options.limit', 'an integer ≥ 1', limit)
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new OutOfRangeError(where, 'options.limit', 'an integer ≥ 1', limit)
-  return { prefix, after: o.after, limit }
 }

@@ -11,3 +11,5 @@ export {
   StoreClosedError, StoreConflictError, StoreCorruptError, StoreDriverError, StoreError, StoreIoError, isStoreError,
   type StoreErrorCode,
 } from './errors.js'
+/** Option readers for Store implementations, so a new store refuses the same inputs with the same errors. */
+export { readExpected, readList, type CheckedList } from './check.js'
