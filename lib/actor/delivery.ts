@@ -12,8 +12,10 @@ const STATE_NAMES = new Map<string, string>()
 export class Delivery {
   /** `${msg}State` of the message being delivered, or null between deliveries. */
   name: string | null = null
-  /** The message being delivered, for error messages. */
+  /** The message being delivered (or last delivered), for error messages. */
   msg = ''
+  /** `${msg}State` of `msg`, kept between deliveries: a run of one message name skips the lookup. */
+  private msgState = ''
   /** Its envelope (its signal and deadline), or null for Start. */
   env: Envelope | null = null
   /** What `add` returned for the message state. */
@@ -28,10 +30,14 @@ export class Delivery {
   constructor(private readonly actorId: string) {}
 
   begin(msg: string, env: Envelope | null): void {
-    let name = STATE_NAMES.get(msg)
-    if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
+    let name = this.msgState
+    if (msg !== this.msg || name === '') {
+      name = STATE_NAMES.get(msg)
+      if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
+      this.msgState = name
+      this.msg = msg
+    }
     this.name = name
-    this.msg = msg
     this.env = env
     this.added = Result.Canceled
     this.handled = false

@@ -165,7 +165,7 @@ export class Mailbox {
    */
   offer(env: Envelope): OfferResult {
     const size = this.size
-    const prot = this.protect.has(env.msg)
+    const prot = this.protect.size !== 0 && this.protect.has(env.msg)
     if (!prot && this.overflow === 'red' && size >= this.low && this.shouldDropEarly(size)) {
       this.received++
       this.drop(env, 'red')
