@@ -30,14 +30,13 @@ export class Delivery {
   constructor(private readonly actorId: string) {}
 
   begin(msg: string, env: Envelope | null): void {
-    let name = this.msgState
-    if (msg !== this.msg || name === '') {
-      name = STATE_NAMES.get(msg)
+    if (msg !== this.msg || this.msgState === '') {
+      let name = STATE_NAMES.get(msg)
       if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
       this.msgState = name
       this.msg = msg
     }
-    this.name = name
+    this.name = this.msgState
     this.env = env
     this.added = Result.Canceled
     this.handled = false
