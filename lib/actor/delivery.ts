@@ -8,14 +8,15 @@ import { asError } from './errors.js'
 
 /** `${msg}State` per message name, shared by all actors, so deliveries build no strings. */
 const STATE_NAMES = new Map<string, string>()
+/** The last pair looked up: a run of one message name (the common case) skips the Map. Module-wide, not per actor. */
+let lastMsg = ''
+let lastName = ''
 
 export class Delivery {
   /** `${msg}State` of the message being delivered, or null between deliveries. */
   name: string | null = null
-  /** The message being delivered (or last delivered), for error messages. */
+  /** The message being delivered, for error messages. */
   msg = ''
-  /** `${msg}State` of `msg`, kept between deliveries: a run of one message name skips the lookup. */
-  private msgState = ''
   /** Its envelope (its signal and deadline), or null for Start. */
   env: Envelope | null = null
   /** What `add` returned for the message state. */
@@ -30,13 +31,16 @@ export class Delivery {
   constructor(private readonly actorId: string) {}
 
   begin(msg: string, env: Envelope | null): void {
-    if (msg !== this.msg || this.msgState === '') {
-      let name = STATE_NAMES.get(msg)
-      if (name === undefined) STATE_NAMES.set(msg, (name = `${msg}State`))
-      this.msgState = name
-      this.msg = msg
+    let name = lastName
+    if (msg !== lastMsg) {
+      const known = STATE_NAMES.get(msg)
+      name = known ?? `${msg}State`
+      if (known === undefined) STATE_NAMES.set(msg, name)
+      lastMsg = msg
+      lastName = name
     }
-    this.name = this.msgState
+    this.name = name
+    this.msg = msg
     this.env = env
     this.added = Result.Canceled
     this.handled = false
