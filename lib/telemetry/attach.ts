@@ -3,8 +3,9 @@
  * reading `POLYMACHINE_DBG`. One link (one WebSocket, one tracer) per URL, shared by every machine attached to it, so
  * cross-machine causality is seen; sub-machines created later with `parent` are attached too.
  */
-import { InvalidArgumentError, OutOfRangeError, argsMapper, type Machine } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Machine } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
+import { argsMapOf } from './args.js'
 import { DbgLink, type DbgLinkStats } from './link.js'
 import type { DbgLinkStateNames } from './link.schema.js'
 import { DbgTracer, type DbgArgsMapper } from './tracer.js'
@@ -77,13 +78,6 @@ function checkUrl(url: unknown): string {
   return url as string
 }
 
-function mapperOf(args: unknown): DbgArgsMapper | undefined {
-  if (args === undefined) return undefined
-  if (typeof args === 'function') return args as DbgArgsMapper
-  if (Array.isArray(args) && args.every((a) => typeof a === 'string')) return argsMapper(args as string[], 256)
-  throw new InvalidArgumentError(WHERE, 'opts.args', 'an array of arg names or a function', args)
-}
-
 function defaultName(): string {
   const script = process.argv[1] ?? 'node'
   return `${script.split(/[\\/]/).pop() ?? script}:${process.pid}`
@@ -122,7 +116,7 @@ function open(url: string, opts: DebuggerOptions): DebuggerHandle {
     minDelay: 100,
     maxDelay: 5000,
   }
-  const argsMap = mapperOf(opts.args)
+  const argsMap = argsMapOf(WHERE, opts.args)
   const children = opts.children === undefined ? true : Boolean(opts.children)
   let tracer: DbgTracer | null = null
   const link = new DbgLink(settings, () => {

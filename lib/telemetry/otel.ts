@@ -4,9 +4,10 @@
  * are imported from `@opentelemetry/api` (an optional peer): this file loads, and costs nothing, without it.
  */
 import type { Attributes, Context, Span, SpanStatusCode, Tracer as OtelTracer } from '@opentelemetry/api'
-import { InvalidArgumentError, OutOfRangeError, argsMapper, type Args, type Machine, type Tracer,
-  type TransitionInfo } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Args, type Machine, type Tracer, type TransitionInfo }
+  from '../machine/index.js'
 import { isMachine, safeString } from '../machine/internals.js'
+import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
 import { currentRemoteTrace } from '../rpc/trace-context.js'
 import { remoteParentSpan } from './otel-remote.js'
 import { ErrorBudget } from './error-budget.js'
@@ -132,22 +133,13 @@ export function traceMachine(machine: Machine<string>, opts: TraceMachineOptions
   }
   const adapter = new OtelAdapter(tracer, {
     children: opts.children === undefined ? true : Boolean(opts.children),
-    args: mapperOf(opts.args),
+    args: argsMapOf(WHERE, opts.args),
     maxErrors,
   })
   // a disposed machine has nothing left to trace: the handle says so
   if (machine.disposed) adapter.detach()
   else adapter.track(machine, ctx)
   return adapter
-}
-
-type ArgsMap = (args: Args) => Record<string, string> | undefined
-
-function mapperOf(args: unknown): ArgsMap | undefined {
-  if (args === undefined) return undefined
-  if (typeof args === 'function') return args as ArgsMap
-  if (Array.isArray(args) && args.every((a) => typeof a === 'string')) return argsMapper(args as string[], 256)
-  throw new InvalidArgumentError(WHERE, 'opts.args', 'an array of arg names or a function', args)
 }
 
 /** The machine `Tracer` behind `traceMachine`: one per call, shared by the machine and its traced children. */
@@ -297,16 +289,7 @@ class OtelAdapter implements Tracer, MachineTracing {
   }
 
   #mapArgs(args: Args): Record<string, string> | undefined {
-    if (!this.#args) return undefined
-    try {
-      const out = this.#args(args)
-      if (typeof out !== 'object' || out === null) return undefined
-      const clean: Record<string, string> = {}
-      for (const k of Object.keys(out)) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
-      return clean
-    } catch (err) {
-      return { '!': `args mapper threw: ${safeString(err)}`.slice(0, 4096) }
-    }
+    return this.#args ? mapArgsSafely(this.#args, args, 'args mapper') : undefined
   }
 
   /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */

@@ -6,9 +6,10 @@
  * stately-frames.ts (and type-tested against the package's own), so the package is needed only by whoever creates
  * the inspector.
  */
-import { InvalidArgumentError, OutOfRangeError, argsMapper, type Args, type Machine, type MutationInfo,
-  type Tracer, type TransitionInfo } from '../machine/index.js'
-import { isMachine, safeString } from '../machine/internals.js'
+import { InvalidArgumentError, OutOfRangeError, type Args, type Machine, type MutationInfo, type Tracer,
+  type TransitionInfo } from '../machine/index.js'
+import { isMachine } from '../machine/internals.js'
+import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
 import {
   STATELY_PROTOCOL_VERSION, statechartOf, type StatelyActorRef, type StatelyFrame, type StatelyFrameBase,
   type StatelyMutationEvent, type StatelySnapshot, type StatelyStateValue, type StatelyStopEvent,
@@ -46,7 +47,6 @@ export interface StatelyBridge {
 }
 
 const WHERE = 'inspectMachine()'
-type ArgsMap = (args: Args) => Record<string, string> | undefined
 
 
 /**
@@ -86,17 +86,10 @@ export function inspectMachine(machine: Machine<string>, opts: InspectMachineOpt
   }
   const out = inspector ? inspectorOutput(inspector) : frameOutput(send as (f: StatelyFrame) => void)
   const bridge = new StatelyAdapter(out, {
-    children: opts.children === undefined ? true : Boolean(opts.children), args: mapperOf(opts.args), maxErrors,
+    children: opts.children === undefined ? true : Boolean(opts.children), args: argsMapOf(WHERE, opts.args), maxErrors,
   })
   bridge.track(machine, undefined)
   return bridge
-}
-
-function mapperOf(args: unknown): ArgsMap | undefined {
-  if (args === undefined) return undefined
-  if (typeof args === 'function') return args as ArgsMap
-  if (Array.isArray(args) && args.every((a) => typeof a === 'string')) return argsMapper(args as string[], 256)
-  throw new InvalidArgumentError(WHERE, 'opts.args', 'an array of arg names or a function', args)
 }
 
 /** Where the adapter's three kinds of record go. */
@@ -252,21 +245,9 @@ class StatelyAdapter implements Tracer, StatelyBridge {
   #eventOf(type: StatelyMutationEvent['type'], states: readonly string[], auto: boolean,
     args: Args | undefined): StatelyMutationEvent {
     const event: StatelyMutationEvent = { type, states: [...states], auto }
-    const mapped = this.#args && args ? this.#mapArgs(this.#args, args) : undefined
+    const mapped = this.#args && args ? mapArgsSafely(this.#args, args, 'args mapper') : undefined
     if (mapped) event.args = mapped
     return event
-  }
-
-  #mapArgs(map: ArgsMap, args: Args): Record<string, string> | undefined {
-    try {
-      const out = map(args)
-      if (typeof out !== 'object' || out === null) return undefined
-      const clean: Record<string, string> = {}
-      for (const k of Object.keys(out)) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
-      return Object.keys(clean).length > 0 ? clean : undefined
-    } catch (err) {
-      return { '!': `args mapper threw: ${safeString(err)}`.slice(0, 4096) }
-    }
   }
 
   /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */

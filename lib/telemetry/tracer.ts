@@ -4,7 +4,7 @@
  * made a mutation on another machine (cross-machine causality, see {@link DbgTracer}).
  */
 import type { Args, Machine, MutationInfo, Tracer, TransitionInfo } from '../machine/index.js'
-import { safeString } from '../machine/internals.js'
+import { mapArgsSafely } from './args.js'
 import { DbgFlag, type DbgSchema, type DbgTx, type DbgWireState } from './protocol.js'
 
 /** Maps a mutation's args to the strings sent to the debugger; undefined sends none. */
@@ -201,17 +201,7 @@ export class DbgTracer implements Tracer {
 
   #mapArgs(args: Args | undefined): Record<string, string> | null {
     if (!this.#argsMapper || !args) return null
-    try {
-      const out = this.#argsMapper(args)
-      if (typeof out !== 'object' || out === null) return null
-      const keys = Object.keys(out)
-      if (keys.length === 0) return null
-      const clean: Record<string, string> = {}
-      for (const k of keys) clean[k] = safeString((out as Record<string, unknown>)[k]).slice(0, 4096)
-      return clean
-    } catch (err) {
-      return { '!': `argsMapper threw: ${safeString(err)}`.slice(0, 4096) }
-    }
+    return mapArgsSafely(this.#argsMapper, args, 'argsMapper') ?? null
   }
 
   /** Never throws into the machine: a failure of the tracer itself drops the record. */
