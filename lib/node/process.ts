@@ -38,11 +38,10 @@ export interface WorkerHandle {
 
 const TAIL = 2048
 
-export class WorkerProcess implements WorkerHandle {
-  readonly threadId = undefined
-  readonly child: ChildProcess
-  readonly hub: IpcHub
-  /** Resolves when the process has ended (never rejects). */
+/** What a forked process and a thread share: how it ended, its stderr tail, its `ready` / `drained` / exit hooks. */
+export abstract class WorkerHandleBase {
+  abstract readonly hub: IpcHub
+  /** Resolves when the worker has ended (never rejects). */
   readonly exited: Promise<Exit>
   onReady: () => void = () => undefined
   onDrained: () => void = () => undefined
@@ -51,44 +50,10 @@ export class WorkerProcess implements WorkerHandle {
   #tail = ''
   #settle: (e: Exit) => void = () => undefined
 
-  /** Forks `cfg.entry`; throws what `fork()` throws synchronously (the caller turns it into a spawn failure). */
-  constructor(readonly id: string, cfg: PoolConfig) {
+  constructor() {
     this.exited = new Promise((resolve) => {
       this.#settle = resolve
     })
-    this.child = fork(cfg.entry, cfg.args, {
-      execArgv: cfg.execArgv,
-      env: { ...cfg.env, [WORKER_ID_ENV]: id },
-      ...(cfg.cwd !== undefined ? { cwd: cfg.cwd } : {}),
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    })
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.#tail = (this.#tail + chunk.toString('utf8')).slice(-TAIL)
-      if (!cfg.silent) process.stderr.write(chunk)
-    })
-    this.hub = new IpcHub(this.child as unknown as IpcEndpoint)
-    this.hub.onControl = (m) => (m.pm === 'ready' ? this.onReady() : this.onDrained())
-    // a failed spawn (no such executable, bad cwd) emits 'error' and may never emit 'exit'
-    this.child.on('error', () => {
-      if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
-        this.#ended({ exitCode: this.child.exitCode, signal: this.child.signalCode })
-      }
-    })
-    // 'close' comes after stderr is read to its end (the spawn-failure message); a grandchild holding stderr open
-    // must not delay it for long
-    this.child.on('close', (exitCode, signal) => this.#ended({ exitCode, signal }))
-    this.child.on('exit', (exitCode, signal) => {
-      setTimeout(() => this.#ended({ exitCode, signal }), 200).unref()
-    })
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid
-  }
-
-  get label(): string {
-    return `pid ${String(this.child.pid)}`
   }
 
   /** How it ended; null while it runs. */
@@ -101,9 +66,77 @@ export class WorkerProcess implements WorkerHandle {
     return this.#tail
   }
 
+  /** Keeps `text` in the stderr tail. */
+  protected addTail(text: string): void {
+    this.#tail = (this.#tail + text).slice(-TAIL)
+  }
+
+  /** Keeps the worker's stderr tail and, unless `silent`, passes it on to this process's stderr. */
+  protected readStderr(stream: NodeJS.ReadableStream | null | undefined, silent: boolean): void {
+    stream?.on('data', (chunk: Buffer) => {
+      this.addTail(chunk.toString('utf8'))
+      if (!silent) process.stderr.write(chunk)
+    })
+  }
+
+  /** The hub's `ready` and `drained` messages call `onReady` / `onDrained`. */
+  protected listen(hub: IpcHub): IpcHub {
+    hub.onControl = (m) => (m.pm === 'ready' ? this.onReady() : this.onDrained())
+    return hub
+  }
+
+  /** Records the end once: ends the hub, calls `onExit`, settles `exited`. */
+  protected ended(exit: Exit): void {
+    if (this.#exit !== null) return
+    this.#exit = exit
+    this.hub.end()
+    this.onExit(exit)
+    this.#settle(exit)
+  }
+}
+
+export class WorkerProcess extends WorkerHandleBase implements WorkerHandle {
+  readonly threadId = undefined
+  readonly child: ChildProcess
+  readonly hub: IpcHub
+
+  /** Forks `cfg.entry`; throws what `fork()` throws synchronously (the caller turns it into a spawn failure). */
+  constructor(readonly id: string, cfg: PoolConfig) {
+    super()
+    this.child = fork(cfg.entry, cfg.args, {
+      execArgv: cfg.execArgv,
+      env: { ...cfg.env, [WORKER_ID_ENV]: id },
+      ...(cfg.cwd !== undefined ? { cwd: cfg.cwd } : {}),
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    })
+    this.readStderr(this.child.stderr, cfg.silent)
+    this.hub = this.listen(new IpcHub(this.child as unknown as IpcEndpoint))
+    // a failed spawn (no such executable, bad cwd) emits 'error' and may never emit 'exit'
+    this.child.on('error', () => {
+      if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) {
+        this.ended({ exitCode: this.child.exitCode, signal: this.child.signalCode })
+      }
+    })
+    // 'close' comes after stderr is read to its end (the spawn-failure message); a grandchild holding stderr open
+    // must not delay it for long
+    this.child.on('close', (exitCode, signal) => this.ended({ exitCode, signal }))
+    this.child.on('exit', (exitCode, signal) => {
+      setTimeout(() => this.ended({ exitCode, signal }), 200).unref()
+    })
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  get label(): string {
+    return `pid ${String(this.child.pid)}`
+  }
+
   /** Sends `signal` (default SIGKILL) unless it already ended. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.#exit !== null) return
+    if (this.exit !== null) return
     try {
       this.child.kill(signal)
     } catch {
@@ -124,13 +157,9 @@ export class WorkerProcess implements WorkerHandle {
     })
   }
 
-  #ended(exit: Exit): void {
-    if (this.#exit !== null) return
-    this.#exit = exit
-    this.hub.end()
-    this.child.stderr?.destroy()
-    this.onExit(exit)
-    this.#settle(exit)
+  protected override ended(exit: Exit): void {
+    if (this.exit === null) this.child.stderr?.destroy()
+    super.ended(exit)
   }
 }
 

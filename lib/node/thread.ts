@@ -13,30 +13,19 @@ import { safeString } from '../machine/internals.js'
 import { IpcHub } from './ipc.js'
 import type { PoolConfig } from './options.js'
 import { PortEndpoint, THREAD_MARK } from './port-endpoint.js'
-import type { Exit, WorkerHandle } from './process.js'
+import { WorkerHandleBase, type WorkerHandle } from './process.js'
 import { WORKER_ID_ENV } from './worker.js'
 
-const TAIL = 2048
-
-export class WorkerThread implements WorkerHandle {
+export class WorkerThread extends WorkerHandleBase implements WorkerHandle {
   readonly thread: Worker
   readonly hub: IpcHub
-  readonly exited: Promise<Exit>
   readonly pid = undefined
   /** Kept: a `Worker`'s own `threadId` reads -1 once it has exited. */
   readonly threadId: number
-  onReady: () => void = () => undefined
-  onDrained: () => void = () => undefined
-  onExit: (exit: Exit) => void = () => undefined
-  #exit: Exit | null = null
-  #tail = ''
-  #settle: (e: Exit) => void = () => undefined
 
   /** Starts the thread; throws what `new Worker()` throws synchronously (the caller makes it a spawn failure). */
   constructor(readonly id: string, cfg: PoolConfig) {
-    this.exited = new Promise((resolve) => {
-      this.#settle = resolve
-    })
+    super()
     const opts = {
       argv: cfg.args,
       env: { ...cfg.env, [WORKER_ID_ENV]: id },
@@ -48,50 +37,29 @@ export class WorkerThread implements WorkerHandle {
     // `--import tsx` does not reach a thread's module loader: the thread registers tsx itself, then loads the entry
     this.thread = cfg.tsx ? new Worker(tsxBootstrap(cfg.entry), { ...opts, eval: true }) : new Worker(cfg.entry, opts)
     this.threadId = this.thread.threadId
-    this.thread.stderr.on('data', (chunk: Buffer) => {
-      this.#tail = (this.#tail + chunk.toString('utf8')).slice(-TAIL)
-      if (!cfg.silent) process.stderr.write(chunk)
-    })
-    const endpoint = new PortEndpoint(this.thread, ['exit'])
-    this.hub = new IpcHub(endpoint)
-    this.hub.onControl = (m) => (m.pm === 'ready' ? this.onReady() : this.onDrained())
+    this.readStderr(this.thread.stderr, cfg.silent)
+    this.hub = this.listen(new IpcHub(new PortEndpoint(this.thread, ['exit'])))
     // an uncaught error ends the thread ('exit' follows); kept like a crashed process's last stderr line
     this.thread.on('error', (err: unknown) => {
       const name = (err as { name?: unknown } | null)?.name
-      this.#tail = (this.#tail + `\n${typeof name === 'string' ? name : 'Error'}: ${safeString(err)}\n`).slice(-TAIL)
+      this.addTail(`\n${typeof name === 'string' ? name : 'Error'}: ${safeString(err)}\n`)
     })
-    this.thread.on('exit', (exitCode: number) => setImmediate(() => this.#ended({ exitCode, signal: null })))
+    this.thread.on('exit', (exitCode: number) => setImmediate(() => this.ended({ exitCode, signal: null })))
   }
 
   get label(): string {
     return `thread ${this.threadId}`
   }
 
-  get exit(): Exit | null {
-    return this.#exit
-  }
-
-  get stderrTail(): string {
-    return this.#tail
-  }
-
   /** Stops the thread at once (even in a loop), unless it already ended. */
   kill(): void {
-    if (this.#exit === null) void this.thread.terminate().catch(() => undefined)
+    if (this.exit === null) void this.thread.terminate().catch(() => undefined)
   }
 
   /** After it drained: the thread has nothing left to do. */
   disconnect(): void {
     this.hub.end()
     setImmediate(() => this.kill())
-  }
-
-  #ended(exit: Exit): void {
-    if (this.#exit !== null) return
-    this.#exit = exit
-    this.hub.end()
-    this.onExit(exit)
-    this.#settle(exit)
   }
 }
 
