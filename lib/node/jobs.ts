@@ -8,7 +8,7 @@ import { Result } from '../machine/index.js'
 import { MAX_DELAY, onActivity, safeGet } from '../machine/internals.js'
 import type { RemoteMachine } from '../rpc/index.js'
 import { howItEnded, jobFailed, NodeError } from './errors.js'
-import type { Jobs } from './lane.js'
+import { PendingJobs } from './lane.js'
 import type { Exit } from './process.js'
 import type { WorkerStateNames } from './worker.schema.js'
 
@@ -18,12 +18,9 @@ export type JobCallback = (err: Error | null, value: unknown) => void
 /** How long a lost connection waits for the process's exit status, to put it in the error. */
 const EXIT_GRACE = 300
 
-export class JobChannel implements Jobs {
-  readonly #pending = new Map<number, JobCallback>()
+export class JobChannel extends PendingJobs {
   readonly #sub: Subscription
   readonly #stopWatch: () => void
-  #next = 1
-  #lost: NodeError | null = null
   /** Called once when the connection is lost, after the jobs in flight were failed. */
   onLost: (err: NodeError) => void = () => undefined
 
@@ -33,27 +30,17 @@ export class JobChannel implements Jobs {
     readonly pid: number | undefined,
     private readonly exited: Promise<Exit>,
   ) {
+    super()
     this.#sub = remote.payloads$.subscribe(({ name, data }) => this.#payload(name, data))
     this.#stopWatch = onActivity(remote.client, 'Disconnected', (down) => {
       if (down) this.#connectionLost()
     })
   }
 
-  /** Jobs sent and not settled. */
-  get inFlight(): number {
-    return this.#pending.size
-  }
-
-  /** The error of the lost connection; null while connected. */
-  get lost(): NodeError | null {
-    return this.#lost
-  }
-
   /** Sends one job; `cb` is called exactly once. Input that is not plain data fails at once (`ERR_INVALID_ARG`). */
   send(input: unknown, cb: JobCallback): void {
-    if (this.#lost !== null) return cb(this.#lost, undefined)
-    const job = this.#next++
-    this.#pending.set(job, cb)
+    if (this.lost !== null) return cb(this.lost, undefined)
+    const job = this.track(cb)
     let reply: Promise<Result>
     try {
       // no deadline on the reply: a worker busy with a long synchronous job answers late, not never (health
@@ -61,35 +48,32 @@ export class JobChannel implements Jobs {
       reply = this.remote.add('WorkRequested', { job, input: input ?? null, client: this.remote.client.id },
         { timeout: MAX_DELAY })
     } catch (err) {
-      this.#settle(job, err as Error, undefined)
+      this.settle(job, err as Error, undefined)
       return
     }
     reply.then((r) => {
       if (r === Result.Canceled) {
-        this.#settle(job, new NodeError('ERR_NODE_WORKER_LOST',
+        this.settle(job, new NodeError('ERR_NODE_WORKER_LOST',
           `worker ${this.workerId} refused job ${job}: it is draining`, this.#info()), undefined)
       }
     }, (err: unknown) => {
       // a closed connection is reported by #connectionLost, with the exit status
       if (!this.remote.connected) return
-      this.#settle(job, err instanceof Error ? err : new Error(String(err)), undefined)
+      this.settle(job, err instanceof Error ? err : new Error(String(err)), undefined)
     })
   }
 
   /** Fails every job in flight with `err` and stops listening (the owner closes the mirror). Idempotent. */
-  fail(err: NodeError): void {
-    if (this.#lost !== null) return
-    this.#lost = err
+  override fail(err: NodeError): void {
+    if (this.lost !== null) return
     this.#stopWatch()
     this.#sub.unsubscribe()
-    const cbs = [...this.#pending.values()]
-    this.#pending.clear()
-    for (const cb of cbs) cb(err, undefined)
+    super.fail(err)
     this.onLost(err)
   }
 
   #connectionLost(): void {
-    if (this.#lost !== null) return
+    if (this.lost !== null) return
     let timer: ReturnType<typeof setTimeout> | undefined
     const grace = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), EXIT_GRACE)
@@ -105,16 +89,9 @@ export class JobChannel implements Jobs {
 
   #payload(name: string, data: unknown): void {
     const job = safeGet(data, 'job')
-    if (typeof job !== 'number' || !this.#pending.has(job)) return
-    if (name === 'WorkReady') this.#settle(job, null, safeGet(data, 'value', null))
-    else if (name === 'ErrWork') this.#settle(job, jobFailed(this.workerId, job, safeGet(data, 'error')), undefined)
-  }
-
-  #settle(job: number, err: Error | null, value: unknown): void {
-    const cb = this.#pending.get(job)
-    if (cb === undefined) return
-    this.#pending.delete(job)
-    cb(err, value)
+    if (typeof job !== 'number' || !this.has(job)) return
+    if (name === 'WorkReady') this.settle(job, null, safeGet(data, 'value', null))
+    else if (name === 'ErrWork') this.settle(job, jobFailed(this.workerId, job, safeGet(data, 'error')), undefined)
   }
 
   #info(): { workerId: string; pid?: number } {

@@ -18,33 +18,25 @@ export interface Jobs {
   fail(err: NodeError): void
 }
 
-export class LaneJobs implements Jobs {
+/** What the lane and `JobChannel` share: the callbacks of the jobs in flight by number, and the loss. */
+export abstract class PendingJobs implements Jobs {
   readonly #pending = new Map<number, JobCallback>()
   #next = 1
   #lost: NodeError | null = null
 
-  constructor(private readonly hub: IpcHub, readonly workerId: string) {
-    hub.onJob = (m) => this.#answer(m)
-  }
-
+  /** Jobs sent and not settled. */
   get inFlight(): number {
     return this.#pending.size
   }
 
+  /** The error of the lost worker or connection; null until then. */
   get lost(): NodeError | null {
     return this.#lost
   }
 
-  send(input: unknown, cb: JobCallback): void {
-    if (this.#lost !== null) return cb(this.#lost, undefined)
-    const why = plainProblem(input)
-    if (why !== null) return cb(new InvalidArgumentError('pool.run()', 'input', `plain data (${why})`, input), undefined)
-    const j = this.#next++
-    this.#pending.set(j, cb)
-    // a closed channel means the process is ending: its exit fails this job with the exit status
-    this.hub.lane({ pm: 'job', j, i: input ?? null })
-  }
+  abstract send(input: unknown, cb: JobCallback): void
 
+  /** Fails every job in flight with `err`; later jobs fail at once with it. Idempotent. */
   fail(err: NodeError): void {
     if (this.#lost !== null) return
     this.#lost = err
@@ -53,15 +45,49 @@ export class LaneJobs implements Jobs {
     for (const cb of cbs) cb(err, undefined)
   }
 
+  /** Numbers a new job and keeps its callback. */
+  protected track(cb: JobCallback): number {
+    const job = this.#next++
+    this.#pending.set(job, cb)
+    return job
+  }
+
+  /** Whether `job` is in flight. */
+  protected has(job: number): boolean {
+    return this.#pending.has(job)
+  }
+
+  /** Calls `job`'s callback once; nothing if it already settled. */
+  protected settle(job: number, err: Error | null, value: unknown): void {
+    const cb = this.#pending.get(job)
+    if (cb === undefined) return
+    this.#pending.delete(job)
+    cb(err, value)
+  }
+}
+
+export class LaneJobs extends PendingJobs {
+  constructor(private readonly hub: IpcHub, readonly workerId: string) {
+    super()
+    hub.onJob = (m) => this.#answer(m)
+  }
+
+  send(input: unknown, cb: JobCallback): void {
+    if (this.lost !== null) return cb(this.lost, undefined)
+    const why = plainProblem(input)
+    if (why !== null) return cb(new InvalidArgumentError('pool.run()', 'input', `plain data (${why})`, input), undefined)
+    const j = this.track(cb)
+    // a closed channel means the process is ending: its exit fails this job with the exit status
+    this.hub.lane({ pm: 'job', j, i: input ?? null })
+  }
+
   #answer(m: IpcJob): void {
-    const cb = this.#pending.get(m.j)
-    if (cb === undefined || m.pm === 'job') return
-    this.#pending.delete(m.j)
-    if (m.pm === 'done') return cb(null, m.v)
+    if (m.pm === 'job') return
+    if (m.pm === 'done') return this.settle(m.j, null, m.v)
     if (m.refused) {
-      return cb(new NodeError('ERR_NODE_WORKER_LOST', `worker ${this.workerId} refused job ${m.j}: it is draining`,
-        { workerId: this.workerId }), undefined)
+      return this.settle(m.j, new NodeError('ERR_NODE_WORKER_LOST',
+        `worker ${this.workerId} refused job ${m.j}: it is draining`, { workerId: this.workerId }), undefined)
     }
-    cb(jobFailed(this.workerId, m.j, m.e), undefined)
+    this.settle(m.j, jobFailed(this.workerId, m.j, m.e), undefined)
   }
 }
