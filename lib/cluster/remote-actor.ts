@@ -104,7 +104,8 @@ export class ActorEndpoint {
     let reply: Reply
     try {
       if (this.#closed) throw new ClusterError('ERR_CLUSTER_CLOSED', `actor ${this.name} is no longer exposed here`)
-      reply = { ok: true, v: await this.ref.ask(req.m, req.a, { signal: ctl.signal, ...(req.t !== undefined && { timeout: req.t }) }) }
+      const asked = this.ref.ask(req.m, req.a, { signal: ctl.signal, ...(req.t !== undefined && { timeout: req.t }) })
+      reply = { ok: true, v: await untilAborted(asked, ctl.signal) }
     } catch (err) {
       reply = errorReply(err)
     } finally {
@@ -132,6 +133,19 @@ export class ActorEndpoint {
     this.#closed = true
     for (const ctl of this.#inFlight.values()) ctl.abort(new ClusterError('ERR_CLUSTER_CLOSED', `actor ${this.name} is no longer exposed here`))
   }
+}
+
+/**
+ * `value` awaited, or `signal`'s reason once it aborts: a ref whose ask ignores its signal (not an actor of ours)
+ * still lets go of the message when its asker gives up or the exposure closes.
+ */
+function untilAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    Promise.resolve(value).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 function checkRequest(v: unknown): Request {

@@ -142,6 +142,18 @@ export function actorContract(name: string, setup: () => Promise<Pair>): void {
       expect(counter.aborted[0]).toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })
     })
 
+    it('a ref whose ask never settles (ignoring its signal) is let go once the asker gives up or the exposure closes', async () => {
+      const hanging = { id: 'hanging', tell: () => undefined, ask: () => new Promise<never>(() => undefined) }
+      const exposed = await pair.a.exposeActor('hanging', hanging as never)
+      await expect(pair.b.actor('hanging').ask('Get', undefined, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError)
+      await eventually(() => exposed.inFlight === 0) // the cancel released it
+      const asked = pair.b.actor('hanging', { timeout: 20_000 }).ask('Get').catch((e: unknown) => e)
+      await eventually(() => exposed.inFlight === 1)
+      await exposed.close()
+      expect(await asked).toMatchObject({ code: 'ERR_CLUSTER_REMOTE', remoteCode: 'ERR_CLUSTER_CLOSED' })
+      expect(exposed.inFlight).toBe(0)
+    })
+
     it('a pool: two exposures of one name share the messages', async () => {
       const [c1, r1] = spawn()
       const [c2, r2] = spawn()
