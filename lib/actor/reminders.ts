@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, Machine, OutOfRangeError, type Args } from '../machine/index.js'
 import { cancelLater, describe, later, type Later } from '../machine/internals.js'
-import { copyValue, isStoreError, type Store, type StoreValue } from '../store/index.js'
+import { compareKeys, copyValue, isStoreError, type Store, type StoreValue } from '../store/index.js'
 import { UnknownMessageError } from './errors.js'
 import { ActorStateError, RemindersStoppedError } from './persistence-errors.js'
 import { DueQueue, type Due } from './reminder-queue.js'
@@ -182,18 +182,26 @@ export class Reminders {
     })
   }
 
-  /** Every reminder record under `prefix`, page by page; an unreadable record is reported and skipped. */
+  /**
+   * Every reminder record under `prefix`, page by page; an unreadable record is reported and skipped. A store whose
+   * page does not move past the one before (it ignores `after`) fails the scan instead of looping forever.
+   */
   private async scan(prefix: string, each: (r: Reminder, id: string) => void): Promise<void> {
     let after: string | undefined
     for (;;) {
       const page = await this.host.store.list({ prefix, limit: 500, ...(after !== undefined && { after }) })
       if (page.length === 0) return
+      const last = page[page.length - 1]?.key
+      if (typeof last !== 'string' || (after !== undefined && compareKeys(last, after) <= 0)) {
+        throw new ActorStateError('ERR_STATE_LOAD', this.host.id, prefix, `the store's list() page ends at ${
+          describe(last)}, not after ${describe(after)}: it does not page`)
+      }
       for (const { key: id, value, revision } of page) {
         const r = parseReminder(value, revision)
         if (r) each(r, id)
         else this.machine.addErr(new ActorStateError('ERR_STATE_LOAD', this.host.id, id, `unreadable reminder record ${describe(value)}, skipped`))
       }
-      after = page[page.length - 1]?.key
+      after = last
     }
   }
 
@@ -338,7 +346,11 @@ function readReminderOptions(where: string, options: unknown): CheckedOptions {
   if (at === undefined && every === undefined) throw new InvalidArgumentError(where, 'options', 'an object with at, every, or both', options)
   let due: number | undefined
   if (at !== undefined) {
-    due = at instanceof Date ? at.getTime() : at
+    try {
+      due = at instanceof Date ? at.getTime() : at
+    } catch (err) {
+      throw Object.assign(new InvalidArgumentError(where, 'options.at', 'a readable Date', undefined), { cause: err })
+    }
     if (typeof due !== 'number') throw new InvalidArgumentError(where, 'options.at', 'a time in ms since the epoch, or a Date', at)
     if (!Number.isSafeInteger(Math.round(due)) || due < 0) throw new OutOfRangeError(where, 'options.at', 'a valid time in ms since the epoch', at)
     due = Math.round(due)

@@ -164,6 +164,35 @@ describe('reminders', () => {
     expect(keyed.reminders.machine.is('Ready')).toBe(true)
   })
 
+  it('a store whose list() ignores `after` fails the scan (ErrStore, retried) instead of paging forever', async () => {
+    const store = new MemoryStore()
+    await store.put('billing/reminder/c/Remind', { format: 1, key: 'c', name: 'Remind', msg: 'Remind', due: Date.now() + 60_000, every: null, args: null })
+    const list = store.list.bind(store)
+    let calls = 0
+    // a macrotask per page, so the old endless loop shows as a call count instead of blocking the event loop
+    store.list = (o) => new Promise((r) => setTimeout(r, 0)).then(() => {
+      calls++
+      const { after: _ignored, ...rest } = o ?? {}
+      return list(rest)
+    })
+    const { keyed } = billing(store)
+    await keyed.reminders.machine.when('ErrStore')
+    expect(keyed.reminders.machine.err).toMatchObject({ code: 'ERR_STATE_LOAD' })
+    await expect(keyed.reminders.list('c')).rejects.toMatchObject({ code: 'ERR_STATE_LOAD' })
+    expect(calls).toBeLessThan(10)
+  })
+
+  it('an `at` Date whose getTime() throws is refused as an argument error', () => {
+    const store = new MemoryStore()
+    const { keyed } = billing(store)
+    class BadDate extends Date {
+      override getTime(): number {
+        throw new Error('hostile')
+      }
+    }
+    expect(() => keyed.reminders.set('c', 'Bill', { at: new BadDate() })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }) as Error)
+  })
+
   it('named reminders deliver their msg; a name that is not a message needs one', async () => {
     const store = new MemoryStore()
     const { keyed, got } = billing(store)
