@@ -40,12 +40,12 @@ export interface ActorState<S> {
   save(): Promise<void>
 }
 
-/** The record stored per key. */
-interface StateRecord {
+/** The record stored per key: type literals (the snapshot's too, unlike the `Snapshot` interface) are `StoreValue`s. */
+type StateRecord = {
   format: 1
   version: number
   data: StoreValue
-  snapshot: Snapshot | null
+  snapshot: { [K in keyof Snapshot]: Snapshot[K] } | null
 }
 
 /** What is known about one key between its activation and its passivation. */
@@ -56,7 +56,7 @@ interface Slot {
   saved: StoreValue
   snapshot: Snapshot | null
   /** The live incarnation's cell. */
-  cell: Cell | undefined
+  cell: ActorState<unknown> | undefined
   /** Saves of this key run one after another (each needs the revision the one before wrote). */
   chain: Promise<unknown>
   /** The last passivation's save failed: the next activation fails with it (then loads from the store again). */
@@ -65,11 +65,11 @@ interface Slot {
   saving: boolean
 }
 
-class Cell implements ActorState<StoreValue> {
+class Cell<S> implements ActorState<S> {
   constructor(
-    public data: StoreValue,
+    public data: S,
     readonly version: number,
-    private readonly saveFn: (cell: Cell) => Promise<void>,
+    private readonly saveFn: (cell: Cell<S>) => Promise<void>,
   ) {}
 
   save(): Promise<void> {
@@ -159,14 +159,14 @@ export class StateKeeper<S> {
   cell(key: string): ActorState<S> {
     const slot = this.slots.get(key)
     if (!slot) throw new ActorStateError('ERR_STATE_LOAD', this.keyedId, key, 'no state was loaded for this activation')
-    const cell: Cell = new Cell(structuredClone(slot.saved), this.opts.version, (c) => {
+    const cell = new Cell<S>(structuredClone(slot.saved) as S, this.opts.version, (c) => {
       if (this.slots.get(key) !== slot || slot.cell !== c) {
         return Promise.reject(this.error('ERR_STATE_SAVE', key, 'save() of an incarnation that is no longer live', undefined))
       }
       return this.write(key, slot, c.data, this.snapshotOf(key) ?? slot.snapshot)
     })
     slot.cell = cell
-    return cell as unknown as ActorState<S>
+    return cell
   }
 
   /**
@@ -200,7 +200,7 @@ export class StateKeeper<S> {
         throw this.error('ERR_STATE_SAVE', key, `its data is not store data (${describe(err)})`, err)
       }
       try {
-        slot.revision = await this.store.put(this.storeKey(key), record as unknown as StoreValue, { expected: slot.revision })
+        slot.revision = await this.store.put(this.storeKey(key), record, { expected: slot.revision })
       } catch (err) {
         throw this.error('ERR_STATE_SAVE', key, `the store's put() failed (${describe(err)})`, err)
       }
@@ -229,7 +229,7 @@ export class StateKeeper<S> {
     if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) throw garbage(`revision ${describe(revision)}`)
     let rec: StateRecord
     try {
-      rec = copyValue('stored', 'record', value) as unknown as StateRecord
+      rec = copyValue('stored', 'record', value) as StateRecord
     } catch (err) {
       throw garbage(describe(err))
     }
