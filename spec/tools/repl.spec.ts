@@ -7,9 +7,9 @@ import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
-import { serve, type RpcServer } from '../../lib/rpc/index.js'
+import { serve, type RemoteMachine, type RpcServer } from '../../lib/rpc/index.js'
 import { parseArgs, runRepl, type ReplIo } from '../../tools/repl/cli.js'
-import { words } from '../../tools/repl/commands.js'
+import { Exit, runCommand, words } from '../../tools/repl/commands.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const ss = schema({ Start: {}, Ready: { require: ['Start'] }, Locked: {}, Job: { multi: true, require: ['Start'] } })
@@ -135,3 +135,16 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+describe('polymachine-repl: log', () => {
+  it('refuses a duration setTimeout cannot wait (it would end at once, having watched nothing)', async () => {
+    const printed: string[] = []
+    const m = { time: () => [0], names: ['A'], bind: () => 1, unbind: () => undefined, id: 'm', toString: () => '' }
+    const repl = { machines: new Map([['m', m as unknown as RemoteMachine<string>]]), current: 'm',
+      print: (l: string) => void printed.push(l) }
+    const r = await runCommand(repl, 'log 3000000000')
+    expect(r.code).toBe(Exit.usage)
+    expect(r.out).toMatch(/^log: the duration/)
+  })
+})
+

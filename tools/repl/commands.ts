@@ -168,9 +168,12 @@ async function wait(m: RemoteMachine<string>, cmd: 'when' | 'whenNot', rest: rea
   return ok(`ok: ${cmd === 'when' ? '' : 'not '}${states.join(' ')}`)
 }
 
+const MAX_LOG_MS = 0x7fffffff
+
 async function log(r: Repl, m: RemoteMachine<string>, rest: readonly string[]): Promise<Outcome> {
   const ms = rest[0] === undefined ? 5000 : Number(rest[0])
-  if (!Number.isInteger(ms) || ms < 1) return usage('log: the duration must be a number of ms ≥ 1')
+  // setTimeout's longest delay: a longer one would fire at once
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_LOG_MS) return usage(`log: the duration must be a number of ms 1 … ${MAX_LOG_MS}`)
   let before = m.time()
   let changes = 0
   // typed through a one-state view: with N = string, CheckMirrorHandlers reads every name as a negotiation handler
