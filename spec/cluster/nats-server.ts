@@ -42,7 +42,12 @@ export class NatsServer {
   /** Starts a server with JetStream on a free port; resolves once it accepts clients. */
   static async start(): Promise<NatsServer> {
     const s = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'pm-nats-')))
-    await s.#spawn()
+    try {
+      await s.#spawn()
+    } catch (err) {
+      rmSync(s.storeDir, { recursive: true, force: true })
+      throw err
+    }
     return s
   }
 

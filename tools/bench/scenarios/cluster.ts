@@ -4,11 +4,6 @@
  * exposed machines, and the same figures for InProcessBus. The NATS cases run on a private nats-server (a free
  * loopback port, a temporary store dir, stopped at the end); without the binary they are skipped with a note.
  */
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { ActorSystem, type ActorEventOf } from '../../../lib/actor/index.js'
 import { InProcessBus, NatsBus, type Bus } from '../../../lib/cluster/index.js'
 import { Machine, Result, schema } from '../../../lib/machine/index.js'
@@ -16,59 +11,13 @@ import { connect, decode, encode, serve, type RemoteMachine } from '../../../lib
 import { latencyRows, now, pct, textRow } from '../actor-kit.js'
 import type { Check, Goal, Row, Scenario } from '../run.js'
 import { RPC_SCHEMA } from '../rpc-kit.js'
+// the spec's private nats-server (a free loopback port, a temporary store dir): one starter for tests and bench
+import { hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../../spec/cluster/nats-server.js'
 
-const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server'
 const ECHO = schema({ Echo: { multi: true } })
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const p50 = (xs: readonly number[]): number => pct([...xs].sort((a, b) => a - b), 0.5)
 const us = (ns: number): string => `${(ns / 1e3).toFixed(1)} µs`
-
-/** A private nats-server with JetStream (the steps of spec/cluster/nats-server.ts, minimal). */
-async function startNats(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address()
-      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
-    })
-  })
-  const dir = mkdtempSync(join(tmpdir(), 'pm-bench-nats-'))
-  const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
-  await new Promise<void>((resolve, reject) => {
-    let log = ''
-    const timer = setTimeout(() => fail(new Error(`nats-server did not start within 10 s:\n${log}`)), 10_000)
-    const fail = (err: Error): void => {
-      clearTimeout(timer)
-      proc.kill('SIGKILL')
-      rmSync(dir, { recursive: true, force: true })
-      reject(err)
-    }
-    proc.once('error', fail)
-    proc.once('exit', (code) => fail(new Error(`nats-server exited with ${String(code)}:\n${log}`)))
-    proc.stderr.on('data', (chunk: Buffer) => {
-      log += chunk.toString()
-      if (!log.includes('Server is ready')) return
-      clearTimeout(timer)
-      proc.removeAllListeners('exit')
-      proc.stderr.removeAllListeners('data')
-      proc.stderr.resume()
-      resolve()
-    })
-  })
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          proc.once('exit', () => resolve())
-          proc.kill('SIGKILL')
-        })
-      }
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 /** Runs `a` and `b` `count` times each, interleaved in blocks of 50 (alternating which goes first), after `warm`. */
 async function interleaved(warm: number, count: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
@@ -163,7 +112,7 @@ interface Part {
 }
 
 async function natsPart(warm: number, count: number, machines: number): Promise<Part> {
-  const nats = await startNats()
+  const nats = await NatsServer.start()
   const opts = { servers: nats.url, heartbeat: 500, timeout: 5000 }
   const a = await NatsBus.connect({ ...opts, id: 'bench-a' })
   const b = await NatsBus.connect({ ...opts, id: 'bench-b' })
@@ -272,10 +221,10 @@ export const cluster: Scenario = {
     const count = quick ? 200 : 10_000
     const machines = 100
     const parts: Part[] = [await inProcessPart(warm, count, machines)]
-    if (existsSync(NATS_SERVER_BIN)) parts.push(await natsPart(warm, count, machines))
+    if (hasNatsServer) parts.push(await natsPart(warm, count, machines))
     const notes = [`${count.toLocaleString('en')} sequential operations per case after ${warm} warm-up, each timed alone, ` +
       'interleaved in blocks of 50 with the case it is compared to; discovery: every expose() started at once, list() polled every ms.']
-    if (!existsSync(NATS_SERVER_BIN)) notes.push(`NATS cases skipped: no nats-server at ${NATS_SERVER_BIN} (apt-get install nats-server, or set NATS_SERVER_BIN).`)
+    if (!hasNatsServer) notes.push(`NATS cases skipped: no nats-server at ${NATS_SERVER_BIN} (apt-get install nats-server, or set NATS_SERVER_BIN).`)
     return {
       rows: parts.flatMap((p) => p.rows),
       checks: parts.flatMap((p) => p.checks),
