@@ -133,7 +133,8 @@ export class NodeClient {
     try {
       g = await this.host.lease(this.#lease)
     } catch (err) {
-      this.machine.addErrState('ErrSupervisor', err)
+      // closed while waiting: no supervisor error
+      if (this.machine.not('Closed')) this.machine.addErrState('ErrSupervisor', err)
       throw err
     }
     let remote: RemoteMachine<WorkerStateNames>

@@ -166,10 +166,13 @@ export class NodeSupervisor implements ClientHost {
     })
   }
 
-  /** @internal A client gives up waiting, or is done with its worker. */
+  /** @internal A client gives up waiting (its `lease()` rejects with `ERR_NODE_CLOSED`), or is done with its worker. */
   release(lease: Lease): void {
     const i = this.#leases.findIndex((l) => l.lease === lease)
-    if (i >= 0) this.#leases.splice(i, 1)
+    if (i >= 0) {
+      const [wait] = this.#leases.splice(i, 1)
+      wait?.fail(new NodeError('ERR_NODE_CLOSED', `client ${lease.clientId} is closed`))
+    }
     for (const w of this.#workers.values()) if (w.lease === lease) w.release()
     this.#dispatch()
   }

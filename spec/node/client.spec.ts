@@ -60,6 +60,23 @@ describe('NodeClient', () => {
     await c.close()
   })
 
+  it('a client closed while waiting for a worker: its start() and run() reject (ERR_NODE_CLOSED), not hang', async () => {
+    const p = pool({ min: 1, max: 1 })
+    await p.start()
+    const a = p.client()
+    await a.start() // holds the only worker
+    const b = p.client()
+    const started = b.start().catch((e: unknown) => e)
+    const ran = b.run({ op: 'pid' }).catch((e: unknown) => e)
+    await until(() => b.machine.is('WorkerRequested'), 3000, 'b waiting')
+    await b.close()
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('pending'), 1000))
+    expect(await Promise.race([started, timeout])).toMatchObject({ code: 'ERR_NODE_CLOSED' })
+    expect(await Promise.race([ran, timeout])).toMatchObject({ code: 'ERR_NODE_CLOSED' })
+    expect(b.machine.is('ErrSupervisor')).toBe(false)
+    await a.close()
+  })
+
   it('a closed pool refuses clients (ErrSupervisor, ERR_NODE_CLOSED)', async () => {
     const p = pool({ min: 0, max: 1 })
     await p.start()
