@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Machine, schema, type Event } from '../../lib/index.js'
-import { attachDebugger, type DebuggerHandle } from '../../lib/telemetry/index.js'
+import { attachDebugger, type DbgSchema, type DbgWireState, type DebuggerHandle } from '../../lib/telemetry/index.js'
 import { exportSession, importSession, parseSessionFile } from '../../tools/dbg/file.js'
 import { DEFAULT_FILTERS, describeFilters, filtered, nextShow } from '../../tools/dbg/filters.js'
 import { activeOf, machineTree, timeAt, timeBefore } from '../../tools/dbg/history.js'
@@ -258,3 +258,20 @@ describe('session: hostile or odd input', () => {
     expect(timeAt(m, 0)).toEqual(m.initialTime)
   })
 })
+
+describe('Session: hostile or confused frames', () => {
+  it('a clock diff against a machine another connection re-described with other states is rejected', () => {
+    const s = new Session()
+    const schemaOf = (names: string[]): DbgSchema => ({ type: 2, machineId: 'm', parentId: null, tags: [],
+      states: names.map((n): DbgWireState => [n, 0, [], [], [], [], []]), time: names.map(() => 0), queueTick: 0 })
+    s.ingest('a', schemaOf(['X', 'Y', 'Z']))
+    s.ingest('b', schemaOf(['P', 'Q', 'R', 'S', 'T']))
+    s.ingest('a', { type: 3, machineId: 'm', txId: 1, mutation: 'add', called: [0], result: 'executed', flags: 0,
+      clock: [0, 1], queueTick: 1, queueLen: 0, steps: [[0], [0], []], canceledBy: null, args: null, source: null,
+      at: 0 })
+    expect(s.rejected).toBe(1)
+    expect(s.machines.get('m')?.time).toHaveLength(5)
+    expect(s.log).toHaveLength(0)
+  })
+})
+

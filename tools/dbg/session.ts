@@ -181,7 +181,14 @@ export class Session {
       }
       time = t.clock
     } else {
-      const next = [...(c.clocks.get(t.machineId) ?? m.time)]
+      // a diff applies to this connection's last clock of the machine, which another connection may have re-described
+      // with other states since: then it cannot be applied
+      const base = c.clocks.get(t.machineId) ?? m.time
+      if (base.length !== n) {
+        this.rejected++
+        return
+      }
+      const next = [...base]
       for (let i = 0; i + 1 < t.clock.length; i += 2) {
         const ix = t.clock[i] as number
         if (ix >= n) {
