@@ -141,7 +141,7 @@ export class NatsBus implements Bus {
         conn.add('Connected')
         this.#reconnects++
         conn.add('Reconnected', { reconnects: this.#reconnects })
-        this.presence.beat() // back in the listing at once; core subscriptions are re-made by the client
+        this.presence.beat(true) // back in the listing at once; core subscriptions are re-made by the client
       } else if (s.type === 'error') conn.addErrState('ErrNetwork', s.error)
     }
     const err = await this.nc.closed()

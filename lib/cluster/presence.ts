@@ -14,6 +14,9 @@ import { idToken } from './nats-port.js'
 export class Presence {
   readonly #entries = new Map<string, MachineInfo>()
   #timer: NodeJS.Timeout | null = null
+  /** The beat whose puts are in flight (0: none). */
+  #beating = 0
+  #beats = 0
 
   private constructor(readonly kv: KV, private readonly jsm: JetStreamManager, private readonly bucket: string,
     private readonly onError: (err: unknown) => void) {}
@@ -49,11 +52,19 @@ export class Presence {
     }
   }
 
-  /** Re-puts every entry (a heartbeat, or right after a reconnection). */
-  beat(): void {
-    for (const info of this.#entries.values()) {
-      this.kv.put(idToken(info.id), encode(info)).catch((err: unknown) => this.onError(err))
-    }
+  /**
+   * Re-puts every entry (a heartbeat, or right after a reconnection). Skipped while the last beat's puts are still
+   * in flight (a slow or unreachable server): puts never pile up faster than the server answers. `force` (after a
+   * reconnection) beats anyway: puts sent before the connection dropped may not be answered for a while.
+   */
+  beat(force = false): void {
+    if (this.#beating !== 0 && !force) return
+    const puts = [...this.#entries.values()].map((info) =>
+      this.kv.put(idToken(info.id), encode(info)).catch((err: unknown) => this.onError(err)))
+    if (puts.length === 0) return
+    const beat = ++this.#beats
+    this.#beating = beat
+    void Promise.all(puts).finally(() => { if (this.#beating === beat) this.#beating = 0 })
   }
 
   /** The live entries matching `filter`. */
