@@ -3,7 +3,7 @@
  * deadline and the asker's abort signal. Giving up cancels the message too (its handler's `e.signal` aborts; a
  * message still queued is not delivered). A settled ask leaves no timer or listener behind.
  */
-import { InvalidArgumentError, TimeoutError, type Args } from '../machine/index.js'
+import { TimeoutError, type Args } from '../machine/index.js'
 import { checkArgs, checkSignal, checkTimeout } from './check.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
 import { cancel, readDeadline, type Envelope, type Reply } from './envelope.js'
@@ -72,12 +72,8 @@ export function ask(target: AskTarget, msg: string, args: Args | undefined, opts
   if (opts !== undefined) {
     const where = `actor ${target.id}: ask()`
     const deadline = readDeadline(where, opts)
-    try {
-      timeout = opts.timeout
-      signal = opts.signal
-    } catch (err) {
-      throw Object.assign(new InvalidArgumentError(where, 'options', 'readable', undefined), { cause: err })
-    }
+    timeout = opts.timeout
+    signal = opts.signal
     checkTimeout(where, 'options.timeout', timeout)
     checkSignal(where, 'options.signal', signal)
     if (signal?.aborted) return Promise.reject(signal.reason as Error)

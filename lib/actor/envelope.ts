@@ -90,12 +90,7 @@ export function toldEnvelope(targetId: string, msg: string, args: Args | undefin
 /** `opts.deadline`, checked: undefined, or a finite number (ms since the epoch, as `Date.now()`). */
 export function readDeadline(where: string, opts: unknown): number | undefined {
   checkOptions(where, opts, 'an object { timeout?, signal?, deadline? } or undefined')
-  let deadline: unknown
-  try {
-    deadline = (opts as { deadline?: unknown } | undefined)?.deadline
-  } catch (err) {
-    throw Object.assign(new InvalidArgumentError(where, 'options.deadline', 'readable', undefined), { cause: err })
-  }
+  const deadline: unknown = (opts as { deadline?: unknown } | undefined)?.deadline
   if (deadline === undefined) return undefined
   if (typeof deadline !== 'number') throw new InvalidArgumentError(where, 'options.deadline', 'a time in ms since the epoch (Date.now())', deadline)
   if (!Number.isFinite(deadline)) throw new OutOfRangeError(where, 'options.deadline', 'a finite time in ms since the epoch', deadline)
