@@ -1,8 +1,9 @@
 /**
  * Plain data: what a job's input and result may be, the same as RPC args (msgpack's types): `null`, booleans,
  * numbers, strings, `Uint8Array`, arrays and plain objects. Anything else (a `Date`, a `Map`, a class instance, a
- * function, a cycle) is refused before it is sent, so the direct IPC lane and RPC accept the same values.
+ * function, a cycle, a Proxy) is refused before it is sent, so the direct IPC lane and RPC accept the same values.
  */
+import { types } from 'node:util'
 
 const MAX_DEPTH = 64
 
@@ -30,6 +31,8 @@ function walk(v: unknown, at: string, depth: number, seen: Set<object>): string 
   }
   if (depth > MAX_DEPTH) return `nesting deeper than ${MAX_DEPTH}${at ? ` at ${at}` : ''}`
   const o = v as object
+  // a Proxy walks like plain data, but the IPC channel cannot clone it: the send would fail and the job be lost
+  if (types.isProxy(o)) return `a Proxy${at ? ` at ${at}` : ''}`
   if (o instanceof Uint8Array) return null
   if (seen.has(o)) return `a cycle${at ? ` at ${at}` : ''}`
   seen.add(o)

@@ -96,6 +96,11 @@ describe('NodeSupervisor: the pool', () => {
     await expect(p.run({ op: 'pid' })).rejects.toMatchObject({ code: 'ERR_NODE_CLOSED' }) // not started
     await p.start()
     await expect(p.run({ f: () => 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    // a Proxy passes the plain-data walk but not the channel's clone: refused, not dropped on the way (a hang)
+    const other = p.run({ op: 'square', n: 4 }) // sent in the same batch
+    await expect(p.run({ op: 'pid', x: new Proxy({}, {}) }, { timeout: 2000 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+    expect(await other).toBe(16)
+    await expect(p.run({ op: 'proxy' }, { timeout: 2000 })).rejects.toMatchObject({ code: 'ERR_NODE_JOB' })
     await expect(p.run({ op: 'pid' }, { timeout: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
     await expect(p.run({ op: 'pid' }, { retries: 1.5 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
     expect(await p.run({ op: 'square', n: 3 })).toBe(9) // the bad calls left nothing behind
