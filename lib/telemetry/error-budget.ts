@@ -1,3 +1,14 @@
+import { OutOfRangeError } from '../machine/index.js'
+
+/** The `maxErrors` option of an adapter (default 10); throws `OutOfRangeError` (naming `where`) unless an integer ≥ 1. */
+export function maxErrorsOf(where: string, v: unknown): number {
+  const n = v ?? 10
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new OutOfRangeError(where, 'opts.maxErrors', 'an integer ≥ 1', n)
+  }
+  return n
+}
+
 /**
  * How an adapter runs its work inside a machine's hooks: a fault in the user's tracer, inspector or registry is
  * swallowed and counted, never thrown into the machine, and `limit` faults in a row call `exhausted` (the adapter

@@ -4,13 +4,13 @@
  * are imported from `@opentelemetry/api` (an optional peer): this file loads, and costs nothing, without it.
  */
 import type { Attributes, Context, Span, SpanStatusCode, Tracer as OtelTracer } from '@opentelemetry/api'
-import { InvalidArgumentError, OutOfRangeError, type Args, type Machine, type Tracer, type TransitionInfo }
+import { InvalidArgumentError, type Args, type Machine, type Tracer, type TransitionInfo }
   from '../machine/index.js'
 import { isMachine, safeString } from '../machine/internals.js'
 import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
 import { currentRemoteTrace } from '../rpc/trace-context.js'
 import { remoteParentSpan } from './otel-remote.js'
-import { ErrorBudget } from './error-budget.js'
+import { ErrorBudget, maxErrorsOf } from './error-budget.js'
 
 /** Options of {@link traceMachine}. */
 export interface TraceMachineOptions {
@@ -123,10 +123,7 @@ export function traceMachine(machine: Machine<string>, opts: TraceMachineOptions
   if (typeof tracer !== 'object' || tracer === null || typeof tracer.startSpan !== 'function') {
     throw new InvalidArgumentError(WHERE, 'opts.tracer', 'an OpenTelemetry Tracer', tracer)
   }
-  const maxErrors = opts.maxErrors ?? 10
-  if (typeof maxErrors !== 'number' || !Number.isInteger(maxErrors) || maxErrors < 1) {
-    throw new OutOfRangeError(WHERE, 'opts.maxErrors', 'an integer ≥ 1', maxErrors)
-  }
+  const maxErrors = maxErrorsOf(WHERE, opts.maxErrors)
   const ctx = opts.context
   if (ctx !== undefined && (typeof ctx !== 'object' || ctx === null || typeof ctx.setValue !== 'function')) {
     throw new InvalidArgumentError(WHERE, 'opts.context', 'an OpenTelemetry Context', ctx)

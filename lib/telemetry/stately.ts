@@ -6,7 +6,7 @@
  * stately-frames.ts (and type-tested against the package's own), so the package is needed only by whoever creates
  * the inspector.
  */
-import { InvalidArgumentError, OutOfRangeError, type Args, type Machine, type MutationInfo, type Tracer,
+import { InvalidArgumentError, type Args, type Machine, type MutationInfo, type Tracer,
   type TransitionInfo } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
 import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
@@ -14,7 +14,7 @@ import {
   STATELY_PROTOCOL_VERSION, statechartOf, type StatelyActorRef, type StatelyFrame, type StatelyFrameBase,
   type StatelyMutationEvent, type StatelySnapshot, type StatelyStateValue, type StatelyStopEvent,
 } from './stately-frames.js'
-import { ErrorBudget } from './error-budget.js'
+import { ErrorBudget, maxErrorsOf } from './error-budget.js'
 
 /** The methods of a `@statelyai/inspect` inspector the bridge calls (`createWebSocketInspector()` etc. have them). */
 export interface StatelyInspectorLike {
@@ -80,10 +80,7 @@ export function inspectMachine(machine: Machine<string>, opts: InspectMachineOpt
   if ((inspector === undefined) === (send === undefined)) {
     throw new InvalidArgumentError(WHERE, 'opts', 'exactly one of inspector and send', opts)
   }
-  const maxErrors = opts.maxErrors ?? 10
-  if (typeof maxErrors !== 'number' || !Number.isInteger(maxErrors) || maxErrors < 1) {
-    throw new OutOfRangeError(WHERE, 'opts.maxErrors', 'an integer ≥ 1', maxErrors)
-  }
+  const maxErrors = maxErrorsOf(WHERE, opts.maxErrors)
   const out = inspector ? inspectorOutput(inspector) : frameOutput(send as (f: StatelyFrame) => void)
   const bridge = new StatelyAdapter(out, {
     children: opts.children === undefined ? true : Boolean(opts.children), args: argsMapOf(WHERE, opts.args), maxErrors,
