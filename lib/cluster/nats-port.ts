@@ -131,6 +131,8 @@ export class SessionRouter {
   readonly #sessions = new Map<string, ServerPort>()
   /** Consecutive unanswered probes per session. */
   readonly #misses = new Map<string, number>()
+  /** Sessions whose probe is in flight. */
+  readonly #probing = new Set<string>()
   readonly #sub: Subscription
   readonly #timer: NodeJS.Timeout
 
@@ -143,9 +145,11 @@ export class SessionRouter {
   #sweep(): void {
     if (this.nc.isClosed() || !this.connected()) return
     for (const port of this.#sessions.values()) {
+      const s = port.session
+      if (this.#probing.has(s)) continue // its last probe is unanswered yet: one at a time per session
+      this.#probing.add(s)
       const h = headers()
       h.set(KIND_HEADER, 'probe')
-      const s = port.session
       this.nc.request(clientSubject(this.prefix, s), undefined, { headers: h, timeout: ACK_TIMEOUT }).then(
         () => this.#misses.delete(s),
         (err: unknown) => {
@@ -153,7 +157,7 @@ export class SessionRouter {
           const misses = (this.#misses.get(s) ?? 0) + 1
           this.#misses.set(s, misses)
           if (misses >= SWEEP_MISSES) port.ended()
-        })
+        }).finally(() => this.#probing.delete(s))
     }
   }
 

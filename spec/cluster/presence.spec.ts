@@ -1,8 +1,9 @@
 /**
- * Presence heartbeats against a fake KV bucket (no server): a beat while the last one's puts are unanswered is
- * skipped, so a slow or unreachable server does not pile puts up.
+ * Presence heartbeats and session sweeps against fakes (no server): a beat while the last one's puts are unanswered is
+ * skipped, and so is a probe of a session whose last probe is: a slow or unreachable peer piles nothing up.
  */
 import { describe, expect, it } from 'vitest'
+import { SESSION_HEADER, SessionRouter } from '../../lib/cluster/nats-port.js'
 import { Presence } from '../../lib/cluster/presence.js'
 
 describe('Presence', () => {
@@ -27,5 +28,27 @@ describe('Presence', () => {
     expect(pending).toHaveLength(2)
     expect(errors).toEqual([])
     p.stop()
+  })
+})
+
+describe('SessionRouter', () => {
+  it('probes a session once at a time: an unanswered probe is not joined by more at every sweep', async () => {
+    let route: ((err: unknown, msg: unknown) => void) | undefined
+    const probes: (() => void)[] = []
+    const nc = {
+      subscribe: (_s: string, o: { callback: (err: unknown, msg: unknown) => void }) => { route = o.callback; return { unsubscribe: () => undefined } },
+      request: () => new Promise<void>((resolve) => probes.push(resolve)),
+      publish: () => undefined,
+      isClosed: () => false,
+    }
+    const router = new SessionRouter(nc as never, 'pm', 'pm.m.x', () => undefined, 5, () => true)
+    route!(null, { headers: { get: (k: string) => k === SESSION_HEADER ? 'session01' : undefined }, data: new Uint8Array(), reply: '', respond: () => undefined })
+    expect(router.sessions).toBe(1)
+    await new Promise((r) => setTimeout(r, 60))
+    expect(probes).toHaveLength(1)
+    probes.shift()!()
+    await new Promise((r) => setTimeout(r, 30))
+    expect(probes).toHaveLength(1) // answered: probed again
+    router.close()
   })
 })
