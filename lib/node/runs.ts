@@ -23,7 +23,7 @@ export class Run {
   queued = false
   #timer: Later = undefined
   #signal: AbortSignal | undefined = undefined
-  readonly #onAbort = (): void => this.settle((this.#signal as AbortSignal).reason as Error, undefined)
+  readonly #onAbort = (): void => this.#aborted(this.#signal as AbortSignal)
 
   constructor(
     readonly input: unknown,
@@ -41,21 +41,26 @@ export class Run {
     }
     const signal = opts.signal
     if (signal !== undefined) {
-      if (signal.aborted) return this.settle(signal.reason as Error, undefined)
+      if (signal.aborted) return this.#aborted(signal)
       this.#signal = signal
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
 
-  /** Settles once; later calls are ignored. */
-  settle(err: unknown, value: unknown): void {
+  /** Settles once; later calls are ignored. `failed` (default: `err` is set) rejects with `err`. */
+  settle(err: unknown, value: unknown, failed = err !== null && err !== undefined): void {
     if (this.done) return
     this.done = true
     cancelLater(this.#timer)
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.onDropped(this)
-    if (err !== null && err !== undefined) this.reject(err)
+    if (failed) this.reject(err)
     else this.resolve(value)
+  }
+
+  /** Rejects with the signal's reason, whatever it is (`abort(null)` too). */
+  #aborted(signal: AbortSignal): void {
+    this.settle(signal.reason, undefined, true)
   }
 }
 

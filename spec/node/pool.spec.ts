@@ -103,6 +103,14 @@ describe('NodeSupervisor: the pool', () => {
     await expect(p.run({ op: 'proxy' }, { timeout: 2000 })).rejects.toMatchObject({ code: 'ERR_NODE_JOB' })
     await expect(p.run({ op: 'pid' }, { timeout: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
     await expect(p.run({ op: 'pid' }, { retries: 1.5 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+    // an abort rejects with its reason, even a null one (it used to resolve the run with undefined)
+    const ac = new AbortController()
+    ac.abort(null)
+    await expect(p.run({ op: 'pid' }, { signal: ac.signal })).rejects.toBe(null)
+    const later = new AbortController()
+    const held = p.run({ op: 'sleep', ms: 200 }, { signal: later.signal })
+    later.abort(null)
+    await expect(held).rejects.toBe(null)
     expect(await p.run({ op: 'square', n: 3 })).toBe(9) // the bad calls left nothing behind
   })
 
