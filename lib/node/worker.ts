@@ -65,6 +65,7 @@ let running: NodeWorker | null = null
  */
 export function runWorker<I = never, O = unknown>(fn: WorkFn<I, O>, opts: RunWorkerOptions = {}): NodeWorker {
   if (typeof fn !== 'function') throw new InvalidArgumentError('runWorker()', 'fn', 'a function', fn)
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError('runWorker()', 'options', 'an options object', opts)
   if (running !== null) throw new InvalidOperationError('runWorker(): this process already runs a worker')
   let endpoint: IpcEndpoint
   if (!isMainThread && parentPort !== null && safeGet(workerData, THREAD_MARK) === true) {

@@ -72,6 +72,7 @@ describe('IpcHub / IpcPort', () => {
 
   it('runWorker() outside a forked process throws, and checks its function', () => {
     expect(() => runWorker(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }))
+    expect(() => runWorker(() => 1, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }))
     if (typeof process.send !== 'function') {
       expect(() => runWorker(() => 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPERATION' }))
     }
