@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { hasNatsServer } from './cluster/nats-server.js'
+import { hasNatsServer } from '../tools/nats-server.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

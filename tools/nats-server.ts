@@ -1,5 +1,5 @@
 /**
- * A private nats-server for tests: a free loopback port, a temporary JetStream store dir, stopped after. It can be
+ * A private nats-server for tests and benchmarks: a free loopback port, a temporary JetStream store dir, stopped after. It can be
  * killed (SIGKILL) and restarted on the same port and store, to test reconnects. Never touches the shared server.
  */
 import { spawn, type ChildProcess } from 'node:child_process'

@@ -70,7 +70,7 @@ async function runNode(name: string, servers: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// the private nats-server (the same steps as spec/cluster/nats-server.ts, minimal)
+// the private nats-server (the same steps as tools/nats-server.ts, minimal)
 
 interface NatsServer {
   readonly url: string

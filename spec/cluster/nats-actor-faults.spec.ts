@@ -13,7 +13,7 @@ import { ActorSystem } from '../../lib/actor/index.js'
 import { NatsBus, NatsKvStore } from '../../lib/cluster/index.js'
 import { schema, TimeoutError } from '../../lib/machine/index.js'
 import { eventually } from './contract.js'
-import { hasNatsServer, NatsServer } from './nats-server.js'
+import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const work = schema({ Work: { multi: true }, Hang: { multi: true } })

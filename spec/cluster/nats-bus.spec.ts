@@ -1,5 +1,5 @@
 /**
- * NatsBus against a private nats-server (spec/cluster/nats-server.ts): the Bus contract with two connections, then
+ * NatsBus against a private nats-server (tools/nats-server.ts): the Bus contract with two connections, then
  * what only a real server shows: a source process killed with SIGKILL, and the server restarted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,7 @@ import { Machine, schema } from '../../lib/machine/index.js'
 import { decode, encode } from '../../lib/rpc/index.js'
 import { actorContract } from './actor-contract.js'
 import { busContract, eventually, ss } from './contract.js'
-import { hasNatsServer, NatsServer } from './nats-server.js'
+import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 
 let server: NatsServer
 let prefixes = 0

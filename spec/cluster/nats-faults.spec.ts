@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Machine, Result } from '../../lib/machine/index.js'
 import { NatsBus } from '../../lib/cluster/index.js'
 import { eventually, ss } from './contract.js'
-import { hasNatsServer, NatsServer } from './nats-server.js'
+import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 

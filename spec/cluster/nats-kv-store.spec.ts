@@ -11,7 +11,7 @@ import { NatsKvStore } from '../../lib/cluster/index.js'
 import { decodeKey, encodeKey } from '../../lib/cluster/nats-kv-store.js'
 import { compareKeys, StoreConflictError } from '../../lib/store/index.js'
 import { storeContract } from '../store/contract.js'
-import { hasNatsServer, NatsServer } from './nats-server.js'
+import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 
 let server: NatsServer
 let nc1: NatsConnection

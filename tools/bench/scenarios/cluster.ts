@@ -12,7 +12,7 @@ import { latencyRows, now, pct, textRow } from '../actor-kit.js'
 import type { Check, Goal, Row, Scenario } from '../run.js'
 import { RPC_SCHEMA } from '../rpc-kit.js'
 // the spec's private nats-server (a free loopback port, a temporary store dir): one starter for tests and bench
-import { hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../../spec/cluster/nats-server.js'
+import { hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../nats-server.js'
 
 const ECHO = schema({ Echo: { multi: true } })
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
