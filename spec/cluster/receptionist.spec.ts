@@ -37,7 +37,7 @@ interface Cluster {
   cleanup(): Promise<void>
 }
 
-const names = (refs: readonly ServiceRef[]): string[] => refs.map((r) => `${r.node}/${r.id}`)
+const names = (refs: readonly Pick<ServiceRef, 'node' | 'id'>[]): string[] => refs.map((r) => `${r.node}/${r.id}`)
 
 function receptionistContract(name: string, setup: () => Promise<Cluster>): void {
   describe(`cluster receptionist: ${name}`, () => {
