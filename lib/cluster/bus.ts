@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Machine, type Schema, type StateNames } from '../machine/index.js'
 import type { Ref } from '../actor/index.js'
 import type { RemoteMachine } from '../rpc/index.js'
+import type { ClusterKeyed, ClusterKeyedOptions } from './keyed.js'
 import type { ExposedActor, RemoteActorOptions, RemoteActorRef } from './remote-actor.js'
 
 /** Options of `bus.expose()`. */
@@ -82,6 +83,20 @@ export interface Bus {
    * ```
    */
   actor<M extends string = string, H = unknown>(name: string, opts?: RemoteActorOptions): RemoteActorRef<M, H>
+  /**
+   * Opens the keyed set `name` on this node: virtual actors placed across every node that opens it, at most one
+   * activation per key. A key runs on the node holding its lease (the first to send it a message when nobody
+   * does); `ref(key)` reaches it from any node. State lives in `options.store` (shared by the nodes: a
+   * `NatsKvStore` over NATS), loaded at each activation, so a key moves with its state when its node dies.
+   *
+   * ```ts
+   * const accounts = await bus.keyed('accounts', { system, schema: ss, store, state, handlers, leaseTtl: 5000 })
+   * await accounts.ref('acc-1').ask('Deposit', { amount: 5 })
+   * await accounts.close() // passivates (saving) and releases this node's keys: others take them
+   * ```
+   */
+  keyed<N extends string, H extends object, S = null, D = unknown, M extends N = N>(name: string,
+    options: ClusterKeyedOptions<N, H, S, D, M>): Promise<ClusterKeyed<N, H, S, D, M>>
   close(): Promise<void>
 }
 

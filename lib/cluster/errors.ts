@@ -12,9 +12,13 @@ import { PolymachineError } from '../machine/index.js'
  * - `ERR_CLUSTER_REMOTE`: a remote actor's handler failed (`RemoteActorError`: its error's name, code and message)
  * - `ERR_CLUSTER_PROTOCOL`: a malformed actor request or reply, or a reply that is not msgpack data
  * - `ERR_CLUSTER_CANCELLED`: the reason a remote message's signal aborts when its asker gave up (timeout, abort)
+ * - `ERR_CLUSTER_OVERFLOW`: a keyed set's buffer of messages waiting for their key's owner is full (`maxBuffered`)
+ * - `ERR_CLUSTER_LEASE`: a key's lease could not be read, taken or kept (the lease bucket is unreachable, or this node
+ *   lost the lease while the message waited)
  */
 export type ClusterErrorCode = 'ERR_CLUSTER_NOT_FOUND' | 'ERR_CLUSTER_CLOSED' | 'ERR_CLUSTER_EXPOSED' | 'ERR_CLUSTER_NETWORK'
   | 'ERR_CLUSTER_DEPENDENCY' | 'ERR_CLUSTER_REMOTE' | 'ERR_CLUSTER_PROTOCOL' | 'ERR_CLUSTER_CANCELLED'
+  | 'ERR_CLUSTER_OVERFLOW' | 'ERR_CLUSTER_LEASE'
 
 /** A cluster failure, with a code from {@link ClusterErrorCode}. */
 export class ClusterError extends PolymachineError {

@@ -13,6 +13,8 @@ import {
 } from './bus.js'
 import type { Ref } from '../actor/index.js'
 import { ClusterError } from './errors.js'
+import { ClusterKeyed, localKeyed, type ClusterKeyedOptions } from './keyed.js'
+import { MemoryLeases } from './lease.js'
 import {
   ActorEndpoint, checkActorName, checkActorOptions, checkRef, RemoteActorRef,
   type ActorTransport, type ExposedActor, type RemoteActorOptions,
@@ -40,6 +42,8 @@ export class InProcessBus implements Bus {
   readonly #mirrors = new Set<RemoteMachine<string>>()
   /** Exposed actors by name; several make a pool served in turn. */
   readonly #actors = new Map<string, { endpoints: ActorEndpoint[]; next: number }>()
+  /** Keyed sets opened here, by name. */
+  readonly #keyed = new Map<string, { close(): Promise<void> }>()
   #closed = false
 
   constructor(opts: { id?: string } = {}) {
@@ -111,6 +115,26 @@ export class InProcessBus implements Bus {
     return new RemoteActorRef<M, H>(name, this.#transport, checkActorOptions(opts, 5000))
   }
 
+  /**
+   * Opens a keyed set on this bus. One process is one node: every lease is taken here, so keys behave as on a
+   * cluster with one node (same API, same wire format through the same code).
+   */
+  async keyed<N extends string, H extends object, S = null, D = unknown, M extends N = N>(name: string,
+    options: ClusterKeyedOptions<N, H, S, D, M>): Promise<ClusterKeyed<N, H, S, D, M>> {
+    this.#open()
+    checkActorName(name, 'bus.keyed()')
+    if (this.#keyed.has(name)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `keyed set ${name} is already open on bus ${this.id}`)
+    const { checked, local } = localKeyed(name, options, 5000)
+    const notHere = (): Promise<never> => Promise.reject(new ClusterError('ERR_CLUSTER_NOT_FOUND', `bus ${this.id} is the only node`))
+    const k: ClusterKeyed<N, H, S, D, M> = new ClusterKeyed(name, this.id, checked, local, new MemoryLeases(checked.leaseTtl),
+      { forward: notHere, cancel: () => undefined }, () => {
+        if (this.#keyed.get(name) === k) this.#keyed.delete(name)
+        return Promise.resolve()
+      })
+    this.#keyed.set(name, k)
+    return k
+  }
+
   /** Messages go through the same bytes and endpoint code as over NATS, on a later microtask. */
   readonly #transport: ActorTransport = {
     request: async (name, body) => {
@@ -140,6 +164,7 @@ export class InProcessBus implements Bus {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await Promise.all([...this.#keyed.values()].map((k) => k.close()))
     for (const pool of this.#actors.values()) for (const ep of pool.endpoints) ep.close()
     this.#actors.clear()
     const mirrors = [...this.#mirrors]

@@ -11,3 +11,4 @@ export { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-conn
 export { NatsKvStore, type NatsKvStoreOptions } from './nats-kv-store.js'
 export { ClusterError, RemoteActorError, type ClusterErrorCode } from './errors.js'
 export { RemoteActorRef, type ExposedActor, type RemoteActorOptions } from './remote-actor.js'
+export { ClusterKeyed, type ClusterKeyedOptions } from './keyed.js'

@@ -1,0 +1,283 @@
+/**
+ * Cluster keyed actors: virtual actors placed across the nodes of a bus, at most one activation per key. Each node
+ * opens the set with `bus.keyed(name, options)` (a `PersistentKeyed` of its own underneath); `ref(key)` works from
+ * any of them. The first message for a key takes the key's lease (keyed-owner.ts) on the node that sent it; later
+ * messages go to the lease holder over the bus (request/reply, the remote actor wire format). When the holder dies
+ * its leases expire and the next message activates the key elsewhere, loading its state from the shared store.
+ */
+import { randomBytes } from 'node:crypto'
+import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
+import { ActorSystem, PersistentKeyed, type Msgs, type PersistentKeyedOptions } from '../actor/index.js'
+import { decode } from '../rpc/index.js'
+import { ClusterError } from './errors.js'
+import { MOVED, Owner, type Moved } from './keyed-owner.js'
+import { expired, type LeaseTable } from './lease.js'
+import { RemoteActorRef, type ActorTransport } from './remote-actor.js'
+
+/**
+ * Options of `bus.keyed()`: those of a `PersistentKeyed` (`schema`, `handlers`, `store`, `state`, `maxActive`,
+ * `mailbox`, supervision…; its `id` is the set's name) plus where and how its keys are placed.
+ */
+export interface ClusterKeyedOptions<N extends string, H extends object, S = null, D = unknown, M extends N = N>
+  extends Omit<PersistentKeyedOptions<N, H, S, D, M>, 'id' | 'idleTimeout'> {
+  /** This node's actor system: the keys placed here run under it. */
+  system: ActorSystem
+  /** Passivate a key (saving it) and release its lease after this many ms without messages (default 60 000). */
+  idleTimeout?: number
+  /**
+   * How long a lease lasts without renewal, ms (default 10 000; at least 100). The holder renews it every quarter
+   * TTL and gives a key up after half a TTL without a renewal; a dead node's keys move after at most one TTL. Every
+   * node of a set uses the TTL of the first one that opened it (NATS: the lease bucket's max age).
+   */
+  leaseTtl?: number
+  /** Default ask timeout, and how long a tell may wait for its key's owner, ms (default: the bus's, 5000). */
+  timeout?: number
+  /** Messages this node may hold while it finds, or waits for, their key's owner (default 10 000). */
+  maxBuffered?: number
+  /**
+   * When a key's state is saved. `message` (default): after every message, before it is acknowledged (the ask
+   * resolves, the tell is accepted), so a killed node loses no acknowledged message. `passivation`: at passivation
+   * and when handlers call `ctx.state.save()` (fewer writes; a killed node loses changes since the last save).
+   */
+  checkpoint?: 'message' | 'passivation'
+}
+
+/**
+ * A keyed set on one node (`bus.keyed()`): refs to its keys, the keys placed here, and `close()`.
+ *
+ * ```ts
+ * const accounts = await bus.keyed('accounts', { system, schema: ss, store, state, handlers })
+ * await accounts.ref('acc-1').ask('Deposit', { amount: 5 }) // runs on the node holding acc-1's lease
+ * ```
+ */
+export class ClusterKeyed<N extends string = string, H extends object = object, S = unknown, D = unknown, M extends N = N> {
+  /** This node's `PersistentKeyed`: the actors of the keys placed here. */
+  readonly local: PersistentKeyed<N, H, S, D, M>
+  readonly #owner: Owner
+  /** Where other nodes' keys are, as last seen (bounded: oldest forgotten first). */
+  readonly #owners = new Map<string, string>()
+  /** Asks given up by their asker while they still wait here for an owner. */
+  readonly #cancelled = new Set<string>()
+  #buffered = 0
+  #closing: Promise<void> | null = null
+
+  /** @internal Made by `bus.keyed()`. */
+  constructor(readonly name: string, readonly node: string, private readonly opts: CheckedKeyedOptions,
+    local: PersistentKeyed<N, H, S, D, M>, private readonly table: LeaseTable,
+    private readonly transport: KeyedTransport, private readonly onClose: () => Promise<void>) {
+    this.local = local
+    this.#owner = new Owner({
+      name, node, holder: randomBytes(8).toString('hex'), table, local, idleTimeout: opts.idleTimeout,
+      checkpoint: opts.checkpoint, report: (err) => this.#report(err),
+    })
+  }
+
+  /**
+   * A ref to the actor of `key`, wherever it runs (or will run): `tell` and `ask` as with a remote actor, with
+   * timeouts and per-message cancellation. Replies, args and errors cross as msgpack; a handler's error rejects the
+   * ask with a `RemoteActorError`.
+   */
+  ref(key: string): RemoteActorRef<Msgs<M>, H> {
+    if (typeof key !== 'string' || key === '') throw new InvalidArgumentError(`keyed ${this.name}: ref()`, 'key', 'a non-empty string', key)
+    return new RemoteActorRef<Msgs<M>, H>(key, this.#transport, this.opts.timeout)
+  }
+
+  /** Keys whose lease this node holds (their actors run here). */
+  get keys(): string[] {
+    return this.#owner.keys
+  }
+
+  /** Activations of keys on this node so far. */
+  get activations(): number {
+    return this.local.activations
+  }
+
+  /** Leases this node took, released, and lost (not renewed in time, or taken over) so far. */
+  get leases(): { taken: number; released: number; lost: number } {
+    return { taken: this.#owner.taken, released: this.#owner.released, lost: this.#owner.lost }
+  }
+
+  /** Messages held here while their key's owner is found. */
+  get buffered(): number {
+    return this.#buffered
+  }
+
+  /**
+   * Passivates the keys placed here (saving them), releases their leases so other nodes take them at once, and
+   * stops this node's part of the set. Messages still waiting here fail with `ERR_CLUSTER_CLOSED`. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#owner.close(this.opts.timeout)
+      await this.onClose()
+      this.table.close()
+      await this.local.supervisor.stop({ timeout: this.opts.timeout })
+    })()
+    return this.#closing
+  }
+
+  /** @internal A message for `key` from another node: runs it if this node holds the key's lease. */
+  serve(key: string, body: Uint8Array): Promise<Uint8Array | Moved> {
+    if (this.#closing) return Promise.resolve(MOVED)
+    return this.#owner.serve(key, body, performance.now() + this.opts.timeout)
+  }
+
+  /** @internal A cancel from another node's asker. */
+  cancelHere(key: string, id: string): void {
+    this.#owner.cancel(key, id)
+  }
+
+  readonly #transport: ActorTransport = {
+    request: (key, body, timeout) => {
+      this.#admit(key)
+      return this.#route(key, body, timeout).finally(() => this.#buffered--)
+    },
+    send: (key, body) => {
+      this.#admit(key)
+      this.#route(key, body, this.opts.timeout).catch((err: unknown) => this.#report(err)).finally(() => this.#buffered--)
+    },
+    cancel: (key, id) => {
+      this.#cancelled.add(id)
+      if (this.#cancelled.size > this.opts.maxBuffered) this.#cancelled.delete(this.#cancelled.values().next().value as string)
+      this.#owner.cancel(key, id)
+      const node = this.#owners.get(key)
+      if (node !== undefined) this.transport.cancel(node, key, id)
+    },
+  }
+
+  #admit(key: string): void {
+    if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `keyed ${this.name} is closed on ${this.node}`)
+    if (this.#buffered >= this.opts.maxBuffered) {
+      throw new ClusterError('ERR_CLUSTER_OVERFLOW', `keyed ${this.name}: ${this.#buffered} messages already wait on ${this.node} `
+        + `(maxBuffered); the message for ${key} is refused`)
+    }
+    this.#buffered++
+  }
+
+  /**
+   * Delivers one message to whoever holds `key`'s lease, taking the lease when nobody does; waits and tries again
+   * while the key moves (its owner gone, releasing, or not yet known), until `timeout`.
+   */
+  async #route(key: string, body: Uint8Array, timeout: number): Promise<Uint8Array> {
+    const deadline = performance.now() + timeout
+    const id = askId(body)
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `keyed ${this.name} is closed on ${this.node}`)
+      if (id !== undefined && this.#cancelled.delete(id)) throw new ClusterError('ERR_CLUSTER_CANCELLED', `keyed ${this.name}: the asker of ${key} gave up`)
+      const r = await this.#once(key, body, deadline)
+      if (r instanceof Uint8Array) return r
+      const left = deadline - performance.now()
+      if (left <= 0) throw new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: no node took the message for ${key} within ${timeout} ms`)
+      if (r === MOVED) await sleep(Math.min(left, backoff(attempt, this.table.ttl)))
+    }
+  }
+
+  /** One try: the reply, `MOVED` (wait, then look again) or `'again'` (look again now). */
+  async #once(key: string, body: Uint8Array, deadline: number): Promise<Uint8Array | Moved | 'again'> {
+    const phase = this.#owner.phase(key)
+    if (phase === 'held' || phase === 'taking') return this.#owner.serve(key, body, deadline)
+    if (phase === 'releasing') {
+      await this.#owner.settled(key, deadline)
+      return 'again'
+    }
+    let node = this.#owners.get(key)
+    if (node === undefined) {
+      let lease
+      try {
+        lease = await this.table.read(key)
+      } catch (err) {
+        throw new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: cannot read the lease of ${key}: ${String(err)}`, { cause: err })
+      }
+      if (lease === null || expired(lease)) return await this.#owner.take(key, lease?.revision ?? 0) ? 'again' : MOVED
+      node = lease.node
+      this.#remember(key, node)
+    }
+    let r: Uint8Array | Moved
+    try {
+      r = await this.transport.forward(node, key, body, Math.max(1, deadline - performance.now()))
+    } catch (err) {
+      if (!(err instanceof ClusterError) || err.code !== 'ERR_CLUSTER_NOT_FOUND') throw err
+      r = MOVED // its process is gone: its lease expires, then this or another node takes the key
+    }
+    if (r === MOVED) this.#owners.delete(key)
+    return r
+  }
+
+  #remember(key: string, node: string): void {
+    this.#owners.set(key, node)
+    if (this.#owners.size > OWNER_CACHE) this.#owners.delete(this.#owners.keys().next().value as string)
+  }
+
+  /** A fault of the placement machinery: an Exception on this node's keyed supervisor, never a crash. */
+  #report(err: unknown): void {
+    const m = this.local.supervisor.machine
+    if (!m.disposed) m.addErr(err)
+  }
+}
+
+/** How a bus moves keyed messages between nodes. */
+export interface KeyedTransport {
+  /**
+   * Sends a message for `key` to `node`: the reply bytes, or `MOVED` when that node does not hold the key. Rejects
+   * with `ERR_CLUSTER_NOT_FOUND` at once when the node is gone.
+   */
+  forward(node: string, key: string, body: Uint8Array, timeout: number): Promise<Uint8Array | Moved>
+  cancel(node: string, key: string, id: string): void
+}
+
+export interface CheckedKeyedOptions {
+  idleTimeout: number
+  leaseTtl: number
+  timeout: number
+  maxBuffered: number
+  checkpoint: 'message' | 'passivation'
+}
+
+const OWNER_CACHE = 10_000
+
+/**
+ * Checks `bus.keyed()` arguments and makes this node's `PersistentKeyed` (which checks the rest: schema, handlers,
+ * store…). The options of the placement, checked.
+ */
+export function localKeyed<N extends string, H extends object, S, D, M extends N>(name: unknown,
+  options: ClusterKeyedOptions<N, H, S, D, M>, busTimeout: number): { checked: CheckedKeyedOptions; local: PersistentKeyed<N, H, S, D, M> } {
+  const where = 'bus.keyed()'
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'name', 'a non-empty string', name)
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, 'options', 'an object', options)
+  const { system, idleTimeout = 60_000, leaseTtl = 10_000, timeout = busTimeout, maxBuffered = 10_000, checkpoint = 'message', ...rest } = options
+  if (!(system instanceof ActorSystem)) throw new InvalidArgumentError(where, 'options.system', 'an ActorSystem', system)
+  ms(where, 'idleTimeout', idleTimeout, 1, true)
+  ms(where, 'leaseTtl', leaseTtl, 100, false)
+  ms(where, 'timeout', timeout, 1, false)
+  if (typeof maxBuffered !== 'number' || !Number.isSafeInteger(maxBuffered)) throw new InvalidArgumentError(where, 'options.maxBuffered', 'an integer ≥ 1', maxBuffered)
+  if (maxBuffered < 1) throw new OutOfRangeError(where, 'options.maxBuffered', 'an integer ≥ 1', maxBuffered)
+  if (checkpoint !== 'message' && checkpoint !== 'passivation') {
+    throw new InvalidArgumentError(where, 'options.checkpoint', "'message' or 'passivation'", checkpoint)
+  }
+  const local = new PersistentKeyed<N, H, S, D, M>(system, { ...rest, id: name })
+  return { checked: { idleTimeout, leaseTtl, timeout, maxBuffered, checkpoint }, local }
+}
+
+function ms(where: string, name: string, v: unknown, min: number, infinite: boolean): void {
+  if (typeof v !== 'number' || Number.isNaN(v) || (!infinite && !Number.isFinite(v))) {
+    throw new InvalidArgumentError(where, `options.${name}`, `a number of ms ≥ ${min}`, v)
+  }
+  if (v < min) throw new OutOfRangeError(where, `options.${name}`, `a number of ms ≥ ${min}`, v)
+}
+
+/** Waits between tries while a key moves: short at first, then about a tenth of the lease TTL. */
+function backoff(attempt: number, ttl: number): number {
+  return Math.min(Math.max(20, ttl / 10), 10 * 2 ** attempt)
+}
+
+/** The id of the ask in a request body (undefined for a tell, or an unreadable body). */
+function askId(body: Uint8Array): string | undefined {
+  try {
+    const v = decode(body) as { k?: unknown; i?: unknown } | null
+    return v?.k === 'ask' && typeof v.i === 'string' ? v.i : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
