@@ -27,6 +27,8 @@ export type { ActorOptions } from './actor-options.js'
 export type { ActorHost, DeadLetterSink } from './host.js'
 
 const RESOLVED: Promise<void> = Promise.resolve()
+/** The last message name that passed `checkMessage` and the message set it passed (see there). */
+const lastChecked: { msg: unknown; set: ReadonlySet<string> | null } = { msg: undefined, set: null }
 
 /** One actor; its type parameters only type its ref (messages, handlers, mailbox policy, states). */
 export class Actor<M extends string = string, H = unknown, P extends OverflowPolicy = OverflowPolicy, N extends string = M> {
@@ -380,7 +382,13 @@ export class Actor<M extends string = string, H = unknown, P extends OverflowPol
   }
 
   checkMessage(msg: string): void {
-    if (this.messages.has(msg)) return
+    // A run of one message to actors of one schema (the common case) skips the Set; module-wide, not per actor.
+    if (msg === lastChecked.msg && this.messages === lastChecked.set) return
+    if (this.messages.has(msg)) {
+      lastChecked.msg = msg
+      lastChecked.set = this.messages
+      return
+    }
     if (typeof msg !== 'string') throw new InvalidArgumentError(`actor ${this.id}: tell()/ask()`, 'msg', 'a message name (string)', msg)
     const detail = !this.mach.has(msg)
       ? 'is not a state of this actor'

@@ -209,8 +209,15 @@ export class Core implements ActiveStates {
   parse(states: unknown, where: string, into: number[] = []): number[] {
     const index = this.tables.index
     if (typeof states === 'string') {
-      const i = index.get(states)
-      if (i === undefined) throw new UnknownStateError(this.id, [states], where)
+      const last = this.tables.lastParsed
+      let i: number | undefined
+      if (states === last.name) i = last.index
+      else {
+        i = index.get(states)
+        if (i === undefined) throw new UnknownStateError(this.id, [states], where)
+        last.name = states
+        last.index = i
+      }
       // Overwrite a one-element scratch array in place: the common case, and cheaper than clearing it.
       if (into.length !== 1) {
         clear(into)

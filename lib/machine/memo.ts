@@ -107,8 +107,17 @@ export class ResolutionMemo {
     if (from.gen !== this.gen) return null
     const { cache } = from
     let next: MemoEntry | null | undefined = null
-    if (called.length === 1 && !isAuto) next = cache.next?.get(linkKey(called[0] as number, type))
-    else if (isAuto && called === cache.offer) next = cache.autoNext
+    if (called.length === 1 && !isAuto) {
+      const k = linkKey(called[0] as number, type)
+      if (k === cache.lastKey) next = cache.last
+      else if (cache.next !== null) {
+        next = cache.next.get(k)
+        if (next !== undefined) {
+          cache.lastKey = k
+          cache.last = next
+        }
+      }
+    } else if (isAuto && called === cache.offer) next = cache.autoNext
     if (next === null || next === undefined) return null
     this.count(true)
     return next
@@ -118,7 +127,12 @@ export class ResolutionMemo {
   link(from: MemoEntry, type: MutationType, called: readonly number[], isAuto: boolean, to: MemoEntry): void {
     if (from.gen !== this.gen || to.gen !== this.gen) return
     const { cache } = from
-    if (called.length === 1 && !isAuto) (cache.next ??= new Map()).set(linkKey(called[0] as number, type), to)
+    if (called.length === 1 && !isAuto) {
+      const k = linkKey(called[0] as number, type)
+      ;(cache.next ??= new Map()).set(k, to)
+      cache.lastKey = k
+      cache.last = to
+    }
     else if (isAuto && called === cache.offer) cache.autoNext = to
   }
 

@@ -46,6 +46,9 @@ export interface EntryCache {
   auto: AutoCounts | undefined
   /** The entries of single-state mutations made right after this one applied, by called state and type. */
   next: Map<number, MemoEntry> | null
+  /** The last link followed or made (its key and entry): a run of one mutation (a message state) skips the Map. */
+  lastKey: number
+  last: MemoEntry | null
   /** The entry of the auto round of `offer`, right after this one applied. */
   autoNext: MemoEntry | null
 }
@@ -100,7 +103,7 @@ export function newBuffers(): ResolutionBuffers {
 /** A memo entry: a copy of `out`, the resolution of `called` (mutation `meta`) against `before`, lists copied too. */
 export function newMemoEntry(gen: number, meta: number, called: readonly number[], before: readonly number[],
   out: ResolutionLists): MemoEntry {
-  const cache: EntryCache = { offer: undefined, auto: undefined, next: null, autoNext: null }
+  const cache: EntryCache = { offer: undefined, auto: undefined, next: null, lastKey: -1, last: null, autoNext: null }
   return new ResolutionRecord('shared', out.targets.slice(), out.enters.slice(), out.exits.slice(), out.accepted, gen,
     meta, called.slice(), before.slice(), cache)
 }

@@ -23,6 +23,11 @@ export interface Compiled {
   readonly n: number
   readonly names: readonly string[]
   readonly index: ReadonlyMap<string, number>
+  /**
+   * The last single name looked up in `index` and its number (Core.parse): a run of one name (an actor's message, a
+   * loop's toggle) skips the Map, as interned strings compare by pointer first. Kept per schema, not per machine.
+   */
+  readonly lastParsed: { name: string; index: number }
   readonly auto: Uint8Array
   readonly multi: Uint8Array
   readonly require: readonly Int32Array[]
@@ -233,6 +238,7 @@ function compile(names: string[], index: Map<string, number>, states: Record<str
     n,
     names,
     index,
+    lastParsed: { name: names[0] as string, index: 0 }, // every schema has Exception, so names[0] exists
     auto,
     multi,
     require,

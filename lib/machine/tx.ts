@@ -32,8 +32,12 @@ export class ClockLog {
   /** `Core.clockVersion` after the last write logged here: only then may a new record continue this segment. */
   version: number
 
+  /** Pairs' numbers it holds before a new segment starts: as many pairs as the clock has states, at least 32. */
+  private readonly limit: number
+
   constructor(clock: readonly number[], version: number) {
     this.start = clock.slice()
+    this.limit = 2 * Math.max(clock.length, 32)
     this.version = version
   }
 
@@ -42,7 +46,7 @@ export class ClockLog {
   }
 
   get full(): boolean {
-    return this.writes.length >= 2 * Math.max(this.start.length, 32)
+    return this.writes.length >= this.limit
   }
 
   /** Logs the current ticks of `states`. */
