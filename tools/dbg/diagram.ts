@@ -58,6 +58,21 @@ function isSchemaShaped(v: unknown): v is DiagramSchema {
   }
 }
 
+/**
+ * Imports a module (a path) and returns its exported schemas, sorted by export name. Rejects when the import fails.
+ *
+ * ```ts
+ * await exportedSchemas('lib/actor/actor.schema.ts') // [['ActorSchema', ActorSchema], …]
+ * ```
+ */
+export async function exportedSchemas(path: string): Promise<Array<readonly [string, DiagramSchema]>> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>
+  return Object.keys(mod).sort().flatMap((name) => {
+    const v = mod[name]
+    return isSchemaShaped(v) ? [[name, v] as const] : []
+  })
+}
+
 /** Runs `diagram`; resolves with the exit code (0 written, 1 import/write failure or no schema, 2 usage). */
 export async function runDiagram(argv: readonly string[], io: CliIo): Promise<number> {
   const o = parse(argv)
@@ -69,17 +84,13 @@ export async function runDiagram(argv: readonly string[], io: CliIo): Promise<nu
     io.err(`polymachine-dbg diagram: ${o.error}\n${DIAGRAM_USAGE}\n`)
     return 2
   }
-  let mod: Record<string, unknown>
+  let schemas: ReadonlyArray<readonly [string, DiagramSchema]>
   try {
-    mod = (await import(pathToFileURL(resolve(o.module)).href)) as Record<string, unknown>
+    schemas = await exportedSchemas(o.module)
   } catch (err) {
     io.err(`polymachine-dbg diagram: cannot import ${o.module}: ${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   }
-  const schemas = Object.keys(mod).sort().flatMap((name) => {
-    const v = mod[name]
-    return isSchemaShaped(v) ? [[name, v] as const] : []
-  })
   const chosen = o.schema === null ? schemas : schemas.filter(([name]) => name === o.schema)
   if (chosen.length === 0) {
     io.err(`polymachine-dbg diagram: ${o.module} exports ${o.schema === null ? 'no schema' : `no schema ${o.schema}`}` +
