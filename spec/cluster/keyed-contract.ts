@@ -4,58 +4,14 @@
  * node `i` (`nodes` of them), all sharing one store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ActorSystem, type ActorEvent, type PersistentContext } from '../../lib/actor/index.js'
-import { ClusterError, RemoteActorError, type ClusterKeyed, type ClusterKeyedOptions } from '../../lib/cluster/index.js'
-import { InvalidArgumentError, OutOfRangeError, schema, TimeoutError } from '../../lib/machine/index.js'
+import { ActorSystem } from '../../lib/actor/index.js'
+import { ClusterError, RemoteActorError } from '../../lib/cluster/index.js'
+import { InvalidArgumentError, OutOfRangeError, TimeoutError } from '../../lib/machine/index.js'
 import type { Store } from '../../lib/store/index.js'
 import { eventually } from './contract.js'
+import { aborted, type Ledger, type LedgerData, type LedgerOptions } from './fixtures/ledger.js'
 
-export const ledgerSchema = schema({
-  Append: { multi: true },
-  Get: { multi: true },
-  Slow: { multi: true },
-  Fail: { multi: true },
-})
-
-export type LedgerData = { items: string[] }
-export type Ledger = ClusterKeyed<'Append' | 'Get' | 'Slow' | 'Fail', LedgerHandlers, LedgerData>
-type LedgerHandlers = ReturnType<typeof ledgerHandlers>
-export type LedgerOptions = Partial<ClusterKeyedOptions<'Append' | 'Get' | 'Slow' | 'Fail', LedgerHandlers, LedgerData>>
-
-/** Why each Slow message's signal aborted, by key. */
-export const aborted: unknown[] = []
-
-/** The ledger's handlers: Append adds an item (and returns them), Slow waits for its signal, Fail throws. */
-export function ledgerHandlers({ state, key }: PersistentContext<unknown, LedgerData>) {
-  return {
-    AppendState: (e: ActorEvent) => {
-      state.data.items.push(String(e.args.item))
-      return [...state.data.items]
-    },
-    GetState: () => ({ key, items: [...state.data.items] }),
-    SlowState: (e: ActorEvent) => new Promise<string>((resolve) => {
-      const done = (): void => {
-        aborted.push(e.signal.reason)
-        resolve('aborted')
-      }
-      if (e.signal.aborted) done()
-      else e.signal.addEventListener('abort', done, { once: true })
-    }),
-    FailState: (): never => {
-      throw Object.assign(new Error('the ledger is locked'), { name: 'LedgerError', code: 'E_LOCKED' })
-    },
-  }
-}
-
-/** The options every node opens the ledger with (plus per-test ones). */
-export function ledgerOptions(system: ActorSystem, store: Store, extra: LedgerOptions = {}): ClusterKeyedOptions<'Append' | 'Get' | 'Slow' | 'Fail', LedgerHandlers, LedgerData> {
-  return {
-    system, store, schema: ledgerSchema, leaseTtl: 1000, timeout: 4000,
-    state: { initial: () => ({ items: [] }) },
-    handlers: ledgerHandlers,
-    ...extra,
-  }
-}
+export { ledgerOptions, type Ledger, type LedgerOptions } from './fixtures/ledger.js'
 
 export interface Cluster {
   /** How many nodes `open` can use. */
