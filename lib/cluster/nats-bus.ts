@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
-import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Ref } from '../actor/index.js'
 import { InvalidArgumentError, Machine, type Schema, type StateNames } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
@@ -21,6 +21,7 @@ import {
   ActorEndpoint, checkActorName, checkActorOptions, checkRef, decodeCancel, encodeCancel, RemoteActorRef,
   type ActorTransport, type ExposedActor, type RemoteActorOptions,
 } from './remote-actor.js'
+import { readMeta, writeMeta, type MessageMeta } from './trace.js'
 import { NatsConnectionSchema, type NatsConnectionStateNames } from './nats-connection.schema.js'
 import type { SessionRouter } from './nats-port.js'
 import type { Presence } from './presence.js'
@@ -231,7 +232,7 @@ export class NatsBus implements Bus {
     } })
     const sub = this.nc.subscribe(actorSubject(this.prefix, name), { queue: `${this.prefix}-actors`, callback: (err, msg) => {
       if (err) return
-      void ep.handle(msg.data).then((reply) => {
+      void ep.handle(msg.data, readMeta(msg.headers)).then((reply) => {
         if (reply === undefined || !msg.reply) return
         try {
           msg.respond(reply)
@@ -263,18 +264,20 @@ export class NatsBus implements Bus {
   }
 
   readonly #transport: ActorTransport = {
-    request: async (name, body, timeout) => {
+    request: async (name, body, timeout, meta) => {
       this.#open()
       try {
-        return (await this.nc.request(actorSubject(this.prefix, name), body, { timeout })).data
+        const headers = this.#headersOf(meta)
+        return (await this.nc.request(actorSubject(this.prefix, name), body, headers ? { timeout, headers } : { timeout })).data
       } catch (err) {
         if (this.rt.isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `no process serves actor ${name}`, { cause: err })
         throw new ClusterError('ERR_CLUSTER_NETWORK', `actor ${name}: request failed: ${String(err)}`, { cause: err })
       }
     },
-    send: (name, body) => {
+    send: (name, body, meta) => {
       this.#open()
-      this.nc.publish(actorSubject(this.prefix, name), body)
+      const headers = this.#headersOf(meta)
+      this.nc.publish(actorSubject(this.prefix, name), body, headers ? { headers } : undefined)
     },
     cancel: (_name, id) => {
       try {
@@ -361,6 +364,14 @@ export class NatsBus implements Bus {
       throw new ClusterError('ERR_CLUSTER_NETWORK', `bus.keyed(): cannot subscribe for ${name}: ${String(err)}`, { cause: err })
     }
     return k
+  }
+
+  /** A message's id and trace context as NATS headers (trace.ts). */
+  #headersOf(meta: MessageMeta | undefined): MsgHdrs | undefined {
+    if (meta === undefined) return undefined
+    const h = this.rt.headers()
+    writeMeta(h, meta)
+    return h
   }
 
   /** Closes mirrors made here, stops exposing (leaving the listing) and closes the NATS connection. */

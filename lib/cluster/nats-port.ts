@@ -3,10 +3,13 @@
  * `'message'` / `'close'` events), so lib/rpc's `connect()` and `server.accept()` run unchanged over it.
  * Client → machine: requests to the machine's subject; machine → client: requests to the session's subject. Every
  * message is acknowledged by an empty reply, so a peer that is gone shows as NATS no-responders at once, and the
- * session closes instead of waiting for a timeout. Session id and kind travel in headers; bodies are lib/rpc msgpack.
+ * session closes instead of waiting for a timeout. Session id and kind travel in headers, with each message's id
+ * (`pm-id`: session and sequence) and, from a mirror, the caller's trace context (`traceparent`, `tracestate`: see
+ * trace.ts); bodies are lib/rpc msgpack.
  */
 import { EventEmitter } from 'node:events'
 import { headers, RequestError, NoRespondersError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
+import { outgoingTrace, readMeta, received, writeMeta } from './trace.js'
 
 /** Header with the session id. */
 export const SESSION_HEADER = 'pm-s'
@@ -25,9 +28,11 @@ export function isNoResponders(err: unknown): boolean {
 /** One end of a session; `onGone` learns when the peer vanished (no-responders). */
 abstract class NatsPort extends EventEmitter {
   #closed = false
+  #sent = 0
 
+  /** `traced`: messages carry the sender's trace context (a mirror's calls; not the source's replies and pushes). */
   constructor(protected readonly nc: NatsConnection, readonly session: string, private readonly to: string,
-    private readonly onGone: (err: unknown) => void) {
+    private readonly onGone: (err: unknown) => void, private readonly traced: boolean) {
     super()
   }
 
@@ -40,6 +45,7 @@ abstract class NatsPort extends EventEmitter {
     if (this.#closed || this.nc.isClosed()) return
     const h = headers()
     h.set(SESSION_HEADER, this.session)
+    writeMeta(h, { id: `${this.session}.${(++this.#sent).toString(36)}`, trace: this.traced ? outgoingTrace() : undefined })
     this.nc.request(this.to, data, { headers: h, timeout: ACK_TIMEOUT }).catch((err: unknown) => {
       if (isNoResponders(err)) this.gone(err)
     })
@@ -89,7 +95,7 @@ export class ClientPort extends NatsPort {
   readonly #sub: Subscription
 
   constructor(nc: NatsConnection, prefix: string, machineSubject: string, session: string, onGone: (err: unknown) => void) {
-    super(nc, session, machineSubject, onGone)
+    super(nc, session, machineSubject, onGone, true)
     this.#sub = nc.subscribe(clientSubject(prefix, session), {
       callback: (err, msg) => {
         if (err) return
@@ -113,7 +119,7 @@ export class ClientPort extends NatsPort {
 /** The exposed machine's end of one session (made by {@link SessionRouter}). */
 export class ServerPort extends NatsPort {
   constructor(nc: NatsConnection, prefix: string, session: string, private readonly forget: (s: string) => void) {
-    super(nc, session, clientSubject(prefix, session), () => undefined)
+    super(nc, session, clientSubject(prefix, session), () => undefined, false)
   }
 
   protected released(): void {
@@ -187,7 +193,10 @@ export class SessionRouter {
       this.#sessions.set(session, port)
       this.accept(port)
     }
-    port.deliver(msg.data)
+    const meta = readMeta(msg.headers)
+    // a mirror's message with a trace context: handled (synchronously, by the RPC session) under the tracer's hook
+    if (meta?.trace === undefined) port.deliver(msg.data)
+    else received('rpc', session, '', meta, () => port.deliver(msg.data))
   }
 
   /** Stops receiving; the RPC server closes its sessions itself. */

@@ -8,6 +8,7 @@ import { InvalidArgumentError, OutOfRangeError, TimeoutError, type Args } from '
 import type { AskOptions, Ref, ReplyOf, TellOnlyRef } from '../actor/index.js'
 import { decode, encode } from '../rpc/index.js'
 import { ClusterError, RemoteActorError } from './errors.js'
+import { outgoingTrace, received, type MessageMeta } from './trace.js'
 
 /** Options of `bus.actor()`. */
 export interface RemoteActorOptions {
@@ -24,10 +25,14 @@ export interface ExposedActor {
   close(): Promise<void>
 }
 
-/** How a bus moves actor messages. `request` rejects with `ClusterError` (`ERR_CLUSTER_NOT_FOUND` at once when nobody serves `name`). */
+/**
+ * How a bus moves actor messages. `request` rejects with `ClusterError` (`ERR_CLUSTER_NOT_FOUND` at once when nobody
+ * serves `name`). `meta` (the message id and the caller's trace context) goes beside the body: over NATS in headers
+ * (trace.ts `writeMeta`), handed back to `ActorEndpoint.handle` on the other side (`readMeta`).
+ */
 export interface ActorTransport {
-  request(name: string, body: Uint8Array, timeout: number): Promise<Uint8Array>
-  send(name: string, body: Uint8Array): void
+  request(name: string, body: Uint8Array, timeout: number, meta?: MessageMeta): Promise<Uint8Array>
+  send(name: string, body: Uint8Array, meta?: MessageMeta): void
   cancel(name: string, id: string): void
 }
 
@@ -84,14 +89,22 @@ export class ActorEndpoint {
     return this.#inFlight.size
   }
 
-  /** Handles one request; resolves to the reply bytes (undefined for a tell). Never rejects. */
-  async handle(body: Uint8Array): Promise<Uint8Array | undefined> {
+  /**
+   * Handles one request; resolves to the reply bytes (undefined for a tell). Never rejects. With `meta` carrying a
+   * trace context, the handling runs under the installed tracer's `receive` hook (trace.ts).
+   */
+  handle(body: Uint8Array, meta?: MessageMeta): Promise<Uint8Array | undefined> {
     let req: Request
     try {
       req = checkRequest(decode(body))
     } catch (err) {
-      return encode(errorReply(new ClusterError('ERR_CLUSTER_PROTOCOL', `actor ${this.name}: a malformed request`, { cause: err })))
+      return Promise.resolve(encode(errorReply(new ClusterError('ERR_CLUSTER_PROTOCOL', `actor ${this.name}: a malformed request`, { cause: err }))))
     }
+    if (meta?.trace === undefined) return this.#run(req)
+    return received(req.k, this.name, req.m, meta, () => this.#run(req))
+  }
+
+  async #run(req: Request): Promise<Uint8Array | undefined> {
     if (req.k === 'tell') {
       try {
         await this.ref.tell(req.m, req.a, req.t === undefined ? undefined : { deadline: Date.now() + req.t })
@@ -176,8 +189,9 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
   tell(msg: M, args?: Args, opts?: AskOptions): void {
     const where = `remote actor ${this.id}: tell()`
     const { timeout } = readOptions(where, msg, args, opts)
-    this.transport.send(this.id, encodeRequest(where, { k: 'tell', i: '', m: msg, ...(args !== undefined && { a: args }),
-      ...(timeout !== undefined && { t: timeout }) }))
+    const id = `${PROCESS_ID}${(++asks).toString(36)}`
+    this.transport.send(this.id, encodeRequest(where, { k: 'tell', i: id, m: msg, ...(args !== undefined && { a: args }),
+      ...(timeout !== undefined && { t: timeout }) }), { id, trace: outgoingTrace() })
   }
 
   /**
@@ -219,7 +233,7 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
       const timer = setTimeout(() => giveUp(new TimeoutError(this.id, `ask(${msg})`, timeout)), timeout)
       signal?.addEventListener('abort', onAbort, { once: true })
       // the transport's own deadline is a little later: the timer above decides, and sends the cancel
-      this.transport.request(this.id, body, timeout + 1000).then((bytes) => {
+      this.transport.request(this.id, body, timeout + 1000, { id, trace: outgoingTrace() }).then((bytes) => {
         if (!finish()) return
         try {
           const r = decode(bytes) as Partial<Reply> & Record<string, unknown>
