@@ -2,11 +2,13 @@
  * Persistent state of keyed actors: each key's data (owned by its handlers, plain `StoreValue` data) and machine
  * clocks, as one record in a `Store`, loaded at activation, saved at passivation and on demand, with a version and
  * a `migrate` hook. Writes are compare-and-set on the revision that was loaded, so two activations of one key
- * (two processes on one store) cannot overwrite each other: the second save fails instead.
+ * (two processes on one store) cannot overwrite each other: the second save fails instead. Every store call is
+ * bounded by the store-call timeout: a `get` that does not answer fails the load, a `put` the save; a timed-out put
+ * that lands later is noticed, and only its revision is taken over (the next write is still a compare-and-set).
  */
 import { InvalidArgumentError, OutOfRangeError, type Snapshot } from '../machine/index.js'
 import { describe } from '../machine/internals.js'
-import { copyValue, type Store, type StoreValue } from '../store/index.js'
+import { callStore, copyValue, DEFAULT_STORE_TIMEOUT, type Store, type StoreValue } from '../store/index.js'
 import { ActorStateError } from './persistence-errors.js'
 
 /**
@@ -63,6 +65,17 @@ interface Slot {
   failed: unknown
   /** The passivation's save has begun. */
   saving: boolean
+  /**
+   * A put that timed out and then landed after all: it moved the record from revision `expected` to `revision`. The
+   * next write takes that revision over if it still writes on top of `expected` (nobody else wrote in between).
+   */
+  landed: { expected: number; revision: number } | undefined
+  /** The passivation's save timed out and then landed after all: nothing was lost, so `failed` is not reported. */
+  finalLanded: boolean
+}
+
+function newSlot(revision: number, saved: StoreValue, snapshot: Snapshot | null): Slot {
+  return { revision, saved, snapshot, cell: undefined, chain: Promise.resolve(), failed: undefined, saving: false, landed: undefined, finalLanded: false }
 }
 
 class Cell<S> implements ActorState<S> {
@@ -81,7 +94,13 @@ class Cell<S> implements ActorState<S> {
 export function readStateOptions<S>(where: string, state: StateOptions<S> | undefined): Required<Omit<StateOptions<S>, 'migrate'>> & Pick<StateOptions<S>, 'migrate'> {
   if (state === undefined) return { initial: () => null as S, version: 1 }
   if (typeof state !== 'object' || state === null) throw new InvalidArgumentError(where, 'options.state', 'an object { initial, version?, migrate? }', state)
-  const { initial, version = 1, migrate } = { ...state }
+  let read: StateOptions<S>
+  try {
+    read = { ...state }
+  } catch (err) {
+    throw Object.assign(new InvalidArgumentError(where, 'options.state', `readable (reading it threw: ${describe(err)})`, undefined), { cause: err })
+  }
+  const { initial, version = 1, migrate } = read
   if (typeof initial !== 'function') throw new InvalidArgumentError(where, 'options.state.initial', 'a function', initial)
   if (typeof version !== 'number') throw new InvalidArgumentError(where, 'options.state.version', 'an integer ≥ 1', version)
   if (!Number.isSafeInteger(version) || version < 1) throw new OutOfRangeError(where, 'options.state.version', 'an integer ≥ 1', version)
@@ -95,6 +114,8 @@ export function readStateOptions<S>(where: string, state: StateOptions<S> | unde
  */
 export class StateKeeper<S> {
   private readonly slots = new Map<string, Slot>()
+  /** The writes not settled yet: `stop()` fails them. */
+  private readonly writing = new Set<(err: unknown) => void>()
   private readonly opts: ReturnType<typeof readStateOptions<S>>
 
   constructor(
@@ -103,6 +124,8 @@ export class StateKeeper<S> {
     private readonly namespace: string,
     state: StateOptions<S> | undefined,
     private readonly snapshotOf: (key: string) => Snapshot | undefined,
+    /** Each store call's timeout, ms (checked by the caller; `Infinity`: none). */
+    private readonly storeTimeout: number = DEFAULT_STORE_TIMEOUT,
   ) {
     this.opts = readStateOptions(`keyed ${keyedId}`, state)
   }
@@ -122,19 +145,20 @@ export class StateKeeper<S> {
     const old = this.slots.get(key)
     if (old?.failed !== undefined) {
       this.slots.delete(key)
-      throw this.error('ERR_STATE_SAVE', key, `its last save (at passivation) failed, so the changes since the save before are lost (${
+      if (!old.finalLanded) throw this.error('ERR_STATE_SAVE', key, `its last save (at passivation) failed, so the changes since the save before are lost or, if it timed out, may land later (${
         describe(old.failed)}); the next activation loads the stored state`, old.failed)
     }
     await old?.chain
     let entry: { revision: number; value: StoreValue } | undefined
     try {
-      const got = await this.store.get(this.storeKey(key))
+      const id = this.storeKey(key)
+      const got = await callStore(`get('${id}')`, this.storeTimeout, () => this.store.get(id))
       if (got !== undefined) entry = { revision: got.revision, value: got.value }
     } catch (err) {
       throw this.error('ERR_STATE_LOAD', key, `the store's get() failed (${describe(err)})`, err)
     }
     const slot: Slot = entry === undefined
-      ? { revision: 0, saved: this.initial(key), snapshot: null, cell: undefined, chain: Promise.resolve(), failed: undefined, saving: false }
+      ? newSlot(0, this.initial(key), null)
       : await this.parse(key, entry.revision, entry.value)
     this.slots.set(key, slot)
     return slot.snapshot ?? undefined
@@ -146,7 +170,7 @@ export class StateKeeper<S> {
     if (!slot) return
     slot.saving = true
     try {
-      await this.write(key, slot, slot.cell ? slot.cell.data : slot.saved, snapshot)
+      await this.write(key, slot, slot.cell ? slot.cell.data : slot.saved, snapshot, true)
       if (this.slots.get(key) === slot) this.slots.delete(key)
     } catch (err) {
       slot.failed = err
@@ -190,8 +214,8 @@ export class StateKeeper<S> {
     return true
   }
 
-  /** One compare-and-set write of `data` + `snapshot`, after the key's earlier writes. */
-  private write(key: string, slot: Slot, data: unknown, snapshot: Snapshot | null): Promise<void> {
+  /** One compare-and-set write of `data` + `snapshot`, after the key's earlier writes (`final`: the passivation's). */
+  private write(key: string, slot: Slot, data: unknown, snapshot: Snapshot | null, final = false): Promise<void> {
     const run = async (): Promise<void> => {
       let record: StateRecord
       try {
@@ -199,8 +223,17 @@ export class StateKeeper<S> {
       } catch (err) {
         throw this.error('ERR_STATE_SAVE', key, `its data is not store data (${describe(err)})`, err)
       }
+      if (slot.landed?.expected === slot.revision) slot.revision = slot.landed.revision
+      slot.landed = undefined
+      const id = this.storeKey(key)
+      const expected = slot.revision
       try {
-        slot.revision = await this.store.put(this.storeKey(key), record, { expected: slot.revision })
+        slot.revision = await callStore(`put('${id}')`, this.storeTimeout, () => this.store.put(id, record, { expected }), (late) => {
+          // It landed after all (or failed for good): only a landing moves the revision the next write expects.
+          if (!late.ok || typeof late.value !== 'number') return
+          slot.landed = { expected, revision: late.value }
+          if (final) slot.finalLanded = true
+        })
       } catch (err) {
         throw this.error('ERR_STATE_SAVE', key, `the store's put() failed (${describe(err)})`, err)
       }
@@ -209,7 +242,24 @@ export class StateKeeper<S> {
     }
     const p = slot.chain.then(run)
     slot.chain = p.catch(() => undefined)
-    return p
+    if (final) return p // the passivation's: shutdown bounds it (and reports it) already
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown): void => reject(err as Error)
+      this.writing.add(fail)
+      p.then(resolve, fail).finally(() => this.writing.delete(fail))
+    })
+  }
+
+  /**
+   * The keyed supervisor stopped (its passivations were waited for): saves on demand still waiting for the store
+   * fail now with `ERR_STATE_SAVE` rather than stay pending until their store timeout. Whether they land is unknown.
+   */
+  stop(): void {
+    const writing = [...this.writing]
+    this.writing.clear()
+    for (const fail of writing) {
+      fail(new ActorStateError('ERR_STATE_SAVE', this.keyedId, '*', 'the keyed supervisor stopped before the store answered (the write may still land)'))
+    }
   }
 
   private initial(key: string): StoreValue {
@@ -253,7 +303,7 @@ export class StateKeeper<S> {
         throw this.error('ERR_STATE_LOAD', key, `state.migrate(old, ${version}) failed (${describe(err)})`, err)
       }
     }
-    return { revision, saved: data, snapshot, cell: undefined, chain: Promise.resolve(), failed: undefined, saving: false }
+    return newSlot(revision, data, snapshot)
   }
 
   private error(code: 'ERR_STATE_LOAD' | 'ERR_STATE_SAVE', key: string, detail: string, cause: unknown): ActorStateError {

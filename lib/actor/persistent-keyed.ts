@@ -6,14 +6,15 @@
  * never activates fresh over stored data.
  */
 import { InvalidArgumentError, type Args, type Schema, type Snapshot } from '../machine/index.js'
-import { checkKey, type Store } from '../store/index.js'
+import { checkKey, checkStoreTimeout, type Store } from '../store/index.js'
 import { actorSchema, messageStates } from './actor-schema-merge.js'
 import type { ActorStateNames } from './actor.schema.js'
 import type { ChildContext } from './child.js'
 import { Keyed, type KeyedOptions } from './keyed.js'
 import { StateKeeper, type ActorState, type StateOptions } from './persistence.js'
 import { Reminders, type KeyReminders } from './reminders.js'
-import { checkFunction, checkId, isObject, readOptions } from './supervision-check.js'
+import { isStore } from './reminders-check.js'
+import { checkFunction, checkId, readOptions } from './supervision-check.js'
 import type { ActorSystem } from './system.js'
 
 /** What a `PersistentKeyed`'s handler factory receives: the child context, the key, its `state` and `reminders`. */
@@ -30,6 +31,11 @@ export interface PersistentKeyedOptions<N extends string, H extends object, S = 
   store: Store
   /** The prefix of this keyed supervisor's store keys (default: `id`). */
   namespace?: string
+  /**
+   * Each call to the store (loads, saves, reminders) fails with `StoreTimeoutError` (`ERR_STORE_TIMEOUT`) when it
+   * does not answer within this many ms, as a failing store does (default 10 000; `Infinity`: wait forever).
+   */
+  storeTimeout?: number
   /** The actors' own data; without it only their clocks are persisted (and `ctx.state.data` is `null`). */
   state?: StateOptions<S>
   /** Fresh handlers per activation (and restart); `ctx.state.data` is the key's data, restored. */
@@ -71,16 +77,15 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
     checkId(where, 'options.id', opts.id)
     checkFunction(where, 'options.handlers', opts.handlers)
     const store = opts.store
-    if (!isObject(store) || !['get', 'put', 'delete', 'list'].every((m) => typeof store[m] === 'function')) {
-      throw new InvalidArgumentError(where, 'options.store', 'a Store (get, put, delete, list)', store)
-    }
+    if (!isStore(store)) throw new InvalidArgumentError(where, 'options.store', 'a Store (get, put, delete, list)', store)
     const namespace = opts.namespace ?? opts.id
     checkKey(where, 'options.namespace', namespace)
+    const storeTimeout = checkStoreTimeout(where, 'options.storeTimeout', opts.storeTimeout)
     // `this` exists only after super(); the hooks below run later, at activations
     const late: { snapshotOf?: (key: string) => Snapshot | undefined; reminders?: Reminders } = {}
-    const keeper = new StateKeeper<S>(opts.id, store, namespace, opts.state, (key) => late.snapshotOf?.(key))
+    const keeper = new StateKeeper<S>(opts.id, store, namespace, opts.state, (key) => late.snapshotOf?.(key), storeTimeout)
     const handlers = opts.handlers
-    const { store: _s, namespace: _n, state: _st, ...rest } = opts
+    const { store: _s, namespace: _n, state: _st, storeTimeout: _t, ...rest } = opts
     super(system, {
       ...rest,
       load: keeper.load,
@@ -95,6 +100,7 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
       id: opts.id,
       store,
       namespace,
+      storeTimeout,
       isMessage: (name) => messages.has(name),
       deliver: (key: string, name: string, args: Args) => this.ref(key).tell(name as Exclude<M, ActorStateNames>, args),
     })
@@ -108,6 +114,7 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
     })
     this.supervisor.onStop(() => {
       this.reminders.stop()
+      keeper.stop()
       return Promise.resolve()
     })
   }
@@ -140,3 +147,4 @@ export class PersistentKeyed<N extends string, H extends object, S = null, D = u
     }
   }
 }
+

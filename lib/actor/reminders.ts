@@ -3,14 +3,17 @@
  * in the `Store`; when it comes due the keyed actor for `key` gets message `name` (activated if passivated). They
  * outlive the process: at start every stored reminder is read back, a missed one fires once at once and an
  * `every` one then resumes its schedule. A reminder fires at least once per due time: it is delivered first, then
- * its next due time (or its removal) is written.
+ * its next due time (or its removal) is written. Every store call is bounded by the store-call timeout
+ * (`StoreTimeoutError`, `ERR_STORE_TIMEOUT`): a hung store fails `set`/`cancel`/`list`, puts the service in `ErrStore`
+ * while firing, and never stops the reminders kept in memory from firing.
  */
-import { InvalidArgumentError, Machine, OutOfRangeError, type Args } from '../machine/index.js'
+import { InvalidArgumentError, Machine, type Args } from '../machine/index.js'
 import { cancelLater, describe, later, type Later } from '../machine/internals.js'
-import { compareKeys, copyValue, isStoreError, type Store, type StoreValue } from '../store/index.js'
+import { callStore, compareKeys, isStoreError, type Store, type StoreValue } from '../store/index.js'
 import { UnknownMessageError } from './errors.js'
 import { ActorStateError, RemindersStoppedError } from './persistence-errors.js'
 import { DueQueue, type Due } from './reminder-queue.js'
+import { parseReminder, readHost, readReminderOptions, type Reminder } from './reminders-check.js'
 import { RemindersSchema } from './reminders.schema.js'
 
 /** When a reminder fires: at a time, every `every` ms, or both (first at `at`, then every `every` ms). */
@@ -52,12 +55,8 @@ export interface RemindersHost {
   readonly namespace: string
   isMessage(name: string): boolean
   deliver(key: string, name: string, args: Args): void
-}
-
-interface Reminder extends ReminderInfo {
-  due: number
-  revision: number
-  gen: number
+  /** Each store call fails with `StoreTimeoutError` after this many ms (default 10 000; `Infinity`: none). */
+  readonly storeTimeout?: number
 }
 
 /** How many reminders one firing round handles before yielding to the event loop. */
@@ -83,8 +82,13 @@ export class Reminders {
   private stopped = false
   private gen = 0
   private retry = RETRY_MIN
+  /** Store calls not answered yet: `stop()` fails them. */
+  private readonly calls = new Set<(err: unknown) => void>()
 
-  constructor(private readonly host: RemindersHost) {
+  private readonly host: Required<RemindersHost>
+
+  constructor(host: RemindersHost) {
+    this.host = readHost(host)
     this.machine = new Machine(RemindersSchema, { id: `${host.id}/reminders` })
     this.load()
   }
@@ -105,7 +109,10 @@ export class Reminders {
     if (!this.host.isMessage(msg)) throw new UnknownMessageError(this.host.id, msg, 'is not a message: a reminder delivers a message state')
     if (this.stopped) return Promise.reject(new RemindersStoppedError(this.host.id, 'set()'))
     const record = { format: 1, key, name, msg, due, every: every ?? null, args: args ?? null }
-    return this.host.store.put(id, record).then((revision) => {
+    return this.call(`put('${id}')`, () => this.host.store.put(id, record), (late) => {
+      // set() already failed with a timeout, but the reminder was stored after all: take what is stored now
+      if (late.ok && !this.stopped) void this.reread(id)
+    }).then((revision) => {
       this.cancelled.delete(id)
       this.schedule(id, { key, name, msg, due, every, args, revision, gen: 0 })
     })
@@ -126,7 +133,7 @@ export class Reminders {
     if (this.stopped) return Promise.reject(new RemindersStoppedError(this.host.id, 'cancel()'))
     if (this.machine.is('Loading')) this.cancelled.add(id)
     this.entries.delete(id)
-    return this.host.store.delete(id)
+    return this.call(`delete('${id}')`, () => this.host.store.delete(id))
   }
 
   /** The stored reminders of `key` (all keys when omitted), in store key order. */
@@ -155,6 +162,9 @@ export class Reminders {
     cancelLater(this.timer)
     cancelLater(this.retryTimer)
     this.timer = this.retryTimer = undefined
+    const calls = [...this.calls]
+    this.calls.clear()
+    for (const fail of calls) fail(new RemindersStoppedError(this.host.id, 'wait for the store any longer (the call may still land)'))
     this.machine.add('Stopped')
   }
 
@@ -189,7 +199,8 @@ export class Reminders {
   private async scan(prefix: string, each: (r: Reminder, id: string) => void): Promise<void> {
     let after: string | undefined
     for (;;) {
-      const page = await this.host.store.list({ prefix, limit: 500, ...(after !== undefined && { after }) })
+      const options = { prefix, limit: 500, ...(after !== undefined && { after }) }
+      const page = await this.call(`list('${prefix}')`, () => this.host.store.list(options))
       if (page.length === 0) return
       const last = page[page.length - 1]?.key
       if (typeof last !== 'string' || (after !== undefined && compareKeys(last, after) <= 0)) {
@@ -259,10 +270,8 @@ export class Reminders {
         due.push([d.id, r])
         this.deliver(r)
       }
-      for (const [id, r] of due) {
-        if (this.stopped) break
-        await this.advance(id, r, now)
-      }
+      // concurrently: a store that hangs costs one store timeout per round, not one per reminder
+      if (!this.stopped) await Promise.all(due.map(([id, r]) => this.advance(id, r, now)))
     } finally {
       this.firing = false
     }
@@ -286,14 +295,14 @@ export class Reminders {
       const current = this.entries.get(id) === r // not replaced by set() or cancelled meanwhile
       if (r.every === undefined) {
         if (current) this.entries.delete(id)
-        await store.delete(id, { expected: r.revision })
+        await this.call(`delete('${id}')`, () => store.delete(id, { expected: r.revision }))
         return
       }
       const due = r.due + r.every * (Math.floor((now - r.due) / r.every) + 1)
       const next: Reminder = { ...r, due }
       if (current) this.schedule(id, next) // keeps its schedule in memory even if the write below fails
       const record = { format: 1, key: r.key, name: r.name, msg: r.msg, due, every: r.every, args: r.args ?? null }
-      next.revision = await store.put(id, record, { expected: r.revision })
+      next.revision = await this.call(`put('${id}')`, () => store.put(id, record, { expected: r.revision }))
     } catch (err) {
       if (isStoreError(err, 'ERR_STORE_CONFLICT')) return this.reread(id)
       if (!this.stopped) this.machine.addErrState('ErrStore', err, { id })
@@ -303,13 +312,23 @@ export class Reminders {
   /** Someone else changed the reminder (`set` again, `cancel`, another process): take what is stored. */
   private async reread(id: string): Promise<void> {
     try {
-      const got = await this.host.store.get(id)
+      const got = await this.call(`get('${id}')`, () => this.host.store.get(id))
       const r = got && parseReminder(got.value, got.revision)
       if (r) this.schedule(id, r)
       else this.entries.delete(id)
     } catch (err) {
       if (!this.stopped) this.machine.addErrState('ErrStore', err, { id })
     }
+  }
+
+  /** One store call, bounded by the store-call timeout. */
+  private call<T>(what: string, fn: () => Promise<T>, late?: Parameters<typeof callStore<T>>[3]): Promise<T> {
+    const answer = callStore(what, this.host.storeTimeout, fn, late)
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: unknown): void => reject(err as Error)
+      this.calls.add(fail)
+      answer.then(resolve, fail).finally(() => this.calls.delete(fail))
+    })
   }
 
   private storeKey(where: string, key: unknown, name: unknown): string {
@@ -320,68 +339,5 @@ export class Reminders {
     } catch {
       throw new InvalidArgumentError(where, 'key', 'a well-formed string', key)
     }
-  }
-}
-
-interface CheckedOptions {
-  due: number
-  every: number | undefined
-  args: Record<string, StoreValue> | undefined
-  msg: string | undefined
-}
-
-function readReminderOptions(where: string, options: unknown): CheckedOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, 'options', 'an object { at?, every?, args? }', options)
-  let o: ReminderOptions
-  try {
-    const { at, every, args, msg } = options as ReminderOptions
-    o = {
-      ...(at !== undefined && { at }), ...(every !== undefined && { every }), ...(args !== undefined && { args }),
-      ...(msg !== undefined && { msg }),
-    }
-  } catch (err) {
-    throw Object.assign(new InvalidArgumentError(where, 'options', 'readable', undefined), { cause: err })
-  }
-  const { at, every } = o
-  if (at === undefined && every === undefined) throw new InvalidArgumentError(where, 'options', 'an object with at, every, or both', options)
-  let due: number | undefined
-  if (at !== undefined) {
-    try {
-      due = at instanceof Date ? at.getTime() : at
-    } catch (err) {
-      throw Object.assign(new InvalidArgumentError(where, 'options.at', 'a readable Date', undefined), { cause: err })
-    }
-    if (typeof due !== 'number') throw new InvalidArgumentError(where, 'options.at', 'a time in ms since the epoch, or a Date', at)
-    if (!Number.isSafeInteger(Math.round(due)) || due < 0) throw new OutOfRangeError(where, 'options.at', 'a valid time in ms since the epoch', at)
-    due = Math.round(due)
-  }
-  if (every !== undefined) {
-    if (typeof every !== 'number') throw new InvalidArgumentError(where, 'options.every', 'an integer number of ms ≥ 1', every)
-    if (!Number.isSafeInteger(every) || every < 1) throw new OutOfRangeError(where, 'options.every', 'an integer number of ms ≥ 1', every)
-  }
-  let args: Record<string, StoreValue> | undefined
-  if (o.args !== undefined) {
-    const copy = copyValue(where, 'options.args', o.args)
-    if (typeof copy !== 'object' || copy === null || Array.isArray(copy) || copy instanceof Uint8Array) {
-      throw new InvalidArgumentError(where, 'options.args', 'a plain object', o.args)
-    }
-    args = copy as Record<string, StoreValue>
-  }
-  if (o.msg !== undefined && (typeof o.msg !== 'string' || o.msg === '')) throw new InvalidArgumentError(where, 'options.msg', 'a message name', o.msg)
-  return { due: due ?? Date.now() + (every as number), every, args, msg: o.msg }
-}
-
-/** A stored reminder record, or undefined when it is not one. */
-function parseReminder(value: StoreValue, revision: number): Reminder | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return undefined
-  const v = value as Record<string, StoreValue>
-  const { format, key, name, msg, due, every, args } = v
-  if (format !== 1 || typeof key !== 'string' || key === '' || typeof name !== 'string' || name === '') return undefined
-  if (typeof msg !== 'string' || msg === '') return undefined
-  if (typeof due !== 'number' || !Number.isSafeInteger(due)) return undefined
-  if (every !== null && (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1)) return undefined
-  if (args !== null && (typeof args !== 'object' || Array.isArray(args) || args instanceof Uint8Array)) return undefined
-  return {
-    key, name, msg, due, every: every ?? undefined, args: (args as Record<string, StoreValue> | null) ?? undefined, revision, gen: 0,
   }
 }

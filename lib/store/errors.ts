@@ -11,6 +11,7 @@ export type StoreErrorCode =
   | 'ERR_STORE_CLOSED'
   | 'ERR_STORE_DRIVER'
   | 'ERR_STORE_IO'
+  | 'ERR_STORE_TIMEOUT'
 
 /** The base class of the store's errors: `code` says which. */
 export class StoreError extends PolymachineError {
@@ -68,6 +69,18 @@ export class StoreIoError extends StoreError {
   override readonly name = 'StoreIoError'
   constructor(readonly storeName: string, what: string, options?: { cause?: unknown }) {
     super('ERR_STORE_IO', `store ${storeName}: ${what} failed`, options)
+  }
+}
+
+/**
+ * A store call did not answer within its timeout (a hung disk, a lost connection, a store that never settles). Its
+ * outcome is unknown: a `put` or `delete` may still land later, which is why every write that must not overwrite
+ * another is a compare-and-set. `call` names it (e.g. `put('accounts/state/42')`).
+ */
+export class StoreTimeoutError extends StoreError {
+  override readonly name = 'StoreTimeoutError'
+  constructor(readonly call: string, readonly timeout: number) {
+    super('ERR_STORE_TIMEOUT', `store call ${call} did not answer within ${timeout} ms (its outcome is unknown)`)
   }
 }
 
