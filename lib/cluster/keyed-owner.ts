@@ -20,6 +20,8 @@ export interface LocalKeyed {
   ref(key: string): { ask(msg: string, args?: Args, opts?: AskOptions): Promise<unknown> }
   save(key: string): Promise<boolean>
   passivate(key: string): Promise<boolean>
+  /** Stops the key's actor without saving it (a lease lost: this node must not write the key any more). */
+  discard(key: string): Promise<void>
 }
 
 export interface OwnerOptions {
@@ -187,13 +189,13 @@ export class Owner {
       this.o.report(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: renewing the lease of ${h.key} failed: ${String(err)}`, { cause: err }))
       return
     }
+    if (revision !== null) h.revision = revision // even while releasing: the release deletes the latest revision
     if (h.phase !== 'held') return
     if (revision === null) {
       h.renewal = null // the release below must not wait for this very renewal
       void this.#release(h, 'lost')
       return
     }
-    h.revision = revision
     h.validUntil = sent + this.o.table.ttl
   }
 
@@ -211,7 +213,11 @@ export class Owner {
     if (h.inFlight > 0) h.abort.abort(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}`))
     h.endpoint.close()
     try {
-      await this.o.local.passivate(h.key)
+      // A lost lease with checkpoint 'message': every acknowledged change is stored already, and the key may be
+      // running elsewhere by now, so nothing is written. With 'passivation' the save is the only copy of the
+      // changes; its compare-and-set fails rather than overwrite a newer owner's write.
+      if (why === 'lost' && this.o.checkpoint === 'message') await this.o.local.discard(h.key)
+      else await this.o.local.passivate(h.key)
     } catch (err) {
       this.o.report(err)
     }

@@ -10,7 +10,7 @@ import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
 import { ActorSystem, PersistentKeyed, type Msgs, type PersistentKeyedOptions } from '../actor/index.js'
 import { decode } from '../rpc/index.js'
 import { ClusterError } from './errors.js'
-import { MOVED, Owner, type Moved } from './keyed-owner.js'
+import { MOVED, Owner, type LocalKeyed, type Moved } from './keyed-owner.js'
 import { expired, type LeaseTable } from './lease.js'
 import { RemoteActorRef, type ActorTransport } from './remote-actor.js'
 
@@ -67,7 +67,16 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     private readonly transport: KeyedTransport, private readonly onClose: () => Promise<void>) {
     this.local = local
     this.#owner = new Owner({
-      name, node, holder: randomBytes(8).toString('hex'), table, local, idleTimeout: opts.idleTimeout,
+      name, node, holder: randomBytes(8).toString('hex'), table, idleTimeout: opts.idleTimeout,
+      local: {
+        ref: (key) => local.ref(key) as unknown as ReturnType<LocalKeyed['ref']>,
+        save: (key) => local.save(key),
+        passivate: (key) => local.passivate(key),
+        discard: async (key) => {
+          const id = `${name}/${key}`
+          if (local.supervisor.child(id)) await local.supervisor.stopChild(id)
+        },
+      },
       checkpoint: opts.checkpoint, report: (err) => this.#report(err),
     })
   }

@@ -59,7 +59,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       for (const k of keys) expect((await a.ref(k).ask('Get')).items.sort()).toEqual(['a', 'b'])
     })
 
-    it('a node whose lease is taken over passivates the key (saving it); the key resumes on the new holder with its state', async () => {
+    it('a node whose lease is taken over stops the key (writing nothing: every acknowledged change is stored); it resumes on the new holder with its state', async () => {
       c = await cluster()
       const [a, b] = [await c.open(0), await c.open(1)]
       await a.ref('stolen').ask('Append', { item: 'before' })
@@ -69,11 +69,24 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       const cur = await kv.get(encodeKey('stolen'))
       await kv.update(encodeKey('stolen'), encode({ node: 'node-b', holder: 'someone-else', until: Date.now() + 1000 }), cur!.revision)
       await eventually(() => a.keys.length === 0 && a.leases.lost === 1)
-      expect(a.local.passivations).toBe(1)
-      await eventually(async () => (await a.local.supervisor.machine.is('Exception')))
+      await eventually(() => a.local.supervisor.child('ledger/stolen') === undefined)
+      expect(a.local.passivations).toBe(0)
+      expect(a.local.supervisor.machine.is('Exception')).toBe(true) // the loss is reported
       // the foreign lease expires; the next message places the key again, with the saved state
       expect(await b.ref('stolen').ask('Append', { item: 'after' }, { timeout: 4000 })).toEqual(['before', 'after'])
       expect(a.activations + b.activations).toBe(2)
+    })
+
+    it("with checkpoint 'passivation', a lost lease passivates the key, saving its changes for the next holder", async () => {
+      c = await cluster()
+      const a = await c.open(0, { checkpoint: 'passivation' })
+      await a.ref('p').ask('Append', { item: 'unsaved-until-passivation' })
+      expect(await c.store.get(a.local.storeKey('p'))).toBeUndefined() // not saved per message
+      const kv = await new Kvm(c.buses[0]!.nc).open(`k${prefixes}_lease_${Buffer.from('ledger').toString('base64url')}`)
+      await kv.delete(encodeKey('p')) // the lease vanishes (as after a partition longer than the TTL)
+      await eventually(() => a.leases.lost === 1 && a.local.passivations === 1)
+      const saved = await c.store.get(a.local.storeKey('p'))
+      expect((saved?.value as { data: { items: string[] } }).data.items).toEqual(['unsaved-until-passivation'])
     })
 
     it('a node closing hands its keys over: the other node takes them at once with their state', async () => {
