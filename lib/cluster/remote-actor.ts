@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { InvalidArgumentError, OutOfRangeError, TimeoutError, type Args } from '../machine/index.js'
 import type { AskOptions, Ref, ReplyOf, TellOnlyRef } from '../actor/index.js'
+import { localRef } from '../actor/ref.js'
 import { decode, encode } from '../rpc/index.js'
 import { ClusterError, RemoteActorError } from './errors.js'
 import { outgoingTrace, received, type MessageMeta } from './trace.js'
@@ -76,14 +77,27 @@ let asks = 0
 /** How many cancels of asks not (yet) seen an endpoint remembers. */
 const EARLY_CANCELS = 1024
 
+/** Idle abort controllers an endpoint keeps for reuse. */
+const SPARE_CONTROLLERS = 64
+
 /** The serving side of one exposed ref: runs asks and tells from the wire, cancels asks by id. */
 export class ActorEndpoint {
   readonly #inFlight = new Map<string, AbortController>()
   /** Cancels that came before their ask (bounded: oldest forgotten first), so such an ask is not run. */
   readonly #early = new Set<string>()
+  /**
+   * Controllers of settled asks that never aborted, reused: the first abort listener on a new AbortSignal costs Node
+   * ~15 µs (more than the rest of a local ask), a listener on a used one ~1 µs. Only with this package's own refs,
+   * whose asks remove their listener when they settle, so a reused signal carries nothing of an earlier ask.
+   */
+  readonly #spare: AbortController[] = []
+  /** This package's actor ref: honours its ask's signal and leaves no listener on it. */
+  readonly #own: boolean
   #closed = false
 
-  constructor(readonly name: string, private readonly ref: Ref<string>) {}
+  constructor(readonly name: string, private readonly ref: Ref<string>) {
+    this.#own = localRef(ref) !== undefined
+  }
 
   get inFlight(): number {
     return this.#inFlight.size
@@ -111,18 +125,19 @@ export class ActorEndpoint {
       } catch { /* a tell has nobody to answer: the actor's dead letters say what was dropped */ }
       return undefined
     }
-    const ctl = new AbortController()
-    if (this.#early.delete(req.i)) ctl.abort(new ClusterError('ERR_CLUSTER_CANCELLED', `actor ${this.name}: the asker gave up`))
+    const ctl = (this.#own ? this.#spare.pop() : undefined) ?? new AbortController()
+    if (this.#early.size > 0 && this.#early.delete(req.i)) ctl.abort(new ClusterError('ERR_CLUSTER_CANCELLED', `actor ${this.name}: the asker gave up`))
     this.#inFlight.set(req.i, ctl)
     let reply: Reply
     try {
       if (this.#closed) throw new ClusterError('ERR_CLUSTER_CLOSED', `actor ${this.name} is no longer exposed here`)
-      const asked = this.ref.ask(req.m, req.a, { signal: ctl.signal, ...(req.t !== undefined && { timeout: req.t }) })
-      reply = { ok: true, v: await untilAborted(asked, ctl.signal) }
+      const asked = this.ref.ask(req.m, req.a, req.t === undefined ? { signal: ctl.signal } : { signal: ctl.signal, timeout: req.t })
+      reply = { ok: true, v: await (this.#own ? asked : untilAborted(asked, ctl.signal)) }
     } catch (err) {
       reply = errorReply(err)
     } finally {
       this.#inFlight.delete(req.i)
+      if (this.#own && !ctl.signal.aborted && this.#spare.length < SPARE_CONTROLLERS) this.#spare.push(ctl)
     }
     try {
       return encode(reply)
