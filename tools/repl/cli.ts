@@ -1,20 +1,24 @@
 /**
  * `polymachine-repl`'s command line: connects to machines served over RPC (`tcp://`, `ws://`, `tls://`, `wss://`)
- * and runs commands from stdin (interactive, or piped), or one command given after `--` (its exit code is the
- * process's). See docs/debugger.md.
+ * and to cluster buses (`nats://`, see bus.ts), and runs commands from stdin (interactive, or piped), or one command
+ * given after `--` (its exit code is the process's). See docs/tools.md.
  */
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { connect, type RemoteMachine } from '../../lib/rpc/index.js'
-import { Exit, HELP, runCommand, type Repl } from './commands.js'
+import { connectBus, isBusUrl, type ReplBus } from './bus.js'
+import { Exit, HELP, runCommand, useMachine, type Repl } from './commands.js'
 
-export const USAGE = `usage: polymachine-repl [--token TOKEN] [--timeout MS] URL… [-- COMMAND ARGS…]
+export const USAGE = `usage: polymachine-repl [--token TOKEN] [--timeout MS] [--prefix P] [--machine ID] URL… [-- COMMAND ARGS…]
 
-  URL            a served machine: tcp://host:port, ws://host:port/path (tls://, wss:// too)
-  --token TOKEN  the servers' shared secret
+  URL            a served machine: tcp://host:port, ws://host:port/path (tls://, wss:// too),
+                 or a cluster bus: nats://host:port (list shows its machines, use ID mirrors one)
+  --token TOKEN  the servers' shared secret (RPC URLs)
   --timeout MS   connect and call deadline (default 5000)
+  --prefix P     the bus's subject prefix (default pm, as NatsBus)
+  --machine ID   start on machine ID (on a bus: mirror it first; exit 5 when no process serves it)
   -- COMMAND     run one command and exit with its code (0 ok, 1 canceled/failed, 2 usage, 3 timeout,
-                 4 network); without it, commands are read from stdin
+                 4 network, 5 not on the bus); without it, commands are read from stdin
 
 ${HELP}`
 
@@ -30,11 +34,13 @@ interface Parsed {
   urls: string[]
   token: string | undefined
   timeout: number
+  prefix: string
+  machine: string | null
   command: string[] | null
 }
 
 export function parseArgs(argv: readonly string[]): Parsed | { error: string } | { help: true } {
-  const p: Parsed = { urls: [], token: undefined, timeout: 5000, command: null }
+  const p: Parsed = { urls: [], token: undefined, timeout: 5000, prefix: 'pm', machine: null, command: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     if (a === '--') {
@@ -42,11 +48,15 @@ export function parseArgs(argv: readonly string[]): Parsed | { error: string } |
       break
     }
     if (a === '-h' || a === '--help') return { help: true }
-    if (a === '--token' || a === '--timeout') {
+    if (a === '--token' || a === '--timeout' || a === '--prefix' || a === '--machine') {
       const v = argv[++i]
       if (v === undefined) return { error: `${a} needs a value` }
       if (a === '--token') p.token = v
-      else {
+      else if (a === '--machine') p.machine = v
+      else if (a === '--prefix') {
+        if (!/^[A-Za-z0-9_-]+$/.test(v)) return { error: `--prefix takes letters, digits, - and _, got ${v}` }
+        p.prefix = v
+      } else {
         const n = Number(v)
         if (!Number.isInteger(n) || n < 1) return { error: `--timeout must be an integer ≥ 1, got ${v}` }
         p.timeout = n
@@ -71,19 +81,39 @@ export async function runRepl(argv: readonly string[], io: ReplIo): Promise<numb
     say(io.stderr, `polymachine-repl: ${p.error}\n${USAGE}`)
     return Exit.usage
   }
-  const repl: Repl = { machines: new Map(), current: null, print: (l) => say(io.stdout, l) }
+  const buses: ReplBus[] = []
+  const repl: Repl = { machines: new Map(), current: null, print: (l) => say(io.stdout, l), buses }
   try {
     for (const url of p.urls) {
+      const failed = (err: unknown): number => {
+        say(io.stderr, `polymachine-repl: cannot connect to ${url}: ${err instanceof Error ? err.message : String(err)}`)
+        // a bus without its optional NATS packages cannot work on a retry either
+        return (err as { code?: unknown } | null)?.code === 'ERR_CLUSTER_DEPENDENCY' ? Exit.failed : Exit.network
+      }
+      if (isBusUrl(url)) {
+        try {
+          buses.push(await connectBus(url, p.prefix, p.timeout))
+        } catch (err) {
+          return failed(err)
+        }
+        continue
+      }
       let m: RemoteMachine<string>
       try {
         m = await connect(url, { timeout: p.timeout, ...(p.token !== undefined ? { token: p.token } : {}) })
       } catch (err) {
-        say(io.stderr, `polymachine-repl: cannot connect to ${url}: ${err instanceof Error ? err.message : String(err)}`)
-        return Exit.network
+        return failed(err)
       }
       const name = repl.machines.has(m.id) ? `${m.id}-${repl.machines.size}` : m.id
       repl.machines.set(name, m)
       repl.current ??= name
+    }
+    if (p.machine !== null) {
+      const r = await useMachine(repl, p.machine)
+      if (r.code !== Exit.ok) {
+        say(io.stderr, r.out)
+        return r.code
+      }
     }
     if (p.command !== null) {
       const r = await runCommand(repl, p.command.map((w) => (/\s/.test(w) ? `"${w}"` : w)).join(' '))
@@ -92,7 +122,9 @@ export async function runRepl(argv: readonly string[], io: ReplIo): Promise<numb
     }
     return await loop(repl, io)
   } finally {
-    await Promise.all([...repl.machines.values()].map((m) => m.close()))
+    const bused = new Set(buses.flatMap((b) => [...b.mirrored]))
+    await Promise.all([...[...repl.machines].filter(([name]) => !bused.has(name)).map(([, m]) => m.close()),
+      ...buses.map((b) => b.bus.close())])
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { isPolymachineError, resultName, type Args } from '../../lib/index.js'
 import type { RemoteMachine } from '../../lib/rpc/index.js'
+import { listBus, mirrorFromBus, type ReplBus } from './bus.js'
 
 /** Exit codes, for scripts. */
 export const Exit = {
@@ -17,6 +18,8 @@ export const Exit = {
   timeout: 3,
   /** Could not connect, or the connection was lost. */
   network: 4,
+  /** No process on the bus serves the machine asked for (`use ID`, `--machine ID`). */
+  notFound: 5,
 } as const
 
 export interface Outcome {
@@ -30,11 +33,13 @@ export interface Repl {
   current: string | null
   /** Where `log` writes while it runs. */
   print(line: string): void
+  /** Cluster buses (`nats://` URLs): `list` shows their machines, `use ID` mirrors one. */
+  readonly buses?: readonly ReplBus[]
 }
 
 export const HELP = `commands:
-  list                              connected machines (* marks the current one)
-  use NAME                          address another machine
+  list                              connected machines, and each bus's machines (* marks the current one)
+  use NAME                          address another machine (on a bus: mirror machine NAME; exit 5 if none)
   inspect [STATE…]                  states with ticks and relations (● active)
   time [STATE…]                     ticks, in state order
   add|remove|set STATE… [k=v…]      mutate; prints executed, canceled or queued (exit 1 when canceled)
@@ -74,8 +79,10 @@ function checkStates(m: RemoteMachine<string>, states: readonly string[]): strin
 }
 
 function fail(err: unknown): Outcome {
-  const code = isPolymachineError(err) && err.code === 'ERR_TIMEOUT' ? Exit.timeout
-    : isPolymachineError(err) && /^ERR_RPC_(NETWORK|CLOSED)$/.test(err.code) ? Exit.network : Exit.failed
+  const code = !isPolymachineError(err) ? Exit.failed
+    : err.code === 'ERR_TIMEOUT' ? Exit.timeout
+    : err.code === 'ERR_CLUSTER_NOT_FOUND' ? Exit.notFound
+    : /^ERR_(RPC_NETWORK|RPC_CLOSED|CLUSTER_NETWORK|CLUSTER_CLOSED)$/.test(err.code) ? Exit.network : Exit.failed
   return { out: `error: ${err instanceof Error ? err.message : String(err)}`, code }
 }
 
@@ -90,18 +97,13 @@ export async function runCommand(r: Repl, line: string): Promise<Outcome> {
   const [cmd, ...rest] = words(line)
   if (cmd === undefined) return ok('')
   if (cmd === 'help') return ok(HELP)
-  if (cmd === 'list') {
-    return ok([...r.machines].map(([name, m]) =>
-      `${name === r.current ? '*' : ' '} ${name} ${m.id} ${m.connected ? 'connected' : 'disconnected'} ${m.toString()}`).join('\n'))
-  }
-  if (cmd === 'use') {
-    const name = rest[0]
-    if (name === undefined || !r.machines.has(name)) return usage(`use: no machine named ${name ?? '(none)'}`)
-    r.current = name
-    return ok(`using ${name}`)
-  }
+  if (cmd === 'list') return await list(r)
+  if (cmd === 'use') return await useMachine(r, rest[0])
   const m = machineOf(r)
-  if (!m) return usage('no machine connected')
+  if (!m) {
+    return usage(r.buses?.length ? 'no machine selected: use ID (list shows the bus\'s machines), or --machine ID'
+      : 'no machine connected')
+  }
   try {
     switch (cmd) {
       case 'inspect': return inspect(m, rest)
@@ -119,6 +121,36 @@ export async function runCommand(r: Repl, line: string): Promise<Outcome> {
   } catch (err) {
     return fail(err)
   }
+}
+
+/** RPC machines first (`* name id connected (clock)`), then each bus's listing. */
+async function list(r: Repl): Promise<Outcome> {
+  const bused = new Set((r.buses ?? []).flatMap((b) => [...b.mirrored]))
+  const lines = [...r.machines].filter(([name]) => !bused.has(name)).map(([name, m]) =>
+    `${name === r.current ? '*' : ' '} ${name} ${m.id} ${m.connected ? 'connected' : 'disconnected'} ${m.toString()}`)
+  try {
+    for (const b of r.buses ?? []) lines.push(...await listBus(b, r.machines, r.current))
+  } catch (err) {
+    return fail(err)
+  }
+  return ok(lines.join('\n'))
+}
+
+/** `use NAME`: switches to a connected machine, or mirrors one from a bus (exit 5 when no process serves it). */
+export async function useMachine(r: Repl, name: string | undefined): Promise<Outcome> {
+  if (name === undefined) return usage('use: name a machine')
+  if (!r.machines.has(name)) {
+    if (!r.buses?.length) return usage(`use: no machine named ${name}`)
+    try {
+      const { bus, machine } = await mirrorFromBus(r.buses, name)
+      r.machines.set(name, machine)
+      bus.mirrored.add(name)
+    } catch (err) {
+      return fail(err)
+    }
+  }
+  r.current = name
+  return ok(`using ${name}`)
 }
 
 function inspect(m: RemoteMachine<string>, states: readonly string[]): Outcome {
