@@ -6,8 +6,13 @@
  *   a member of the actor pool `greeter` on a `NatsBus`;
  * - main lists the machines (`bus.list({ tag })`), mutates node-b's machine through a mirror (`remote.add()` runs
  *   on node-b and resolves with its result) and asks the pool (each ask goes to one member: a NATS queue group);
+ * - the nodes share the keyed set `accounts` (`bus.keyed()`, state in the NatsKvStore bucket `accounts-state`):
+ *   node-c makes the first deposits to acc-1..acc-3, so it takes their leases and runs them; node-a's deposits to
+ *   the same keys are routed to node-c;
  * - node-c is killed with SIGKILL: its machine leaves the listing when its presence entry expires (the bucket's
- *   TTL), its mirror goes Disconnected, and the pool keeps answering from the two nodes left;
+ *   TTL), its mirror goes Disconnected, and the pool keeps answering from the two nodes left; node-b's next
+ *   deposits wait until node-c's leases expire, then take them: the accounts resume on node-b with their saved
+ *   balances (every acknowledged deposit is there);
  * - everything closes: the nodes exit 0, the server is stopped and its store dir removed.
  *
  * Run: npx tsx examples/cluster/main.ts   (needs /usr/sbin/nats-server, or NATS_SERVER_BIN; Debian: apt-get install nats-server)
@@ -19,8 +24,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Machine, Result, schema } from '../../lib/index.js'
-import { ActorSystem, type ActorEventOf } from '../../lib/actor/index.js'
-import { NatsBus } from '../../lib/cluster/index.js'
+import { ActorSystem, type ActorEvent, type ActorEventOf, type PersistentContext } from '../../lib/actor/index.js'
+import { NatsBus, NatsKvStore } from '../../lib/cluster/index.js'
 
 const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server'
 /** Short beats so a killed node leaves the listing within about a second (defaults: 1 s beat, 3 s TTL). */
@@ -32,12 +37,17 @@ const worker = schema({
   Job: { multi: true },
 })
 const greeter = schema({ Hello: { multi: true } })
+const account = schema({ Deposit: { multi: true } })
+/** Short leases, so node-c's accounts move within about a second of its death (default TTL: 10 s). */
+const LEASE_TTL = 1000
 
 // ---------------------------------------------------------------------------------------------------------------
 // a node process: `main.ts node <name> <nats url>`
 
 /** Messages from a node to main (IPC). */
-type NodeMsg = { ready: string } | { event: string }
+type NodeMsg = { ready: string } | { event: string } | { deposited: number; reply?: { balance: number; node: string }; error?: string }
+/** Orders from main to a node (IPC). */
+type MainMsg = 'stop' | { deposit: number; key: string; amount: number }
 
 async function runNode(name: string, servers: string): Promise<void> {
   const send = (m: NodeMsg): void => void process.send?.(m)
@@ -57,6 +67,23 @@ async function runNode(name: string, servers: string): Promise<void> {
   }
   await bus.exposeActor('greeter', system.spawn(greeter, new Greeter(), { id: `${name}-greeter` }))
 
+  // the keyed set `accounts`: every node hosts it; a key runs on the node holding its lease
+  const accounts = await bus.keyed('accounts', {
+    system,
+    schema: account,
+    store: await NatsKvStore.open(bus, { bucket: 'accounts-state' }),
+    state: { initial: () => ({ balance: 0 }) },
+    handlers: ({ state }: PersistentContext<unknown, { balance: number }>) => ({
+      DepositState: (e: ActorEvent) => ({ balance: (state.data.balance += e.args.amount as number), node: name }),
+    }),
+    leaseTtl: LEASE_TTL,
+  })
+  const deposit = (id: number, key: string, amount: number): void => {
+    accounts.ref(key).ask('Deposit', { amount }, { timeout: 5000 }).then(
+      (reply) => send({ deposited: id, reply }),
+      (err: unknown) => send({ deposited: id, error: String(err) }))
+  }
+
   // 'stop' from main, or main gone (the IPC channel closed): close the bus (leaving the listing) and exit
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> => stopping ??= (async () => {
@@ -64,7 +91,10 @@ async function runNode(name: string, servers: string): Promise<void> {
     await system.shutdown()
     if (process.connected) process.disconnect()
   })()
-  process.on('message', (m) => { if (m === 'stop') void stop() })
+  process.on('message', (m: MainMsg) => {
+    if (m === 'stop') void stop()
+    else deposit(m.deposit, m.key, m.amount)
+  })
   process.once('disconnect', () => void stop())
   send({ ready: name })
 }
@@ -141,7 +171,7 @@ function startNode(name: string, url: string, nodes: Map<string, ChildProcess>):
     child.once('exit', (code) => reject(new Error(`${name} exited with ${String(code)} before it was ready`)))
     child.on('message', (m: NodeMsg) => {
       if ('event' in m) console.log(m.event)
-      else if (m.ready === name) {
+      else if ('ready' in m && m.ready === name) {
         child.removeAllListeners('exit')
         resolve(child)
       }
@@ -160,6 +190,24 @@ async function askPool(bus: NatsBus, n: number): Promise<{ answered: number; by:
   const by = replies.map((r) => / from (\S+)$/.exec(String(r))?.[1] ?? '?')
   return { answered: replies.length, by: [...new Set(by)].sort() }
 }
+
+/** Has node `child` deposit `amount` to account `key`; resolves with the account's reply (balance, node). */
+let deposits = 0
+function deposit(child: ChildProcess, key: string, amount: number): Promise<{ balance: number; node: string }> {
+  const id = ++deposits
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: NodeMsg): void => {
+      if (!('deposited' in m) || m.deposited !== id) return
+      child.off('message', onMsg)
+      if (m.reply) resolve(m.reply)
+      else reject(new Error(m.error))
+    }
+    child.on('message', onMsg)
+    child.send({ deposit: id, key, amount } satisfies MainMsg)
+  })
+}
+
+const KEYS = ['acc-1', 'acc-2', 'acc-3']
 
 async function main(): Promise<void> {
   if (!existsSync(NATS_SERVER_BIN)) {
@@ -187,6 +235,15 @@ async function main(): Promise<void> {
     const before = await askPool(bus, 9)
     console.log(`pool: ${before.answered}/9 asks answered (by ${before.by.join(', ')})`)
 
+    // keyed actors: node-c's first deposits place acc-1..3 on node-c; node-a's go to node-c too
+    const nodeA = nodes.get('node-a') as ChildProcess
+    const nodeB = nodes.get('node-b') as ChildProcess
+    const nodeC = nodes.get('node-c') as ChildProcess
+    const placed = await Promise.all(KEYS.map((k) => deposit(nodeC, k, 10)))
+    const routed = await Promise.all(KEYS.map((k) => deposit(nodeA, k, 5)))
+    console.log(`accounts: first deposits from node-c ran on ${[...new Set(placed.map((r) => r.node))].join(', ')}; `
+      + `node-a's deposits ran on ${[...new Set(routed.map((r) => r.node))].join(', ')}; balances ${routed.map((r) => r.balance).join(', ')}`)
+
     // kill node-c without warning: its presence entry expires, its mirror notices, the pool goes on without it
     const c = await bus.machine('node-c-worker', { schema: worker })
     const t0 = Date.now()
@@ -205,6 +262,12 @@ async function main(): Promise<void> {
 
     const later = await askPool(bus, 9)
     console.log(`pool after the kill: ${later.answered}/9 asks answered (by ${later.by.join(', ')})`)
+
+    // node-c's leases expire (LEASE_TTL); node-b's deposits take them and load the saved balances
+    const t1 = Date.now()
+    const resumed = await Promise.all(KEYS.map((k) => deposit(nodeB, k, 1)))
+    console.log(`accounts after the kill: resumed on ${[...new Set(resumed.map((r) => r.node))].join(', ')} with their saved state `
+      + `within ${((Date.now() - t1) / 1000).toFixed(1)} s; balances ${resumed.map((r) => r.balance).join(', ')}`)
   } finally {
     // clean shutdown: each node closes its bus and actor system and exits; then main's bus and the server
     const codes = await Promise.all([...nodes].map(async ([name, child]) => {
