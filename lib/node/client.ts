@@ -11,24 +11,30 @@ import { connect, type RemoteMachine } from '../rpc/index.js'
 import { NodeClientSchema, type NodeClientStateNames } from './client.schema.js'
 import { NodeError } from './errors.js'
 import { JobChannel } from './jobs.js'
-import type { Lease } from './pool-worker.js'
+import { RemotePool, type RemoteClientOptions } from './remote-pool.js'
+import type { Lease, TcpAddress } from './pool-worker.js'
 import type { Exit } from './process.js'
 import { checkRunOptions, Run, type RunOptions } from './runs.js'
 import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
-/** A worker granted to a client: a new connection to it and how to learn that it ended. */
+/** A worker granted to a client: how to connect to it and how to learn that it ended. */
 export interface Granted {
   readonly workerId: string
   readonly pid: number | undefined
-  readonly port: MessagePort
   readonly exited: Promise<Exit>
+  /** Where to connect: a new port on the worker's channel (same process), or its TCP url and token. */
+  dial(): Promise<{ target: MessagePort | string; token?: string }>
+  /** (in the supervisor) Has the worker serve TCP, for a client in another process. */
+  listen?(): Promise<TcpAddress>
 }
 
-/** What a client needs from its supervisor. */
+/** What a client needs from its supervisor: in this process (`NodeSupervisor`) or over RPC (`RemotePool`). */
 export interface ClientHost {
   readonly id: string
   lease(lease: Lease): Promise<Granted>
   release(lease: Lease): void
+  /** The client is closed (a remote pool closes its connection to the supervisor). */
+  detach?(lease: Lease): Promise<void>
 }
 
 let clients = 0
@@ -51,6 +57,30 @@ export class NodeClient {
     if (typeof id !== 'string' || id === '') throw new InvalidArgumentError('pool.client()', 'id', 'a non-empty string', id)
     this.machine = new Machine(NodeClientSchema, { id })
     this.#lease = { clientId: id, lost: (err) => this.#lostWorker(err) }
+  }
+
+  /**
+   * A client of a pool served by another process (`pool.serve()`): it asks that supervisor for a worker over RPC and
+   * talks to the worker directly over TCP; otherwise it is like `pool.client()`. Its worker dying fails the jobs in
+   * flight with `ERR_NODE_WORKER_LOST` (with the exit code or signal); the next `run()` asks for another.
+   *
+   * ```ts
+   * const client = NodeClient.connect(url, { token }) // from `await pool.serve()` in the other process
+   * console.log(await client.run({ n: 30 }))
+   * await client.close()
+   * ```
+   */
+  static connect(url: string, opts: RemoteClientOptions = {}): NodeClient {
+    const W = 'NodeClient.connect()'
+    if (typeof url !== 'string' || !/^(tcp|ws):\/\//.test(url)) throw new InvalidArgumentError(W, 'url', 'a tcp:// or ws:// url', url)
+    if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(W, 'options', 'an options object', opts)
+    const { token, id, timeout = 5000 } = opts
+    if (token !== undefined && typeof token !== 'string') throw new InvalidArgumentError(W, 'token', 'a string', token)
+    if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 0x7fffffff) {
+      throw new InvalidArgumentError(W, 'timeout', 'a number of ms > 0', timeout)
+    }
+    const host = new RemotePool(url, { timeout, ...(token !== undefined ? { token } : {}) })
+    return new NodeClient(host, id !== undefined ? { id } : {})
   }
 
   get id(): string {
@@ -111,7 +141,7 @@ export class NodeClient {
     this.host.release(this.#lease)
     const w = this.#worker
     this.#drop(new NodeError('ERR_NODE_CLOSED', `client ${this.id} is closed`))
-    await w?.close()
+    await Promise.all([w?.close(), this.host.detach?.(this.#lease)])
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -139,7 +169,9 @@ export class NodeClient {
     }
     let remote: RemoteMachine<WorkerStateNames>
     try {
-      remote = await connect(g.port, { schema: WorkerSchema, keepAlive: 0, id: this.id })
+      const { target, token } = await g.dial()
+      remote = await connect(target, { schema: WorkerSchema, keepAlive: 0, id: this.id,
+        ...(token !== undefined ? { token } : {}) })
     } catch (err) {
       this.host.release(this.#lease)
       const e = new NodeError('ERR_NODE_WORKER_LOST', `client ${this.id}: connecting to worker ${g.workerId} failed`,

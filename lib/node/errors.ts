@@ -20,6 +20,8 @@ export type NodeErrorCode =
   | 'ERR_NODE_JOB'
   /** The pool gave up: too many worker failures within the period, or spawn retries exhausted (`ErrPool`). */
   | 'ERR_NODE_POOL'
+  /** A job's input or result could not be sent over the worker's channel (a value it cannot serialize). */
+  | 'ERR_NODE_SEND'
   /** The pool or client is closing or closed. */
   | 'ERR_NODE_CLOSED'
   /** The pool's queue of waiting jobs is full (`maxQueue`). */

@@ -17,12 +17,18 @@ export interface IpcEndpoint {
   off(event: 'disconnect', fn: () => void): unknown
 }
 
-/** A control message: `ready` and `drained` go up (worker → supervisor), `open` goes down, `close` both ways. */
+/**
+ * A control message: `ready`, `drained` and `listening` go up (worker → supervisor), `open` and `listen` go down,
+ * `close` both ways. `listen` asks the worker to serve its machine over TCP on 127.0.0.1 with token `t` (for clients
+ * in other processes); `listening` answers with its `url`, or `e` why not.
+ */
 export type IpcControl =
   | { pm: 'ready' }
   | { pm: 'drained' }
   | { pm: 'open'; c: number }
   | { pm: 'close'; c: number }
+  | { pm: 'listen'; t: string }
+  | { pm: 'listening'; url: string | null; e: string | null }
 
 /**
  * The direct job lane of `pool.run()`: `job` goes down (`j` its number, `i` its input), `done` (`v` the result) or
@@ -93,6 +99,11 @@ export class IpcHub {
   onJob: (m: IpcJob) => void = () => undefined
   /** The channel is gone (the peer exited, or either side disconnected). */
   onEnd: () => void = () => undefined
+  /**
+   * A message the channel refused while still open (it could not be serialized, e.g. a `Uint8Array` over a detached
+   * buffer): one message, a lane message alone (the rest of its batch was sent). The owner fails what it carried.
+   */
+  onSendError: (err: Error, m: unknown) => void = () => undefined
   readonly #onMessage = (m: unknown): void => this.#receive(m)
   readonly #onDisconnect = (): void => this.end()
 
@@ -147,8 +158,17 @@ export class IpcHub {
     if (this.#ended || !this.endpoint.connected || this.endpoint.send === undefined) return false
     try {
       return this.endpoint.send(m)
-    } catch {
-      return false // the channel closed under us; 'disconnect' follows
+    } catch (err) {
+      // the channel closed under us: 'disconnect' follows and ends every job
+      if (this.#ended || !this.endpoint.connected || closedChannel(err)) return false
+      // the message could not be serialized (a value the channel cannot carry): in a batch, only its bad jobs fail
+      const b = batchOf(m)
+      if (b !== null) {
+        for (const x of b) this.#send(x)
+        return true
+      }
+      this.onSendError(err instanceof Error ? err : new Error(String(err)), m)
+      return false
     }
   }
 
@@ -198,6 +218,24 @@ export class IpcHub {
       this.#ports.get(c)?.ended()
     } else if (pm === 'ready' || pm === 'drained') {
       this.onControl({ pm })
+    } else if (pm === 'listen' && typeof (m as { t?: unknown }).t === 'string') {
+      this.onControl({ pm, t: (m as { t: string }).t })
+    } else if (pm === 'listening') {
+      const { url, e } = m as { url?: unknown; e?: unknown }
+      this.onControl({ pm, url: typeof url === 'string' ? url : null, e: typeof e === 'string' ? e : null })
     }
   }
+}
+
+/** The lane messages of a batch; null for any other message. */
+function batchOf(m: unknown): unknown[] | null {
+  if (typeof m !== 'object' || m === null || (m as { pm?: unknown }).pm !== 'batch') return null
+  const b: unknown = (m as { b?: unknown }).b
+  return Array.isArray(b) ? b : null
+}
+
+/** Whether a send failed because the channel is closed (not because of the message). */
+function closedChannel(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === 'ERR_IPC_CHANNEL_CLOSED' || code === 'EPIPE' || code === 'ERR_IPC_DISCONNECTED'
 }

@@ -5,6 +5,7 @@
  * (`JobChannel`); both give the same results and errors.
  */
 import { InvalidArgumentError } from '../machine/index.js'
+import { safeGet, safeString } from '../machine/internals.js'
 import { jobFailed, NodeError } from './errors.js'
 import type { IpcHub, IpcJob } from './ipc.js'
 import type { JobCallback } from './jobs.js'
@@ -70,6 +71,7 @@ export class LaneJobs extends PendingJobs {
   constructor(private readonly hub: IpcHub, readonly workerId: string) {
     super()
     hub.onJob = (m) => this.#answer(m)
+    hub.onSendError = (err, m) => this.#unsent(err, m)
   }
 
   send(input: unknown, cb: JobCallback): void {
@@ -79,6 +81,14 @@ export class LaneJobs extends PendingJobs {
     const j = this.track(cb)
     // a closed channel means the process is ending: its exit fails this job with the exit status
     this.hub.lane({ pm: 'job', j, i: input ?? null })
+  }
+
+  /** A job whose input the channel could not serialize fails alone (the worker never saw it). */
+  #unsent(err: Error, m: unknown): void {
+    const j = safeGet(m, 'j')
+    if (safeGet(m, 'pm') !== 'job' || typeof j !== 'number') return
+    this.settle(j, new NodeError('ERR_NODE_SEND', `job ${j}: its input could not be sent to worker ${this.workerId}: ` +
+      safeString(err), { workerId: this.workerId, cause: err }), undefined)
   }
 
   #answer(m: IpcJob): void {

@@ -2,6 +2,7 @@
  * The supervisor's record of one worker: its process, its connection (the supervisor's mirror of the worker's
  * machine and the jobs of `pool.run()` over it), who leases it, and its health.
  */
+import { randomUUID } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
 import { safeString } from '../machine/internals.js'
 import { connect, type RemoteMachine } from '../rpc/index.js'
@@ -13,6 +14,12 @@ import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** `spawning` (forked, not yet connected) → `ready` → `retiring` (draining) → `gone`. */
 export type WorkerStatus = 'spawning' | 'ready' | 'retiring' | 'gone'
+
+/** Where a worker serves TCP for clients in other processes, and the token they need. */
+export interface TcpAddress {
+  readonly url: string
+  readonly token: string
+}
 
 /** A client waiting for a worker of its own. */
 export interface LeaseWait {
@@ -56,6 +63,8 @@ export class PoolWorker {
   /** The supervisor asked it to end: its exit is not a failure. */
   expected = false
   timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Its TCP address for clients in other processes, once asked (`listen()`). */
+  #tcp: Promise<TcpAddress> | null = null
 
   constructor(readonly id: string, readonly proc: WorkerHandle) {}
 
@@ -98,7 +107,8 @@ export class PoolWorker {
    * checks in a row kill it (after `onKill`); its exit is then reported as `ERR_NODE_HEALTH`.
    */
   check(timeout: number, misses: number, onKill: () => void): void {
-    if (this.status !== 'ready' || this.checking || this.remote === null) return
+    // once killed, it stays `ready` until its exit is seen: no second kill (on a slow host the exit can take a while)
+    if (this.status !== 'ready' || this.checking || this.remote === null || this.unhealthy) return
     this.checking = true
     this.remote.add('Healthcheck', undefined, { timeout }).then(() => {
       this.misses = 0
@@ -124,6 +134,33 @@ export class PoolWorker {
     this.remote?.add('Draining').catch(() => {
       if (!this.proc.hub.ended) this.proc.kill()
     })
+  }
+
+  /**
+   * Has the worker serve its machine over TCP on 127.0.0.1 (once), for a client in another process; resolves with
+   * its url and the token to connect with. Rejects (`ERR_NODE_WORKER_LOST`) if it cannot within `timeout` ms.
+   */
+  listen(timeout: number): Promise<TcpAddress> {
+    if (this.#tcp !== null) return this.#tcp
+    const token = randomUUID()
+    const tcp = new Promise<TcpAddress>((resolve, reject) => {
+      const done = (url: string | null, why: string | null): void => {
+        clearTimeout(timer)
+        this.proc.onListening = () => undefined
+        if (url !== null) resolve({ url, token })
+        else reject(new NodeError('ERR_NODE_WORKER_LOST', `worker ${this.id} could not serve TCP: ${why ?? 'no reason'}`,
+          { workerId: this.id, ...(this.proc.pid !== undefined ? { pid: this.proc.pid } : {}) }))
+      }
+      const timer = setTimeout(() => done(null, `no answer within ${timeout} ms`), timeout)
+      this.proc.onListening = done
+      void this.proc.exited.then(() => done(null, 'it exited'))
+      if (!this.proc.hub.control({ pm: 'listen', t: token })) done(null, 'its channel is closed')
+    })
+    this.#tcp = tcp
+    tcp.catch(() => {
+      if (this.#tcp === tcp) this.#tcp = null
+    })
+    return tcp
   }
 
   /** Its client is done with it: it goes back to the pool. */

@@ -18,10 +18,14 @@ export interface PortLike {
 export class PortEndpoint extends EventEmitter implements IpcEndpoint {
   #connected = true
 
-  /** `closeEvents`: the events after which nothing more arrives (`'exit'` of a `Worker`, `'close'` of a port). */
-  constructor(private readonly port: PortLike, closeEvents: readonly string[]) {
+  /**
+   * `closeEvents`: the events after which nothing more arrives (`'exit'` of a `Worker`, `'close'` of a port).
+   * `afterSend`: called after each message posted (the supervisor wakes a parked thread with it).
+   */
+  constructor(private readonly port: PortLike, closeEvents: readonly string[],
+    private readonly afterSend: (() => void) | null = null) {
     super()
-    port.on('message', (m: never) => this.emit('message', m))
+    port.on('message', (m: never) => this.receive(m))
     for (const e of closeEvents) port.on(e, () => this.disconnect())
   }
 
@@ -32,7 +36,13 @@ export class PortEndpoint extends EventEmitter implements IpcEndpoint {
   readonly send = (message: unknown): boolean => {
     if (!this.#connected) return false
     this.port.postMessage(message)
+    this.afterSend?.()
     return true
+  }
+
+  /** A message from the peer (from the port's event, or taken from the port by a parked thread). */
+  receive(message: unknown): void {
+    if (this.#connected) this.emit('message', message)
   }
 
   /** Nothing is sent or received any more; emits `disconnect` once. */

@@ -29,6 +29,8 @@ export interface WorkerHandle {
   readonly stderrTail: string
   onReady: () => void
   onDrained: () => void
+  /** The worker's answer to a `listen` control message. */
+  onListening: (url: string | null, err: string | null) => void
   onExit: (exit: Exit) => void
   /** Ends it at once (SIGKILL; `terminate()` for a thread). */
   kill(): void
@@ -45,6 +47,7 @@ export abstract class WorkerHandleBase {
   readonly exited: Promise<Exit>
   onReady: () => void = () => undefined
   onDrained: () => void = () => undefined
+  onListening: (url: string | null, err: string | null) => void = () => undefined
   onExit: (exit: Exit) => void = () => undefined
   #exit: Exit | null = null
   #tail = ''
@@ -79,9 +82,13 @@ export abstract class WorkerHandleBase {
     })
   }
 
-  /** The hub's `ready` and `drained` messages call `onReady` / `onDrained`. */
+  /** The hub's `ready`, `drained` and `listening` messages call `onReady` / `onDrained` / `onListening`. */
   protected listen(hub: IpcHub): IpcHub {
-    hub.onControl = (m) => (m.pm === 'ready' ? this.onReady() : this.onDrained())
+    hub.onControl = (m) => {
+      if (m.pm === 'ready') this.onReady()
+      else if (m.pm === 'drained') this.onDrained()
+      else if (m.pm === 'listening') this.onListening(m.url, m.e)
+    }
     return hub
   }
 

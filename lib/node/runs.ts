@@ -23,7 +23,8 @@ export class Run {
   queued = false
   #timer: Later = undefined
   #signal: AbortSignal | undefined = undefined
-  readonly #onAbort = (): void => this.#aborted(this.#signal as AbortSignal)
+  /** Made only for a run with a signal (most runs have none: no closure per run). */
+  #onAbort: (() => void) | undefined = undefined
 
   constructor(
     readonly input: unknown,
@@ -43,6 +44,7 @@ export class Run {
     if (signal !== undefined) {
       if (signal.aborted) return this.#aborted(signal)
       this.#signal = signal
+      this.#onAbort = () => this.#aborted(signal)
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
   }
@@ -51,8 +53,8 @@ export class Run {
   settle(err: unknown, value: unknown, failed = err !== null && err !== undefined): void {
     if (this.done) return
     this.done = true
-    cancelLater(this.#timer)
-    this.#signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#timer !== undefined) cancelLater(this.#timer)
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort)
     this.onDropped(this)
     if (failed) this.reject(err)
     else this.resolve(value)

@@ -34,9 +34,19 @@ export const SupervisorSchema = schema({
   KillWorker: { multi: true },
   /** A health-check round started (multi). */
   Healthcheck: { multi: true },
+  /** Served over RPC (`pool.serve()`): clients in other processes may ask for workers. */
+  Serving: { require: ['Start'] },
+  /**
+   * A client in another process asks for a worker of its own (multi; args: `clientId`, its RPC client id). The
+   * answer is a payload to that client: `WorkerGranted` (`workerId`, `pid`, `url`, `token`) or `WorkerRefused`
+   * (`code`, `message`); `WorkerLost` (`workerId`, `exitCode`, `signal`, `message`) when the worker dies later.
+   */
+  ClientRequested: { multi: true, require: ['Serving'] },
+  /** A client in another process gives its worker back (multi; args: `clientId`); also when it disconnects. */
+  ClientReleased: { multi: true },
   /** `close()`: draining the workers, then killing what is left. */
-  Stopping: { remove: ['PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable'] },
-  Stopped: { remove: ['Start', 'Stopping', 'PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable'] },
+  Stopping: { remove: ['PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable', 'Serving'] },
+  Stopped: { remove: ['Start', 'Stopping', 'Serving', 'PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable'] },
   Exception: { multi: true },
   /**
    * A ready worker failed (multi; args: `workerId`, `err`: a `NodeError` `ERR_NODE_EXIT` with `exitCode` and
@@ -49,7 +59,7 @@ export const SupervisorSchema = schema({
    * The pool gave up (`err`: `ERR_NODE_POOL`): more worker failures than `maxRestarts` within `period`, or
    * `spawnRetries` spawn failures in a row. Workers are killed, jobs rejected.
    */
-  ErrPool: { require: ['Exception'], remove: ['PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable'] },
+  ErrPool: { require: ['Exception'], remove: ['PoolReady', 'PoolStarting', 'NormalizingPool', 'WorkersAvailable', 'Serving'] },
 })
 
 /** The state names of {@link SupervisorSchema}. */

@@ -4,6 +4,7 @@
  * die or hang (with the actor layer's backoff and restart intensity), treats a spawn failure as its own bounded
  * error, and hands work to them: `pool.run(input)` or a `NodeClient` holding a worker of its own.
  */
+import { randomUUID } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
 import { InvalidArgumentError, Machine } from '../machine/index.js'
 import { Backoff, RestartWindow } from '../actor/index.js'
@@ -12,6 +13,7 @@ import { howItEnded, NodeError } from './errors.js'
 import { firstOf } from './first-of.js'
 import type { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
+import { PoolServer, type PoolAddress, type PoolServeOptions } from './pool-server.js'
 import { exitErrors, PoolWorker, type Lease, type LeaseWait, type WorkerInfo } from './pool-worker.js'
 import { liveCount, pickWorker, poolCounts, wantedSize } from './pool-size.js'
 import { spawnError, WorkerProcess, type Exit, type WorkerHandle } from './process.js'
@@ -47,6 +49,10 @@ export class NodeSupervisor implements ClientHost {
   #idle: ReturnType<typeof setInterval> | undefined = undefined
   #failure: NodeError | null = null
   #closing: Promise<void> | null = null
+  /** Started, not stopping, not failed: read on every run, so a field rather than three state checks. */
+  #open = false
+  #server: Promise<PoolServer> | null = null
+  readonly #unqueue = (r: Run): void => this.#queue.remove(r)
 
   constructor(opts: NodeSupervisorOptions) {
     this.#cfg = poolConfig(opts)
@@ -82,6 +88,7 @@ export class NodeSupervisor implements ClientHost {
   start(): Promise<void> {
     if (this.machine.not(['Start']) && this.machine.not('Stopped') && this.#closing === null) {
       this.machine.add(['Start', 'PoolStarting'])
+      this.#open = this.machine.is('Start')
       const h = this.#cfg.health
       if (h.interval > 0) this.#health = setInterval(() => this.#checkHealth(), h.interval)
       this.#idle = setInterval(() => this.#retireIdle(), Math.max(20, Math.min(1000, this.#cfg.idleTimeout / 2)))
@@ -119,7 +126,7 @@ export class NodeSupervisor implements ClientHost {
       return Promise.reject(new NodeError('ERR_NODE_QUEUE_FULL', `pool ${this.id}: ${this.#queue.length} jobs are waiting`))
     }
     return new Promise<T>((resolve, reject) => {
-      const run = new Run(input, retries, resolve as (v: unknown) => void, reject, (r) => this.#queue.remove(r))
+      const run = new Run(input, retries, resolve as (v: unknown) => void, reject, this.#unqueue)
       this.#queue.push(run)
       run.arm(opts, 'pool.run()', this.id)
       this.#dispatch()
@@ -137,6 +144,32 @@ export class NodeSupervisor implements ClientHost {
    */
   client(opts: { id?: string } = {}): NodeClient {
     return new NodeClient(this, opts)
+  }
+
+  /**
+   * Serves the pool over RPC (`Serving`; TCP on 127.0.0.1 and a random token by default), so clients in other
+   * processes can ask it for workers: `NodeClient.connect(url, { token })`. Resolves with the url and token. Call it
+   * after `start()` (later calls resolve with the same address); `close()` stops serving. Rejects with
+   * `ERR_NODE_CLOSED` / `ERR_NODE_POOL` when the pool is not running, or with the RPC layer's error (port taken).
+   */
+  serve(opts: PoolServeOptions = {}): Promise<PoolAddress> {
+    const W = 'pool.serve()'
+    if (typeof opts !== 'object' || opts === null) return Promise.reject(new InvalidArgumentError(W, 'options', 'an options object', opts))
+    const { url, token } = opts
+    if (url !== undefined && typeof url !== 'string') return Promise.reject(new InvalidArgumentError(W, 'url', 'a tcp:// url', url))
+    if (token !== undefined && (typeof token !== 'string' || token === '')) {
+      return Promise.reject(new InvalidArgumentError(W, 'token', 'a non-empty string', token))
+    }
+    if (!this.#active) return Promise.reject(this.#failure ?? this.#closed())
+    const server = this.#server ??= PoolServer.start(this.machine, this, { ...(url !== undefined ? { url } : {}) },
+      token ?? randomUUID())
+    server.catch(() => {
+      if (this.#server === server) this.#server = null // e.g. the port is taken: a later call may try again
+    })
+    return server.then((s) => {
+      if (this.#active && this.machine.not('Serving')) this.machine.add('Serving')
+      return s.address
+    })
   }
 
   /**
@@ -178,7 +211,7 @@ export class NodeSupervisor implements ClientHost {
   }
 
   get #active(): boolean {
-    return this.machine.is('Start') && this.machine.not(['Stopping']) && this.machine.not('ErrPool')
+    return this.#open
   }
 
   #closed(): NodeError {
@@ -266,7 +299,8 @@ export class NodeSupervisor implements ClientHost {
 
   #grant(w: PoolWorker, wait: LeaseWait): void {
     w.lease = wait.lease
-    wait.grant({ workerId: w.id, pid: w.proc.pid, port: w.proc.hub.open() as unknown as MessagePort, exited: w.proc.exited })
+    wait.grant({ workerId: w.id, pid: w.proc.pid, exited: w.proc.exited, listen: () => w.listen(this.#cfg.spawnTimeout),
+      dial: () => Promise.resolve({ target: w.proc.hub.open() as unknown as MessagePort }) })
   }
 
   // --- processes ---------------------------------------------------------------------------------------------
@@ -349,6 +383,7 @@ export class NodeSupervisor implements ClientHost {
 
   #giveUp(err: NodeError): void {
     this.#failure = err
+    this.#open = false
     this.machine.log(err.message)
     this.machine.addErrState('ErrPool', err)
     this.#stopTimers()
@@ -386,12 +421,14 @@ export class NodeSupervisor implements ClientHost {
 
   async #close(timeout: number): Promise<void> {
     const started = this.machine.is('Start')
+    this.#open = false
     this.machine.add('Stopping')
     this.#stopTimers()
     this.#rejectWaiting(this.#closed())
     const workers = [...this.#workers.values()]
     for (const w of workers) this.#retire(w, 'closing', timeout)
     await Promise.all(workers.map((w) => w.proc.exited))
+    await this.#server?.then((s) => s.close(), () => undefined)
     if (started || this.machine.is('Stopping')) this.machine.add('Stopped')
   }
 }

@@ -14,6 +14,7 @@ import { IpcHub } from './ipc.js'
 import type { PoolConfig } from './options.js'
 import { PortEndpoint, THREAD_MARK } from './port-endpoint.js'
 import { WorkerHandleBase, type WorkerHandle } from './process.js'
+import { WAKE_KEY, WakeSender } from './thread-wake.js'
 import { WORKER_ID_ENV } from './worker.js'
 
 export class WorkerThread extends WorkerHandleBase implements WorkerHandle {
@@ -26,19 +27,20 @@ export class WorkerThread extends WorkerHandleBase implements WorkerHandle {
   /** Starts the thread; throws what `new Worker()` throws synchronously (the caller makes it a spawn failure). */
   constructor(readonly id: string, cfg: PoolConfig) {
     super()
+    const wake = new WakeSender()
     const opts = {
       argv: cfg.args,
       env: { ...cfg.env, [WORKER_ID_ENV]: id },
       execArgv: cfg.tsx ? [] : cfg.execArgv,
       stdout: false,
       stderr: true,
-      workerData: { [THREAD_MARK]: true },
+      workerData: { [THREAD_MARK]: true, [WAKE_KEY]: wake.buffer },
     }
     // `--import tsx` does not reach a thread's module loader: the thread registers tsx itself, then loads the entry
     this.thread = cfg.tsx ? new Worker(tsxBootstrap(cfg.entry), { ...opts, eval: true }) : new Worker(cfg.entry, opts)
     this.threadId = this.thread.threadId
     this.readStderr(this.thread.stderr, cfg.silent)
-    this.hub = this.listen(new IpcHub(new PortEndpoint(this.thread, ['exit'])))
+    this.hub = this.listen(new IpcHub(new PortEndpoint(this.thread, ['exit'], () => wake.notify())))
     // an uncaught error ends the thread ('exit' follows); kept like a crashed process's last stderr line
     this.thread.on('error', (err: unknown) => {
       const name = (err as { name?: unknown } | null)?.name

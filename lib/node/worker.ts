@@ -10,6 +10,7 @@ import { serve, type RpcServer } from '../rpc/index.js'
 import { IpcHub, type IpcEndpoint, type IpcJob } from './ipc.js'
 import { plainProblem } from './plain.js'
 import { PortEndpoint, THREAD_MARK, type PortLike } from './port-endpoint.js'
+import { WAKE_KEY, WakeReceiver } from './thread-wake.js'
 import { WorkerSchema, type WorkerStateNames } from './worker.schema.js'
 
 /** What a job's function gets besides its input. */
@@ -52,6 +53,9 @@ interface Job {
 
 let running: NodeWorker | null = null
 
+/** Parks per event-loop turn (each waits up to `PARK_MS`, or ends at a message). */
+const MAX_PARKS = 64
+
 /**
  * Makes this process a worker of a `NodeSupervisor`: call it once at the top of the worker module. Each job's
  * `input` is what `pool.run(input)` / `client.run(input)` was given; what `fn` returns (or resolves with) is the
@@ -68,14 +72,17 @@ export function runWorker<I = never, O = unknown>(fn: WorkFn<I, O>, opts: RunWor
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError('runWorker()', 'options', 'an options object', opts)
   if (running !== null) throw new InvalidOperationError('runWorker(): this process already runs a worker')
   let endpoint: IpcEndpoint
+  let wake: WakeReceiver | null = null
   if (!isMainThread && parentPort !== null && safeGet(workerData, THREAD_MARK) === true) {
-    endpoint = new PortEndpoint(parentPort as unknown as PortLike, ['close'])
+    const ep = new PortEndpoint(parentPort as unknown as PortLike, ['close'])
+    wake = WakeReceiver.of(safeGet(workerData, WAKE_KEY), parentPort, (m) => ep.receive(m))
+    endpoint = ep
   } else if (typeof process.send === 'function') {
     endpoint = process as unknown as IpcEndpoint
   } else {
     throw new InvalidOperationError('runWorker(): not a worker of a NodeSupervisor (no IPC channel, not its thread)')
   }
-  running = new NodeWorker(fn as WorkFn<unknown, unknown>, opts, endpoint)
+  running = new NodeWorker(fn as WorkFn<unknown, unknown>, opts, endpoint, wake)
   return running
 }
 
@@ -91,13 +98,21 @@ export class NodeWorker {
   readonly #queue: Job[] = []
   readonly #lost = new AbortController()
   #server: RpcServer | null = null
+  /** The TCP server for clients in other processes (`listen` from the supervisor); null until asked. */
+  #tcp: Promise<RpcServer> | null = null
   #running = 0
   #drained = false
   /** The lane job being added as `WorkRequested` right now (the add is synchronous: the machine is idle then). */
   #lane: Job | null = null
+  /** A thread's wait for its next message when idle (null for a process). */
+  readonly #wake: WakeReceiver | null
+  /** Parks since the event loop last turned: bounded, so jobs arriving back to back cannot starve the loop. */
+  #parks = 0
 
   /** @internal Made by {@link runWorker}. */
-  constructor(fn: WorkFn<unknown, unknown>, opts: RunWorkerOptions, endpoint: IpcEndpoint) {
+  constructor(fn: WorkFn<unknown, unknown>, opts: RunWorkerOptions, endpoint: IpcEndpoint,
+    wake: WakeReceiver | null = null) {
+    this.#wake = wake
     const c = opts.concurrency ?? 1
     if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
       throw new InvalidArgumentError('runWorker()', 'concurrency', 'an integer ≥ 1', c)
@@ -119,6 +134,10 @@ export class NodeWorker {
     this.#hub = new IpcHub(endpoint)
     this.#hub.onJob = (m) => this.#laneJob(m)
     this.#hub.onOpen = (port) => this.#server?.accept(port as unknown as MessagePort)
+    this.#hub.onSendError = (err, m) => this.#unsent(err, m)
+    this.#hub.onControl = (m) => {
+      if (m.pm === 'listen') this.#listen(m.t)
+    }
     // the supervisor is gone (killed, or it ended the channel after draining): nothing may outlive it
     this.#hub.onEnd = () => {
       this.#lost.abort(new InvalidOperationError(`worker ${this.machine.id}: the supervisor is gone`))
@@ -189,9 +208,9 @@ export class NodeWorker {
       this.#hub.lane(ok ? { pm: 'done', j: j.job, v: value ?? null }
         : { pm: 'fail', j: j.job, e: wireError(value), refused: false })
     } else if (ok) {
-      this.#server?.send('WorkReady', { job: j.job, value: value ?? null }, { clientId: j.client })
+      this.#reply('WorkReady', { job: j.job, value: value ?? null }, j.client)
     } else {
-      this.#server?.send('ErrWork', { job: j.job, error: wireError(value) }, { clientId: j.client })
+      this.#reply('ErrWork', { job: j.job, error: wireError(value) }, j.client)
     }
     const client = j.client ?? ''
     if (ok) {
@@ -203,8 +222,53 @@ export class NodeWorker {
     if (this.pending === 0) {
       this.machine.add('Idle')
       this.#checkDrained()
+      // after the result's flush (queued above): wait for the next job without a trip through the event loop
+      if (this.#wake !== null) queueMicrotask(() => this.#park())
     }
     this.#pump()
+  }
+
+  #park(): void {
+    if (this.#wake === null || this.pending > 0 || this.#drained || this.machine.is('Draining')) return
+    if (this.#parks++ === 0) setImmediate(() => {
+      this.#parks = 0
+    })
+    if (this.#parks <= MAX_PARKS) this.#wake.park()
+  }
+
+  /**
+   * A lane result the channel could not serialize (it passed the plain-data check, e.g. a `Uint8Array` over a
+   * detached buffer): the job fails on the supervisor with the reason (`ERR_NODE_JOB`, remote code `ERR_NODE_SEND`).
+   */
+  #unsent(err: Error, m: unknown): void {
+    const j = safeGet(m, 'j')
+    if (safeGet(m, 'pm') !== 'done' || typeof j !== 'number') {
+      this.machine.log(`worker ${this.machine.id}: a message could not be sent: ${safeString(err)}`)
+      return
+    }
+    const e = { name: 'NodeError', message: `its result could not be sent: ${safeString(err)}`, code: 'ERR_NODE_SEND' }
+    this.machine.addErrState('ErrWork', err, { job: j, client: '' })
+    this.machine.remove('Exception')
+    this.#hub.lane({ pm: 'fail', j, e, refused: false })
+  }
+
+  /** A job's result to the client that asked: over the supervisor's channel, or over TCP (another process). */
+  #reply(name: 'WorkReady' | 'ErrWork', data: Record<string, unknown>, clientId: string): void {
+    if ((this.#server?.send(name, data, { clientId }) ?? 0) > 0) return
+    void this.#tcp?.then((s) => s.send(name, data, { clientId }), () => 0)
+  }
+
+  /**
+   * Serves this worker's machine over TCP on 127.0.0.1 (once; a free port), for clients in other processes leased
+   * it by the supervisor; they need `token`. They may only delegate work (`WorkRequested`). Answers `listening`.
+   */
+  #listen(token: string): void {
+    this.#tcp ??= serve(this.machine, { url: 'tcp://127.0.0.1:0', token, mutable: { allow: ['WorkRequested'] } })
+    const tcp = this.#tcp
+    tcp.then((s) => this.#hub.control({ pm: 'listening', url: s.url ?? null, e: null }), (err: unknown) => {
+      if (this.#tcp === tcp) this.#tcp = null
+      this.#hub.control({ pm: 'listening', url: null, e: safeString(err) })
+    })
   }
 
   #checkDrained(): void {

@@ -25,7 +25,7 @@ describe('NodeSupervisor: the pool', () => {
     expect(entries(p.machine.tick('ErrWorker'))).toBe(0) // retiring is not a failure
     // drained and exited on their own (not killed)
     expect(gone).toEqual(pids.map(() => expect.objectContaining({ exitCode: 0, signal: null, expected: true })))
-  })
+  }, 60_000) // each worker compiles the library through tsx: slow on a loaded host
 
   it('scales up under load (up to max) and back down to min when idle', async () => {
     const p = pool({ min: 1, max: 3, idleTimeout: 200 })
