@@ -233,3 +233,77 @@ export const cluster: Scenario = {
     }
   },
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// keyed actors across 3 nodes (bus.keyed): placement of fresh keys, routed and local asks to placed keys
+
+const COUNTER = schema({ Add: { multi: true } })
+
+/** Three NatsBus nodes in this process sharing the keyed set `bench`; first asks to fresh keys, then steady asks. */
+async function keyedPart(keys: number, asks: number): Promise<Part> {
+  const nats = await NatsServer.start()
+  const out: Part = { rows: [], checks: [], goals: [], notes: [] }
+  const buses: NatsBus[] = []
+  const systems: ActorSystem[] = []
+  try {
+    for (const id of ['node-1', 'node-2', 'node-3']) {
+      buses.push(await NatsBus.connect({ servers: nats.url, id, heartbeat: 500, timeout: 5000 }))
+      systems.push(new ActorSystem({ id: `bench-keyed-${id}` }))
+    }
+    const { NatsKvStore } = await import('../../../lib/cluster/index.js')
+    const store = await NatsKvStore.open(buses[0] as NatsBus, { bucket: 'bench-keyed-state' })
+    const sets = await Promise.all(buses.map((bus, i) => bus.keyed('bench', {
+      system: systems[i] as ActorSystem, schema: COUNTER, store, state: { initial: () => ({ n: 0 }) },
+      handlers: ({ state }: { state: { data: { n: number } } }) => ({ AddState: () => ++state.data.n }),
+    })))
+    // placement: each fresh key's first ask, sent from the nodes in turn (lease taken + state loaded + activated + saved)
+    const first: number[] = []
+    let wrong = 0
+    for (let k = 0; k < keys; k++) {
+      const t0 = now()
+      if (await sets[k % 3]!.ref(`key-${k}`).ask('Add') !== 1) wrong++
+      first.push(Number(now() - t0))
+    }
+    // steady: asks to placed keys from the node holding them (local) and from the next node (routed over NATS)
+    const local: number[] = []
+    const routed: number[] = []
+    for (let i = 0; i < asks; i++) {
+      const k = i % keys
+      let t0 = now()
+      await sets[k % 3]!.ref(`key-${k}`).ask('Add')
+      local.push(Number(now() - t0))
+      t0 = now()
+      await sets[(k + 1) % 3]!.ref(`key-${k}`).ask('Add')
+      routed.push(Number(now() - t0))
+    }
+    out.rows.push(...latencyRows('keyed, 3 NatsBus nodes: first ask to a fresh key (placement + activation + save)', first),
+      ...latencyRows('keyed, 3 NatsBus nodes: ask on the node holding the key (incl. save)', local),
+      ...latencyRows('keyed, 3 NatsBus nodes: ask routed to the node holding the key (incl. save)', routed))
+    const activations = sets.reduce((n, s) => n + s.activations, 0)
+    out.checks.push({
+      name: `cluster keyed: ${keys} fresh keys across 3 nodes → ${keys} activations, each first reply 1`,
+      ok: activations === keys && wrong === 0, detail: `${activations} activations, ${wrong} wrong first replies`,
+    })
+    out.notes.push('keyed: checkpoint "message" (a KV compare-and-set save per message before its reply); lease TTL 10 s; '
+      + 'first asks sent from node-1, node-2, node-3 in turn, so every key is placed on the node that sent its first ask.')
+    await Promise.all(sets.map((s) => s.close()))
+  } finally {
+    await Promise.all(buses.map((b) => b.close()))
+    await Promise.all(systems.map((s) => s.shutdown({ timeout: 2000 })))
+    await nats.stop()
+  }
+  return out
+}
+
+/** keyed activation across 3 nodes (needs nats-server; register it in tools/bench/main.ts next to `cluster`). */
+export const clusterKeyed: Scenario = {
+  name: 'cluster-keyed',
+  title: 'cluster keyed: placement of fresh keys and asks to placed keys across 3 NatsBus nodes (bus.keyed)',
+  async run(_opts, quick) {
+    if (!hasNatsServer) {
+      return { rows: [], checks: [], goals: [], notes: [`skipped: no nats-server at ${NATS_SERVER_BIN} (apt-get install nats-server, or set NATS_SERVER_BIN).`] }
+    }
+    const p = await keyedPart(quick ? 60 : 600, quick ? 200 : 2000)
+    return { rows: p.rows, checks: p.checks, goals: p.goals, notes: p.notes }
+  },
+}
