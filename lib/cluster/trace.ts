@@ -128,7 +128,8 @@ export function writeMeta(h: HeaderSink, meta: MessageMeta): void {
 /** Reads a message's meta from NATS headers (a malformed trace context is dropped, never an error). */
 export function readMeta(h: HeaderSource | undefined): MessageMeta | undefined {
   if (h === undefined) return undefined
+  const id = h.get(ID_HEADER)
   const tp = h.get(TRACEPARENT_HEADER)
-  const trace = tp === '' ? undefined : traceContextOf({ traceparent: tp, tracestate: h.get(TRACESTATE_HEADER) || undefined }) ?? undefined
-  return { id: h.get(ID_HEADER), trace }
+  if (tp === '') return { id }
+  return { id, trace: traceContextOf({ traceparent: tp, tracestate: h.get(TRACESTATE_HEADER) || undefined }) ?? undefined }
 }

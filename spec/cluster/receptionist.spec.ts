@@ -3,6 +3,11 @@
  * asked from another; `subscribe` sees nodes join and leave; a stopped actor leaves the listing. Over NATS (a real
  * private nats-server): a node that dies without unregistering leaves the listing within the bucket TTL.
  */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { firstValueFrom } from 'rxjs'
 import { filter } from 'rxjs/operators'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -26,6 +31,7 @@ class Counter {
   }
 }
 const Counters = serviceKey<typeof counter, Counter>('counters')
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const Other = serviceKey<typeof counter, Counter>('other')
 
 interface Cluster {
@@ -175,6 +181,51 @@ describe.skipIf(!hasNatsServer)('over NATS', () => {
         await Promise.all(opened.map((r) => r.close()))
         await Promise.all(buses.map((b) => b.close()))
       },
+    }
+  })
+
+  it('a node process killed with SIGKILL leaves the listing; asks to its refs fail at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-receptionist-'))
+    const file = join(dir, 'node.mts')
+    writeFileSync(file, `
+      import { ActorSystem, serviceKey } from ${JSON.stringify(join(root, 'lib/actor/index.ts'))}
+      import { NatsBus } from ${JSON.stringify(join(root, 'lib/cluster/index.ts'))}
+      import { ClusterReceptionist } from ${JSON.stringify(join(root, 'lib/cluster/receptionist.ts'))}
+      import { schema } from ${JSON.stringify(join(root, 'lib/machine/index.ts'))}
+      const counter = schema({ Add: { multi: true }, Who: { multi: true } })
+      const bus = await NatsBus.connect({ servers: ${JSON.stringify(server.url)}, id: 'victim-node', heartbeat: 200, presenceTtl: 1000 })
+      const r = await ClusterReceptionist.open(bus, { heartbeat: 200, ttl: 1000 })
+      const system = new ActorSystem()
+      await r.register(serviceKey('counters'), system.spawn(counter, { WhoState: () => 'far away' }, { id: 'far' }))
+      console.log('ready')
+      setInterval(() => {}, 1000)
+    `)
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const bus = await NatsBus.connect({ servers: server.url, id: 'watcher', heartbeat: 200, presenceTtl: 1000 })
+    const r = await ClusterReceptionist.open(bus, { heartbeat: 200, ttl: 1000 })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('child not ready within 15 s')), 15_000)
+        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve() } })
+        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited with ${String(code)}`)) })
+      })
+      let last: readonly ServiceRef[] = []
+      const sub = r.subscribe(Counters).subscribe((refs) => { last = refs })
+      await eventually(() => last.length === 1)
+      const [far] = last
+      expect([far!.node, far!.id, await far!.ask('Who')]).toEqual(['victim-node', 'far', 'far away'])
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+      await expect(far!.ask('Who', undefined, { timeout: 30_000 })).rejects.toMatchObject({ code: 'ERR_CLUSTER_NOT_FOUND' })
+      await eventually(() => last.length === 0, 10_000)
+      expect(await r.find(Counters)).toEqual([])
+      sub.unsubscribe()
+    } finally {
+      child.kill('SIGKILL')
+      await r.close()
+      await bus.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -136,6 +136,8 @@ describe.skipIf(!hasNatsServer)('ids and trace context in NATS headers', () => {
     await a.exposeActor('echo', system.spawn(echo, new Echo(), { id: 'echo-2' }))
     const src = new Machine(schema({ Start: {} }), { id: 'src' })
     await a.expose(src)
+    const rpcHeaders = spy('pm.m.>')
+    await a.nc.flush()
     const mirror = await b.machine('src')
     const ref = b.actor<'Echo'>('echo')
 
@@ -157,6 +159,11 @@ describe.skipIf(!hasNatsServer)('ids and trace context in NATS headers', () => {
     expect(rpc.length).toBeGreaterThanOrEqual(1)
     for (const s of rpc) expect([s.spanContext().traceId, s.parentSpanContext?.spanId]).toEqual([rootCtx.traceId, rootCtx.spanId])
     expect(received.filter((m) => m.kind === 'ask').map((m) => m.id)).toHaveLength(1)
+    // each RPC message of the session has its own id (session.sequence); the MUTATE sent in the span has its context
+    const rpcIds = rpcHeaders.filter((h) => h['pm-id'] !== '').map((h) => h['pm-id'])
+    expect(new Set(rpcIds).size).toBe(rpcIds.length)
+    for (const id of rpcIds) expect(id).toMatch(/^[A-Za-z0-9]{8,64}\.[0-9a-z]+$/)
+    expect(rpcHeaders.some((h) => h.traceparent === `00-${rootCtx.traceId}-${rootCtx.spanId}-01`)).toBe(true)
     // without an active span on A nothing is sent, and B handles the message without the hook
     const before = received.length
     expect(await ref.ask('Echo', { v: 'y' })).toBe('y')
