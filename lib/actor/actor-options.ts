@@ -2,6 +2,7 @@
  * What an actor is made with (the system's spawn options, read and completed), and the checks of its numbers.
  */
 import { InvalidArgumentError, OutOfRangeError, type LogFn, type LogLevel, type Machine, type Snapshot } from '../machine/index.js'
+import { describe } from '../machine/internals.js'
 import type { Envelope } from './envelope.js'
 import type { MailboxOptions } from './mailbox.js'
 
@@ -40,4 +41,37 @@ export function checkActorOptions(where: string, opts: ActorOptions): { concurre
     throw new OutOfRangeError(where, 'options.handlerTimeout', expected, handlerTimeout)
   }
   return { concurrency, handlerTimeout: handlerTimeout === Infinity ? undefined : handlerTimeout }
+}
+
+/**
+ * Reads `keys` of an options object once each, into a plain copy with only the defined ones, so that later checks
+ * and uses see plain values: a getter or proxy trap that throws is a bad argument (`InvalidArgumentError` naming
+ * `options.<key>`, the thrown value as `cause`), never a raw error out of a library call. `opts` must be an object
+ * (checked by the caller).
+ */
+export function readOptionFields<K extends string>(where: string, opts: object, keys: readonly K[]): { [P in K]?: unknown } {
+  const out: { [P in K]?: unknown } = {}
+  for (const key of keys) {
+    let v: unknown
+    try {
+      v = (opts as Record<string, unknown>)[key]
+    } catch (err) {
+      throw Object.assign(new InvalidArgumentError(where, `options.${key}`, `readable (reading it threw: ${describe(err)})`, undefined), { cause: err })
+    }
+    if (v !== undefined) out[key] = v
+  }
+  return out
+}
+
+/** Every option `system.spawn()` reads (the public ones, and those of supervised incarnations). */
+const SPAWN_KEYS = [
+  'id', 'key', 'mailbox', 'concurrency', 'handlerTimeout', 'logLevel', 'logger', 'preload', 'parent', 'snapshot', 'supervised',
+] as const
+
+/**
+ * `system.spawn()`'s options, read once into a plain copy (see `readOptionFields`); the fields are checked where
+ * they are used. `opts` must be an object (checked by the caller).
+ */
+export function readSpawnOptions<O extends object>(where: string, opts: O): O {
+  return readOptionFields(where, opts, SPAWN_KEYS) as O
 }

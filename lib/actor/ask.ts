@@ -4,7 +4,8 @@
  * message still queued is not delivered). A settled ask leaves no timer or listener behind.
  */
 import { TimeoutError, type Args } from '../machine/index.js'
-import { checkArgs, checkSignal, checkTimeout } from './check.js'
+import { readOptionFields } from './actor-options.js'
+import { checkArgs, checkOptions, checkSignal, checkTimeout } from './check.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
 import { cancel, readDeadline, type Envelope, type Reply } from './envelope.js'
 import type { AskOptions } from './types.js'
@@ -71,6 +72,14 @@ export function ask(target: AskTarget, msg: string, args: Args | undefined, opts
   let signal: AbortSignal | undefined
   if (opts !== undefined) {
     const where = `actor ${target.id}: ask()`
+    checkOptions(where, opts, 'an object { timeout?, signal?, deadline? } or undefined')
+    // read once, inside a guard: the checks below and the delivery see plain values, never a throwing getter
+    try {
+      const o: AskOptions = opts
+      opts = { timeout: o.timeout, signal: o.signal, deadline: o.deadline } as AskOptions
+    } catch {
+      opts = readOptionFields(where, opts, ['timeout', 'signal', 'deadline']) as AskOptions // names the option that threw
+    }
     const deadline = readDeadline(where, opts)
     timeout = opts.timeout
     signal = opts.signal

@@ -4,6 +4,7 @@
  * woken, the room passes to the next sender, so no one waits while there is room.
  */
 import { TimeoutError } from '../machine/index.js'
+import { readOptionFields } from './actor-options.js'
 import { checkOptions, checkSignal, checkTimeout } from './check.js'
 import { ActorTerminatedError } from './errors.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
@@ -27,8 +28,9 @@ export async function blockingSend(a: BlockTarget, env: Envelope, opts: AskOptio
   if (opts !== undefined) {
     const where = `actor ${a.id}: tell()`
     checkOptions(where, opts, 'an object { timeout?, signal? } or undefined')
-    timeout = opts.timeout
-    signal = opts.signal
+    const o = readOptionFields(where, opts, ['timeout', 'signal'])
+    timeout = o.timeout as number | undefined
+    signal = o.signal as AbortSignal | undefined
     checkTimeout(where, 'options.timeout', timeout)
     checkSignal(where, 'options.signal', signal)
   }

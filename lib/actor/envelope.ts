@@ -6,6 +6,7 @@
  */
 import { TimeoutError, type Args } from '../machine/index.js'
 import { cancelLater, later, type Later } from '../machine/internals.js'
+import { readOptionFields } from './actor-options.js'
 import { checkOptions } from './check.js'
 import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
 
@@ -90,7 +91,7 @@ export function toldEnvelope(targetId: string, msg: string, args: Args | undefin
 /** `opts.deadline`, checked: undefined, or a finite number (ms since the epoch, as `Date.now()`). */
 export function readDeadline(where: string, opts: unknown): number | undefined {
   checkOptions(where, opts, 'an object { timeout?, signal?, deadline? } or undefined')
-  const deadline: unknown = (opts as { deadline?: unknown } | undefined)?.deadline
+  const deadline = opts === undefined ? undefined : readOptionFields(where, opts as object, ['deadline']).deadline
   if (deadline === undefined) return undefined
   if (typeof deadline !== 'number') throw new InvalidArgumentError(where, 'options.deadline', 'a time in ms since the epoch (Date.now())', deadline)
   if (!Number.isFinite(deadline)) throw new OutOfRangeError(where, 'options.deadline', 'a finite time in ms since the epoch', deadline)

@@ -4,6 +4,7 @@
  * the function, the value and what was expected. They run at construction / `supervise()`, never per message.
  */
 import { InvalidArgumentError, isSchema, OutOfRangeError } from '../machine/index.js'
+import { describe } from '../machine/internals.js'
 
 export const STRATEGIES: readonly string[] = ['one-for-one', 'one-for-all', 'rest-for-one']
 export const DIRECTIVES: readonly string[] = ['restart', 'resume', 'stop', 'escalate']
@@ -15,7 +16,12 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 /** Copies an options object once (each getter read once), after checking it is one. */
 export function readOptions<T>(where: string, name: string, opts: T): T {
   if (!isObject(opts)) throw new InvalidArgumentError(where, name, 'an options object', opts)
-  return { ...opts }
+  try {
+    return { ...opts }
+  } catch (err) {
+    // a getter or proxy trap that throws: a bad argument, not a raw error out of the constructor
+    throw Object.assign(new InvalidArgumentError(where, name, `readable (reading it threw: ${describe(err)})`, undefined), { cause: err })
+  }
 }
 
 /** Something that looks like an `ActorSystem` (duck-typed: this layer must not import the system at run time). */
@@ -60,9 +66,10 @@ export function checkMs(
 }
 
 /** Backoff options: `{ min, max, jitter, resetAfter, random }`, all optional. */
-export function checkBackoffOptions(where: string, name: string, b: unknown): void {
-  if (b === undefined) return
-  if (!isObject(b)) throw new InvalidArgumentError(where, name, 'an object { min?, max?, jitter?, resetAfter?, random? }', b)
+export function checkBackoffOptions(where: string, name: string, backoff: unknown): void {
+  if (backoff === undefined) return
+  if (!isObject(backoff)) throw new InvalidArgumentError(where, name, 'an object { min?, max?, jitter?, resetAfter?, random? }', backoff)
+  const b = readOptions(where, name, backoff)
   checkMs(where, `${name}.min`, b.min)
   checkMs(where, `${name}.max`, b.max)
   const min = (b.min as number | undefined) ?? 100

@@ -9,6 +9,7 @@ import {
 import { onActivity, safeString } from '../machine/internals.js'
 import { Actor, type ActorHost } from './actor.js'
 import { actorSchema } from './actor-schema-merge.js'
+import { readSpawnOptions } from './actor-options.js'
 import type { ActorStateNames } from './actor.schema.js'
 import { DEFAULT_TIMEOUT, checkName, checkOptions, checkTimeout } from './check.js'
 import { DuplicateActorError, LinkedActorError, SystemShutdownError } from './errors.js'
@@ -100,6 +101,7 @@ export class ActorSystem {
   ): ActorRef<Msgs<M>, H, PolicyOf<O>, N> {
     checkOptions('system.spawn()', opts, 'an options object { id, … }')
     if (opts === undefined) throw new InvalidArgumentError('system.spawn()', 'options', 'an options object { id, … }', opts)
+    opts = readSpawnOptions('system.spawn()', opts) // each option read once, a getter that throws is a bad argument
     const key = opts.key
     if (key !== undefined) checkKey('system.spawn()', 'options.key', key)
     const { ref } = this.spawnActor<N, H, M, O>(schema, handlers, opts)

@@ -199,7 +199,7 @@ describe('hostile values in delivery (one child process)', () => {
     expect(run.faults).toBe(0)
     expect(out).toMatchObject({
       symbolMsg: 'InvalidArgumentError', objMsg: 'InvalidArgumentError', primitiveArgs: 'InvalidArgumentError',
-      badOpts: 'InvalidArgumentError', badSignal: 'InvalidArgumentError', getterOpts: 'Error', after: 'ok:1',
+      badOpts: 'InvalidArgumentError', badSignal: 'InvalidArgumentError', getterOpts: 'InvalidArgumentError', after: 'ok:1',
     })
   })
 
