@@ -111,6 +111,8 @@ export class Core implements ActiveStates {
   observers: Observers | null = null
   /** A `Tx` record is built when handlers, tracers or transition observers need one. */
   wantsTx = false
+  /** The last memo entry whose transition had handlers to run (transition.ts); forgotten when bindings change. */
+  handledEntry: MemoEntry | null = null
   disposeFns: Array<() => void> | null = null
 
   constructor(machine: Machine<string>, s: Schema<string>, opts: MachineOptions<string>) {
@@ -175,6 +177,12 @@ export class Core implements ActiveStates {
     return (this.lastLog = new ClockLog(this.clock, this.clockVersion))
   }
 
+  /** The latest clock-history segment while a record may continue it; null when the next record starts a new one. */
+  openClockLog(): ClockLog | null {
+    const log = this.lastLog
+    return log !== null && log.version === this.clockVersion && !log.full ? log : null
+  }
+
   /**
    * Records that the ticks of `a` and `b` were just written, in the clock history too when the transition has a
    * record (`log`). Every write to `clock` must be followed by this call.
@@ -198,6 +206,7 @@ export class Core implements ActiveStates {
 
   /** After bind/unbind: which handler kinds exist at all, so negotiation skips the loops of absent ones. */
   bindingsChanged(): void {
+    this.handledEntry = null
     this.hasSelf = this.bindings.some((b) => b.self !== null)
     const from = new Set<number>()
     for (const b of this.bindings) b.pairFrom?.forEach((i) => from.add(i))

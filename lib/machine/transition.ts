@@ -25,7 +25,8 @@ export function transition(core: Core, type: MutationType, called: readonly numb
   const res = resolve(core, type, called, isAuto, relLog)
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
-  const tx = core.wantsTx ? new Tx(core, type, called, args, mode) : null
+  const tx = core.wantsTx && (res === core.handledEntry || recorded(core) || handlersMayRun(core, res, type))
+    ? new Tx(core, type, called, args, mode) : null
   if (tx && core.tracers.length > 0) core.trace('transitionInit', tx)
   if (!accepted) {
     if (logOps) {
@@ -52,7 +53,7 @@ export function transition(core: Core, type: MutationType, called: readonly numb
   let failedAt: string | null = null
   try {
     apply(core, tx, isAuto)
-    if (core.bindings.length > 0 || core.waiters?.hasArgsWaiters()) failedAt = finals(core, tx, args)
+    if (tx !== null || core.waiters?.hasArgsWaiters()) failedAt = finals(core, tx, args)
     if (failedAt === null && !isAuto && core.tables.autoStates.length > 0 &&
       applied.enters.length + applied.exits.length > 0 && !isHealth(core, type, called)) autoRound(core)
     finish(core, tx, failedAt)
@@ -82,6 +83,44 @@ function resolve(core: Core, type: MutationType, called: readonly number[], isAu
   req.log = null
   core.resolved = res
   return res
+}
+
+/** Tracers and `transitions$` see every transition, so each gets a record. */
+function recorded(core: Core): boolean {
+  return core.tracers.length > 0 || (core.observers?.wantsTx() ?? false)
+}
+
+/**
+ * Whether some bound handler may run in this transition. When none can (and nobody records transitions), it runs
+ * without a `Tx`: handlers bound for other states cost nothing here. Self and pair handlers count as possible
+ * whenever any exist (they are rare; finding out exactly would cost more than the record).
+ */
+function handlersMayRun(core: Core, res: Resolution, type: MutationType): boolean {
+  if (!res.accepted) return false
+  if (mayRun(core, res, type)) {
+    // A memo entry seen to need a record is remembered, so a run of it (an actor's messages) skips the search.
+    if (res.kind === 'shared') core.handledEntry = res
+    return true
+  }
+  return false
+}
+
+function mayRun(core: Core, res: Resolution, type: MutationType): boolean {
+  const { enters, exits } = res
+  for (const b of core.bindings) {
+    // State handlers of the enters first: the common case (a message's handler) answers at once.
+    const { enter, state, exit, end } = b
+    for (let k = 0; k < enters.length; k++) {
+      const x = enters[k] as number
+      if (state?.[x] !== undefined || enter?.[x] !== undefined) return true
+    }
+    if (b.anyEnter !== null || b.anyState !== null) return true
+    for (let k = 0; k < exits.length; k++) {
+      const x = exits[k] as number
+      if (exit?.[x] !== undefined || end?.[x] !== undefined) return true
+    }
+  }
+  return core.pairFrom !== null || (core.hasSelf && type !== 'remove')
 }
 
 /** An empty machine for the shared request between transitions. */
@@ -209,7 +248,8 @@ function apply(core: Core, tx: Tx | null, isAuto: boolean): void {
   }
   if (kept !== undefined) core.auto?.adopt(kept)
   else if (auto && entry && core.tables.autoStates.length <= SHARED_AUTO_MAX) entry.cache.auto = auto.share()
-  core.clockWritten(tx?.log ?? null, res.enters, res.exits)
+  // Without a record, the ticks still go into the open history segment, so the next record continues it.
+  core.clockWritten(tx !== null ? tx.log : core.openClockLog(), res.enters, res.exits)
   tx?.applied()
   core.setActive(res)
   if (core.waiters) {
