@@ -255,7 +255,15 @@ export class Owner {
     const run = async (msg: string, args?: Args, opts?: AskOptions): Promise<unknown> => {
       const signal = opts?.signal ? AbortSignal.any([opts.signal, lease]) : lease
       const reply = await local.ref(key).ask(msg, args, { ...opts, signal })
-      if (checkpoint === 'message') await local.save(key)
+      if (checkpoint !== 'message') return reply
+      try {
+        await local.save(key)
+      } catch (err) {
+        // not stored, so not acknowledged; and the live state now differs from the store (maybe by a write whose
+        // answer was lost): the key is stopped unsaved, and its next message loads what the store has
+        await local.discard(key).catch(() => undefined)
+        throw err
+      }
       return reply
     }
     const tell = (msg: string, args?: Args, opts?: AskOptions): Promise<void> => run(msg, args, opts).then(() => undefined, () => undefined)

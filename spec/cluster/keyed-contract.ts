@@ -7,16 +7,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../lib/actor/index.js'
 import { ClusterError, RemoteActorError } from '../../lib/cluster/index.js'
 import { InvalidArgumentError, OutOfRangeError, TimeoutError } from '../../lib/machine/index.js'
-import type { Store } from '../../lib/store/index.js'
 import { eventually } from './contract.js'
-import { aborted, type Ledger, type LedgerData, type LedgerOptions } from './fixtures/ledger.js'
+import { aborted, type FlakyStore, type Ledger, type LedgerData, type LedgerOptions } from './fixtures/ledger.js'
 
 export { ledgerOptions, type Ledger, type LedgerOptions } from './fixtures/ledger.js'
 
 export interface Cluster {
   /** How many nodes `open` can use. */
   nodes: number
-  store: Store
+  /** The store every node uses (its writes can be made to fail). */
+  store: FlakyStore
   open(node: number, options?: LedgerOptions, name?: string): Promise<Ledger>
   cleanup(): Promise<void>
 }
@@ -82,6 +82,18 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
       expect((err as Error).message).toMatch(/activation of 'broken'/)
       expect((await c.store.get(k.local.storeKey('broken')))?.value).toEqual({ something: 'else' })
       expect(k.activations).toBe(0)
+    })
+
+    it('a message whose save fails is not acknowledged, and the key reloads what the store has', async () => {
+      const k = await c.open(0)
+      const other = c.nodes > 1 ? await c.open(last()) : k
+      expect(await k.ref('flaky').ask('Append', { item: 'saved' })).toEqual(['saved'])
+      c.store.failing = true
+      const err = await other.ref('flaky').ask('Append', { item: 'unsaved' }).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: 'ERR_CLUSTER_REMOTE', remoteCode: 'ERR_STATE_SAVE' })
+      c.store.failing = false
+      expect(await other.ref('flaky').ask('Append', { item: 'next' })).toEqual(['saved', 'next'])
+      expect(k.activations).toBe(2)
     })
 
     it('messages beyond maxBuffered are refused with ERR_CLUSTER_OVERFLOW; the others are delivered', async () => {

@@ -4,11 +4,12 @@
 import { ActorSystem } from '../../lib/actor/index.js'
 import { InProcessBus } from '../../lib/cluster/index.js'
 import { MemoryStore } from '../../lib/store/index.js'
+import { FlakyStore } from './fixtures/ledger.js'
 import { keyedContract, ledgerOptions, type Ledger } from './keyed-contract.js'
 
 keyedContract('InProcessBus', async () => {
   const bus = new InProcessBus({ id: 'local' })
-  const store = new MemoryStore()
+  const store = new FlakyStore(new MemoryStore())
   const systems: ActorSystem[] = []
   return {
     nodes: 1,

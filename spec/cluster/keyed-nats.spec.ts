@@ -11,6 +11,7 @@ import { encodeKey } from '../../lib/cluster/nats-kv-store.js'
 import { encode } from '../../lib/rpc/index.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 import { eventually } from './contract.js'
+import { FlakyStore } from './fixtures/ledger.js'
 import { keyedContract, ledgerOptions, type Cluster, type Ledger, type LedgerOptions } from './keyed-contract.js'
 
 let server: NatsServer
@@ -21,7 +22,7 @@ async function cluster(): Promise<Cluster & { buses: NatsBus[] }> {
   const prefix = `k${++prefixes}`
   const buses = await Promise.all(['node-a', 'node-b'].map((id) =>
     NatsBus.connect({ servers: server.url, id, prefix, heartbeat: 200, presenceTtl: 1000 })))
-  const store = await NatsKvStore.open(buses[0]!, { bucket: `state-${prefix}` })
+  const store = new FlakyStore(await NatsKvStore.open(buses[0]!, { bucket: `state-${prefix}` }))
   const systems: ActorSystem[] = []
   return {
     nodes: 2,
