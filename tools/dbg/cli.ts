@@ -24,6 +24,7 @@ export const USAGE = `usage: polymachine-dbg [options]
   --state NAMES      only records calling, entering or exiting these states (comma-separated)
   --machine IDS      only records of these machines (comma-separated)
   --times            print each record's wall-clock time
+  --max-machines N   machines kept (default 10000); more are refused and counted
   -h, --help         this text
 
 Machines connect with attachDebugger(mach, { url: 'ws://127.0.0.1:6831' }) or POLYMACHINE_DBG=ws://127.0.0.1:6831.`
@@ -37,12 +38,13 @@ export interface CliOptions {
   timeout: number | null
   filters: Filters
   times: boolean
+  maxMachines: number | null
 }
 
 /** Parses the arguments; returns an error text for bad usage. */
 export function parseArgs(argv: readonly string[]): CliOptions | { error: string } | { help: true } {
   const o: CliOptions = { host: '127.0.0.1', port: 6831, import: null, export: null, dump: false, timeout: null,
-    filters: { ...DEFAULT_FILTERS }, times: false }
+    filters: { ...DEFAULT_FILTERS }, times: false, maxMachines: null }
   const show = (key: 'canceled' | 'auto' | 'queued', v: Show): void => {
     o.filters = { ...o.filters, [key]: v }
   }
@@ -63,7 +65,8 @@ export function parseArgs(argv: readonly string[]): CliOptions | { error: string
       case '--only-auto': show('auto', 'only'); break
       case '--hide-queued': show('queued', 'hide'); break
       case '--only-queued': show('queued', 'only'); break
-      case '--host': case '--port': case '--import': case '--export': case '--timeout': case '--state': case '--machine': {
+      case '--host': case '--port': case '--import': case '--export': case '--timeout': case '--state': case '--machine':
+      case '--max-machines': {
         const v = value()
         if (v === null) return { error: `${a} needs a value` }
         if (a === '--host') o.host = v
@@ -73,9 +76,11 @@ export function parseArgs(argv: readonly string[]): CliOptions | { error: string
         else if (a === '--machine') o.filters = { ...o.filters, machines: [...o.filters.machines, ...v.split(',').filter(Boolean)] }
         else {
           const n = Number(v)
-          if (!Number.isInteger(n) || n < 0 || (a === '--port' && n > 65535)) return { error: `${a} must be an integer ≥ 0, got ${v}` }
+          if (!Number.isSafeInteger(n) || n < 0 || (a === '--port' && n > 65535)) return { error: `${a} must be an integer ≥ 0, got ${v}` }
           if (a === '--port') o.port = n
-          else o.timeout = n
+          else if (a === '--timeout') o.timeout = n
+          else if (n < 1) return { error: `--max-machines must be an integer ≥ 1, got ${v}` }
+          else o.maxMachines = n
         }
         break
       }
@@ -105,10 +110,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     io.err(`polymachine-dbg: ${o.error}\n${USAGE}\n`)
     return 2
   }
-  let session = new Session()
+  let session = new Session(o.maxMachines !== null ? { maxMachines: o.maxMachines } : {})
   if (o.import !== null) {
     try {
-      session = await importSession(o.import)
+      session = await importSession(o.import, session)
     } catch (err) {
       io.err(`polymachine-dbg: cannot import ${o.import}: ${err instanceof Error ? err.message : String(err)}\n`)
       return 1

@@ -47,6 +47,7 @@ export function dump(s: Session, opts: DumpOptions = {}): string {
   const out: string[] = []
   const desc = describeFilters(f)
   out.push(`# ${s.machines.size} machines, ${s.log.length} records, ${recs.length} shown, ${s.dropped} dropped` +
+    (s.refusedMachines > 0 ? `, ${s.refusedMachines} machines refused over the cap of ${s.maxMachines}` : '') +
     (desc ? ` (filters: ${desc})` : ''))
   for (const { machine: m, depth } of machineTree(s)) {
     const flags = m.disposed ? ' disposed' : ''

@@ -2,6 +2,7 @@
  * The debugger's session store: machines and their transitions as received, every record with the full clock after
  * it (clock diffs are applied here, per connection), so history queries need no replay. Pure: no I/O, no timers.
  */
+import { InvalidArgumentError } from '../../lib/index.js'
 import type { DbgMessage, DbgSchema, DbgTx } from '../../lib/telemetry/index.js'
 import { DbgFlag } from '../../lib/telemetry/index.js'
 
@@ -69,6 +70,12 @@ interface Conn {
 export interface SessionOptions {
   /** Records kept; beyond it the oldest are forgotten. Default 200 000. */
   maxRecords?: number
+  /**
+   * Machines kept (default 10 000), so a sender announcing endless machines cannot grow the debugger without bound.
+   * At the cap a new machine takes the place of the oldest disposed one whose records are all forgotten; when there
+   * is none it is refused and counted in `refusedMachines`, and its records count as `rejected`.
+   */
+  maxMachines?: number
 }
 
 /**
@@ -82,14 +89,31 @@ export class Session {
   dropped = 0
   /** Messages that did not fit (unknown machine, bad indexes). */
   rejected = 0
+  /** Machine descriptions refused at the `maxMachines` cap (shown by the screen's and the dump's headers). */
+  refusedMachines = 0
   changed = 0
   readonly #conns = new Map<string, Conn>()
   readonly #max: number
+  readonly #maxMachines: number
+  /** Disposed machines, oldest disposal first: the candidates to forget at the machine cap. */
+  readonly #disposed = new Set<string>()
   #seq = 0
   readonly #listeners = new Set<() => void>()
 
   constructor(opts: SessionOptions = {}) {
-    this.#max = opts.maxRecords ?? 200_000
+    if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError('new Session()', 'opts', 'an object', opts)
+    const count = (name: 'maxRecords' | 'maxMachines', dflt: number): number => {
+      const v = opts[name] ?? dflt
+      if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError('new Session()', name, 'an integer ≥ 1', v)
+      return v
+    }
+    this.#max = count('maxRecords', 200_000)
+    this.#maxMachines = count('maxMachines', 10_000)
+  }
+
+  /** The `maxMachines` cap. */
+  get maxMachines(): number {
+    return this.#maxMachines
   }
 
   /** Calls `fn` after each change; returns the unsubscribe function. */
@@ -131,7 +155,11 @@ export class Session {
       case 3: return this.#tx(c, msg)
       case 4: {
         const m = this.machines.get(msg.machineId)
-        if (m) m.disposed = true
+        if (m) {
+          m.disposed = true
+          this.#disposed.delete(m.id) // to the end: the order is of disposal
+          this.#disposed.add(m.id)
+        }
         return
       }
       case 5:
@@ -147,8 +175,12 @@ export class Session {
       name, auto: (flags & 1) !== 0, multi: (flags & 2) !== 0, require: nameOf(req), add: nameOf(add),
       remove: nameOf(rem), after: nameOf(after), tags,
     }))
-    c.clocks.set(s.machineId, s.time)
     const known = this.machines.get(s.machineId)
+    if (!known && this.machines.size >= this.#maxMachines && !this.#evictOne()) {
+      this.refusedMachines++
+      return
+    }
+    c.clocks.set(s.machineId, s.time)
     if (known) {
       // described again (a reconnect): keep the history; a changed schema replaces the states
       if (known.states.map((x) => x.name).join() !== names.join()) {
@@ -156,6 +188,7 @@ export class Session {
         known.time = s.time
       }
       known.disposed = false
+      this.#disposed.delete(known.id)
       return
     }
     this.machines.set(s.machineId, {
@@ -213,6 +246,25 @@ export class Session {
     m.txs.push(rec)
     this.log.push(rec)
     if (this.log.length > this.#max * 1.1) this.#trim()
+  }
+
+  /**
+   * At the machine cap: forgets the oldest disposed machine with no record left, if any. Looks at the first 64
+   * disposed machines only, so a sender announcing machine after machine at the cap costs bounded work each.
+   */
+  #evictOne(): boolean {
+    let looked = 0
+    for (const id of this.#disposed) {
+      if (++looked > 64) break
+      const m = this.machines.get(id)
+      if (m && m.txs.length > 0) continue
+      this.#disposed.delete(id)
+      if (!m) continue
+      this.machines.delete(id)
+      for (const c of this.#conns.values()) c.clocks.delete(id)
+      return true
+    }
+    return false
   }
 
   /** Forgets the oldest records over the limit (in one cut, not one per record). */

@@ -80,8 +80,10 @@ export function App(props: AppProps): ReactElement {
 
 function header(s: Session, title: string): ReactElement {
   return h(Text, { bold: true, wrap: 'truncate' },
-    `polymachine-dbg · ${title} · clients ${s.connections.size} · machines ${s.machines.size} · records ` +
-    `${s.log.length} · dropped ${s.dropped}`)
+    `polymachine-dbg · ${title} · clients ${s.connections.size} · machines ${s.machines.size}` +
+    // early in the line, so a narrow terminal does not cut it off
+    (s.refusedMachines > 0 ? ` (cap ${s.maxMachines}, ${s.refusedMachines} refused)` : '') +
+    ` · records ${s.log.length} · dropped ${s.dropped}`)
 }
 
 function machinesPanel(d: Derived, v: ViewState, height: number): ReactElement {
