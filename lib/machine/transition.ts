@@ -12,6 +12,7 @@ import { scheduleAuto, type TransitionMode } from './mutation.js'
 import type { Resolution } from './resolution.js'
 import type { ActiveStates, RelationLog, ResolveRequest } from './resolve.js'
 import { Tx } from './tx.js'
+import { needsRecord } from './tx-needed.js'
 import { type Args, LogLevel, Result } from './types.js'
 
 /** Runs one mutation as a transition and returns its result (never a queue tick). */
@@ -25,7 +26,7 @@ export function transition(core: Core, type: MutationType, called: readonly numb
   const res = resolve(core, type, called, isAuto, relLog)
   const accepted = res.accepted
   if (relLog) for (const [level, line] of relLog) log.emit(level, line)
-  const tx = core.wantsTx && (res === core.handledEntry || recorded(core) || handlersMayRun(core, res, type))
+  const tx = core.wantsTx && needsRecord(core, res, type)
     ? new Tx(core, type, called, args, mode) : null
   if (tx && core.tracers.length > 0) core.trace('transitionInit', tx)
   if (!accepted) {
@@ -83,44 +84,6 @@ function resolve(core: Core, type: MutationType, called: readonly number[], isAu
   req.log = null
   core.resolved = res
   return res
-}
-
-/** Tracers and `transitions$` see every transition, so each gets a record. */
-function recorded(core: Core): boolean {
-  return core.tracers.length > 0 || (core.observers?.wantsTx() ?? false)
-}
-
-/**
- * Whether some bound handler may run in this transition. When none can (and nobody records transitions), it runs
- * without a `Tx`: handlers bound for other states cost nothing here. Self and pair handlers count as possible
- * whenever any exist (they are rare; finding out exactly would cost more than the record).
- */
-function handlersMayRun(core: Core, res: Resolution, type: MutationType): boolean {
-  if (!res.accepted) return false
-  if (mayRun(core, res, type)) {
-    // A memo entry seen to need a record is remembered, so a run of it (an actor's messages) skips the search.
-    if (res.kind === 'shared') core.handledEntry = res
-    return true
-  }
-  return false
-}
-
-function mayRun(core: Core, res: Resolution, type: MutationType): boolean {
-  const { enters, exits } = res
-  for (const b of core.bindings) {
-    // State handlers of the enters first: the common case (a message's handler) answers at once.
-    const { enter, state, exit, end } = b
-    for (let k = 0; k < enters.length; k++) {
-      const x = enters[k] as number
-      if (state?.[x] !== undefined || enter?.[x] !== undefined) return true
-    }
-    if (b.anyEnter !== null || b.anyState !== null) return true
-    for (let k = 0; k < exits.length; k++) {
-      const x = exits[k] as number
-      if (exit?.[x] !== undefined || end?.[x] !== undefined) return true
-    }
-  }
-  return core.pairFrom !== null || (core.hasSelf && type !== 'remove')
 }
 
 /** An empty machine for the shared request between transitions. */
