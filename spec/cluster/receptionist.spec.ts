@@ -209,7 +209,7 @@ describe.skipIf(!hasNatsServer)('over NATS', () => {
         child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve() } })
         child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited with ${String(code)}`)) })
       })
-      let last: readonly ServiceRef[] = []
+      let last: readonly ServiceRef<'Add' | 'Who', Counter>[] = []
       const sub = r.subscribe(Counters).subscribe((refs) => { last = refs })
       await eventually(() => last.length === 1)
       const [far] = last
