@@ -221,12 +221,12 @@ export class Owner {
     } catch (err) {
       this.o.report(err)
     }
-    await h.renewal
-    try {
-      await this.o.table.release(h.key, h.revision)
-    } catch (err) {
-      this.o.report(err) // it expires with the TTL
-    }
+    // The lease is deleted (so another node may take the key at once) only after the key is saved above. Both
+    // waits are bounded: against a slow or absent server the lease simply expires with its TTL.
+    const quarter = this.o.table.ttl / 4
+    if (h.renewal) await settledBy(h.renewal, performance.now() + quarter)
+    const released = this.o.table.release(h.key, h.revision).catch((err: unknown) => this.o.report(err))
+    await settledBy(released, performance.now() + quarter)
     this.released++
     this.#forget(h)
   }
