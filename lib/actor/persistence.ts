@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, OutOfRangeError, type Snapshot } from '../machine/index.js'
 import { describe } from '../machine/internals.js'
-import { callStore, copyValue, DEFAULT_STORE_TIMEOUT, type Store, type StoreValue } from '../store/index.js'
+import { callStore, copyValue, DEFAULT_STORE_TIMEOUT, StoreCallTimers, type Store, type StoreValue } from '../store/index.js'
 import { ActorStateError } from './persistence-errors.js'
 
 /**
@@ -116,6 +116,7 @@ export class StateKeeper<S> {
   private readonly slots = new Map<string, Slot>()
   /** The writes not settled yet: `stop()` fails them. */
   private readonly writing = new Set<(err: unknown) => void>()
+  private readonly timers = new StoreCallTimers()
   private readonly opts: ReturnType<typeof readStateOptions<S>>
 
   constructor(
@@ -152,7 +153,7 @@ export class StateKeeper<S> {
     let entry: { revision: number; value: StoreValue } | undefined
     try {
       const id = this.storeKey(key)
-      const got = await callStore(`get('${id}')`, this.storeTimeout, () => this.store.get(id))
+      const got = await callStore(`get('${id}')`, this.storeTimeout, () => this.store.get(id), undefined, this.timers)
       if (got !== undefined) entry = { revision: got.revision, value: got.value }
     } catch (err) {
       throw this.error('ERR_STATE_LOAD', key, `the store's get() failed (${describe(err)})`, err)
@@ -233,7 +234,7 @@ export class StateKeeper<S> {
           if (!late.ok || typeof late.value !== 'number') return
           slot.landed = { expected, revision: late.value }
           if (final) slot.finalLanded = true
-        })
+        }, this.timers)
       } catch (err) {
         throw this.error('ERR_STATE_SAVE', key, `the store's put() failed (${describe(err)})`, err)
       }
@@ -255,6 +256,7 @@ export class StateKeeper<S> {
    * fail now with `ERR_STATE_SAVE` rather than stay pending until their store timeout. Whether they land is unknown.
    */
   stop(): void {
+    this.timers.release()
     const writing = [...this.writing]
     this.writing.clear()
     for (const fail of writing) {

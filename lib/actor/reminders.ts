@@ -9,7 +9,7 @@
  */
 import { InvalidArgumentError, Machine, type Args } from '../machine/index.js'
 import { cancelLater, describe, later, type Later } from '../machine/internals.js'
-import { callStore, compareKeys, isStoreError, type Store, type StoreValue } from '../store/index.js'
+import { callStore, compareKeys, isStoreError, StoreCallTimers, type Store, type StoreValue } from '../store/index.js'
 import { UnknownMessageError } from './errors.js'
 import { ActorStateError, RemindersStoppedError } from './persistence-errors.js'
 import { DueQueue, type Due } from './reminder-queue.js'
@@ -84,6 +84,7 @@ export class Reminders {
   private retry = RETRY_MIN
   /** Store calls not answered yet: `stop()` fails them. */
   private readonly calls = new Set<(err: unknown) => void>()
+  private readonly timers = new StoreCallTimers()
 
   private readonly host: Required<RemindersHost>
 
@@ -162,6 +163,7 @@ export class Reminders {
     cancelLater(this.timer)
     cancelLater(this.retryTimer)
     this.timer = this.retryTimer = undefined
+    this.timers.release()
     const calls = [...this.calls]
     this.calls.clear()
     for (const fail of calls) fail(new RemindersStoppedError(this.host.id, 'wait for the store any longer (the call may still land)'))
@@ -323,7 +325,7 @@ export class Reminders {
 
   /** One store call, bounded by the store-call timeout. */
   private call<T>(what: string, fn: () => Promise<T>, late?: Parameters<typeof callStore<T>>[3]): Promise<T> {
-    const answer = callStore(what, this.host.storeTimeout, fn, late)
+    const answer = callStore(what, this.host.storeTimeout, fn, late, this.timers)
     return new Promise<T>((resolve, reject) => {
       const fail = (err: unknown): void => reject(err as Error)
       this.calls.add(fail)

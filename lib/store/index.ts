@@ -14,4 +14,4 @@ export {
 /** Option readers for Store implementations, so a new store refuses the same inputs with the same errors. */
 export { readExpected, readList, type CheckedList } from './check.js'
 /** Bounding calls to a store that may never answer (what persistent actors and reminders use). */
-export { callStore, checkStoreTimeout, DEFAULT_STORE_TIMEOUT, type LateOutcome } from './timeout.js'
+export { callStore, checkStoreTimeout, DEFAULT_STORE_TIMEOUT, StoreCallTimers, type LateOutcome } from './timeout.js'

@@ -12,6 +12,43 @@ export const DEFAULT_STORE_TIMEOUT = 10_000
 /** The longest finite timeout a Node timer can wait for (larger values would fire at once). */
 const MAX_TIMEOUT = 2_147_483_647
 
+type Timer = ReturnType<typeof setTimeout>
+
+/**
+ * The timeout timers of one owner's pending store calls. They keep the process alive while its owner runs (a
+ * script awaiting a hung store gets its timeout, not a silent exit); `release()` (the owner stops) unrefs them, so
+ * nothing a stopped owner left pending keeps the process alive, while each call still settles if the process lives.
+ */
+export class StoreCallTimers {
+  private readonly live = new Set<Timer>()
+  private released = false
+
+  /** Timers of calls still pending. */
+  get size(): number {
+    return this.live.size
+  }
+
+  add(t: Timer): void {
+    if (this.released) unref(t)
+    else this.live.add(t)
+  }
+
+  delete(t: Timer): void {
+    this.live.delete(t)
+  }
+
+  /** The owner stopped: its pending and later timers no longer keep the process alive. */
+  release(): void {
+    this.released = true
+    for (const t of this.live) unref(t)
+    this.live.clear()
+  }
+}
+
+function unref(t: Timer): void {
+  ;(t as { unref?: () => void }).unref?.()
+}
+
 /** What a store call that timed out came to, later. */
 export type LateOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown }
 
@@ -32,9 +69,12 @@ export function checkStoreTimeout(where: string, name: string, v: unknown): numb
  * Runs `fn` (one store call, named `call` in errors) and settles as it does, or rejects with `StoreTimeoutError`
  * after `timeout` ms. A call that throws synchronously rejects; a non-promise answer resolves as is. When the call
  * settles after its timeout, `late` gets the outcome (a throw from `late` is ignored: it has nobody to report to).
- * The timer is cleared when the call answers in time and never keeps the process alive.
+ * The timer is cleared when the call answers in time; with `timers`, it is tracked there (see `StoreCallTimers`),
+ * without, it never keeps the process alive.
  */
-export function callStore<T>(call: string, timeout: number, fn: () => Promise<T>, late?: (outcome: LateOutcome<T>) => void): Promise<T> {
+export function callStore<T>(
+  call: string, timeout: number, fn: () => Promise<T>, late?: (outcome: LateOutcome<T>) => void, timers?: StoreCallTimers,
+): Promise<T> {
   let answer: Promise<T>
   try {
     answer = Promise.resolve(fn())
@@ -46,12 +86,15 @@ export function callStore<T>(call: string, timeout: number, fn: () => Promise<T>
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
+      timers?.delete(timer)
       reject(new StoreTimeoutError(call, timeout))
     }, timeout)
-    ;(timer as { unref?: () => void }).unref?.()
+    if (timers) timers.add(timer)
+    else unref(timer)
     const settle = (outcome: LateOutcome<T>): void => {
       if (!timedOut) {
         clearTimeout(timer)
+        timers?.delete(timer)
         if (outcome.ok) resolve(outcome.value)
         else reject(outcome.error as Error)
         return

@@ -275,7 +275,30 @@ describe('reminders: a store call that never answers', () => {
   })
 })
 
-describe('a store that never answers and a long storeTimeout (child process)', () => {
+describe('a store that never answers (child processes)', () => {
+  it('while running, a pending store call keeps the process alive until its timeout: the awaiting script gets the error', async () => {
+    const r = await runChild(`
+import { schema } from 'polymachine-src'
+import { ActorSystem, PersistentKeyed } from 'polymachine-src/actor'
+import { MemoryStore } from 'polymachine-src/store'
+class Never extends MemoryStore {
+  override get(_key: string) { return new Promise<never>(() => undefined) }
+}
+const system = new ActorSystem()
+const keyed = new PersistentKeyed(system, {
+  id: 'acc', schema: schema({ Deposit: { multi: true } }), store: new Never(), storeTimeout: 300,
+  handlers: () => ({ DepositState: () => 1 }),
+})
+const err = await keyed.ref('a').ask('Deposit').then(() => undefined, (e) => e)
+console.log(JSON.stringify([err?.code, err?.cause?.code, err?.cause?.cause?.code]))
+await system.shutdown({ timeout: 100 })
+`, 30_000)
+    expect(r.timedOut).toBe(false)
+    expect(r.code).toBe(0) // not 13 (a top-level await left pending when the event loop emptied)
+    expect(r.faults).toBe(0)
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]')).toEqual(['ERR_ACTIVATION_FAILED', 'ERR_STATE_LOAD', 'ERR_STORE_TIMEOUT'])
+  }, 60_000)
+
   it('after shutdown no store timer keeps the process alive, and nothing is left unhandled', async () => {
     const r = await runChild(`
 import { schema } from 'polymachine-src'
