@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads'
 import { buildSync } from 'esbuild'
 import { Piscina } from 'piscina'
 import Tinypool from 'tinypool'
-import { NodeSupervisor, type NodeSupervisorOptions } from '../../../lib/node/index.js'
+import { NodeClient, NodeSupervisor, type NodeSupervisorOptions } from '../../../lib/node/index.js'
 import { latencyRows, now, onceRow, pct, textRow } from '../actor-kit.js'
 import type { Check, Goal, Row, Scenario } from '../run.js'
 
@@ -110,6 +110,23 @@ function ours(name: string, file: string, opts: Partial<NodeSupervisorOptions>):
   return { name, pool, run: (i) => pool.run<number>(i), close: () => pool.close({ timeout: 2000 }) }
 }
 
+/** A client through `pool.serve()` / `NodeClient.connect()` (TCP to the supervisor, then to its own worker). */
+async function remoteClient(file: string): Promise<Runner> {
+  const r = ours('', file, { min: 1, max: 1 })
+  await r.pool.start()
+  const { url, token } = await r.pool.serve()
+  const client = NodeClient.connect(url, { token })
+  await client.start()
+  return {
+    name: 'polymachine client over TCP (NodeClient.connect, 1 worker process)',
+    run: (i) => client.run<number>(i),
+    close: async () => {
+      await client.close()
+      await r.close()
+    },
+  }
+}
+
 function piscina(file: string, threads = 2): Runner {
   const pool = new Piscina({ filename: file, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 })
   return { name: 'piscina', run: (i) => pool.run(i) as Promise<number>, close: () => pool.destroy() }
@@ -163,13 +180,17 @@ export const node: Scenario = {
         if (v !== n + 1) wrong++
       }
 
-      // sequential: each task timed alone, in blocks of 50 per runner, rotating (after a warm-up)
+      // sequential: each task timed alone, in blocks of 50 per runner, rotating (after a warm-up); the remote client
+      // only here (it holds one worker: pipelining it measures its worker's queue, not the pool)
+      const remote = await remoteClient(ourFile)
+      extra.push(remote)
+      const seqRunners = [...runners, remote]
       const warm = quick ? 100 : 1000
       const count = quick ? 300 : 10_000
-      const seq = new Map<string, number[]>(runners.map((r) => [r.name, []]))
-      for (const r of runners) for (let i = 0; i < warm; i++) check(await within(r.run({ n: i }), 10_000, r.name), i)
+      const seq = new Map<string, number[]>(seqRunners.map((r) => [r.name, []]))
+      for (const r of seqRunners) for (let i = 0; i < warm; i++) check(await within(r.run({ n: i }), 10_000, r.name), i)
       for (let done = 0; done < count; done += 50) {
-        for (const r of runners) {
+        for (const r of seqRunners) {
           const xs = seq.get(r.name) as number[]
           for (let i = 0; i < 50; i++) {
             const t = now()
@@ -179,7 +200,7 @@ export const node: Scenario = {
           }
         }
       }
-      for (const r of runners) rows.push(...latencyRows(`${r.name}: sequential`, seq.get(r.name) as number[]))
+      for (const r of seqRunners) rows.push(...latencyRows(`${r.name}: sequential`, seq.get(r.name) as number[]))
 
       // pipelined: n tasks at once (Promise.all); one in flight per worker (the pools' default), the rest queued
       const wideProc = ours('polymachine processes, tasksPerWorker 16', ourFile, { tasksPerWorker: 16 })
@@ -289,7 +310,9 @@ export const node: Scenario = {
         'piscina and tinypool use worker_threads: compare polymachine processes with the raw fork echo (the ceiling of ' +
           'child_process IPC), and polymachine threads with piscina and tinypool.',
         'sequential: each task awaited and timed alone, in blocks of 50 per runner in turn (after a warm-up); ' +
-          'p50/p99, best = fastest one.',
+          'p50/p99, best = fastest one. A polymachine thread that finished its job parks up to 2 ms on an Atomics ' +
+          'counter and takes the next message with receiveMessageOnPort (as piscina does), skipping its event loop. ' +
+          "The remote client is NodeClient.connect() to pool.serve() in this process: RPC over TCP to its own worker.",
         'pipelined: all tasks started at once (Promise.all), median of the rounds (runners in turn); the pools keep ' +
           'one task in flight per worker (their default) and queue the rest; polymachine also with tasksPerWorker 16 ' +
           '(16 per worker, sent and answered in batches of one IPC message per turn).',
