@@ -86,6 +86,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       const kv = await new Kvm(c.buses[0]!.nc).open(`k${prefixes}_lease_${Buffer.from('ledger').toString('base64url')}`)
       await kv.delete(encodeKey('p')) // the lease vanishes (as after a partition longer than the TTL)
       await eventually(() => a.leases.lost === 1 && a.local.passivations === 1)
+      await eventually(async () => (await c.store.get(a.local.storeKey('p'))) !== undefined) // the save ends the passivation
       const saved = await c.store.get(a.local.storeKey('p'))
       expect((saved?.value as { data: { items: string[] } }).data.items).toEqual(['unsaved-until-passivation'])
     })

@@ -32,8 +32,8 @@ class Node {
     this.exited = new Promise((resolve) => proc.once('exit', resolve))
   }
 
-  static async start(url: string, prefix: string, id: string): Promise<Node> {
-    const proc = fork(fixture, [url, prefix, id], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  static async start(url: string, prefix: string, id: string, leaseTtl?: number): Promise<Node> {
+    const proc = fork(fixture, [url, prefix, id, ...(leaseTtl === undefined ? [] : [String(leaseTtl)])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const node = new Node(proc)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${id} not ready within 20 s`)), 20_000)
@@ -85,7 +85,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors across node processes', ()
     const system = new ActorSystem({ id: `tester-${prefix}` })
     cleanups.push(async () => { await bus.close(); await system.shutdown({ timeout: 2000 }) })
     const store = await NatsKvStore.open(bus, { bucket: `state-${prefix}` })
-    return { ledger: await bus.keyed('ledger', ledgerOptions(system, store, { timeout: 1500 })) as Ledger, store }
+    return { ledger: await bus.keyed('ledger', ledgerOptions(system, store, { timeout: 4000, leaseTtl: 1000 })) as Ledger, store }
   }
 
   it('two processes racing the first message of the same keys: one activation per key across them', async () => {
@@ -106,7 +106,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors across node processes', ()
 
   it('a process holding keys killed with SIGKILL: its keys resume on another node with their state, no acknowledged message lost', async () => {
     const prefix = `kp${++prefixes}`
-    const victim = await Node.start(server.url, prefix, 'victim')
+    const victim = await Node.start(server.url, prefix, 'victim', 1000) // its leases expire 1 s after its death
     nodes.push(victim)
     const keys = ['k1', 'k2', 'k3', 'k4']
     for (const k of keys) expect(await victim.ask(k, 'Append', { item: `${k}-0` })).toMatchObject({ ok: true })
@@ -136,7 +136,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors across node processes', ()
     await Promise.all(senders)
     expect(afterKill).toBeGreaterThanOrEqual(4 * keys.length) // the keys came back
     expect(ledger.keys.sort()).toEqual(keys) // on this node now
-    expect(ledger.activations).toBe(keys.length)
+    expect(ledger.activations).toBeGreaterThanOrEqual(keys.length)
     for (const k of keys) {
       const { items } = await ledger.ref(k).ask('Get')
       const mine = acked.get(k)!
@@ -145,8 +145,8 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors across node processes', ()
       expect(new Set(items).size).toBe(items.length)
       expect(items.length - mine.length).toBeLessThanOrEqual(1)
     }
-    // only asks in flight on the victim when it died fail (by their timeout): about one per key
+    // only the asks in flight on the victim when it died fail (by their timeout): at most one per key
     expect(failed.every((e) => e instanceof TimeoutError)).toBe(true)
-    expect(failed.length).toBeLessThanOrEqual(2 * keys.length)
+    expect(failed.length).toBeLessThanOrEqual(keys.length)
   })
 })

@@ -28,7 +28,7 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors: nats-server restarted', (
       const system = new ActorSystem({ id })
       systems.push(system)
       const store = await NatsKvStore.open(bus, { bucket: 'kr-state' })
-      nodes.push(await bus.keyed('ledger', ledgerOptions(system, store, { timeout: 1500 })) as Ledger)
+      nodes.push(await bus.keyed('ledger', ledgerOptions(system, store, { timeout: 1500, leaseTtl: 1000 })) as Ledger)
     }
     const [a, b] = nodes as [Ledger, Ledger]
     const keys = ['r1', 'r2', 'r3']
