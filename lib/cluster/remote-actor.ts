@@ -9,7 +9,7 @@ import type { AskOptions, Ref, ReplyOf, TellOnlyRef } from '../actor/index.js'
 import { localRef } from '../actor/ref.js'
 import { decode, encode } from '../rpc/index.js'
 import { ClusterError, RemoteActorError } from './errors.js'
-import { outgoingTrace, received, type MessageMeta } from './trace.js'
+import { outgoingMeta, received, type MessageMeta } from './trace.js'
 
 /** Options of `bus.actor()`. */
 export interface RemoteActorOptions {
@@ -206,7 +206,7 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
     const { timeout } = readOptions(where, msg, args, opts)
     const id = `${PROCESS_ID}${(++asks).toString(36)}`
     this.transport.send(this.id, encodeRequest(where, { k: 'tell', i: id, m: msg, ...(args !== undefined && { a: args }),
-      ...(timeout !== undefined && { t: timeout }) }), { id, trace: outgoingTrace() })
+      ...(timeout !== undefined && { t: timeout }) }), outgoingMeta(id))
   }
 
   /**
@@ -248,7 +248,7 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
       const timer = setTimeout(() => giveUp(new TimeoutError(this.id, `ask(${msg})`, timeout)), timeout)
       signal?.addEventListener('abort', onAbort, { once: true })
       // the transport's own deadline is a little later: the timer above decides, and sends the cancel
-      this.transport.request(this.id, body, timeout + 1000, { id, trace: outgoingTrace() }).then((bytes) => {
+      this.transport.request(this.id, body, timeout + 1000, outgoingMeta(id)).then((bytes) => {
         if (!finish()) return
         try {
           const r = decode(bytes) as Partial<Reply> & Record<string, unknown>

@@ -3,7 +3,8 @@
  * request id), `traceparent` and `tracestate` (W3C, the names every NATS/OpenTelemetry tool reads) — so they can be
  * seen without decoding bodies. What context to send and how to continue it on the receiving side is a tracer's
  * business: it plugs in with `setClusterTracing()` (polymachine/otel's `otelTraceContext(trace)` is a valid `inject`),
- * so this layer never imports the telemetry one.
+ * so this layer never imports the telemetry one. Mirror (RPC) messages always carry `pm-id` (they have headers
+ * anyway); remote actor messages carry headers once tracing is installed (see `outgoingMeta`).
  */
 import { InvalidArgumentError } from '../machine/index.js'
 import { traceContextOf, type RemoteTraceContext } from '../rpc/index.js'
@@ -62,7 +63,8 @@ const slot: { current: ClusterTracing | null } = (() => {
 })()
 
 /**
- * Installs `tracing` for every bus of this process (null removes it); returns the one it replaces. Throws
+ * Installs `tracing` for every bus of this process (null removes it); returns the one it replaces. While one is
+ * installed (even `{}`, no hooks), remote actor messages carry their `pm-id` header too. Throws
  * `InvalidArgumentError` when a hook is not a function.
  */
 export function setClusterTracing(tracing: ClusterTracing | null): ClusterTracing | null {
@@ -76,6 +78,15 @@ export function setClusterTracing(tracing: ClusterTracing | null): ClusterTracin
   const prev = slot.current
   slot.current = tracing === null ? null : { ...tracing }
   return prev
+}
+
+/**
+ * What to send beside a message with id `id`: nothing while no tracing is installed (building and parsing NATS
+ * headers costs about a tenth of a loopback round trip, so plain messages carry their id in the body only); with one
+ * (even `setClusterTracing({})`), the id and the context `inject` gives.
+ */
+export function outgoingMeta(id: string): MessageMeta | undefined {
+  return slot.current === null ? undefined : { id, trace: outgoingTrace() }
 }
 
 /** The context to send now: undefined without a tracer, an `inject` hook, or a valid context from it. */

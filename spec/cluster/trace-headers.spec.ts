@@ -1,7 +1,8 @@
 /**
- * Ids and W3C trace context in NATS headers (a real private nats-server): remote actor asks and tells, and the RPC
- * messages of a mirror, carry `pm-id` and the caller's `traceparent`/`tracestate`; with the OpenTelemetry SDK on both
- * sides (InMemorySpanExporter), a trace started on node A continues on node B through `setClusterTracing`.
+ * Ids and W3C trace context in NATS headers (a real private nats-server): the RPC messages of a mirror, and remote
+ * actor asks and tells once tracing is installed, carry `pm-id` and the caller's `traceparent`/`tracestate`; with the
+ * OpenTelemetry SDK on both sides (InMemorySpanExporter), a trace started on node A continues on node B through
+ * `setClusterTracing`.
  */
 import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
@@ -80,39 +81,43 @@ describe.skipIf(!hasNatsServer)('ids and trace context in NATS headers', () => {
     await server.stop()
   })
 
-  /** Every message on `subject` (a plain subscriber hears queue-group messages too): its headers. */
+  /** Every message on `subject` (a plain subscriber hears queue-group messages too): its headers, `{}` for none. */
   const spy = (subject: string): Array<Record<string, string>> => {
     const seen: Array<Record<string, string>> = []
     a.nc.subscribe(subject, { callback: (err, msg) => {
-      if (err || !msg.headers) return
-      seen.push(Object.fromEntries(['pm-id', 'traceparent', 'tracestate', 'pm-k'].map((k) => [k, msg.headers!.get(k)])))
+      if (err) return
+      const h = msg.headers
+      seen.push(h ? Object.fromEntries(['pm-id', 'traceparent', 'tracestate', 'pm-k'].map((k) => [k, h.get(k)])) : {})
     } })
     return seen
   }
 
-  it('asks and tells carry their id, and the injected trace context, in headers', async () => {
+  it('with tracing installed, asks and tells carry their id and the injected trace context in headers; without, none', async () => {
     const handler = new Echo()
     await a.exposeActor('echo', system.spawn(echo, handler, { id: 'echo-1' }))
     const seen = spy('pm.a.>')
     await a.nc.flush()
     const ref = b.actor<'Echo' | 'Note'>('echo')
-    expect(await ref.ask('Echo', { v: 1 })).toBe(1) // no tracer: an id, no trace context
+    expect(await ref.ask('Echo', { v: 0 })).toBe(0) // no tracing installed: no headers at all (the id is in the body)
+    setClusterTracing({}) // ids only
+    expect(await ref.ask('Echo', { v: 1 })).toBe(1)
     const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     setClusterTracing({ inject: () => ({ traceparent: tp, tracestate: 'vendor=x' }) })
     expect(await ref.ask('Echo', { v: 2 })).toBe(2)
     ref.tell('Note')
-    await eventually(() => seen.length === 3 && handler.notes === 1)
-    expect(seen.map((h) => [h.traceparent, h.tracestate])).toEqual([['', ''], [tp, 'vendor=x'], [tp, 'vendor=x']])
-    const ids = seen.map((h) => h['pm-id'])
+    await eventually(() => seen.length === 4 && handler.notes === 1)
+    expect(seen[0]).toEqual({})
+    expect(seen.slice(1).map((h) => [h.traceparent, h.tracestate])).toEqual([['', ''], [tp, 'vendor=x'], [tp, 'vendor=x']])
+    const ids = seen.slice(1).map((h) => h['pm-id'])
     expect(new Set(ids).size).toBe(3)
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{8,}$/)
-    // a broken or hostile tracer never fails a message: nothing is sent
+    // a broken or hostile tracer never fails a message: no context is sent
     setClusterTracing({ inject: () => { throw new Error('tracer broke') } })
     expect(await ref.ask('Echo', { v: 3 })).toBe(3)
     setClusterTracing({ inject: () => ({ traceparent: 'nonsense' }) })
     expect(await ref.ask('Echo', { v: 4 })).toBe(4)
-    await eventually(() => seen.length === 5)
-    expect(seen.slice(3).map((h) => h.traceparent)).toEqual(['', ''])
+    await eventually(() => seen.length === 6)
+    expect(seen.slice(4).map((h) => [h['pm-id'] !== '', h.traceparent])).toEqual([[true, ''], [true, '']])
     expect(() => setClusterTracing({ inject: 'x' } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }))
   })
 
@@ -160,7 +165,7 @@ describe.skipIf(!hasNatsServer)('ids and trace context in NATS headers', () => {
     for (const s of rpc) expect([s.spanContext().traceId, s.parentSpanContext?.spanId]).toEqual([rootCtx.traceId, rootCtx.spanId])
     expect(received.filter((m) => m.kind === 'ask').map((m) => m.id)).toHaveLength(1)
     // each RPC message of the session has its own id (session.sequence); the MUTATE sent in the span has its context
-    const rpcIds = rpcHeaders.filter((h) => h['pm-id'] !== '').map((h) => h['pm-id'])
+    const rpcIds = rpcHeaders.filter((h) => h['pm-id'] !== undefined && h['pm-id'] !== '').map((h) => h['pm-id'])
     expect(new Set(rpcIds).size).toBe(rpcIds.length)
     for (const id of rpcIds) expect(id).toMatch(/^[A-Za-z0-9]{8,64}\.[0-9a-z]+$/)
     expect(rpcHeaders.some((h) => h.traceparent === `00-${rootCtx.traceId}-${rootCtx.spanId}-01`)).toBe(true)
