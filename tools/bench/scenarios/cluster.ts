@@ -147,8 +147,8 @@ async function natsPart(warm: number, count: number, machines: number): Promise<
       name: 'cluster nats: remote ask p50 ≤ 1.3× a raw NATS request/reply',
       pass: ratio <= 1.3, detail: `p50 ${us(p50(asks))} vs raw ${us(p50(raws))} (${ratio.toFixed(2)}×)`,
     })
-    out.notes.push('NATS remote ask: each ask carries its id in a `pm-id` header (no tracer installed, so no `traceparent`); ' +
-      'the raw baseline sends no header. Ratios vary by about ±0.1× between runs on a loaded host: compare several runs.')
+    out.notes.push('NATS remote ask: no tracing installed, so no headers (with `setClusterTracing` each ask also carries `pm-id` ' +
+      'and `traceparent` headers, about +0.1× here). Ratios vary by about ±0.1× between runs on a loaded host: compare several runs.')
 
     // remote mutation round trip: a mirror over the bus vs a mirror over plain RPC TCP
     const viaBus = new Machine(RPC_SCHEMA, { id: 'bench-bus-src' })
