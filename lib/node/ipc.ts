@@ -105,6 +105,7 @@ export class IpcHub {
    */
   onSendError: (err: Error, m: unknown) => void = () => undefined
   readonly #onMessage = (m: unknown): void => this.#receive(m)
+  readonly #flushSoon = (): void => this.#flushLane()
   readonly #onDisconnect = (): void => this.end()
 
   constructor(private readonly endpoint: IpcEndpoint) {
@@ -138,7 +139,7 @@ export class IpcHub {
    */
   lane(m: IpcJob): void {
     if (this.#ended) return
-    if (this.#lane.push(m) === 1) queueMicrotask(() => this.#flushLane())
+    if (this.#lane.push(m) === 1) queueMicrotask(this.#flushSoon)
   }
 
   #flushLane(): void {

@@ -53,6 +53,8 @@ export class NodeSupervisor implements ClientHost {
   #open = false
   #server: Promise<PoolServer> | null = null
   readonly #unqueue = (r: Run): void => this.#queue.remove(r)
+  /** The pool's status as last applied to its states (`#status()`): bits ready ≥ min, spawning, available. */
+  #lastStatus = -1
 
   constructor(opts: NodeSupervisorOptions) {
     this.#cfg = poolConfig(opts)
@@ -243,6 +245,10 @@ export class NodeSupervisor implements ClientHost {
     const m = this.machine
     if (!this.#active) return
     const { ready, spawning, available } = poolCounts(this.#workers.values(), this.#cfg.tasksPerWorker)
+    // called twice per job: the machine is read only when the counts say something else than last time
+    const key = (ready >= this.#cfg.min ? 1 : 0) | (spawning > 0 ? 2 : 0) | (available ? 4 : 0)
+    if (key === this.#lastStatus && m.is('PoolReady') === (key & 1) > 0) return
+    this.#lastStatus = key
     if (ready >= this.#cfg.min) {
       if (m.not('PoolReady')) m.add('PoolReady')
     } else if (m.not('PoolStarting')) m.add('PoolStarting')
