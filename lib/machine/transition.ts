@@ -258,7 +258,8 @@ function finals(core: Core, tx: Tx | null, args: Args | undefined): string | nul
         return handlerNames.state[x] as string
       }
     }
-    core.waiters?.stateDispatched(x, tx ? tx.args : args)
+    // (only when someone waits for args: reading `tx.args` makes an object when the mutation had none)
+    if (core.waiters?.hasArgsWaiters()) core.waiters.stateDispatched(x, tx ? tx.args : args)
   }
   for (const b of bindings) {
     if (b.anyState && tx && call(core, tx, b, b.anyState, 'AnyState', -1, 'final') === THREW &&
