@@ -15,8 +15,8 @@ import {
   type Bus, type Exposed, type ExposeOptions, type ListFilter, type MachineInfo, type MirrorOptions,
 } from './bus.js'
 import { ClusterError } from './errors.js'
-import { MOVED } from './keyed-owner.js'
-import { ClusterKeyed, localKeyed, type ClusterKeyedOptions, type KeyedTransport } from './keyed.js'
+import type { ClusterKeyed, ClusterKeyedOptions } from './keyed.js'
+import { openNatsKeyed } from './keyed-nats.js'
 import {
   ActorEndpoint, checkActorName, checkActorOptions, checkRef, decodeCancel, encodeCancel, RemoteActorRef,
   type ActorTransport, type ExposedActor, type RemoteActorOptions,
@@ -288,82 +288,24 @@ export class NatsBus implements Bus {
 
   /**
    * Opens a keyed set on this node. Leases are in the KV bucket `<prefix>_lease_<name>` (max age: the lease TTL);
-   * messages for keys held here come on `<prefix>.k.<name>.<node>` (request/reply, remote actor bodies, the key in a
-   * header).
+   * messages for keys held here come on `<prefix>.k.<name>.<node>` (see keyed-nats.ts).
    */
   async keyed<N extends string, H extends object, S = null, D = unknown, M extends N = N>(name: string,
     options: ClusterKeyedOptions<N, H, S, D, M>): Promise<ClusterKeyed<N, H, S, D, M>> {
     this.#open()
     checkActorName(name, 'bus.keyed()')
     if (this.#keyed.has(name)) throw new ClusterError('ERR_CLUSTER_EXPOSED', `keyed set ${name} is already open on bus ${this.id}`)
-    const { checked, local } = localKeyed(name, options, this.timeout)
-    const token = Buffer.from(name, 'utf8').toString('base64url')
-    let table
+    const slot = { close: (): Promise<void> => Promise.resolve() }
+    this.#keyed.set(name, slot) // taken while the bucket opens: a second keyed(name) meanwhile is refused too
     try {
-      table = await this.rt.NatsLeases.open(this.nc, `${this.prefix}_lease_${token}`, checked.leaseTtl)
+      const k = await openNatsKeyed({ rt: this.rt, nc: this.nc, prefix: this.prefix, node: this.id, timeout: this.timeout },
+        name, options, () => { if (this.#keyed.get(name) === slot) this.#keyed.delete(name) })
+      slot.close = () => k.close()
+      return k
     } catch (err) {
-      await local.supervisor.stop()
-      throw new ClusterError('ERR_CLUSTER_NETWORK', `bus.keyed(): cannot open the lease bucket of ${name} (JetStream on?): ${String(err)}`, { cause: err })
+      if (this.#keyed.get(name) === slot) this.#keyed.delete(name)
+      throw err
     }
-    const subject = (node: string): string => `${this.prefix}.k.${token}.${this.rt.idToken(node)}`
-    const transport: KeyedTransport = {
-      forward: async (node, key, body, timeout) => {
-        const h = this.rt.headers()
-        h.set(KEY_HEADER, Buffer.from(key, 'utf8').toString('base64url'))
-        let reply
-        try {
-          reply = await this.nc.request(subject(node), body, { headers: h, timeout })
-        } catch (err) {
-          if (this.rt.isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `keyed ${name}: node ${node} is gone`, { cause: err })
-          throw new ClusterError('ERR_CLUSTER_NETWORK', `keyed ${name}: request to ${node} failed: ${String(err)}`, { cause: err })
-        }
-        return reply.headers?.get(this.rt.KIND_HEADER) === 'moved' ? MOVED : reply.data
-      },
-      cancel: (node, key, id) => {
-        const h = this.rt.headers()
-        h.set(KEY_HEADER, Buffer.from(key, 'utf8').toString('base64url'))
-        h.set(this.rt.KIND_HEADER, 'cancel')
-        try {
-          this.nc.publish(subject(node), encodeCancel(id), { headers: h })
-        } catch { /* closed: the remote handler's own deadline still ends it */ }
-      },
-    }
-    // eslint-disable-next-line prefer-const -- the subscription's callback needs `k`, made after it
-    let k: ClusterKeyed<N, H, S, D, M>
-    const sub = this.nc.subscribe(subject(this.id), { callback: (err, msg) => {
-      if (err) return
-      const key = Buffer.from(msg.headers?.get(KEY_HEADER) ?? '', 'base64url').toString('utf8')
-      if (key === '') return // not ours
-      if (msg.headers?.get(this.rt.KIND_HEADER) === 'cancel') {
-        const id = decodeCancel(msg.data)
-        if (id !== undefined) k.cancelHere(key, id)
-        return
-      }
-      void k.serve(key, msg.data).then((r) => {
-        if (!msg.reply) return
-        try {
-          if (r !== MOVED) msg.respond(r)
-          else {
-            const h = this.rt.headers()
-            h.set(this.rt.KIND_HEADER, 'moved')
-            msg.respond(undefined, { headers: h })
-          }
-        } catch { /* the connection closed: the sender times out or sees it closed */ }
-      })
-    } })
-    k = new ClusterKeyed(name, this.id, checked, local, table, transport, async () => {
-      if (this.#keyed.get(name) === k) this.#keyed.delete(name)
-      sub.unsubscribe()
-      await this.nc.flush().catch(() => undefined)
-    })
-    this.#keyed.set(name, k)
-    try {
-      await this.nc.flush() // the subscription is on the server before this node can take any lease
-    } catch (err) {
-      await k.close()
-      throw new ClusterError('ERR_CLUSTER_NETWORK', `bus.keyed(): cannot subscribe for ${name}: ${String(err)}`, { cause: err })
-    }
-    return k
   }
 
   /** A message's id and trace context as NATS headers (trace.ts). */
@@ -393,9 +335,6 @@ export class NatsBus implements Bus {
     if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `bus ${this.id} is closed`)
   }
 }
-
-/** Header with a keyed message's key (base64url). */
-const KEY_HEADER = 'pm-key'
 
 /** The subject an actor name receives on (base64url: any name is a valid token). */
 function actorSubject(prefix: string, name: string): string {
