@@ -3,8 +3,8 @@
  * eventfd, its loop, the port's 'message' dispatch): most of a short job's round trip. The supervisor also bumps a
  * counter in a `SharedArrayBuffer` and `Atomics.notify`s it; a worker that just went idle waits on that counter
  * (`Atomics.wait`, a futex: no CPU) for a short while and takes the next message with `receiveMessageOnPort`, then
- * returns to its loop. The wait is bounded (`PARK_MS`) and ends at the first message of any kind, so RPC, health
- * checks and the worker's own timers are delayed by at most that much, and only while the worker has no job.
+ * returns to its loop. The wait is bounded (`PARK_MS`) and ends at the first message of any kind (RPC and health
+ * checks are delivered from it); the worker bounds how long parks may follow each other without a turn of its loop.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 

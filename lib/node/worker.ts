@@ -53,8 +53,9 @@ interface Job {
 
 let running: NodeWorker | null = null
 
-/** Parks per event-loop turn (each waits up to `PARK_MS`, or ends at a message). */
+/** Parks per event-loop turn (each waits up to `PARK_MS`, or ends at a message), and ms from the first of them. */
 const MAX_PARKS = 64
+const PARK_BUDGET_MS = 10
 
 /**
  * Makes this process a worker of a `NodeSupervisor`: call it once at the top of the worker module. Each job's
@@ -106,8 +107,10 @@ export class NodeWorker {
   #lane: Job | null = null
   /** A thread's wait for its next message when idle (null for a process). */
   readonly #wake: WakeReceiver | null
-  /** Parks since the event loop last turned: bounded, so jobs arriving back to back cannot starve the loop. */
+  /** Parks since the event loop last turned, and when the first began: bounded, so jobs arriving back to back
+   * cannot starve the worker's own timers and I/O. */
   #parks = 0
+  #parkedSince = 0
 
   /** @internal Made by {@link runWorker}. */
   constructor(fn: WorkFn<unknown, unknown>, opts: RunWorkerOptions, endpoint: IpcEndpoint,
@@ -230,10 +233,14 @@ export class NodeWorker {
 
   #park(): void {
     if (this.#wake === null || this.pending > 0 || this.#drained || this.machine.is('Draining')) return
-    if (this.#parks++ === 0) setImmediate(() => {
-      this.#parks = 0
-    })
-    if (this.#parks <= MAX_PARKS) this.#wake.park()
+    const now = performance.now()
+    if (this.#parks++ === 0) {
+      this.#parkedSince = now
+      setImmediate(() => {
+        this.#parks = 0
+      })
+    }
+    if (this.#parks <= MAX_PARKS && now - this.#parkedSince < PARK_BUDGET_MS) this.#wake.park()
   }
 
   /**
@@ -255,7 +262,9 @@ export class NodeWorker {
   /** A job's result to the client that asked: over the supervisor's channel, or over TCP (another process). */
   #reply(name: 'WorkReady' | 'ErrWork', data: Record<string, unknown>, clientId: string): void {
     if ((this.#server?.send(name, data, { clientId }) ?? 0) > 0) return
-    void this.#tcp?.then((s) => s.send(name, data, { clientId }), () => 0)
+    this.#tcp?.then((s) => s.send(name, data, { clientId })).catch((err: unknown) => {
+      this.machine.log(`worker ${this.machine.id}: ${name} to ${clientId} not sent: ${safeString(err)}`)
+    })
   }
 
   /**
