@@ -13,7 +13,8 @@ import { Machine, schema } from '../../lib/index.js'
 import { NatsBus, type Exposed } from '../../lib/cluster/index.js'
 import { hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../tools/nats-server.js'
 import { parseArgs, runRepl, type ReplIo } from '../../tools/repl/cli.js'
-import { Exit } from '../../tools/repl/commands.js'
+import { connectBus } from '../../tools/repl/bus.js'
+import { Exit, runCommand, useMachine, type Repl } from '../../tools/repl/commands.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const ss = schema({ Start: {}, Ready: { require: ['Start'] }, Locked: {}, Job: { multi: true, require: ['Start'] } })
@@ -131,6 +132,28 @@ describe.skipIf(!hasNatsServer)('polymachine-repl nats://…', () => {
     expect(out).toMatch(/ {2}app node:node-src tags:web \(Start:\d+\)\n\* worker-1 node:node-src tags:worker,batch parent:app \(Start:1\)\n/)
     expect(out).toMatch(/error: .*nobody/)
     app.remove('Start')
+  }, 60_000)
+
+  it('use ID again after the source stopped exposing it mirrors it anew (it may be served again)', async () => {
+    const b = await connectBus(url(), PREFIX, 5000)
+    const r: Repl = { machines: new Map(), current: null, print: () => undefined, buses: [b] }
+    const temp = new Machine(ss, { id: 'temp' })
+    let exposed = await source.expose(temp)
+    try {
+      expect(await useMachine(r, 'temp')).toEqual({ out: 'using temp', code: Exit.ok })
+      const first = r.machines.get('temp')
+      await exposed.close()
+      await until(() => first?.connected === false, 'the mirror to notice')
+      expect((await runCommand(r, 'add Start')).code).toBe(Exit.network)
+      exposed = await source.expose(temp)
+      expect(await useMachine(r, 'temp')).toEqual({ out: 'using temp', code: Exit.ok })
+      expect(r.machines.get('temp')).not.toBe(first)
+      expect(await runCommand(r, 'add Start')).toEqual({ out: 'executed (Start:1)', code: Exit.ok })
+      expect(temp.is('Start')).toBe(true)
+    } finally {
+      await b.bus.close()
+      await exposed.close()
+    }
   }, 60_000)
 
   it('the executable: `polymachine-repl nats://… --machine app -- when Start` in a child process', async () => {

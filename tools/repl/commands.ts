@@ -136,9 +136,19 @@ async function list(r: Repl): Promise<Outcome> {
   return ok(lines.join('\n'))
 }
 
-/** `use NAME`: switches to a connected machine, or mirrors one from a bus (exit 5 when no process serves it). */
+/**
+ * `use NAME`: switches to a connected machine, or mirrors one from a bus (exit 5 when no process serves it). A bus
+ * mirror that lost its source is mirrored again: the machine may be served by another process now.
+ */
 export async function useMachine(r: Repl, name: string | undefined): Promise<Outcome> {
   if (name === undefined) return usage('use: name a machine')
+  const known = r.machines.get(name)
+  const owner = r.buses?.find((b) => b.mirrored.has(name))
+  if (known && owner && !known.connected) {
+    r.machines.delete(name)
+    owner.mirrored.delete(name)
+    await known.close()
+  }
   if (!r.machines.has(name)) {
     if (!r.buses?.length) return usage(`use: no machine named ${name}`)
     try {
