@@ -13,10 +13,10 @@ import { ActorTerminatedError, UnknownMessageError } from './errors.js'
 import { loadSnapshot } from './keyed-load.js'
 import { KeyedRef } from './keyed-ref.js'
 import { Slots } from './keyed-slots.js'
-import { reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
+import { readMailboxOptions, reply, type Envelope, type NonBlockingMailboxOptions } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
-  checkFunction, checkInt, checkMs, checkSchema, checkSystem, isObject, readOptions,
+  checkFunction, checkInt, checkMs, checkSchema, checkSystem, readOptions,
 } from './supervision-check.js'
 import { ActivationError } from './supervision-errors.js'
 import type { ActorSystem } from './system.js'
@@ -95,8 +95,13 @@ export class Keyed<N extends string, H extends object, D = unknown, M extends N 
     checkMs(where, 'options.handlerTimeout', opts.handlerTimeout, { positive: true, infinite: true })
     checkFunction(where, 'options.load', opts.load, true)
     checkFunction(where, 'options.save', opts.save, true)
-    if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
-      throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
+    if (opts.mailbox !== undefined) {
+      // read once, guarded (a throwing getter is the caller's bad argument); the children get the checked copy
+      const mailbox = readMailboxOptions(where, opts.mailbox)
+      if (mailbox.overflow === 'block') {
+        throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
+      }
+      opts.mailbox = mailbox as NonBlockingMailboxOptions
     }
     this.supervisor = new Supervisor(system, opts)
     this.slots = new Slots(opts.maxActive ?? Infinity, () => this.evict())

@@ -54,7 +54,8 @@ export function readMailboxOptions(where: string, opts: unknown, prefix = 'optio
     try {
       return (opts as Record<string, unknown>)[key]
     } catch (err) {
-      throw new InvalidArgumentError(where, `${prefix}.${key}`, `readable (reading it threw: ${safeString(err)})`, opts)
+      const e = new InvalidArgumentError(where, `${prefix}.${key}`, `readable (reading it threw: ${safeString(err)})`, opts)
+      throw Object.assign(e, { cause: err })
     }
   }
   const out: MailboxOptions = {}

@@ -6,7 +6,7 @@ import { InvalidArgumentError, type Args, type Schema } from '../machine/index.j
 import type { ChildContext, ChildSpec, SupervisedRef } from './child.js'
 import { NoActorsError } from './errors.js'
 import { leastLoaded } from './router.js'
-import type { NonBlockingMailboxOptions, NonBlockingPolicy, OverflowPolicy } from './mailbox.js'
+import { readMailboxOptions, type NonBlockingMailboxOptions, type NonBlockingPolicy, type OverflowPolicy } from './mailbox.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 import {
   checkFunction, checkInt, checkMs, checkOneOf, checkSchema, checkSystem, isObject, readOptions,
@@ -66,8 +66,13 @@ implements Ref<Msgs<M>, H, NonBlockingPolicy> {
     checkOneOf(where, 'options.routing', opts.routing, ['round-robin', 'least-queued'])
     checkInt(where, 'options.concurrency', opts.concurrency, 1)
     checkMs(where, 'options.handlerTimeout', opts.handlerTimeout, { positive: true, infinite: true })
-    if (opts.mailbox !== undefined && (!isObject(opts.mailbox) || (opts.mailbox.overflow as string) === 'block')) {
-      throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
+    if (opts.mailbox !== undefined) {
+      // read once, guarded (a throwing getter is the caller's bad argument); the children get the checked copy
+      const mailbox = readMailboxOptions(where, opts.mailbox)
+      if (mailbox.overflow === 'block') {
+        throw new InvalidArgumentError(where, 'options.mailbox', 'mailbox options without overflow \'block\'', opts.mailbox)
+      }
+      opts.mailbox = mailbox as NonBlockingMailboxOptions
     }
     this.supervisor = new Supervisor(system, opts)
     this.grow(opts.size)

@@ -60,6 +60,8 @@ out['supervise.spec'] = sync(() => new Supervisor(system, { id: 'sv' }).supervis
 out['pool.size'] = sync(() => new Pool(system, hostile({ ...sup, id: 'p' }, 'size') as never))
 out['singleton.child'] = sync(() => singleton(system, hostile({ id: 'one' }, 'child') as never))
 out['keyed.handlers'] = sync(() => new Keyed(system, hostile({ ...sup, id: 'k' }, 'handlers') as never))
+out['keyed.mailbox'] = sync(() => new Keyed(system, { ...sup, id: 'km', mailbox: hostile({}, 'overflow') } as never))
+out['pool.mailbox'] = sync(() => new Pool(system, { ...sup, id: 'pm', size: 1, mailbox: hostile({}, 'overflow') } as never))
 const pk = { id: 'pk', schema: s, store: new MemoryStore(), handlers: () => ({}) }
 for (const k of ['store', 'state', 'storeTimeout', 'namespace']) {
   out['persistent.' + k] = sync(() => new PersistentKeyed(system, hostile({ ...pk, id: 'pk-' + k }, k) as never))
@@ -135,6 +137,9 @@ describe('hostile options objects (one child process)', () => {
       'pool.size': refused('options'),
       'singleton.child': refused('options'),
       'keyed.handlers': refused('options'),
+      // a nested mailbox option whose getter throws names the nested field
+      'keyed.mailbox': refused('options.mailbox.overflow'),
+      'pool.mailbox': refused('options.mailbox.overflow'),
     })
   })
 
