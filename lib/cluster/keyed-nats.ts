@@ -10,6 +10,7 @@ import { MOVED } from './keyed-owner.js'
 import { ClusterKeyed, localKeyed, type ClusterKeyedOptions, type KeyedTransport } from './keyed.js'
 import type * as NatsRuntime from './nats-runtime.js'
 import { decodeCancel, encodeCancel } from './remote-actor.js'
+import { readMeta, writeMeta } from './trace.js'
 
 /** Header with a keyed message's key (base64url). */
 const KEY_HEADER = 'pm-key'
@@ -44,10 +45,12 @@ export async function openNatsKeyed<N extends string, H extends object, S, D, M 
     return h
   }
   const transport: KeyedTransport = {
-    forward: async (to, key, body, timeout) => {
+    forward: async (to, key, body, timeout, meta) => {
+      const h = keyHeaders(key)
+      if (meta !== undefined) writeMeta(h, meta) // message id and trace context, as remote actor messages carry them
       let reply
       try {
-        reply = await nc.request(subject(to), body, { headers: keyHeaders(key), timeout })
+        reply = await nc.request(subject(to), body, { headers: h, timeout })
       } catch (err) {
         if (rt.isNoResponders(err)) throw new ClusterError('ERR_CLUSTER_NOT_FOUND', `keyed ${name}: node ${to} is gone`, { cause: err })
         throw new ClusterError('ERR_CLUSTER_NETWORK', `keyed ${name}: request to ${to} failed: ${String(err)}`, { cause: err })
@@ -73,7 +76,8 @@ export async function openNatsKeyed<N extends string, H extends object, S, D, M 
       if (id !== undefined) k.cancelHere(key, id)
       return
     }
-    void k.serve(key, msg.data).then((r) => {
+    const meta = readMeta(msg.headers)
+    void k.serve(key, msg.data, meta?.id ? meta : undefined).then((r) => {
       if (!msg.reply) return
       try {
         if (r !== MOVED) msg.respond(r)

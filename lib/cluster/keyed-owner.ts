@@ -10,6 +10,7 @@ import type { AskOptions, Ref, TellOnlyRef } from '../actor/index.js'
 import { ClusterError } from './errors.js'
 import { type LeaseTable } from './lease.js'
 import { ActorEndpoint } from './remote-actor.js'
+import type { MessageMeta } from './trace.js'
 
 /** A forwarded message was not taken here: this node does not hold the key's lease (the sender looks again). */
 export const MOVED = Symbol('moved')
@@ -128,7 +129,7 @@ export class Owner {
    * Runs a message for `key` if its lease is held here (waiting while it is being taken, until `deadline`): the reply
    * bytes (empty for a tell), or {@link MOVED} when this node does not hold the lease.
    */
-  async serve(key: string, body: Uint8Array, deadline: number): Promise<Uint8Array | Moved> {
+  async serve(key: string, body: Uint8Array, deadline: number, meta?: MessageMeta): Promise<Uint8Array | Moved> {
     let h = this.#held.get(key)
     while (h?.phase === 'taking') {
       if (!(await settledBy(h.settled, deadline))) return MOVED
@@ -138,7 +139,7 @@ export class Owner {
     h.inFlight++
     h.lastUsed = performance.now()
     try {
-      return (await h.endpoint.handle(body)) ?? EMPTY
+      return (await h.endpoint.handle(body, meta)) ?? EMPTY
     } finally {
       h.inFlight--
       h.lastUsed = performance.now()

@@ -13,6 +13,7 @@ import { ClusterError } from './errors.js'
 import { MOVED, Owner, type LocalKeyed, type Moved } from './keyed-owner.js'
 import { expired, type LeaseTable } from './lease.js'
 import { RemoteActorRef, type ActorTransport } from './remote-actor.js'
+import type { MessageMeta } from './trace.js'
 
 /**
  * Options of `bus.keyed()`: those of a `PersistentKeyed` (`schema`, `handlers`, `store`, `state`, `maxActive`,
@@ -126,9 +127,9 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   }
 
   /** @internal A message for `key` from another node: runs it if this node holds the key's lease. */
-  serve(key: string, body: Uint8Array): Promise<Uint8Array | Moved> {
+  serve(key: string, body: Uint8Array, meta?: MessageMeta): Promise<Uint8Array | Moved> {
     if (this.#closing) return Promise.resolve(MOVED)
-    return this.#owner.serve(key, body, performance.now() + this.opts.timeout)
+    return this.#owner.serve(key, body, performance.now() + this.opts.timeout, meta)
   }
 
   /** @internal A cancel from another node's asker. */
@@ -137,13 +138,13 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   }
 
   readonly #transport: ActorTransport = {
-    request: (key, body, timeout) => {
+    request: (key, body, timeout, meta) => {
       this.#admit(key)
-      return this.#route(key, body, timeout).finally(() => this.#buffered--)
+      return this.#route(key, body, timeout, meta).finally(() => this.#buffered--)
     },
-    send: (key, body) => {
+    send: (key, body, meta) => {
       this.#admit(key)
-      this.#route(key, body, this.opts.timeout).catch((err: unknown) => this.#report(err)).finally(() => this.#buffered--)
+      this.#route(key, body, this.opts.timeout, meta).catch((err: unknown) => this.#report(err)).finally(() => this.#buffered--)
     },
     cancel: (key, id) => {
       this.#cancelled.add(id)
@@ -167,13 +168,13 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
    * Delivers one message to whoever holds `key`'s lease, taking the lease when nobody does; waits and tries again
    * while the key moves (its owner gone, releasing, or not yet known), until `timeout`.
    */
-  async #route(key: string, body: Uint8Array, timeout: number): Promise<Uint8Array> {
+  async #route(key: string, body: Uint8Array, timeout: number, meta: MessageMeta | undefined): Promise<Uint8Array> {
     const deadline = performance.now() + timeout
     const id = askId(body)
     for (let attempt = 0; ; attempt++) {
       if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `keyed ${this.name} is closed on ${this.node}`)
       if (id !== undefined && this.#cancelled.delete(id)) throw new ClusterError('ERR_CLUSTER_CANCELLED', `keyed ${this.name}: the asker of ${key} gave up`)
-      const r = await this.#once(key, body, deadline)
+      const r = await this.#once(key, body, deadline, meta)
       if (r instanceof Uint8Array) return r
       const left = deadline - performance.now()
       if (left <= 0) throw new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: no node took the message for ${key} within ${timeout} ms`)
@@ -182,9 +183,9 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   }
 
   /** One try: the reply, `MOVED` (wait, then look again) or `'again'` (look again now). */
-  async #once(key: string, body: Uint8Array, deadline: number): Promise<Uint8Array | Moved | 'again'> {
+  async #once(key: string, body: Uint8Array, deadline: number, meta: MessageMeta | undefined): Promise<Uint8Array | Moved | 'again'> {
     const phase = this.#owner.phase(key)
-    if (phase === 'held' || phase === 'taking') return this.#owner.serve(key, body, deadline)
+    if (phase === 'held' || phase === 'taking') return this.#owner.serve(key, body, deadline, meta)
     if (phase === 'releasing') {
       await this.#owner.settled(key, deadline)
       return 'again'
@@ -203,7 +204,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     }
     let r: Uint8Array | Moved
     try {
-      r = await this.transport.forward(node, key, body, Math.max(1, deadline - performance.now()))
+      r = await this.transport.forward(node, key, body, Math.max(1, deadline - performance.now()), meta)
     } catch (err) {
       if (!(err instanceof ClusterError) || err.code !== 'ERR_CLUSTER_NOT_FOUND') throw err
       r = MOVED // its process is gone: its lease expires, then this or another node takes the key
@@ -230,7 +231,7 @@ export interface KeyedTransport {
    * Sends a message for `key` to `node`: the reply bytes, or `MOVED` when that node does not hold the key. Rejects
    * with `ERR_CLUSTER_NOT_FOUND` at once when the node is gone.
    */
-  forward(node: string, key: string, body: Uint8Array, timeout: number): Promise<Uint8Array | Moved>
+  forward(node: string, key: string, body: Uint8Array, timeout: number, meta?: MessageMeta): Promise<Uint8Array | Moved>
   cancel(node: string, key: string, id: string): void
 }
 

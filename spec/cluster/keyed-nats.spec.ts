@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ActorSystem } from '../../lib/actor/index.js'
 import { NatsBus, NatsKvStore } from '../../lib/cluster/index.js'
 import { encodeKey } from '../../lib/cluster/nats-kv-store.js'
+import { setClusterTracing, type ReceivedMessage } from '../../lib/cluster/trace.js'
 import { encode } from '../../lib/rpc/index.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 import { eventually } from './contract.js'
@@ -89,6 +90,22 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       await eventually(async () => (await c.store.get(a.local.storeKey('p'))) !== undefined) // the save ends the passivation
       const saved = await c.store.get(a.local.storeKey('p'))
       expect((saved?.value as { data: { items: string[] } }).data.items).toEqual(['unsaved-until-passivation'])
+    })
+
+    it('a message routed to the holder carries its id and trace context (setClusterTracing) there', async () => {
+      c = await cluster()
+      const [a, b] = [await c.open(0), await c.open(1)]
+      await a.ref('traced').ask('Append', { item: 'placed' })
+      const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+      const received: ReceivedMessage[] = []
+      setClusterTracing({ inject: () => ({ traceparent: tp }), receive: (m, handle) => { received.push(m); return handle() } })
+      try {
+        expect(await b.ref('traced').ask('Append', { item: 'traced' })).toEqual(['placed', 'traced'])
+      } finally {
+        setClusterTracing(null)
+      }
+      expect(received).toHaveLength(1)
+      expect(received[0]).toMatchObject({ kind: 'ask', message: 'Append', trace: { traceparent: tp } })
     })
 
     it('a node closing hands its keys over: the other node takes them at once with their state', async () => {
