@@ -5,7 +5,7 @@
  * address and a token to that client only (`WorkerGranted` payload). The client then talks to the worker directly.
  * A worker that dies is reported (`WorkerLost`); a client that disconnects from the supervisor gives its worker back.
  */
-import type { Machine } from '../machine/index.js'
+import { InvalidArgumentError, type Machine } from '../machine/index.js'
 import { safeGet, safeString } from '../machine/internals.js'
 import { serve, type RpcServer } from '../rpc/index.js'
 import type { ClientHost } from './client.js'
@@ -25,6 +25,20 @@ export interface PoolServeOptions {
 export interface PoolAddress {
   readonly url: string
   readonly token: string
+}
+
+/** Checks `pool.serve()`'s options (read once each); throws `InvalidArgumentError`. */
+export function checkServeOptions(opts: unknown): PoolServeOptions {
+  const W = 'pool.serve()'
+  if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError(W, 'options', 'an options object', opts)
+  const { url, token } = opts as PoolServeOptions
+  if (url !== undefined && (typeof url !== 'string' || !/^(tcp|ws):\/\//.test(url))) {
+    throw new InvalidArgumentError(W, 'url', 'a tcp:// or ws:// url', url)
+  }
+  if (token !== undefined && (typeof token !== 'string' || token === '')) {
+    throw new InvalidArgumentError(W, 'token', 'a non-empty string', token)
+  }
+  return { ...(url !== undefined ? { url } : {}), ...(token !== undefined ? { token } : {}) }
 }
 
 export class PoolServer {

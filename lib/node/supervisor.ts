@@ -13,7 +13,7 @@ import { howItEnded, NodeError } from './errors.js'
 import { firstOf } from './first-of.js'
 import type { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
-import { PoolServer, type PoolAddress, type PoolServeOptions } from './pool-server.js'
+import { checkServeOptions, PoolServer, type PoolAddress, type PoolServeOptions } from './pool-server.js'
 import { exitErrors, PoolWorker, type Lease, type LeaseWait, type WorkerInfo } from './pool-worker.js'
 import { liveCount, pickWorker, poolCounts, wantedSize } from './pool-size.js'
 import { spawnError, WorkerProcess, type Exit, type WorkerHandle } from './process.js'
@@ -155,16 +155,14 @@ export class NodeSupervisor implements ClientHost {
    * `ERR_NODE_CLOSED` / `ERR_NODE_POOL` when the pool is not running, or with the RPC layer's error (port taken).
    */
   serve(opts: PoolServeOptions = {}): Promise<PoolAddress> {
-    const W = 'pool.serve()'
-    if (typeof opts !== 'object' || opts === null) return Promise.reject(new InvalidArgumentError(W, 'options', 'an options object', opts))
-    const { url, token } = opts
-    if (url !== undefined && typeof url !== 'string') return Promise.reject(new InvalidArgumentError(W, 'url', 'a tcp:// url', url))
-    if (token !== undefined && (typeof token !== 'string' || token === '')) {
-      return Promise.reject(new InvalidArgumentError(W, 'token', 'a non-empty string', token))
+    let checked: PoolServeOptions
+    try {
+      checked = checkServeOptions(opts)
+    } catch (err) {
+      return Promise.reject(err)
     }
     if (!this.#active) return Promise.reject(this.#failure ?? this.#closed())
-    const server = this.#server ??= PoolServer.start(this.machine, this, { ...(url !== undefined ? { url } : {}) },
-      token ?? randomUUID())
+    const server = this.#server ??= PoolServer.start(this.machine, this, checked, checked.token ?? randomUUID())
     server.catch(() => {
       if (this.#server === server) this.#server = null // e.g. the port is taken: a later call may try again
     })
