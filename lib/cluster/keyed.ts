@@ -60,6 +60,8 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   /** Asks given up by their asker while they still wait here for an owner. */
   readonly #cancelled = new Set<string>()
   #buffered = 0
+  /** This set's random token in the leases it writes. */
+  readonly #holder = randomBytes(8).toString('hex')
   #closing: Promise<void> | null = null
 
   /** @internal Made by `bus.keyed()`. */
@@ -68,7 +70,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     private readonly transport: KeyedTransport, private readonly onClose: () => Promise<void>) {
     this.local = local
     this.#owner = new Owner({
-      name, node, holder: randomBytes(8).toString('hex'), table, idleTimeout: opts.idleTimeout,
+      name, node, holder: this.#holder, table, idleTimeout: opts.idleTimeout,
       local: {
         ref: (key) => local.ref(key) as unknown as ReturnType<LocalKeyed['ref']>,
         save: (key) => local.save(key),
@@ -171,13 +173,25 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   async #route(key: string, body: Uint8Array, timeout: number, meta: MessageMeta | undefined): Promise<Uint8Array> {
     const deadline = performance.now() + timeout
     const id = askId(body)
+    let leaseError: unknown
     for (let attempt = 0; ; attempt++) {
       if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `keyed ${this.name} is closed on ${this.node}`)
       if (id !== undefined && this.#cancelled.delete(id)) throw new ClusterError('ERR_CLUSTER_CANCELLED', `keyed ${this.name}: the asker of ${key} gave up`)
-      const r = await this.#once(key, body, deadline, meta)
+      let r: Uint8Array | Moved | 'again'
+      try {
+        r = await this.#once(key, body, deadline, meta)
+      } catch (err) {
+        // the lease table is unreachable (a server restart, a network blip): the message was sent nowhere, so it
+        // waits and tries again; any other failure (a forward that timed out: maybe delivered) is final
+        if (!(err instanceof ClusterError) || err.code !== 'ERR_CLUSTER_LEASE') throw err
+        leaseError = err
+        r = MOVED
+      }
       if (r instanceof Uint8Array) return r
       const left = deadline - performance.now()
-      if (left <= 0) throw new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: no node took the message for ${key} within ${timeout} ms`)
+      if (left <= 0) {
+        throw leaseError ?? new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: no node took the message for ${key} within ${timeout} ms`)
+      }
       if (r === MOVED) await sleep(Math.min(left, backoff(attempt, this.table.ttl)))
     }
   }
@@ -199,6 +213,8 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
         throw new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.name}: cannot read the lease of ${key}: ${String(err)}`, { cause: err })
       }
       if (lease === null || expired(lease)) return await this.#owner.take(key, lease?.revision ?? 0) ? 'again' : MOVED
+      // our own lease that this node forgot (a take whose answer was lost): taken again over its revision
+      if (lease.holder === this.#holder) return await this.#owner.take(key, lease.revision) ? 'again' : MOVED
       node = lease.node
       this.#remember(key, node)
     }

@@ -59,4 +59,20 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors: nats-server restarted', (
       expect(new Set(items).size).toBe(items.length)
     }
   })
+
+  it('a message for a new key sent while the server is down waits, and is delivered once it is back', async () => {
+    const bus = await NatsBus.connect({ servers: server.url, id: 'lonely', prefix: 'kd', heartbeat: 200, presenceTtl: 1000 })
+    buses.push(bus)
+    const system = new ActorSystem({ id: 'lonely' })
+    systems.push(system)
+    const store = await NatsKvStore.open(bus, { bucket: 'kd-state' })
+    const ledger = await bus.keyed('ledger', ledgerOptions(system, store, { timeout: 15_000, leaseTtl: 1000 })) as Ledger
+    await server.kill()
+    const asked = ledger.ref('during-outage').ask('Append', { item: 'x' })
+    await new Promise((r) => setTimeout(r, 500))
+    expect(ledger.buffered).toBe(1)
+    await server.restart()
+    expect(await asked).toEqual(['x'])
+    expect(ledger.keys).toEqual(['during-outage'])
+  })
 })
