@@ -37,6 +37,8 @@ export interface OwnerOptions {
   checkpoint: 'message' | 'passivation'
   /** A fault of the lease machinery (a renewal or release failed): reported, never thrown. */
   report: (err: unknown) => void
+  /** A lease taken, released (after its key's passivation) or lost, for `keyed.machine`. */
+  event: (what: 'LeaseTaken' | 'LeaseReleased' | 'LeaseLost', key: string) => void
 }
 
 type Phase = 'taking' | 'held' | 'releasing'
@@ -121,6 +123,7 @@ export class Owner {
     h.validUntil = sent + this.o.table.ttl
     h.phase = 'held'
     this.taken++
+    this.o.event('LeaseTaken', key)
     settle()
     return true
   }
@@ -206,7 +209,8 @@ export class Owner {
     h.phase = 'releasing'
     if (why === 'lost') {
       this.lost++
-      this.o.report(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}; passivating it`))
+      this.o.event('LeaseLost', h.key)
+      this.o.report(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}; the key stops here`))
     }
     // messages running now finish while the lease surely lasts; past that they are aborted (not acknowledged)
     const drainBy = why === 'lost' ? performance.now() : Math.max(performance.now(), h.validUntil - this.o.table.ttl / 4)
@@ -228,7 +232,10 @@ export class Owner {
     if (h.renewal) await settledBy(h.renewal, performance.now() + quarter)
     const released = this.o.table.release(h.key, h.revision).catch((err: unknown) => this.o.report(err))
     await settledBy(released, performance.now() + quarter)
-    this.released++
+    if (why !== 'lost') {
+      this.released++
+      this.o.event('LeaseReleased', h.key)
+    }
     this.#forget(h)
   }
 

@@ -6,11 +6,12 @@
  * its leases expire and the next message activates the key elsewhere, loading its state from the shared store.
  */
 import { randomBytes } from 'node:crypto'
-import { InvalidArgumentError, OutOfRangeError } from '../machine/index.js'
+import { InvalidArgumentError, Machine, OutOfRangeError } from '../machine/index.js'
 import { ActorSystem, PersistentKeyed, type Msgs, type PersistentKeyedOptions } from '../actor/index.js'
 import { decode } from '../rpc/index.js'
 import { ClusterError } from './errors.js'
 import { MOVED, Owner, type LocalKeyed, type Moved } from './keyed-owner.js'
+import { ClusterKeyedSchema, type ClusterKeyedStateNames } from './keyed.schema.js'
 import { expired, type LeaseTable } from './lease.js'
 import { RemoteActorRef, type ActorTransport } from './remote-actor.js'
 import type { MessageMeta } from './trace.js'
@@ -52,6 +53,11 @@ export interface ClusterKeyedOptions<N extends string, H extends object, S = nul
  * ```
  */
 export class ClusterKeyed<N extends string = string, H extends object = object, S = unknown, D = unknown, M extends N = N> {
+  /**
+   * This node's part of the set as a machine ({@link ClusterKeyedSchema}): `Ready` / `Closing` / `Closed`, lease
+   * events (`LeaseTaken`, `LeaseReleased`, `LeaseLost`, args `key`) and failures (`ErrLease`, `ErrDelivery`).
+   */
+  readonly machine: Machine<ClusterKeyedStateNames>
   /** This node's `PersistentKeyed`: the actors of the keys placed here. */
   readonly local: PersistentKeyed<N, H, S, D, M>
   readonly #owner: Owner
@@ -69,6 +75,8 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     local: PersistentKeyed<N, H, S, D, M>, private readonly table: LeaseTable,
     private readonly transport: KeyedTransport, private readonly onClose: () => Promise<void>) {
     this.local = local
+    this.machine = new Machine(ClusterKeyedSchema, { id: `${node}-keyed-${name}` })
+    this.machine.add('Ready')
     this.#owner = new Owner({
       name, node, holder: this.#holder, table, idleTimeout: opts.idleTimeout,
       local: {
@@ -80,7 +88,8 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
           if (local.supervisor.child(id)) await local.supervisor.stopChild(id)
         },
       },
-      checkpoint: opts.checkpoint, report: (err) => this.#report(err),
+      checkpoint: opts.checkpoint, report: (err) => this.#report('ErrLease', err),
+      event: (what, key) => void this.machine.add(what, { key }),
     })
   }
 
@@ -120,10 +129,12 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.machine.add('Closing')
       await this.#owner.close(this.opts.timeout)
       await this.onClose()
       this.table.close()
       await this.local.supervisor.stop({ timeout: this.opts.timeout })
+      this.machine.add('Closed')
     })()
     return this.#closing
   }
@@ -146,7 +157,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     },
     send: (key, body, meta) => {
       this.#admit(key)
-      this.#route(key, body, this.opts.timeout, meta).catch((err: unknown) => this.#report(err)).finally(() => this.#buffered--)
+      this.#route(key, body, this.opts.timeout, meta).catch((err: unknown) => this.#report('ErrDelivery', err)).finally(() => this.#buffered--)
     },
     cancel: (key, id) => {
       this.#cancelled.add(id)
@@ -234,10 +245,9 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     if (this.#owners.size > OWNER_CACHE) this.#owners.delete(this.#owners.keys().next().value as string)
   }
 
-  /** A fault of the placement machinery: an Exception on this node's keyed supervisor, never a crash. */
-  #report(err: unknown): void {
-    const m = this.local.supervisor.machine
-    if (!m.disposed) m.addErr(err)
+  /** A fault of the placement machinery: an `Err*` state of `machine`, never a crash. */
+  #report(state: 'ErrLease' | 'ErrDelivery', err: unknown): void {
+    if (!this.machine.disposed) this.machine.addErrState(state, err)
   }
 }
 

@@ -126,7 +126,12 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
     it('close() passivates and saves the keys here and releases them; later messages fail with ERR_CLUSTER_CLOSED', async () => {
       const k = await c.open(0)
       await k.ref('closing').ask('Append', { item: 'kept' })
+      const events: string[] = []
+      k.machine.bind({ LeaseReleasedState: (e: { args: { key?: unknown } }) => void events.push(`released ${String(e.args.key)}`) })
+      expect(k.machine.is('Ready')).toBe(true)
       await k.close()
+      expect(k.machine.is('Closed')).toBe(true)
+      expect(events).toEqual(['released closing'])
       expect(k.keys).toEqual([])
       expect(k.leases).toMatchObject({ taken: 1, released: 1 })
       await expect(k.ref('closing').ask('Get')).rejects.toMatchObject({ code: 'ERR_CLUSTER_CLOSED' })

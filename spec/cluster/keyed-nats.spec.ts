@@ -64,6 +64,8 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
     it('a node whose lease is taken over stops the key (writing nothing: every acknowledged change is stored); it resumes on the new holder with its state', async () => {
       c = await cluster()
       const [a, b] = [await c.open(0), await c.open(1)]
+      const lost: unknown[] = []
+      a.machine.bind({ LeaseLostState: (e: { args: { key?: unknown } }) => void lost.push(e.args.key) })
       await a.ref('stolen').ask('Append', { item: 'before' })
       expect(a.keys).toEqual(['stolen'])
       // another holder writes the lease (as a node that took it after a partition would): a's renewal fails
@@ -73,7 +75,8 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       await eventually(() => a.keys.length === 0 && a.leases.lost === 1)
       await eventually(() => a.local.supervisor.child('ledger/stolen') === undefined)
       expect(a.local.passivations).toBe(0)
-      expect(a.local.supervisor.machine.is('Exception')).toBe(true) // the loss is reported
+      expect(a.machine.is('ErrLease')).toBe(true) // the loss is reported on the set's machine
+      expect(lost).toEqual(['stolen'])
       // the foreign lease expires; the next message places the key again, with the saved state
       expect(await b.ref('stolen').ask('Append', { item: 'after' }, { timeout: 4000 })).toEqual(['before', 'after'])
       expect(a.activations + b.activations).toBe(2)
