@@ -118,6 +118,11 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     return { taken: this.#owner.taken, released: this.#owner.released, lost: this.#owner.lost }
   }
 
+  /** How long a lease lasts without renewal, ms: `options.leaseTtl`, or the TTL of the lease bucket another node made. */
+  get leaseTtl(): number {
+    return this.table.ttl
+  }
+
   /** Messages held here while their key's owner is found. */
   get buffered(): number {
     return this.#buffered
@@ -270,6 +275,7 @@ export interface CheckedKeyedOptions {
 }
 
 const OWNER_CACHE = 10_000
+const MAX_NAME_BYTES = 128
 
 /**
  * Checks `bus.keyed()` arguments and makes this node's `PersistentKeyed` (which checks the rest: schema, handlers,
@@ -279,6 +285,8 @@ export function localKeyed<N extends string, H extends object, S, D, M extends N
   options: ClusterKeyedOptions<N, H, S, D, M>, busTimeout: number): { checked: CheckedKeyedOptions; local: PersistentKeyed<N, H, S, D, M> } {
   const where = 'bus.keyed()'
   if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'name', 'a non-empty string', name)
+  // it becomes a NATS subject token and part of a KV bucket name (base64url), both of bounded length
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new OutOfRangeError(where, 'name', `at most ${MAX_NAME_BYTES} UTF-8 bytes`, name)
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(where, 'options', 'an object', options)
   const { system, idleTimeout = 60_000, leaseTtl = 10_000, timeout = busTimeout, maxBuffered = 10_000, checkpoint = 'message', ...rest } = options
   if (!(system instanceof ActorSystem)) throw new InvalidArgumentError(where, 'options.system', 'an ActorSystem', system)

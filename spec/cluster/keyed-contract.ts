@@ -118,6 +118,8 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
         await expect(c.open(0, { system: {} as ActorSystem }, 'other')).rejects.toBeInstanceOf(InvalidArgumentError)
         await expect(c.open(0, { maxBuffered: 0 }, 'other')).rejects.toBeInstanceOf(OutOfRangeError)
         await expect(c.open(0, {}, '')).rejects.toBeInstanceOf(InvalidArgumentError)
+        await expect(c.open(0, {}, 'n'.repeat(129))).rejects.toBeInstanceOf(OutOfRangeError)
+        expect(k.leaseTtl).toBe(3000)
       } finally {
         await system.shutdown()
       }

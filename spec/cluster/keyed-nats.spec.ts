@@ -95,6 +95,13 @@ describe.skipIf(!hasNatsServer)('cluster keyed actors over NATS', () => {
       expect((saved?.value as { data: { items: string[] } }).data.items).toEqual(['unsaved-until-passivation'])
     })
 
+    it('every node uses the lease TTL of the lease bucket the first node made', async () => {
+      c = await cluster()
+      const a = await c.open(0, { leaseTtl: 2000 })
+      const b = await c.open(1, { leaseTtl: 500 })
+      expect([a.leaseTtl, b.leaseTtl]).toEqual([2000, 2000])
+    })
+
     it('a message routed to the holder carries its id and trace context (setClusterTracing) there', async () => {
       c = await cluster()
       const [a, b] = [await c.open(0), await c.open(1)]
