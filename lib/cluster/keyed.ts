@@ -299,6 +299,9 @@ export function localKeyed<N extends string, H extends object, S, D, M extends N
     throw new InvalidArgumentError(where, 'options.checkpoint', "'message' or 'passivation'", checkpoint)
   }
   const local = new PersistentKeyed<N, H, S, D, M>(system, { ...rest, id: name })
+  // Durable reminders would fire on every node (each scans the shared store) straight into its local actors,
+  // bypassing the leases: until they can be routed, they are off (`ctx.reminders.set()` rejects, RemindersStoppedError).
+  local.reminders.stop()
   return { checked: { idleTimeout, leaseTtl, timeout, maxBuffered, checkpoint }, local }
 }
 

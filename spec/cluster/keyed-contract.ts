@@ -107,6 +107,11 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
       expect(await k.ref('busy').ask('Append', { item: 'after' })).toEqual(['after'])
     })
 
+    it('durable reminders are off (they would fire on every node, bypassing the leases)', async () => {
+      const k = await c.open(0)
+      await expect(k.local.reminders.set('r', 'Append', { at: Date.now() + 60_000 })).rejects.toMatchObject({ name: 'RemindersStoppedError' })
+    })
+
     it('checks its arguments', async () => {
       const system = new ActorSystem({ id: 'args' })
       try {
