@@ -1,7 +1,8 @@
 /**
  * polymachine/cluster: machines across processes and hosts. A `Bus` exposes machines (`expose`), lists them
  * (`list`) and mirrors them (`machine(id)` → a lib/rpc `RemoteMachine`). `InProcessBus` needs no server;
- * `NatsBus` runs over a NATS server with JetStream (presence in a KV bucket).
+ * `NatsBus` runs over a NATS server with JetStream (presence in a KV bucket). Actors cross too: `exposeActor` /
+ * `actor(name)`, and keyed virtual actors placed across nodes with `bus.keyed(name, options)` (a lease per key).
  * @module polymachine/cluster
  */
 export type { Bus, Exposed, ExposeOptions, ListFilter, MachineInfo, MirrorOptions } from './bus.js'
