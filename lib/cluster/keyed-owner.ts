@@ -34,6 +34,8 @@ export interface OwnerOptions {
   table: LeaseTable
   local: LocalKeyed
   idleTimeout: number
+  /** How long a message without its own timeout or deadline (a tell) may run here, ms. */
+  timeout: number
   checkpoint: 'message' | 'passivation'
   /** A fault of the lease machinery (a renewal or release failed): reported, never thrown. */
   report: (err: unknown) => void
@@ -262,7 +264,9 @@ export class Owner {
     const { local, checkpoint } = this.o
     const run = async (msg: string, args?: Args, opts?: AskOptions): Promise<unknown> => {
       const signal = opts?.signal ? AbortSignal.any([opts.signal, lease]) : lease
-      const reply = await local.ref(key).ask(msg, args, { ...opts, signal })
+      // every message is bounded here: one with no timeout or deadline of its own (a tell) gets the set's
+      const bound = opts?.timeout === undefined && opts?.deadline === undefined ? { timeout: this.o.timeout } : {}
+      const reply = await local.ref(key).ask(msg, args, { ...opts, ...bound, signal })
       if (checkpoint !== 'message') return reply
       try {
         await local.save(key)

@@ -78,7 +78,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     this.machine = new Machine(ClusterKeyedSchema, { id: `${node}-keyed-${name}` })
     this.machine.add('Ready')
     this.#owner = new Owner({
-      name, node, holder: this.#holder, table, idleTimeout: opts.idleTimeout,
+      name, node, holder: this.#holder, table, idleTimeout: opts.idleTimeout, timeout: opts.timeout,
       local: {
         ref: (key) => local.ref(key) as unknown as ReturnType<LocalKeyed['ref']>,
         save: (key) => local.save(key),

@@ -107,6 +107,15 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
       expect(await k.ref('busy').ask('Append', { item: 'after' })).toEqual(['after'])
     })
 
+    it("a tell is bounded too: its handler's signal aborts at the set's timeout and nothing stays buffered", async () => {
+      const k = await c.open(0, { timeout: 400 })
+      const before = aborted.length
+      k.ref('told').tell('Slow')
+      expect(k.buffered).toBe(1)
+      await eventually(() => k.buffered === 0 && aborted.length > before)
+      expect(aborted.at(-1)).toBeInstanceOf(TimeoutError)
+    })
+
     it('durable reminders are off (they would fire on every node, bypassing the leases)', async () => {
       const k = await c.open(0)
       await expect(k.local.reminders.set('r', 'Append', { at: Date.now() + 60_000 })).rejects.toMatchObject({ name: 'RemindersStoppedError' })
