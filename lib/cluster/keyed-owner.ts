@@ -287,7 +287,7 @@ export class Owner {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** True when `p` settled before `deadline` (`performance.now()` ms). */
-async function settledBy(p: Promise<unknown>, deadline: number): Promise<boolean> {
+export async function settledBy(p: Promise<unknown>, deadline: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.min(2_147_483_647, Math.max(0, deadline - performance.now())))))
   try {

@@ -10,7 +10,7 @@ import { InvalidArgumentError, Machine, OutOfRangeError } from '../machine/index
 import { ActorSystem, PersistentKeyed, type Msgs, type PersistentKeyedOptions } from '../actor/index.js'
 import { decode } from '../rpc/index.js'
 import { ClusterError } from './errors.js'
-import { MOVED, Owner, type LocalKeyed, type Moved } from './keyed-owner.js'
+import { MOVED, Owner, settledBy, type LocalKeyed, type Moved } from './keyed-owner.js'
 import { ClusterKeyedSchema, type ClusterKeyedStateNames } from './keyed.schema.js'
 import { expired, type LeaseTable } from './lease.js'
 import { RemoteActorRef, type ActorTransport } from './remote-actor.js'
@@ -66,6 +66,11 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   /** Asks given up by their asker while they still wait here for an owner. */
   readonly #cancelled = new Set<string>()
   #buffered = 0
+  /**
+   * Per key, the last message this node is sending: the next one is sent only once it is handed over (to the local
+   * actor, or published to the holder), so one sender's messages arrive in order, its first ones included.
+   */
+  readonly #sending = new Map<string, { handedOver: Promise<void>; done: boolean }>()
   /** This set's random token in the leases it writes. */
   readonly #holder = randomBytes(8).toString('hex')
   #closing: Promise<void> | null = null
@@ -188,6 +193,25 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
    */
   async #route(key: string, body: Uint8Array, timeout: number, meta: MessageMeta | undefined): Promise<Uint8Array> {
     const deadline = performance.now() + timeout
+    const prev = this.#sending.get(key)
+    let handOver!: () => void
+    const mine = { handedOver: new Promise<void>((r) => (handOver = r)), done: false }
+    const handedOver = (): void => {
+      mine.done = true
+      handOver()
+    }
+    this.#sending.set(key, mine)
+    try {
+      if (prev && !prev.done) await settledBy(prev.handedOver, deadline)
+      return await this.#attempts(key, body, timeout, deadline, meta, handedOver)
+    } finally {
+      handedOver()
+      if (this.#sending.get(key) === mine) this.#sending.delete(key)
+    }
+  }
+
+  async #attempts(key: string, body: Uint8Array, timeout: number, deadline: number, meta: MessageMeta | undefined,
+    handedOver: () => void): Promise<Uint8Array> {
     const id = askId(body)
     let leaseError: unknown
     for (let attempt = 0; ; attempt++) {
@@ -195,7 +219,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
       if (id !== undefined && this.#cancelled.delete(id)) throw new ClusterError('ERR_CLUSTER_CANCELLED', `keyed ${this.name}: the asker of ${key} gave up`)
       let r: Uint8Array | Moved | 'again'
       try {
-        r = await this.#once(key, body, deadline, meta)
+        r = await this.#once(key, body, deadline, meta, handedOver)
       } catch (err) {
         // the lease table is unreachable (a server restart, a network blip): the message was sent nowhere, so it
         // waits and tries again; any other failure (a forward that timed out: maybe delivered) is final
@@ -213,9 +237,14 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
   }
 
   /** One try: the reply, `MOVED` (wait, then look again) or `'again'` (look again now). */
-  async #once(key: string, body: Uint8Array, deadline: number, meta: MessageMeta | undefined): Promise<Uint8Array | Moved | 'again'> {
+  async #once(key: string, body: Uint8Array, deadline: number, meta: MessageMeta | undefined,
+    handedOver: () => void): Promise<Uint8Array | Moved | 'again'> {
     const phase = this.#owner.phase(key)
-    if (phase === 'held' || phase === 'taking') return this.#owner.serve(key, body, deadline, meta)
+    if (phase === 'held' || phase === 'taking') {
+      const served = this.#owner.serve(key, body, deadline, meta) // enqueued now (or queued behind the taking)
+      handedOver()
+      return served
+    }
     if (phase === 'releasing') {
       await this.#owner.settled(key, deadline)
       return 'again'
@@ -236,7 +265,9 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
     }
     let r: Uint8Array | Moved
     try {
-      r = await this.transport.forward(node, key, body, Math.max(1, deadline - performance.now()), meta)
+      const forwarded = this.transport.forward(node, key, body, Math.max(1, deadline - performance.now()), meta) // published now
+      handedOver()
+      r = await forwarded
     } catch (err) {
       if (!(err instanceof ClusterError) || err.code !== 'ERR_CLUSTER_NOT_FOUND') throw err
       r = MOVED // its process is gone: its lease expires, then this or another node takes the key

@@ -43,6 +43,22 @@ export function keyedContract(name: string, setup: () => Promise<Cluster>): void
       expect((saved?.value as { data: LedgerData }).data.items.sort()).toEqual(['a', 'b', 'c', 'd'])
     })
 
+    it("one sender's messages to a key arrive in order, its first ones (placing the key) included", async () => {
+      const k = await c.open(last())
+      const owner = c.nodes > 1 ? await c.open(0) : k
+      const items = Array.from({ length: 20 }, (_, i) => `m${i}`)
+      for (const item of items.slice(0, 10)) k.ref('ordered').tell('Append', { item })
+      const asked = items.slice(10).map((item) => k.ref('ordered').ask('Append', { item }))
+      await Promise.all(asked)
+      await eventually(async () => (await k.ref('ordered').ask('Get')).items.length === items.length)
+      expect((await k.ref('ordered').ask('Get')).items).toEqual(items)
+      // to a key placed on another node, first contact included
+      await owner.ref('elsewhere').ask('Append', { item: 'placed' })
+      const more = items.map((item) => k.ref('elsewhere').ask('Append', { item }))
+      await Promise.all(more)
+      expect((await k.ref('elsewhere').ask('Get')).items).toEqual(['placed', ...items])
+    })
+
     it("a handler's error rejects the ask with a RemoteActorError; the key keeps working", async () => {
       const k = await c.open(last())
       const err = await k.ref('x').ask('Fail').catch((e: unknown) => e)
