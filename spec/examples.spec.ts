@@ -35,6 +35,8 @@ const EXPECTED: Readonly<Record<string, readonly RegExp[]>> = {
     /pool: 9\/9 asks answered/, /node-c-worker mirror: Disconnected true, ErrNetwork true/,
     /node-c-worker left the listing within [\d.]+ s; listed: node-a-worker, node-b-worker\n/,
     /pool after the kill: 9\/9 asks answered \(by (node-a|node-b|node-a, node-b)\)/,
+    /accounts: first deposits from node-c ran on node-c; node-a's deposits ran on node-c; balances 15, 15, 15/,
+    /accounts after the kill: resumed on node-b with their saved state [\d.]+ s after the kill; balances 16, 16, 16/,
     /closed: node-a 0, node-b 0; nats-server stopped/,
   ] } : {}),
   rpc: [/tcp client saw Job tick 9: 5 jobs, done on the source: 1, 2, 3, 4, 5/, /worker exited with 0/, /server closed: true/],

@@ -2,7 +2,9 @@
  * polymachine/cluster: machines across processes and hosts. A `Bus` exposes machines (`expose`), lists them
  * (`list`) and mirrors them (`machine(id)` → a lib/rpc `RemoteMachine`). `InProcessBus` needs no server;
  * `NatsBus` runs over a NATS server with JetStream (presence in a KV bucket). Actors cross too: `exposeActor` /
- * `actor(name)`, and keyed virtual actors placed across nodes with `bus.keyed(name, options)` (a lease per key).
+ * `actor(name)`, keyed virtual actors placed across nodes with `bus.keyed(name, options)` (a lease per key), and a
+ * receptionist shared by every node (`ClusterReceptionist`). Message ids and W3C trace context ride in NATS headers
+ * (`setClusterTracing`).
  * @module polymachine/cluster
  */
 export type { Bus, Exposed, ExposeOptions, ListFilter, MachineInfo, MirrorOptions } from './bus.js'
@@ -14,3 +16,5 @@ export { ClusterError, RemoteActorError, type ClusterErrorCode } from './errors.
 export { RemoteActorRef, type ExposedActor, type RemoteActorOptions } from './remote-actor.js'
 export { ClusterKeyed, type ClusterKeyedOptions } from './keyed.js'
 export { ClusterKeyedSchema, type ClusterKeyedStateNames } from './keyed.schema.js'
+export { ClusterReceptionist, ServiceRef, type ClusterReceptionistOptions, type ServiceRegistration } from './receptionist.js'
+export { setClusterTracing, type ClusterTracing, type MessageMeta, type ReceivedMessage } from './trace.js'

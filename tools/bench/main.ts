@@ -9,7 +9,7 @@
 import os from 'node:os'
 import { type Check, fmtNs, fmtOps, fmtRatio, FULL, type Goal, QUICK, type Report, type Row, type Scenario } from './run.js'
 import { actors } from './scenarios/actors.js'
-import { cluster } from './scenarios/cluster.js'
+import { cluster, clusterKeyed } from './scenarios/cluster.js'
 import { create } from './scenarios/create.js'
 import { dbg } from './scenarios/dbg.js'
 import { handlers } from './scenarios/handlers.js'
@@ -24,7 +24,7 @@ import { supervision } from './scenarios/supervision.js'
 import { toggle } from './scenarios/toggle.js'
 import { waiters } from './scenarios/waiters.js'
 
-const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg, otelProm, store, cluster]
+const SCENARIOS: readonly Scenario[] = [toggle, relations, handlers, scale, memo, create, waiters, actors, supervision, rpc, node, dbg, otelProm, store, cluster, clusterKeyed]
 
 interface Args {
   quick: boolean
