@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { exportedSchemas } from './dbg/diagram.js'
+import { exportedSchemas, parseDiagramArgs } from './dbg/diagram.js'
 import { MermaidSvgRenderer } from './diagram-svg.js'
 
 export const DIAGRAM_SVG_USAGE = `usage: npx tsx tools/diagram-svg-cli.ts <module> [--schema NAME] [--out PATH] [--tb] [--text-labels]
@@ -24,36 +24,9 @@ export interface DiagramSvgIo {
   err(text: string): void
 }
 
-interface Args {
-  module: string
-  out: string | null
-  schema: string | null
-  tb: boolean
-  textLabels: boolean
-}
-
-function parse(argv: readonly string[]): Args | { error: string } | { help: true } {
-  const o: Args = { module: '', out: null, schema: null, tb: false, textLabels: false }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string
-    if (a === '-h' || a === '--help') return { help: true }
-    if (a === '--tb') o.tb = true
-    else if (a === '--text-labels') o.textLabels = true
-    else if (a === '--out' || a === '--schema') {
-      const v = argv[++i]
-      if (v === undefined || v.startsWith('--')) return { error: `${a} needs a value` }
-      if (a === '--out') o.out = v
-      else o.schema = v
-    } else if (a.startsWith('-')) return { error: `unknown option ${a}` }
-    else if (o.module !== '') return { error: `one module only, got ${o.module} and ${a}` }
-    else o.module = a
-  }
-  return o.module === '' ? { error: 'a module is needed' } : o
-}
-
 /** Runs the command; resolves with the exit code (0 written; 1 import, render or write failure, no schema; 2 usage). */
 export async function runDiagramSvg(argv: readonly string[], io: DiagramSvgIo): Promise<number> {
-  const o = parse(argv)
+  const o = parseDiagramArgs(argv, ['--tb', '--text-labels'])
   if ('help' in o) {
     io.out(DIAGRAM_SVG_USAGE + '\n')
     return 0
@@ -79,7 +52,7 @@ export async function runDiagramSvg(argv: readonly string[], io: DiagramSvgIo): 
   }
   let renderer: MermaidSvgRenderer
   try {
-    renderer = await MermaidSvgRenderer.launch({ htmlLabels: !o.textLabels })
+    renderer = await MermaidSvgRenderer.launch({ htmlLabels: !o.flags.has('--text-labels') })
   } catch (err) {
     return fail('cannot start the renderer', err)
   }
@@ -88,7 +61,7 @@ export async function runDiagramSvg(argv: readonly string[], io: DiagramSvgIo): 
     const dir = single ? null : resolve(o.out ?? '.')
     if (dir !== null) await mkdir(dir, { recursive: true })
     for (const [name, s] of chosen) {
-      const { svg } = await renderer.renderSchema(s, { direction: o.tb ? 'TB' : 'LR' })
+      const { svg } = await renderer.renderSchema(s, { direction: o.flags.has('--tb') ? 'TB' : 'LR' })
       await writeFile(dir === null ? resolve(o.out as string) : join(dir, `${name}.svg`), svg)
     }
     io.err(`diagram-svg: ${chosen.length} SVG file(s) written to ${dir ?? resolve(o.out as string)}\n`)

@@ -19,21 +19,23 @@ export const DIAGRAM_USAGE = `usage: polymachine-dbg diagram <module> [--d2] [--
   --schema NAME  only the export NAME, as bare diagram text
   --tb           top to bottom instead of left to right`
 
-interface DiagramArgs {
+/** The arguments of a diagram command: a module, `--out FILE`, `--schema NAME`, and on/off flags. */
+export interface DiagramArgs {
   module: string
-  d2: boolean
   out: string | null
   schema: string | null
-  tb: boolean
+  /** The flags given, of those the command knows (e.g. `--tb`). */
+  flags: Set<string>
 }
 
-function parse(argv: readonly string[]): DiagramArgs | { error: string } | { help: true } {
-  const o: DiagramArgs = { module: '', d2: false, out: null, schema: null, tb: false }
+/** Parses a diagram command's arguments; `flags` are the on/off options it knows. */
+export function parseDiagramArgs(argv: readonly string[], flags: readonly string[]):
+  DiagramArgs | { error: string } | { help: true } {
+  const o: DiagramArgs = { module: '', out: null, schema: null, flags: new Set() }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     if (a === '-h' || a === '--help') return { help: true }
-    if (a === '--d2') o.d2 = true
-    else if (a === '--tb') o.tb = true
+    if (flags.includes(a)) o.flags.add(a)
     else if (a === '--out' || a === '--schema') {
       const v = argv[++i]
       if (v === undefined || v.startsWith('--')) return { error: `${a} needs a value` }
@@ -75,7 +77,7 @@ export async function exportedSchemas(path: string): Promise<Array<readonly [str
 
 /** Runs `diagram`; resolves with the exit code (0 written, 1 import/write failure or no schema, 2 usage). */
 export async function runDiagram(argv: readonly string[], io: CliIo): Promise<number> {
-  const o = parse(argv)
+  const o = parseDiagramArgs(argv, ['--d2', '--tb'])
   if ('help' in o) {
     io.out(DIAGRAM_USAGE + '\n')
     return 0
@@ -84,6 +86,7 @@ export async function runDiagram(argv: readonly string[], io: CliIo): Promise<nu
     io.err(`polymachine-dbg diagram: ${o.error}\n${DIAGRAM_USAGE}\n`)
     return 2
   }
+  const d2 = o.flags.has('--d2')
   let schemas: ReadonlyArray<readonly [string, DiagramSchema]>
   try {
     schemas = await exportedSchemas(o.module)
@@ -97,11 +100,11 @@ export async function runDiagram(argv: readonly string[], io: CliIo): Promise<nu
       (schemas.length > 0 ? ` (it exports ${schemas.map(([n]) => n).join(', ')})` : '') + '\n')
     return 1
   }
-  const render = (s: DiagramSchema): string => (o.d2 ? toD2 : toMermaid)(s, { direction: o.tb ? 'TB' : 'LR' })
+  const render = (s: DiagramSchema): string => (d2 ? toD2 : toMermaid)(s, { direction: o.flags.has('--tb') ? 'TB' : 'LR' })
   let text: string
   try {
     text = o.schema !== null ? render((chosen[0] as readonly [string, DiagramSchema])[1])
-      : chosen.map(([name, s]) => `## ${name}\n\n\`\`\`${o.d2 ? 'd2' : 'mermaid'}\n${render(s)}\`\`\`\n`).join('\n')
+      : chosen.map(([name, s]) => `## ${name}\n\n\`\`\`${d2 ? 'd2' : 'mermaid'}\n${render(s)}\`\`\`\n`).join('\n')
   } catch (err) {
     io.err(`polymachine-dbg diagram: ${err instanceof Error ? err.message : String(err)}\n`)
     return 1
