@@ -6,7 +6,7 @@ import { BehaviorSubject, type Observable } from 'rxjs'
 import { InvalidArgumentError } from '../machine/index.js'
 import { ActorTerminatedError, DuplicateRegistrationError } from './errors.js'
 import { localRef } from './ref.js'
-import type { ServiceKey } from './service-key.js'
+import { keyName, type ServiceKey } from './service-key.js'
 import type { OverflowPolicy } from './mailbox.js'
 import type { ActorLike, ActorRef } from './types.js'
 
@@ -63,18 +63,6 @@ export class Receptionist {
     if (!s) this.byKey.set(name, (s = new BehaviorSubject<readonly ActorRef[]>(Object.freeze([]))))
     return s
   }
-}
-
-/** The name of a service key, checked: an object with a non-empty string `name` (made by `serviceKey()`). */
-function keyName(where: string, key: unknown): string {
-  let name: unknown
-  try {
-    name = typeof key === 'object' && key !== null ? (key as { name?: unknown }).name : undefined
-  } catch {
-    name = undefined
-  }
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'key', 'a service key made by serviceKey()', key)
-  return name
 }
 
 /**

@@ -26,3 +26,15 @@ export function serviceKey<S, H = unknown>(name: string): ServiceKey<MessageName
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('serviceKey()', 'name', 'a non-empty string', name)
   return Object.freeze({ name })
 }
+
+/** The name of a service key, checked: an object with a non-empty string `name` (made by `serviceKey()`). */
+export function keyName(where: string, key: unknown): string {
+  let name: unknown
+  try {
+    name = typeof key === 'object' && key !== null ? (key as { name?: unknown }).name : undefined
+  } catch {
+    name = undefined
+  }
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'key', 'a service key made by serviceKey()', key)
+  return name
+}

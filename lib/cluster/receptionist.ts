@@ -5,6 +5,7 @@
  */
 import { Observable } from 'rxjs'
 import type { AskOptions, Ref, ReplyOf, ServiceKey, TellOnlyRef } from '../actor/index.js'
+import { keyName } from '../actor/service-key.js'
 import { InvalidArgumentError, type Args } from '../machine/index.js'
 import type { Bus } from './bus.js'
 import { ClusterError } from './errors.js'
@@ -251,18 +252,6 @@ export class ClusterReceptionist {
   #open(): void {
     if (this.#closing) throw new ClusterError('ERR_CLUSTER_CLOSED', `the receptionist of node ${this.node} is closed`)
   }
-}
-
-/** The name of a service key, checked (made by `serviceKey()`). */
-function keyName(where: string, key: unknown): string {
-  let name: unknown
-  try {
-    name = typeof key === 'object' && key !== null ? (key as { name?: unknown }).name : undefined
-  } catch {
-    name = undefined
-  }
-  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(where, 'key', 'a service key made by serviceKey()', key)
-  return name
 }
 
 function refId(ref: Ref<string>): string {
