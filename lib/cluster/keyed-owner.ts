@@ -58,9 +58,9 @@ interface Held {
   readonly endpoint: ActorEndpoint
   /** Aborts the key's messages still running when the lease is lost. */
   readonly abort: AbortController
-  /** Settles when `taking` or `releasing` ends. */
-  readonly settled: Promise<void>
-  readonly settle: () => void
+  /** Settles when `taking` ends; replaced by a fresh one when `releasing` starts, settled when it ends. */
+  settled: Promise<void>
+  settle: () => void
 }
 
 const EMPTY = new Uint8Array()
@@ -209,6 +209,8 @@ export class Owner {
   async #release(h: Held, why: 'idle' | 'lost' | 'closing'): Promise<void> {
     if (h.phase !== 'held') return
     h.phase = 'releasing'
+    // the taking's promise settled long ago: waiters on this release (a message for the key) need a fresh one
+    h.settled = new Promise<void>((r) => (h.settle = r))
     if (why === 'lost') {
       this.lost++
       this.o.event('LeaseLost', h.key)
