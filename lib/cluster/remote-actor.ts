@@ -248,7 +248,15 @@ export class RemoteActorRef<M extends string = string, H = unknown> implements R
       const timer = setTimeout(() => giveUp(new TimeoutError(this.id, `ask(${msg})`, timeout)), timeout)
       signal?.addEventListener('abort', onAbort, { once: true })
       // the transport's own deadline is a little later: the timer above decides, and sends the cancel
-      this.transport.request(this.id, body, timeout + 1000, outgoingMeta(id)).then((bytes) => {
+      let requested: Promise<Uint8Array>
+      try {
+        requested = this.transport.request(this.id, body, timeout + 1000, outgoingMeta(id))
+      } catch (err) {
+        // refused at once (a keyed set closed or full): nothing was sent, so no timer, listener or cancel is left
+        if (finish()) reject(err as Error)
+        return
+      }
+      requested.then((bytes) => {
         if (!finish()) return
         try {
           const r = decode(bytes) as Partial<Reply> & Record<string, unknown>
