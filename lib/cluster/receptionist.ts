@@ -151,6 +151,11 @@ export class ClusterReceptionist {
       throw new ClusterError('ERR_CLUSTER_EXPOSED', `actor ${actor} is already registered under ${service} on ${this.node}`)
     }
     const exposed = await this.bus.exposeActor(entry.name, r)
+    if (this.#closing) {
+      // closed meanwhile: close() no longer sees this one, so it would stay served and listed for good
+      await exposed.close()
+      this.#open()
+    }
     const reg: Registered = { entry, ref: r, exposed }
     this.#registered.set(entry.name, reg)
     try {
