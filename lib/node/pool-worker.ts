@@ -65,6 +65,11 @@ export class PoolWorker {
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   /** Its TCP address for clients in other processes, once asked (`listen()`). */
   #tcp: Promise<TcpAddress> | null = null
+  /**
+   * The token of its TCP server: one per worker, since the worker keeps serving with the token it was first given
+   * (a listen that timed out here and is asked again must not hand clients a token the worker never heard of).
+   */
+  readonly #token = randomUUID()
 
   constructor(readonly id: string, readonly proc: WorkerHandle) {}
 
@@ -142,7 +147,7 @@ export class PoolWorker {
    */
   listen(timeout: number): Promise<TcpAddress> {
     if (this.#tcp !== null) return this.#tcp
-    const token = randomUUID()
+    const token = this.#token
     const tcp = new Promise<TcpAddress>((resolve, reject) => {
       const done = (url: string | null, why: string | null): void => {
         clearTimeout(timer)
