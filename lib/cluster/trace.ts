@@ -111,12 +111,15 @@ export function received<T>(kind: ReceivedMessage['kind'], target: string, messa
     called = true
     return handle()
   }
+  let r: T
   try {
-    return receive({ kind, target, message, id: meta?.id ?? '', trace }, once)
+    r = receive({ kind, target, message, id: meta?.id ?? '', trace }, once)
   } catch (err) {
     if (called) throw err // the handler's own failure
     return handle()
   }
+  // a hook that returned without running the message would drop it (a tell acknowledged, never run): run it here
+  return called ? r : handle()
 }
 
 /** The minimal header interface of `@nats-io/transport-node`'s `MsgHdrs`, so this file needs no NATS import. */
