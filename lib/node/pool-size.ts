@@ -1,9 +1,11 @@
 /**
  * Sizing the pool: how many workers are live, how many are wanted for the load, and which worker takes the next
- * job or client. Pure functions over the supervisor's worker records.
+ * job or client: functions over the supervisor's worker records (and `showStatus`, which writes them to its states).
  */
+import type { Machine } from '../machine/index.js'
 import type { PoolConfig } from './options.js'
 import type { PoolWorker } from './pool-worker.js'
+import type { SupervisorStateNames } from './supervisor.schema.js'
 
 /** Workers that count towards the size: starting or ready (not retiring). */
 export function liveCount(workers: Iterable<PoolWorker>): number {
@@ -49,4 +51,22 @@ export function pickWorker(workers: Iterable<PoolWorker>, forLease: boolean, tas
     if (best === null || w.inFlight < best.inFlight) best = w
   }
   return best
+}
+
+/**
+ * Shows the counts as the pool's states (PoolReady or PoolStarting, NormalizingPool, WorkersAvailable). Called twice
+ * per job, so the machine is read only when the counts say something else than `last`; returns the new `last`
+ * (bits: ready ≥ min, spawning, available).
+ */
+export function showStatus(m: Machine<SupervisorStateNames>, workers: Iterable<PoolWorker>,
+  cfg: Pick<PoolConfig, 'min' | 'tasksPerWorker'>, last: number): number {
+  const { ready, spawning, available } = poolCounts(workers, cfg.tasksPerWorker)
+  const key = (ready >= cfg.min ? 1 : 0) | (spawning > 0 ? 2 : 0) | (available ? 4 : 0)
+  if (key === last && m.is('PoolReady') === (key & 1) > 0) return key
+  if (ready >= cfg.min) {
+    if (m.not('PoolReady')) m.add('PoolReady')
+  } else if (m.not('PoolStarting')) m.add('PoolStarting')
+  if (spawning > 0 !== m.is('NormalizingPool')) m[spawning > 0 ? 'add' : 'remove']('NormalizingPool')
+  if (available !== m.is('WorkersAvailable')) m[available ? 'add' : 'remove']('WorkersAvailable')
+  return key
 }

@@ -7,15 +7,15 @@
 import { randomUUID } from 'node:crypto'
 import type { MessagePort } from 'node:worker_threads'
 import { InvalidArgumentError, Machine } from '../machine/index.js'
-import { Backoff, RestartWindow } from '../actor/index.js'
 import { NodeClient, type ClientHost, type Granted } from './client.js'
 import { howItEnded, NodeError } from './errors.js'
 import { firstOf } from './first-of.js'
+import { PoolFailures } from './pool-failures.js'
 import type { LaneJobs } from './lane.js'
 import { poolConfig, type NodeSupervisorOptions, type PoolConfig } from './options.js'
 import { checkServeOptions, PoolServer, type PoolAddress, type PoolServeOptions } from './pool-server.js'
 import { exitErrors, PoolWorker, type Lease, type LeaseWait, type WorkerInfo } from './pool-worker.js'
-import { liveCount, pickWorker, poolCounts, wantedSize } from './pool-size.js'
+import { liveCount, pickWorker, showStatus, wantedSize } from './pool-size.js'
 import { spawnError, WorkerProcess, type Exit, type WorkerHandle } from './process.js'
 import { checkRunOptions, Run, RunQueue, type RunOptions } from './runs.js'
 import { SupervisorSchema, type SupervisorStateNames } from './supervisor.schema.js'
@@ -39,11 +39,8 @@ export class NodeSupervisor implements ClientHost {
   readonly #workers = new Map<string, PoolWorker>()
   readonly #queue = new RunQueue()
   readonly #leases: LeaseWait[] = []
-  readonly #backoff: Backoff
-  readonly #window: RestartWindow
+  readonly #failures: PoolFailures
   #seq = 0
-  #spawnFailures = 0
-  #holdUntil = 0
   #holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
   #health: ReturnType<typeof setInterval> | undefined = undefined
   #idle: ReturnType<typeof setInterval> | undefined = undefined
@@ -58,8 +55,7 @@ export class NodeSupervisor implements ClientHost {
 
   constructor(opts: NodeSupervisorOptions) {
     this.#cfg = poolConfig(opts)
-    this.#backoff = new Backoff(this.#cfg.backoff, 'new NodeSupervisor()')
-    this.#window = new RestartWindow(this.#cfg.maxRestarts, this.#cfg.period)
+    this.#failures = new PoolFailures(this.#cfg)
     const id = opts.id ?? `node-${process.pid}-${++pools}`
     if (typeof id !== 'string' || id === '') throw new InvalidArgumentError('new NodeSupervisor()', 'id', 'a non-empty string', id)
     this.machine = new Machine(SupervisorSchema, {
@@ -226,7 +222,7 @@ export class NodeSupervisor implements ClientHost {
   #normalize(): void {
     if (this.#active) {
       const missing = this.#wanted() - liveCount(this.#workers.values())
-      const wait = this.#holdUntil - Date.now()
+      const wait = this.#failures.holdUntil - Date.now()
       if (missing > 0 && wait > 0) {
         this.#holdTimer ??= setTimeout(() => {
           this.#holdTimer = undefined
@@ -240,18 +236,7 @@ export class NodeSupervisor implements ClientHost {
   }
 
   #status(): void {
-    const m = this.machine
-    if (!this.#active) return
-    const { ready, spawning, available } = poolCounts(this.#workers.values(), this.#cfg.tasksPerWorker)
-    // called twice per job: the machine is read only when the counts say something else than last time
-    const key = (ready >= this.#cfg.min ? 1 : 0) | (spawning > 0 ? 2 : 0) | (available ? 4 : 0)
-    if (key === this.#lastStatus && m.is('PoolReady') === (key & 1) > 0) return
-    this.#lastStatus = key
-    if (ready >= this.#cfg.min) {
-      if (m.not('PoolReady')) m.add('PoolReady')
-    } else if (m.not('PoolStarting')) m.add('PoolStarting')
-    if (spawning > 0 !== m.is('NormalizingPool')) m[spawning > 0 ? 'add' : 'remove']('NormalizingPool')
-    if (available !== m.is('WorkersAvailable')) m[available ? 'add' : 'remove']('WorkersAvailable')
+    if (this.#active) this.#lastStatus = showStatus(this.machine, this.#workers.values(), this.#cfg, this.#lastStatus)
   }
 
   #retireIdle(): void {
@@ -334,7 +319,7 @@ export class NodeSupervisor implements ClientHost {
       this.machine.log(`worker ${w.id}: connecting failed: ${why}`)
       return
     }
-    this.#spawnFailures = 0
+    this.#failures.spawned()
     this.machine.add('WorkerReady', { workerId: w.id, pid: w.proc.pid })
     if (!this.#active) this.#retire(w, 'closing', this.#cfg.drainTimeout)
     this.#dispatch()
@@ -362,10 +347,8 @@ export class NodeSupervisor implements ClientHost {
       const err = failure
       this.machine.log(err.message)
       this.machine.addErrState('ErrWorker', err, info)
-      if (this.#active && !this.#window.record(Date.now())) {
-        this.#giveUp(new NodeError('ERR_NODE_POOL', `pool ${this.id}: more than ${this.#cfg.maxRestarts} worker failures ` +
-          `within ${this.#cfg.period} ms; last: ${err.message}`, { cause: err }))
-      } else this.#hold()
+      const fatal = this.#active ? this.#failures.workerFailed(this.id, err) : null
+      if (fatal !== null) this.#giveUp(fatal)
     }
     this.#dispatch()
   }
@@ -374,15 +357,8 @@ export class NodeSupervisor implements ClientHost {
     this.machine.log(err.message)
     this.machine.addErrState('ErrSpawn', err, { workerId: id })
     if (!this.#active) return
-    if (++this.#spawnFailures >= this.#cfg.spawnRetries) {
-      this.#giveUp(new NodeError('ERR_NODE_POOL', `pool ${this.id}: ${this.#spawnFailures} spawn failures in a row; ` +
-        `last: ${err.message}`, { cause: err }))
-    } else this.#hold()
-  }
-
-  /** No fork before the backoff's next delay has passed. */
-  #hold(): void {
-    this.#holdUntil = Date.now() + this.#backoff.next(Date.now())
+    const fatal = this.#failures.spawnFailed(this.id, err)
+    if (fatal !== null) this.#giveUp(fatal)
   }
 
   #giveUp(err: NodeError): void {
