@@ -39,6 +39,8 @@ export interface OwnerOptions {
   checkpoint: 'message' | 'passivation'
   /** A fault of the lease machinery (a renewal or release failed): reported, never thrown. */
   report: (err: unknown) => void
+  /** A tell that ran but whose change could not be saved (checkpoint `message`): reported, since no caller hears of it. */
+  unsaved: (err: unknown) => void
   /** A lease taken, released (after its key's passivation) or lost, for `keyed.machine`. */
   event: (what: 'LeaseTaken' | 'LeaseReleased' | 'LeaseLost', key: string) => void
 }
@@ -264,7 +266,7 @@ export class Owner {
    */
   #durableRef(key: string, lease: AbortSignal): Ref<string> {
     const { local, checkpoint } = this.o
-    const run = async (msg: string, args?: Args, opts?: AskOptions): Promise<unknown> => {
+    const run = async (msg: string, args?: Args, opts?: AskOptions, told = false): Promise<unknown> => {
       const signal = opts?.signal ? AbortSignal.any([opts.signal, lease]) : lease
       // every message is bounded here: one with no timeout or deadline of its own (a tell) gets the set's
       const bound = opts?.timeout === undefined && opts?.deadline === undefined ? { timeout: this.o.timeout } : {}
@@ -276,11 +278,12 @@ export class Owner {
         // not stored, so not acknowledged; and the live state now differs from the store (maybe by a write whose
         // answer was lost): the key is stopped unsaved, and its next message loads what the store has
         await local.discard(key).catch(() => undefined)
+        if (told) this.o.unsaved(err) // an ask's caller gets the error; a tell's change would vanish unheard of
         throw err
       }
       return reply
     }
-    const tell = (msg: string, args?: Args, opts?: AskOptions): Promise<void> => run(msg, args, opts).then(() => undefined, () => undefined)
+    const tell = (msg: string, args?: Args, opts?: AskOptions): Promise<void> => run(msg, args, opts, true).then(() => undefined, () => undefined)
     const tellOnly: TellOnlyRef<string, 'drop-newest'> = { id: key, tell: tell as (m: string, a?: Args, o?: AskOptions) => void }
     return { id: key, ask: run, tell: tellOnly.tell, tellOnly: () => tellOnly } as Ref<string>
   }

@@ -94,6 +94,7 @@ export class ClusterKeyed<N extends string = string, H extends object = object, 
         },
       },
       checkpoint: opts.checkpoint, report: (err) => this.#report('ErrLease', err),
+      unsaved: (err) => this.#report('ErrDelivery', err),
       event: (what, key) => void this.machine.add(what, { key }),
     })
   }

@@ -1,12 +1,14 @@
 /**
  * A message for a key whose lease this node is releasing (the key passivating after its idle timeout) waits for
  * the release to end, then takes the key again: it neither spins nor fails while the passivation's save is slow.
+ * A tell whose save fails is reported on the set's machine.
  */
-import { afterEach, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it } from 'vitest'
 import { ActorSystem } from '../../lib/actor/index.js'
 import { InProcessBus } from '../../lib/cluster/index.js'
 import { MemoryStore, type Store } from '../../lib/store/index.js'
 import { eventually } from './contract.js'
+import { FlakyStore } from './fixtures/ledger.js'
 import { ledgerOptions, type Ledger } from './keyed-contract.js'
 
 /** A store whose writes answer after `delay` ms. */
@@ -22,8 +24,12 @@ class SlowStore implements Store {
   close: Store['close'] = () => this.inner.close()
 }
 
-const bus = new InProcessBus({ id: 'releasing' })
-const system = new ActorSystem({ id: 'releasing' })
+let bus: InProcessBus
+let system: ActorSystem
+beforeEach(() => {
+  bus = new InProcessBus({ id: 'releasing' })
+  system = new ActorSystem({ id: 'releasing' })
+})
 afterEach(async () => {
   await bus.close()
   await system.shutdown({ timeout: 2000 })
@@ -38,4 +44,15 @@ it('a message sent while its key is being released is delivered once the release
   expect(k.leases.released).toBe(0) // still releasing
   expect(await k.ref('acc').ask('Append', { item: 'b' }, { timeout: 3000 })).toEqual(['a', 'b'])
   expect(k.leases.released).toBe(1)
+})
+
+it("a tell whose change cannot be saved is reported (ErrDelivery): nobody else hears of it", async () => {
+  const store = new FlakyStore(new MemoryStore())
+  const k = await bus.keyed('ledger', ledgerOptions(system, store)) as Ledger
+  expect(await k.ref('acc').ask('Append', { item: 'a' })).toEqual(['a'])
+  store.failing = true
+  k.ref('acc').tell('Append', { item: 'lost' })
+  await eventually(() => k.machine.is('ErrDelivery'), 5000)
+  store.failing = false
+  expect(await k.ref('acc').ask('Get')).toEqual({ key: 'acc', items: ['a'] }) // reloaded: the tell's change is gone
 })
