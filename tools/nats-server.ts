@@ -13,8 +13,8 @@ export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-se
 /** True when the nats-server binary is there (tests are skipped otherwise). */
 export const hasNatsServer = existsSync(NATS_SERVER_BIN)
 
-/** A free TCP port on 127.0.0.1 (bound to port 0, then released). */
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (bound to port 0, then released): nothing listens on it right after. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)

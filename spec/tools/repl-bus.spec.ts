@@ -5,13 +5,12 @@
  * the real executable in a child process. Skipped, saying so, without nats-server (.ci/run installs it).
  */
 import { execFile } from 'node:child_process'
-import { createServer } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
 import { NatsBus, type Exposed } from '../../lib/cluster/index.js'
-import { hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../tools/nats-server.js'
+import { freePort, hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../tools/nats-server.js'
 import { parseArgs, runRepl, type ReplIo } from '../../tools/repl/cli.js'
 import { connectBus } from '../../tools/repl/bus.js'
 import { Exit, runCommand, useMachine, type Repl } from '../../tools/repl/commands.js'
@@ -104,7 +103,7 @@ describe.skipIf(!hasNatsServer)('polymachine-repl nats://…', () => {
     const b = io()
     expect(await repl(['--', 'add', 'Start'], b)).toBe(Exit.usage)
     expect(b.err()).toMatch(/no machine selected: use ID/)
-    const port = await closedPort()
+    const port = await freePort() // nothing listens there
     const c = io()
     expect(await runRepl([`nats://127.0.0.1:${port}`, '--timeout', '1000', '--', 'list'], c)).toBe(Exit.network)
     expect(c.err()).toMatch(new RegExp(`^polymachine-repl: cannot connect to nats://127\\.0\\.0\\.1:${port}`))
@@ -170,16 +169,3 @@ describe.skipIf(!hasNatsServer)('polymachine-repl nats://…', () => {
     expect(await exited).toEqual({ code: 0, stdout: 'ok: Start\n', stderr: '' })
   }, 60_000)
 })
-
-/** A loopback port nothing listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
