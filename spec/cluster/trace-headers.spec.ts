@@ -4,7 +4,8 @@
  * OpenTelemetry SDK on both sides (InMemorySpanExporter), a trace started on node A continues on node B through
  * `setClusterTracing`.
  */
-import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api'
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { StackContextManager } from '../support/otel-context.js'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ActorSystem, type ActorEvent } from '../../lib/actor/index.js'
@@ -15,33 +16,6 @@ import { otelTraceContext } from '../../lib/telemetry/otel-entry.js'
 import { remoteParentSpan } from '../../lib/telemetry/otel-remote.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 import { eventually } from './contract.js'
-
-/** A synchronous context manager: `inject` is read synchronously in the caller's ask, tell or mutation. */
-class StackContextManager implements ContextManager {
-  #stack: Context[] = []
-  active(): Context {
-    return this.#stack[this.#stack.length - 1] ?? ROOT_CONTEXT
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>,
-    ...args: A): ReturnType<F> {
-    this.#stack.push(ctx)
-    try {
-      return fn.call(thisArg, ...args)
-    } finally {
-      this.#stack.pop()
-    }
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target
-  }
-  enable(): this {
-    return this
-  }
-  disable(): this {
-    this.#stack = []
-    return this
-  }
-}
 
 function sdk() {
   const exporter = new InMemorySpanExporter()

@@ -3,8 +3,8 @@
  * (InMemorySpanExporter) on each side. The client's span travels in `MUTATE` as a W3C `traceparent`, and the server
  * machine's transition span nests under it; malformed, hostile or throwing contexts never fail the mutation.
  */
-import { context, ROOT_CONTEXT, trace, type Context, type ContextManager, type Tracer as OtelTracer }
-  from '@opentelemetry/api'
+import { context, trace, type Tracer as OtelTracer } from '@opentelemetry/api'
+import { StackContextManager } from '../support/otel-context.js'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan }
   from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -18,32 +18,6 @@ import { Cleanup, RawPeer } from '../rpc/support.js'
 const c = new Cleanup()
 afterEach(() => c.run())
 
-/** A synchronous context manager (no async propagation needed: the hook is read when the call is made). */
-class StackContextManager implements ContextManager {
-  #stack: Context[] = []
-  active(): Context {
-    return this.#stack[this.#stack.length - 1] ?? ROOT_CONTEXT
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>,
-    ...args: A): ReturnType<F> {
-    this.#stack.push(ctx)
-    try {
-      return fn.call(thisArg, ...args)
-    } finally {
-      this.#stack.pop()
-    }
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target
-  }
-  enable(): this {
-    return this
-  }
-  disable(): this {
-    this.#stack = []
-    return this
-  }
-}
 beforeAll(() => void context.setGlobalContextManager(new StackContextManager()))
 afterAll(() => context.disable())
 

@@ -3,7 +3,8 @@
  * InMemorySpanExporter): machine, state and transition spans with their nesting and attributes, parent/child machines,
  * canceled transitions, Exception, detach, and a throwing tracer never breaking the machine.
  */
-import { context, ROOT_CONTEXT, trace, type Context, type ContextManager, type Tracer as OtelTracer } from '@opentelemetry/api'
+import { context, trace, type Tracer as OtelTracer } from '@opentelemetry/api'
+import { StackContextManager } from '../support/otel-context.js'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan }
   from '@opentelemetry/sdk-trace-base'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -30,33 +31,6 @@ const idOf = (s: ReadableSpan): string => s.spanContext().spanId
 
 const ss = schema({ Start: {}, Ready: { auto: true, require: ['Start'] }, Busy: { remove: ['Ready'] },
   Tick: { multi: true } })
-
-/** The smallest ContextManager: a stack, enough for synchronous `context.with` in a test. */
-class StackContextManager implements ContextManager {
-  #stack: Context[] = []
-  active(): Context {
-    return this.#stack[this.#stack.length - 1] ?? ROOT_CONTEXT
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>,
-    ...args: A): ReturnType<F> {
-    this.#stack.push(ctx)
-    try {
-      return fn.call(thisArg, ...args)
-    } finally {
-      this.#stack.pop()
-    }
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target
-  }
-  enable(): this {
-    return this
-  }
-  disable(): this {
-    this.#stack = []
-    return this
-  }
-}
 
 describe('traceMachine: spans', () => {
   it('a machine span from attach to dispose; state and transition spans under it, with attributes', () => {
