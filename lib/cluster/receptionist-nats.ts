@@ -151,6 +151,8 @@ export class NatsRegistry implements Registry {
         w.known.set(key, entry)
         changed = true
       })
+      // what was seen before this read and is gone now is settled: forget it, so `seen` stays as large as `known`
+      for (const [key, at] of w.seen) if (at < started && !w.known.has(key)) w.seen.delete(key)
       if (changed || !w.emitted) emit(w)
     })().catch((err: unknown) => {
       this.onError(err)

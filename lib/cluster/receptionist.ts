@@ -6,7 +6,7 @@
 import { Observable } from 'rxjs'
 import type { AskOptions, Ref, ReplyOf, ServiceKey, TellOnlyRef } from '../actor/index.js'
 import { keyName } from '../actor/service-key.js'
-import { InvalidArgumentError, type Args } from '../machine/index.js'
+import { InvalidArgumentError, OutOfRangeError, type Args } from '../machine/index.js'
 import type { Bus } from './bus.js'
 import { ClusterError } from './errors.js'
 import type { ExposedActor, RemoteActorRef } from './remote-actor.js'
@@ -26,6 +26,12 @@ export interface ClusterReceptionistOptions {
   ttl?: number
   /** Default timeout of asks on the refs found, ms (default 5000). */
   timeout?: number
+  /**
+   * Over NATS: told of each failed refresh or re-read of the bucket (they are retried at the next heartbeat; while
+   * they fail, this node's registrations expire from other nodes' listings after `ttl`). Also counted in
+   * `registryErrors`. A throw from it is ignored.
+   */
+  onError?: (err: unknown) => void
 }
 
 /**
@@ -89,7 +95,7 @@ export class ClusterReceptionist {
   #closing: Promise<void> | null = null
 
   private constructor(private readonly bus: Bus, private readonly registry: Registry, readonly node: string,
-    private readonly timeout: number, heartbeat: number) {
+    private readonly timeout: number, heartbeat: number, private readonly errors: { count: number }) {
     // an actor that stops leaves the listing (checked every heartbeat: refs have no stop event in common)
     this.#sweep = setInterval(() => this.#dropStopped(), heartbeat)
     this.#sweep.unref()
@@ -113,6 +119,22 @@ export class ClusterReceptionist {
     }
     const heartbeat = ms(where, 'heartbeat', opts.heartbeat, 1000)
     const ttl = ms(where, 'ttl', opts.ttl, 3 * heartbeat)
+    if (ttl <= heartbeat) {
+      throw new OutOfRangeError(where, 'ttl', `more than heartbeat (${heartbeat} ms): entries would expire between refreshes`, ttl)
+    }
+    const onError = opts.onError
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new InvalidArgumentError(where, 'onError', 'a function or undefined', onError)
+    }
+    const errors = { count: 0 }
+    const reportError = (err: unknown): void => {
+      errors.count++
+      try {
+        onError?.(err)
+      } catch {
+        // the user's reporter failing must not stop the heartbeat
+      }
+    }
     const timeout = ms(where, 'timeout', opts.timeout, 5000)
     const nc = (bus as { nc?: unknown }).nc
     let registry: Registry
@@ -127,13 +149,13 @@ export class ClusterReceptionist {
       }
       try {
         registry = await mod.NatsRegistry.open(nc as Parameters<typeof mod.NatsRegistry.open>[0], `${prefix}_receptionist`, ttl,
-          heartbeat, () => undefined)
+          heartbeat, reportError)
       } catch (err) {
         throw new ClusterError('ERR_CLUSTER_NETWORK', `${where}: cannot open the bucket ${prefix}_receptionist (JetStream on?): ${String(err)}`,
           { cause: err })
       }
     }
-    return new ClusterReceptionist(bus, registry, node, timeout, heartbeat)
+    return new ClusterReceptionist(bus, registry, node, timeout, heartbeat, errors)
   }
 
   /**
@@ -211,6 +233,11 @@ export class ClusterReceptionist {
         off()
       }
     })
+  }
+
+  /** Failed refreshes and re-reads of the NATS bucket so far (see the `onError` option); 0 in process. */
+  get registryErrors(): number {
+    return this.errors.count
   }
 
   /** Unregisters everything registered here and completes every subscription; the bus stays open. Idempotent. */

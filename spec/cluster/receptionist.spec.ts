@@ -128,6 +128,9 @@ function receptionistContract(name: string, setup: () => Promise<Cluster>): void
       await expect(r.register(Counters, {} as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
       await expect(ClusterReceptionist.open(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
       await expect(ClusterReceptionist.open(a, { heartbeat: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+      await expect(ClusterReceptionist.open(a, { heartbeat: 500, ttl: 500 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+      await expect(ClusterReceptionist.open(a, { onError: 'log' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' })
+      expect(r.registryErrors).toBe(0)
       await r.register(Counters, ref)
       await expect(r.register(Counters, ref)).rejects.toMatchObject({ code: 'ERR_CLUSTER_EXPOSED' })
       let completed = false
@@ -183,6 +186,28 @@ describe.skipIf(!hasNatsServer)('over NATS', () => {
       },
     }
   })
+
+  it('failed refreshes of the bucket reach onError and registryErrors (a throwing onError is ignored)', async () => {
+    const bus = await NatsBus.connect({ servers: server.url, id: 'lonely', heartbeat: 200, presenceTtl: 1000 })
+    const seen: unknown[] = []
+    const r = await ClusterReceptionist.open(bus, {
+      heartbeat: 200, ttl: 1000, onError: (err) => { seen.push(err); throw new Error('the reporter fails too') },
+    })
+    const sys = new ActorSystem()
+    try {
+      await r.register(Counters, sys.spawn(counter, new Counter('y'), { id: 'y' }))
+      expect(r.registryErrors).toBe(0)
+      await server.kill() // the heartbeat's puts now fail (after the client's request timeout)
+      await eventually(() => r.registryErrors > 0, 20_000)
+      expect(seen.length).toBe(r.registryErrors)
+      expect(seen[0]).toBeInstanceOf(Error)
+    } finally {
+      await server.restart()
+      await r.close()
+      await bus.close()
+      await sys.shutdown()
+    }
+  }, 40_000)
 
   it('a node process killed with SIGKILL leaves the listing; asks to its refs fail at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-receptionist-'))
