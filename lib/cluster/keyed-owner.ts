@@ -213,36 +213,42 @@ export class Owner {
     h.phase = 'releasing'
     // the taking's promise settled long ago: waiters on this release (a message for the key) need a fresh one
     h.settled = new Promise<void>((r) => (h.settle = r))
-    if (why === 'lost') {
-      this.lost++
-      this.o.event('LeaseLost', h.key)
-      this.o.report(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}; the key stops here`))
-    }
-    // messages running now finish while the lease surely lasts; past that they are aborted (not acknowledged)
-    const drainBy = why === 'lost' ? performance.now() : Math.max(performance.now(), h.validUntil - this.o.table.ttl / 4)
-    while (h.inFlight > 0 && performance.now() < drainBy) await sleep(5)
-    if (h.inFlight > 0) h.abort.abort(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}`))
-    h.endpoint.close()
     try {
-      // A lost lease with checkpoint 'message': every acknowledged change is stored already, and the key may be
-      // running elsewhere by now, so nothing is written. With 'passivation' the save is the only copy of the
-      // changes; its compare-and-set fails rather than overwrite a newer owner's write.
-      if (why === 'lost' && this.o.checkpoint === 'message') await this.o.local.discard(h.key)
-      else await this.o.local.passivate(h.key)
+      if (why === 'lost') {
+        this.lost++
+        this.o.event('LeaseLost', h.key)
+        this.o.report(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}; the key stops here`))
+      }
+      // messages running now finish while the lease surely lasts; past that they are aborted (not acknowledged)
+      const drainBy = why === 'lost' ? performance.now() : Math.max(performance.now(), h.validUntil - this.o.table.ttl / 4)
+      while (h.inFlight > 0 && performance.now() < drainBy) await sleep(5)
+      if (h.inFlight > 0) h.abort.abort(new ClusterError('ERR_CLUSTER_LEASE', `keyed ${this.o.name}: lost the lease of ${h.key}`))
+      h.endpoint.close()
+      try {
+        // A lost lease with checkpoint 'message': every acknowledged change is stored already, and the key may be
+        // running elsewhere by now, so nothing is written. With 'passivation' the save is the only copy of the
+        // changes; its compare-and-set fails rather than overwrite a newer owner's write.
+        if (why === 'lost' && this.o.checkpoint === 'message') await this.o.local.discard(h.key)
+        else await this.o.local.passivate(h.key)
+      } catch (err) {
+        this.o.report(err)
+      }
+      // The lease is deleted (so another node may take the key at once) only after the key is saved above. Both
+      // waits are bounded: against a slow or absent server the lease simply expires with its TTL.
+      const quarter = this.o.table.ttl / 4
+      if (h.renewal) await settledBy(h.renewal, performance.now() + quarter)
+      const released = this.o.table.release(h.key, h.revision).catch((err: unknown) => this.o.report(err))
+      await settledBy(released, performance.now() + quarter)
+      if (why !== 'lost') {
+        this.released++
+        this.o.event('LeaseReleased', h.key)
+      }
     } catch (err) {
-      this.o.report(err)
+      this.o.report(err) // callers do not wait for a release: a failure is reported, never an unhandled rejection
+    } finally {
+      // whatever failed above, the key must not stay 'releasing' for good
+      this.#forget(h)
     }
-    // The lease is deleted (so another node may take the key at once) only after the key is saved above. Both
-    // waits are bounded: against a slow or absent server the lease simply expires with its TTL.
-    const quarter = this.o.table.ttl / 4
-    if (h.renewal) await settledBy(h.renewal, performance.now() + quarter)
-    const released = this.o.table.release(h.key, h.revision).catch((err: unknown) => this.o.report(err))
-    await settledBy(released, performance.now() + quarter)
-    if (why !== 'lost') {
-      this.released++
-      this.o.event('LeaseReleased', h.key)
-    }
-    this.#forget(h)
   }
 
   #forget(h: Held): void {
