@@ -7,10 +7,11 @@ import type { Attributes, Context, Span, SpanStatusCode, Tracer as OtelTracer } 
 import { InvalidArgumentError, type Args, type Machine, type Tracer, type TransitionInfo }
   from '../machine/index.js'
 import { isMachine, safeString } from '../machine/internals.js'
-import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
+import { argsMapOf, mapArgsSafely } from './args.js'
 import { currentRemoteTrace } from '../rpc/trace-context.js'
 import { remoteParentSpan } from './otel-remote.js'
-import { ErrorBudget, maxErrorsOf } from './error-budget.js'
+import { maxErrorsOf } from './error-budget.js'
+import { TracedAdapter, type AdapterOptions } from './traced-adapter.js'
 
 /** Options of {@link traceMachine}. */
 export interface TraceMachineOptions {
@@ -140,68 +141,44 @@ export function traceMachine(machine: Machine<string>, opts: TraceMachineOptions
 }
 
 /** The machine `Tracer` behind `traceMachine`: one per call, shared by the machine and its traced children. */
-class OtelAdapter implements Tracer, MachineTracing {
+class OtelAdapter extends TracedAdapter<Traced> implements Tracer, MachineTracing {
   readonly #tracer: OtelTracer
-  readonly #children: boolean
-  readonly #args: ArgsMap | undefined
-  readonly #budget: ErrorBudget
-  readonly #traced = new Map<Machine<string>, Traced>()
-  #detached = false
 
-  constructor(tracer: OtelTracer, o: { children: boolean; args: ArgsMap | undefined; maxErrors: number }) {
+  constructor(tracer: OtelTracer, o: AdapterOptions) {
+    super(o)
     this.#tracer = tracer
-    this.#children = o.children
-    this.#args = o.args
-    this.#budget = new ErrorBudget(o.maxErrors, () => this.detach())
-  }
-
-  get detached(): boolean {
-    return this.#detached
-  }
-
-  get errors(): number {
-    return this.#budget.errors
   }
 
   track(mach: Machine<string>, parent: Context | undefined): void {
-    if (this.#detached || this.#traced.has(mach) || mach.disposed) return
-    this.#guard(() => {
+    if (this.detached || this.traced.has(mach) || mach.disposed) return
+    this.guard(() => {
       const attrs: Attributes = { [OtelAttr.machineId]: mach.id }
       if (mach.parentId !== undefined) attrs[OtelAttr.parentId] = mach.parentId
       const span = this.#tracer.startSpan(`machine ${mach.id}`, { attributes: attrs }, parent)
       const t: Traced = {
         mach, span, ctx: (parent ?? new MapContext()).setValue(SPAN_KEY, span), states: new Map(), txs: new Map(),
-        offDispose: mach.onDispose(() => this.#guard(() => this.#end(t, false))),
+        offDispose: mach.onDispose(() => this.guard(() => this.#end(t, false))),
       }
-      this.#traced.set(mach, t)
+      this.traced.set(mach, t)
       mach.bindTracer(this)
       for (const s of mach.activeStates) this.#openState(t, s)
     })
   }
 
-  detach(): void {
-    if (this.#detached) return
-    this.#detached = true
-    for (const t of [...this.#traced.values()]) {
-      try {
-        this.#end(t, true)
-      } catch {
-        // a throwing span: the machine is left anyway
-      }
-    }
-    this.#traced.clear()
+  protected release(t: Traced): void {
+    this.#end(t, true)
   }
 
   newSubmachine(parent: Machine<string>, child: Machine<string>): void {
-    if (!this.#children) return
-    const t = this.#traced.get(parent)
+    if (!this.children) return
+    const t = this.traced.get(parent)
     if (t) this.track(child, t.ctx)
   }
 
   transitionInit(tx: TransitionInfo): void {
-    const t = this.#traced.get(tx.machine)
+    const t = this.traced.get(tx.machine)
     if (!t || tx.isCheck) return
-    this.#guard(() => {
+    this.guard(() => {
       const attrs: Attributes = {
         [OtelAttr.machineId]: t.mach.id, [OtelAttr.mutation]: tx.type, [OtelAttr.called]: [...tx.calledStates],
         [OtelAttr.auto]: tx.isAuto, [OtelAttr.queueTick]: t.mach.queueTick,
@@ -222,11 +199,11 @@ class OtelAdapter implements Tracer, MachineTracing {
   }
 
   transitionEnd(tx: TransitionInfo): void {
-    const t = this.#traced.get(tx.machine)
+    const t = this.traced.get(tx.machine)
     const span = t?.txs.get(tx)
     if (!t || !span) return
     t.txs.delete(tx)
-    this.#guard(() => {
+    this.guard(() => {
       span.setAttributes({
         [OtelAttr.result]: tx.accepted ? 'executed' : 'canceled', [OtelAttr.targets]: [...tx.targetStates],
       })
@@ -264,7 +241,7 @@ class OtelAdapter implements Tracer, MachineTracing {
 
   /** Ends a machine's open spans and leaves it (on dispose, on detach). */
   #end(t: Traced, detaching: boolean): void {
-    this.#traced.delete(t.mach)
+    this.traced.delete(t.mach)
     // not from the dispose callback itself: unregistering while the machine runs them would skip the next one
     if (detaching) t.offDispose()
     try {
@@ -286,13 +263,10 @@ class OtelAdapter implements Tracer, MachineTracing {
   }
 
   #mapArgs(args: Args): Record<string, string> | undefined {
-    return this.#args ? mapArgsSafely(this.#args, args, 'args mapper') : undefined
+    return this.argsMap ? mapArgsSafely(this.argsMap, args, 'args mapper') : undefined
   }
 
   /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */
-  #guard(fn: () => void): void {
-    if (!this.#detached) this.#budget.run(fn)
-  }
 }
 
 /** What `recordException` accepts: an Error, or the value's text. */

@@ -9,12 +9,13 @@
 import { InvalidArgumentError, type Args, type Machine, type MutationInfo, type Tracer,
   type TransitionInfo } from '../machine/index.js'
 import { isMachine } from '../machine/internals.js'
-import { argsMapOf, mapArgsSafely, type ArgsMap } from './args.js'
+import { argsMapOf, mapArgsSafely } from './args.js'
 import {
   STATELY_PROTOCOL_VERSION, statechartOf, type StatelyActorRef, type StatelyFrame, type StatelyFrameBase,
   type StatelyMutationEvent, type StatelySnapshot, type StatelyStateValue, type StatelyStopEvent,
 } from './stately-frames.js'
-import { ErrorBudget, maxErrorsOf } from './error-budget.js'
+import { maxErrorsOf } from './error-budget.js'
+import { TracedAdapter, type AdapterOptions } from './traced-adapter.js'
 
 /** The methods of a `@statelyai/inspect` inspector the bridge calls (`createWebSocketInspector()` etc. have them). */
 export interface StatelyInspectorLike {
@@ -142,34 +143,19 @@ function snapshotOf(names: readonly string[], time: readonly number[], queueTick
 }
 
 /** The machine `Tracer` behind `inspectMachine`, shared by a machine and its traced children. */
-class StatelyAdapter implements Tracer, StatelyBridge {
+class StatelyAdapter extends TracedAdapter<Traced> implements Tracer, StatelyBridge {
   readonly #out: Output
-  readonly #children: boolean
-  readonly #args: ArgsMap | undefined
-  readonly #budget: ErrorBudget
-  readonly #traced = new Map<Machine<string>, Traced>()
   /** Machines whose handler runs now, innermost last: the source of mutations made meanwhile. */
   readonly #handlers: string[] = []
-  #detached = false
 
-  constructor(out: Output, o: { children: boolean; args: ArgsMap | undefined; maxErrors: number }) {
+  constructor(out: Output, o: AdapterOptions) {
+    super(o)
     this.#out = out
-    this.#children = o.children
-    this.#args = o.args
-    this.#budget = new ErrorBudget(o.maxErrors, () => this.detach())
-  }
-
-  get detached(): boolean {
-    return this.#detached
-  }
-
-  get errors(): number {
-    return this.#budget.errors
   }
 
   track(mach: Machine<string>, parent: Traced | undefined): void {
-    if (this.#detached || this.#traced.has(mach) || mach.disposed) return
-    this.#guard(() => {
+    if (this.detached || this.traced.has(mach) || mach.disposed) return
+    this.guard(() => {
       const config = statechartOf(mach.schema, mach.id)
       const t: Traced = {
         mach, rootId: parent?.rootId ?? mach.id,
@@ -178,53 +164,48 @@ class StatelyAdapter implements Tracer, StatelyBridge {
           sessionId: mach.id, id: mach.id, logic: { config }, ...(parent ? { _parent: parent.ref } : {}),
           getSnapshot: () => t.last, send: () => undefined,
         },
-        offDispose: mach.onDispose(() => this.#guard(() => this.#stop(t))),
+        offDispose: mach.onDispose(() => this.guard(() => this.#stop(t))),
       }
-      this.#traced.set(mach, t)
+      this.traced.set(mach, t)
       mach.bindTracer(this)
       this.#out.actor(t.ref, t.rootId)
     })
   }
 
-  detach(): void {
-    if (this.#detached) return
-    this.#detached = true
-    for (const t of this.#traced.values()) {
-      t.offDispose()
-      try {
-        t.mach.detachTracer(this)
-      } catch {
-        // a disposed machine may refuse; it calls no more hooks anyway
-      }
-    }
-    this.#traced.clear()
+  override detach(): void {
+    super.detach()
     this.#handlers.length = 0
   }
 
+  protected release(t: Traced): void {
+    t.offDispose()
+    t.mach.detachTracer(this) // a disposed machine may refuse; it calls no more hooks anyway
+  }
+
   newSubmachine(parent: Machine<string>, child: Machine<string>): void {
-    const t = this.#traced.get(parent)
-    if (this.#children && t) this.track(child, t)
+    const t = this.traced.get(parent)
+    if (this.children && t) this.track(child, t)
   }
 
   mutationQueued(mach: Machine<string>, mut: MutationInfo): void {
-    const t = this.#traced.get(mach)
+    const t = this.traced.get(mach)
     if (!t) return
-    this.#guard(() => this.#out.event(mach.id, t.rootId, this.#eventOf(mut.type, mut.calledStates, mut.isAuto,
+    this.guard(() => this.#out.event(mach.id, t.rootId, this.#eventOf(mut.type, mut.calledStates, mut.isAuto,
       mut.args), this.#handlers.at(-1)))
   }
 
   handlerStart(tx: TransitionInfo): void {
-    if (this.#traced.has(tx.machine)) this.#handlers.push(tx.machine.id)
+    if (this.traced.has(tx.machine)) this.#handlers.push(tx.machine.id)
   }
 
   handlerEnd(tx: TransitionInfo): void {
-    if (this.#traced.has(tx.machine) && this.#handlers.at(-1) === tx.machine.id) this.#handlers.pop()
+    if (this.traced.has(tx.machine) && this.#handlers.at(-1) === tx.machine.id) this.#handlers.pop()
   }
 
   transitionEnd(tx: TransitionInfo): void {
-    const t = this.#traced.get(tx.machine)
+    const t = this.traced.get(tx.machine)
     if (!t || tx.isCheck) return
-    this.#guard(() => {
+    this.guard(() => {
       t.last = snapshotOf(t.mach.names, tx.timeAfter, t.mach.queueTick, 'active')
       const event = this.#eventOf(tx.type, tx.calledStates, tx.isAuto, tx.args)
       event.result = tx.accepted ? 'executed' : 'canceled'
@@ -234,7 +215,7 @@ class StatelyAdapter implements Tracer, StatelyBridge {
   }
 
   #stop(t: Traced): void {
-    this.#traced.delete(t.mach)
+    this.traced.delete(t.mach)
     t.last = { ...t.last, status: 'stopped' }
     this.#out.snapshot(t.ref, t.rootId, { type: 'xstate.stop' })
   }
@@ -242,13 +223,10 @@ class StatelyAdapter implements Tracer, StatelyBridge {
   #eventOf(type: StatelyMutationEvent['type'], states: readonly string[], auto: boolean,
     args: Args | undefined): StatelyMutationEvent {
     const event: StatelyMutationEvent = { type, states: [...states], auto }
-    const mapped = this.#args && args ? mapArgsSafely(this.#args, args, 'args mapper') : undefined
+    const mapped = this.argsMap && args ? mapArgsSafely(this.argsMap, args, 'args mapper') : undefined
     if (mapped) event.args = mapped
     return event
   }
 
   /** Runs a hook's work under the error budget (see ErrorBudget); nothing once detached. */
-  #guard(fn: () => void): void {
-    if (!this.#detached) this.#budget.run(fn)
-  }
 }
