@@ -14,6 +14,7 @@ import { NatsBus, NatsKvStore } from '../../lib/cluster/index.js'
 import { schema, TimeoutError } from '../../lib/machine/index.js'
 import { eventually } from './contract.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
+import { printed } from '../support/child.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const work = schema({ Work: { multi: true }, Hang: { multi: true } })
@@ -53,11 +54,7 @@ describe.skipIf(!hasNatsServer)('remote actors and NatsKvStore: faults', () => {
     `)
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('child not ready within 15 s')), 15_000)
-        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve() } })
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited with ${String(code)}`)) })
-      })
+      await printed(child, 'ready')
       const a = await bus('parent')
       const local = system.spawn(work, { WorkState: () => 'parent', HangState: () => 'parent' }, { id: 'w' })
       await a.exposeActor('pool', local)

@@ -14,6 +14,7 @@ import { Machine, Result } from '../../lib/machine/index.js'
 import { NatsBus } from '../../lib/cluster/index.js'
 import { eventually, ss } from './contract.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
+import { printed } from '../support/child.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -45,11 +46,7 @@ describe.skipIf(!hasNatsServer)('NatsBus faults', () => {
     `)
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('child not ready within 15 s')), 15_000)
-        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve() } })
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited with ${String(code)}`)) })
-      })
+      await printed(child, 'ready')
       const b = await bus('parent', { keepAlive: 300 })
       expect((await b.list({ tag: 'doomed' })).map((i) => [i.id, i.node])).toEqual([['victim', 'child']])
       const remote = await b.machine('victim', { schema: ss })

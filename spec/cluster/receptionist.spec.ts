@@ -17,6 +17,7 @@ import { ClusterReceptionist, type ServiceRef } from '../../lib/cluster/receptio
 import { schema } from '../../lib/machine/index.js'
 import { hasNatsServer, NatsServer } from '../../tools/nats-server.js'
 import { eventually } from './contract.js'
+import { printed } from '../support/child.js'
 
 const counter = schema({ Add: { multi: true }, Who: { multi: true } })
 class Counter {
@@ -229,11 +230,7 @@ describe.skipIf(!hasNatsServer)('over NATS', () => {
     const bus = await NatsBus.connect({ servers: server.url, id: 'watcher', heartbeat: 200, presenceTtl: 1000 })
     const r = await ClusterReceptionist.open(bus, { heartbeat: 200, ttl: 1000 })
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('child not ready within 15 s')), 15_000)
-        child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve() } })
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited with ${String(code)}`)) })
-      })
+      await printed(child, 'ready')
       let last: readonly ServiceRef<'Add' | 'Who', Counter>[] = []
       const sub = r.subscribe(Counters).subscribe((refs) => { last = refs })
       await eventually(() => last.length === 1)

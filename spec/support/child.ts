@@ -4,7 +4,7 @@
  * through tsx) that imports the library with `import … from 'polymachine-src/<entry>'` → `lib/<entry>/index.ts`.
  * The child counts `uncaughtException` and `unhandledRejection` events and prints them with its own output.
  */
-import { execFile } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,5 +54,25 @@ export function runChild(source: string, timeoutMs = 15_000, nodeArgs: readonly 
           faults: m ? Number(m[1]) : -1,
         })
       })
+  })
+}
+
+/**
+ * Resolves once `child` prints `line` on its stdout; rejects when it exits first or after `ms` (its stdout must be
+ * piped).
+ */
+export function printed(child: ChildProcess, line: string, ms = 15_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not print '${line}' within ${ms / 1000} s`)), ms)
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes(line)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`child exited with ${String(code)}`))
+    })
   })
 }

@@ -6,17 +6,11 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
+import { everyRelation } from './diagram-schema.js'
 import { ClientSchema } from '../../lib/rpc/index.js'
 import { toD2, toMermaid } from '../../lib/telemetry/index.js'
 
-const ss = schema({
-  Start: {},
-  Ready: { auto: true, require: ['Start'] },
-  Fetch: { multi: true, require: ['Ready'], add: ['Log'], after: ['Ready'] },
-  Log: { after: ['Fetch'] },
-  Stop: { remove: ['Start', 'Ready'] },
-  end: { require: ['Stop'] },
-})
+const ss = everyRelation
 
 const MERMAID = `flowchart LR
   %% polymachine schema: --> require, ==> add, --x remove, -.-> after

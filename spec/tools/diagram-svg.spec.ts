@@ -10,18 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
+import { everyRelation } from '../telemetry/diagram-schema.js'
 import { toMermaid } from '../../lib/telemetry/index.js'
 import { CHROMIUM_BIN, DiagramSvgError, hasChromium, MermaidSvgRenderer, schemaToSvg } from '../../tools/diagram-svg.js'
 import { runDiagramSvg } from '../../tools/diagram-svg-cli.js'
 
-const ss = schema({
-  Start: {},
-  Ready: { auto: true, require: ['Start'] },
-  Fetch: { multi: true, require: ['Ready'], add: ['Log'], after: ['Ready'] },
-  Log: { after: ['Fetch'] },
-  Stop: { remove: ['Start', 'Ready'] },
-  end: { require: ['Stop'] },
-})
+const ss = everyRelation
 
 /** Mermaid node id → the label it must show. */
 const LABELS: Record<string, string> = {

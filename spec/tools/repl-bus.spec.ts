@@ -5,13 +5,13 @@
  * the real executable in a child process. Skipped, saying so, without nats-server (.ci/run installs it).
  */
 import { execFile } from 'node:child_process'
-import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
 import { NatsBus, type Exposed } from '../../lib/cluster/index.js'
 import { freePort, hasNatsServer, NATS_SERVER_BIN, NatsServer } from '../../tools/nats-server.js'
 import { parseArgs, runRepl, type ReplIo } from '../../tools/repl/cli.js'
+import { replIo as io } from './repl-io.js'
 import { connectBus } from '../../tools/repl/bus.js'
 import { Exit, runCommand, useMachine, type Repl } from '../../tools/repl/commands.js'
 
@@ -19,18 +19,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const ss = schema({ Start: {}, Ready: { require: ['Start'] }, Locked: {}, Job: { multi: true, require: ['Start'] } })
 
 if (!hasNatsServer) console.warn(`spec/tools/repl-bus: skipped, no nats-server at ${NATS_SERVER_BIN}`)
-
-function io(input?: string): ReplIo & { out(): string; err(): string; stdin: PassThrough } {
-  const stdin = new PassThrough()
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let o = ''
-  let e = ''
-  stdout.on('data', (d: Buffer) => (o += d.toString()))
-  stderr.on('data', (d: Buffer) => (e += d.toString()))
-  if (input !== undefined) stdin.end(input)
-  return { stdin, stdout, stderr, prompt: false, out: () => o, err: () => e }
-}
 
 async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms

@@ -3,12 +3,12 @@
  * scripts, commands piped on stdin, and the real executable in a child process.
  */
 import { execFile } from 'node:child_process'
-import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Machine, schema } from '../../lib/index.js'
 import { serve, type RemoteMachine, type RpcServer } from '../../lib/rpc/index.js'
-import { parseArgs, runRepl, type ReplIo } from '../../tools/repl/cli.js'
+import { parseArgs, runRepl } from '../../tools/repl/cli.js'
+import { replIo as io } from './repl-io.js'
 import { Exit, runCommand, words } from '../../tools/repl/commands.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -25,18 +25,6 @@ async function served(id = 'svc'): Promise<{ mach: Machine<string>; url: string 
   const server = await serve(mach, { url: 'tcp://127.0.0.1:0' })
   open.push(server)
   return { mach, url: server.url as string }
-}
-
-function io(input = ''): ReplIo & { out(): string; err(): string; stdin: PassThrough } {
-  const stdin = new PassThrough()
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let o = ''
-  let e = ''
-  stdout.on('data', (d: Buffer) => (o += d.toString()))
-  stderr.on('data', (d: Buffer) => (e += d.toString()))
-  if (input) stdin.end(input)
-  return { stdin, stdout, stderr, prompt: false, out: () => o, err: () => e }
 }
 
 describe('polymachine-repl URL -- COMMAND', () => {
